@@ -1,0 +1,53 @@
+// Cold start of each bundle (spawn to exit, with its required inputs missing, so it fails right
+// after parsing them) against a bare `node -e ''` measured in the same run, plus each bundle's size.
+import { spawnSync } from "node:child_process";
+import { statSync } from "node:fs";
+import { bundlePath, listActions } from "../scripts/lib/repo";
+import { findNode24 } from "../test/rig/node";
+import { type Benchmark, type BenchRow, median, round } from "./types";
+
+const RUNS = 15;
+
+function timeSpawn(node: string, args: string[]): number {
+  const samples: number[] = [];
+  const env = { PATH: process.env.PATH ?? "", GITHUB_ACTIONS: "true" };
+  for (let i = 0; i < RUNS + 2; i++) {
+    const start = process.hrtime.bigint();
+    spawnSync(node, args, { env, stdio: "ignore" });
+    const ms = Number(process.hrtime.bigint() - start) / 1e6;
+    if (i >= 2) samples.push(ms); // the first runs warm the page cache
+  }
+  return median(samples);
+}
+
+const benchmark: Benchmark = {
+  name: "cold-start",
+  async run() {
+    const node = findNode24();
+    const bare = timeSpawn(node, ["-e", ""]);
+    const rows: BenchRow[] = [
+      {
+        benchmark: "cold start (Node 24)",
+        case: "bare node -e ''",
+        metric: "median",
+        value: round(bare),
+        unit: "ms",
+      },
+    ];
+    for (const name of listActions()) {
+      const ms = timeSpawn(node, [bundlePath(name)]);
+      const size = statSync(bundlePath(name)).size;
+      rows.push({
+        benchmark: "cold start (Node 24)",
+        case: name,
+        metric: "median",
+        value: round(ms),
+        unit: "ms",
+        note: `+${round(ms - bare)} ms over bare node; bundle ${round(size / 1024, 0)} KiB`,
+      });
+    }
+    return rows;
+  },
+};
+
+export default benchmark;

@@ -1,0 +1,101 @@
+// One factory for every AWS SDK v3 client: region, endpoint override (LocalStack, the test
+// simulator), retry mode and attempts, request timeouts and the shipline user agent.
+import { NodeHttpHandler } from "@smithy/node-http-handler";
+import { UserError } from "./errors";
+import { input } from "./inputs";
+import type { Logger } from "./logger";
+import { SHIPLINE_VERSION } from "./version";
+
+export interface AwsSettings {
+  region?: string | undefined;
+  /** Overrides every client's endpoint. Without it the SDK honours AWS_ENDPOINT_URL(_<SERVICE>). */
+  endpoint?: string | undefined;
+  maxAttempts?: number | undefined;
+  retryMode?: "standard" | "adaptive" | undefined;
+  /** Per-request socket timeout; a dropped connection is then retried instead of hanging. */
+  requestTimeoutMs?: number | undefined;
+}
+
+/** The inputs every AWS-calling action declares, spread into its spec. */
+export const awsInputSpec = {
+  "aws-region": input.string({
+    pattern: /^[a-z]{2}(-[a-z]+)+-\d+$/,
+    hint: 'Give a region code such as "eu-west-1".',
+  }),
+  "aws-endpoint-url": input.url(),
+  "aws-max-attempts": input.integer({ default: "5", min: 1, max: 20 }),
+};
+
+export function awsSettingsFromInputs(values: {
+  awsRegion: string | undefined;
+  awsEndpointUrl: string | undefined;
+  awsMaxAttempts: number;
+}): AwsSettings {
+  return { region: values.awsRegion, endpoint: values.awsEndpointUrl, maxAttempts: values.awsMaxAttempts };
+}
+
+export function resolveRegion(settings: AwsSettings, env: NodeJS.ProcessEnv = process.env): string {
+  const region = settings.region || env.AWS_REGION || env.AWS_DEFAULT_REGION;
+  if (!region) {
+    throw new UserError("No AWS region is set.", {
+      input: "aws-region",
+      fix: "Set the `aws-region` input, or AWS_REGION (aws-actions/configure-aws-credentials sets it).",
+    });
+  }
+  return region;
+}
+
+export interface AwsClientConfig {
+  region: string;
+  endpoint?: string;
+  maxAttempts: number;
+  retryMode: "standard" | "adaptive";
+  customUserAgent: [string, string][];
+  requestHandler: NodeHttpHandler;
+}
+
+export function awsClientConfig(
+  settings: AwsSettings,
+  env: NodeJS.ProcessEnv = process.env,
+): AwsClientConfig {
+  const config: AwsClientConfig = {
+    region: resolveRegion(settings, env),
+    maxAttempts: settings.maxAttempts ?? 5,
+    retryMode: settings.retryMode ?? "standard",
+    customUserAgent: [["shipline", SHIPLINE_VERSION]],
+    requestHandler: new NodeHttpHandler({
+      connectionTimeout: 5_000,
+      requestTimeout: settings.requestTimeoutMs ?? 30_000,
+    }),
+  };
+  if (settings.endpoint) config.endpoint = settings.endpoint;
+  return config;
+}
+
+/**
+ * Builds a client of any modular SDK v3 service, e.g. createAwsClient(ECSClient, settings).
+ * The credentials in the environment are registered as secrets so no summary or output shows them.
+ */
+export function createAwsClient<Client>(
+  ClientClass: new (config: AwsClientConfig) => Client,
+  settings: AwsSettings,
+  options: { env?: NodeJS.ProcessEnv; logger?: Logger } = {},
+): Client {
+  const env = options.env ?? process.env;
+  options.logger?.secrets.add(env.AWS_SECRET_ACCESS_KEY);
+  options.logger?.secrets.add(env.AWS_SESSION_TOKEN);
+  return new ClientClass(awsClientConfig(settings, env));
+}
+
+/** Typical life of the session credentials that OIDC role assumption hands out. */
+export const SESSION_CREDENTIAL_LIFE_MS = 60 * 60 * 1000;
+
+/** Warns when a wait could outlive the job's AWS session credentials. */
+export function warnIfBeyondSessionLife(waitMs: number, inputName: string, logger: Logger): void {
+  if (waitMs > SESSION_CREDENTIAL_LIFE_MS) {
+    logger.warning(
+      `\`${inputName}\` allows ${Math.round(waitMs / 60_000)} minutes, longer than the usual one-hour life of assumed-role credentials; ` +
+        "raise `role-duration-seconds` in configure-aws-credentials (and the role's maximum session duration), or expect the wait to end with an expired-token error.",
+    );
+  }
+}

@@ -1,0 +1,126 @@
+// The run wrapper every action's entry file calls: one context, main called once, failure reported
+// exactly once, the step summary written even when main fails.
+import * as core from "@actions/core";
+import type { Clock } from "./clock";
+import { systemClock } from "./clock";
+import { CancelledError, describeUserError, errorMessage, isUserError } from "./errors";
+import { type InputSpec, type InputValues, parseInputs, runnerInputSource } from "./inputs";
+import { createRunnerLogger, type Logger } from "./logger";
+import { type OutputSpec, Outputs } from "./outputs";
+import { SummaryBuilder } from "./summary";
+
+export interface ActionState {
+  get(name: string): string | undefined;
+  set(name: string, value: string): void;
+}
+
+export interface ActionContext {
+  readonly logger: Logger;
+  readonly summary: SummaryBuilder;
+  readonly clock: Clock;
+  /** Aborted when the runner signals cancellation (SIGINT, then SIGTERM). */
+  readonly signal: AbortSignal;
+  readonly env: NodeJS.ProcessEnv;
+  /** State shared between the main and post steps of one action. */
+  readonly state: ActionState;
+  /** Parses and validates every input of the spec; call it before anything else. */
+  inputs<S extends InputSpec>(spec: S): InputValues<S>;
+  outputs<N extends string>(spec: OutputSpec<N>): Outputs<N>;
+}
+
+export type ActionMain = (context: ActionContext) => Promise<void>;
+
+/** What the wrapper needs from the outside world; tests pass a recording fake. */
+export interface RunDeps {
+  logger: Logger;
+  clock: Clock;
+  env: NodeJS.ProcessEnv;
+  setFailed(message: string): void;
+  setOutput(name: string, value: string): void;
+  writeSummary(markdown: string): Promise<void>;
+  saveState(name: string, value: string): void;
+  /** Subscribes to cancellation; returns an unsubscribe function. */
+  onCancel(handler: () => void): () => void;
+}
+
+export function runnerDeps(): RunDeps {
+  const env = process.env;
+  return {
+    logger: createRunnerLogger(systemClock),
+    clock: systemClock,
+    env,
+    setFailed: (message) => core.setFailed(message),
+    setOutput: (name, value) => core.setOutput(name, value),
+    writeSummary: async (markdown) => {
+      if (!env.GITHUB_STEP_SUMMARY) return;
+      await core.summary.addRaw(markdown).write();
+    },
+    saveState: (name, value) => core.saveState(name, value),
+    onCancel: (handler) => {
+      let signals = 0;
+      const listener = (): void => {
+        signals++;
+        // The runner sends SIGINT, then SIGTERM a few seconds later: the second one ends the process.
+        if (signals > 1) process.exit(1);
+        handler();
+      };
+      process.on("SIGINT", listener);
+      process.on("SIGTERM", listener);
+      return () => {
+        process.off("SIGINT", listener);
+        process.off("SIGTERM", listener);
+      };
+    },
+  };
+}
+
+/** Runs an action's main with the runner's environment, or the given fakes. Never rejects. */
+export async function run(main: ActionMain, deps: RunDeps = runnerDeps()): Promise<void> {
+  const { logger, env } = deps;
+  const summary = new SummaryBuilder();
+  const controller = new AbortController();
+  const stopListening = deps.onCancel(() => {
+    logger.warning("Cancellation requested: stopping the current wait.");
+    controller.abort(new CancelledError());
+  });
+  const state: ActionState = {
+    get: (name) => env[`STATE_${name}`] || undefined,
+    set: (name, value) => deps.saveState(name, value),
+  };
+  const context: ActionContext = {
+    logger,
+    summary,
+    clock: deps.clock,
+    signal: controller.signal,
+    env,
+    state,
+    inputs: (spec) => parseInputs(spec, { source: runnerInputSource(env), secrets: logger.secrets }),
+    outputs: (spec) => new Outputs(spec, deps.setOutput, logger.secrets),
+  };
+
+  let failure: string | undefined;
+  try {
+    await main(context);
+  } catch (error) {
+    if (isUserError(error)) {
+      failure = describeUserError(error);
+    } else if (error instanceof CancelledError) {
+      failure = error.message;
+    } else {
+      const stack = error instanceof Error && error.stack ? error.stack : String(error);
+      logger.debug(stack);
+      failure = `Unexpected error: ${errorMessage(error)}. This is a bug in shipline; re-run with debug logging (ACTIONS_STEP_DEBUG) to see the stack trace, and report it.`;
+    }
+  } finally {
+    stopListening();
+  }
+
+  if (!summary.isEmpty) {
+    try {
+      await deps.writeSummary(logger.secrets.redact(summary.toMarkdown()));
+    } catch (error) {
+      logger.warning(`Could not write the step summary: ${errorMessage(error)}`);
+    }
+  }
+  if (failure !== undefined) deps.setFailed(logger.secrets.redact(failure));
+}

@@ -1,0 +1,43 @@
+// Bundles each action into dist/<name>/ with ncc. `npm run build` rebuilds all; `npm run build --
+// ecs-deploy migrate` rebuilds the named ones. The output is committed, and CI checks it equals a
+// fresh build.
+import { mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import ncc from "@vercel/ncc";
+import { listActions, ROOT } from "./lib/repo";
+
+async function buildAction(name: string): Promise<void> {
+  const started = Date.now();
+  const outDir = join(ROOT, "dist", name);
+  const { code, assets } = await ncc(join(ROOT, "actions", name, "src", "index.ts"), {
+    cache: false,
+    minify: true,
+    sourceMap: false,
+    license: "licenses.txt",
+    target: "es2022",
+    quiet: true,
+    // Types are checked once by `npm run typecheck` for the whole tree; the bundler only transpiles.
+    transpileOnly: true,
+  });
+  rmSync(outDir, { recursive: true, force: true });
+  mkdirSync(outDir, { recursive: true });
+  writeFileSync(join(outDir, "index.js"), code);
+  for (const [file, asset] of Object.entries(assets)) {
+    const target = join(outDir, file);
+    mkdirSync(dirname(target), { recursive: true });
+    writeFileSync(target, asset.source, asset.permissions ? { mode: asset.permissions } : {});
+  }
+  const kib = Math.round(Buffer.byteLength(code) / 1024);
+  console.log(`dist/${name}/index.js  ${kib} KiB  ${Date.now() - started} ms`);
+}
+
+const requested = process.argv.slice(2);
+const known = listActions();
+const unknown = requested.filter((name) => !known.includes(name));
+if (unknown.length > 0) {
+  console.error(`Unknown action(s): ${unknown.join(", ")}. Known: ${known.join(", ")}`);
+  process.exit(2);
+}
+for (const name of requested.length > 0 ? requested : known) {
+  await buildAction(name);
+}

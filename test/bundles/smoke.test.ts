@@ -1,0 +1,31 @@
+// Every committed bundle, run as the runner runs it with no inputs, fails cleanly with one error
+// annotation that says what is missing, under the actions' runtime (Node 24) and this machine's node.
+import { describe, expect, it } from "vitest";
+import { listActions, readActionYaml } from "../../scripts/lib/repo";
+import { runAction } from "../rig/harness";
+
+const runtimes = [
+  ["Node 24", "24"],
+  [`Node ${process.versions.node.split(".")[0]}`, "current"],
+] as const;
+
+describe.each(listActions())("%s bundle", (name) => {
+  const required = Object.entries(readActionYaml(name).inputs ?? {})
+    .filter(([, spec]) => spec.required)
+    .map(([input]) => input);
+
+  it.each(runtimes)("exits 1 with one clear error under %s when given no inputs", async (_, node) => {
+    const run = await runAction(name, { node, env: { AWS_REGION: undefined } });
+    expect(run.timedOut).toBe(false);
+    expect(run.exitCode).toBe(1);
+    expect(run.errors).toHaveLength(1);
+    const message = run.errors[0]?.message ?? "";
+    if (required.length > 0) {
+      for (const input of required) expect(message).toContain(`\`${input}\``);
+    } else {
+      expect(message).toMatch(/not implemented yet|Input `/);
+    }
+    // A user error is reported without a stack trace.
+    expect(message).not.toMatch(/\n\s+at /);
+  });
+});
