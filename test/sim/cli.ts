@@ -1,0 +1,46 @@
+// `npm run sim -- --port 4566 [--scenario file.json] [--factor 60 | --manual]`: runs the simulator
+// as a standalone process, prints its endpoint, and serves until interrupted.
+import { readFileSync } from "node:fs";
+import { parseArgs } from "node:util";
+import { startSimulator } from "./index";
+import type { Scenario } from "./simulator";
+
+const { values } = parseArgs({
+  options: {
+    port: { type: "string", default: "0" },
+    scenario: { type: "string" },
+    factor: { type: "string" },
+    manual: { type: "boolean", default: false },
+    seed: { type: "string" },
+  },
+});
+
+const scenario: Scenario = values.scenario
+  ? (JSON.parse(readFileSync(values.scenario, "utf8")) as Scenario)
+  : {};
+if (values.manual || values.factor) {
+  scenario.clock = {
+    ...scenario.clock,
+    ...(values.manual
+      ? { mode: "manual" as const }
+      : { mode: "scaled" as const, factor: Number(values.factor) }),
+  };
+}
+if (values.seed) scenario.seed = Number(values.seed);
+
+const sim = await startSimulator({ port: Number(values.port), scenario });
+console.log(`AWS simulator listening on ${sim.endpoint}`);
+console.log(`  services: ${sim.serviceNames().join(", ")}`);
+console.log(
+  `  control API: ${sim.endpoint}/_sim/health, /_sim/scenario, /_sim/clock, /_sim/calls, /_sim/faults, /_sim/state`,
+);
+console.log(`  point SDK clients at it with AWS_ENDPOINT_URL=${sim.endpoint}`);
+
+const shutdown = (): void => {
+  sim.stop().then(
+    () => process.exit(0),
+    () => process.exit(1),
+  );
+};
+process.on("SIGINT", shutdown);
+process.on("SIGTERM", shutdown);

@@ -1,0 +1,5 @@
+// The built-in simulated services. A new service module adds its factory here.
+import type { SimServiceFactory } from "../types";
+import { logsService } from "./logs";
+
+export const builtInServices: SimServiceFactory[] = [logsService];
