@@ -1,0 +1,227 @@
+// GitHub's GraphQL API for the fake, over a test's git repository and its pull requests: the real
+// graphql-js engine runs each query against a subset of GitHub's schema, so a misspelt field, a bad
+// alias or a wrong argument fails here as it would on GitHub. Adds the time-outs GitHub answers a
+// too-heavy query with (502), and GitHub's rule that drafts are not found by tag.
+import { execFileSync } from "node:child_process";
+import { buildSchema, type DocumentNode, type GraphQLError, graphql, Kind, parse } from "graphql";
+import type { FakeGitHub } from "./fake-github";
+import type { FakePullRequest, Person } from "./git-repo";
+
+const SCHEMA = buildSchema(`
+  scalar GitObjectID
+  scalar DateTime
+  scalar URI
+
+  type Query {
+    repository(owner: String!, name: String!): Repository
+  }
+  type Repository {
+    object(oid: GitObjectID, expression: String): GitObject
+  }
+  interface GitObject {
+    oid: GitObjectID!
+  }
+  type Commit implements GitObject {
+    oid: GitObjectID!
+    message: String!
+    author: GitActor
+    associatedPullRequests(first: Int, last: Int, after: String): PullRequestConnection
+  }
+  type GitActor {
+    name: String
+    email: String
+    user: User
+  }
+  interface Actor {
+    login: String!
+  }
+  type User implements Actor {
+    login: String!
+  }
+  type Bot implements Actor {
+    login: String!
+  }
+  type PullRequestConnection {
+    totalCount: Int!
+    nodes: [PullRequest]
+  }
+  type PullRequest {
+    number: Int!
+    title: String!
+    url: URI!
+    merged: Boolean!
+    mergedAt: DateTime
+    author: Actor
+    labels(first: Int, last: Int): LabelConnection
+    mergeCommit: Commit
+  }
+  type LabelConnection {
+    totalCount: Int!
+    nodes: [Label]
+  }
+  type Label {
+    name: String!
+  }
+`);
+
+export interface GraphQLFakeOptions {
+  /** The repository whose commits `object(oid:)` resolves. */
+  repoDir: string;
+  pullRequests: readonly FakePullRequest[];
+  /** People by lower-cased e-mail, for `author.user.login`. */
+  people: ReadonlyMap<string, Person>;
+  /** Answer 502 (as GitHub does when a query times out) when a query asks for more objects than this. */
+  failAbove?: number;
+}
+
+export interface GraphQLRecord {
+  /** How many `object` fields (commits) the query asked for. */
+  objects: number;
+  status: number;
+}
+
+export interface GraphQLFake {
+  readonly requests: GraphQLRecord[];
+  /** Change the time-out threshold mid-test (undefined: never time out). */
+  setFailAbove(limit: number | undefined): void;
+}
+
+interface CommitRecord {
+  sha: string;
+  name: string;
+  email: string;
+  message: string;
+}
+
+function readCommits(repoDir: string): Map<string, CommitRecord> {
+  const output = execFileSync("git", ["log", "--all", "--format=%H%x1f%an%x1f%ae%x1f%B%x1e"], {
+    cwd: repoDir,
+    encoding: "utf8",
+    maxBuffer: 256 * 1024 * 1024,
+  });
+  const commits = new Map<string, CommitRecord>();
+  for (const record of output.split("\x1e")) {
+    const [sha, name, email, message] = record.replace(/^\n+/, "").split("\x1f");
+    if (sha && name !== undefined && email !== undefined)
+      commits.set(sha, { sha, name, email, message: message ?? "" });
+  }
+  return commits;
+}
+
+function countObjects(document: DocumentNode): number {
+  let count = 0;
+  const visit = (selections: readonly { kind: string }[]): void => {
+    for (const selection of selections) {
+      if (selection.kind !== Kind.FIELD) continue;
+      const field = selection as unknown as {
+        name: { value: string };
+        selectionSet?: { selections: { kind: string }[] };
+      };
+      if (field.name.value === "object") count++;
+      else if (field.selectionSet) visit(field.selectionSet.selections);
+    }
+  };
+  for (const definition of document.definitions) {
+    if (definition.kind === Kind.OPERATION_DEFINITION) visit(definition.selectionSet.selections);
+  }
+  return count;
+}
+
+export function installGraphQL(fake: FakeGitHub, options: GraphQLFakeOptions): GraphQLFake {
+  let failAbove = options.failAbove;
+  const requests: GraphQLRecord[] = [];
+  const html = `https://github.com/${fake.state.owner}/${fake.state.repo}`;
+
+  fake.route("POST", /^\/graphql$/, async ({ body }) => {
+    const query = typeof body.query === "string" ? body.query : "";
+    const variables = (body.variables ?? {}) as Record<string, unknown>;
+    let document: DocumentNode;
+    try {
+      document = parse(query);
+    } catch (error) {
+      requests.push({ objects: 0, status: 200 });
+      return { status: 200, body: { errors: [{ message: String(error) }] } };
+    }
+    const objects = countObjects(document);
+    if (failAbove !== undefined && objects > failAbove) {
+      requests.push({ objects, status: 502 });
+      return { status: 502, body: { message: "Server Error" } };
+    }
+    requests.push({ objects, status: 200 });
+
+    const commits = readCommits(options.repoDir);
+    const user = (email: string): { __typename: string; login: string } | null => {
+      const person = options.people.get(email.toLowerCase());
+      return person?.login ? { __typename: person.bot ? "Bot" : "User", login: person.login } : null;
+    };
+    const commitNode = (sha: string): Record<string, unknown> | null => {
+      const commit = commits.get(sha);
+      if (!commit) return null;
+      return {
+        __typename: "Commit",
+        oid: sha,
+        message: commit.message,
+        author: { name: commit.name, email: commit.email, user: user(commit.email) },
+        associatedPullRequests: ({ first }: { first?: number }) => {
+          const prs = options.pullRequests.filter(
+            (pr) => pr.commits.includes(sha) || pr.landed.includes(sha),
+          );
+          return { totalCount: prs.length, nodes: prs.slice(0, first ?? 100).map(pullRequestNode) };
+        },
+      };
+    };
+    const pullRequestNode = (pr: FakePullRequest): Record<string, unknown> => ({
+      number: pr.number,
+      title: pr.title,
+      url: `${html}/pull/${pr.number}`,
+      merged: pr.merged,
+      mergedAt: pr.mergedAt ?? null,
+      author: pr.author.login
+        ? { __typename: pr.author.bot ? "Bot" : "User", login: pr.author.login.replace(/\[bot\]$/, "") }
+        : null,
+      labels: ({ first }: { first?: number }) => ({
+        totalCount: pr.labels.length,
+        nodes: pr.labels.slice(0, first ?? 100).map((name) => ({ name })),
+      }),
+      mergeCommit: pr.mergeCommit ? () => commitNode(pr.mergeCommit as string) : null,
+    });
+    const root = {
+      repository: ({ owner, name }: { owner: string; name: string }) => {
+        if (owner !== fake.state.owner || name !== fake.state.repo) return null;
+        return {
+          object: ({ oid, expression }: { oid?: string; expression?: string }) =>
+            commitNode(oid ?? expression ?? ""),
+        };
+      },
+    };
+    const result = await graphql({
+      schema: SCHEMA,
+      source: query,
+      rootValue: root,
+      variableValues: variables,
+    });
+    if (result.errors?.some((error: GraphQLError) => !error.path)) {
+      // Validation errors: GitHub answers 200 with only `errors`.
+      return { status: 200, body: { errors: result.errors.map((error) => ({ message: error.message })) } };
+    }
+    return { status: 200, body: result };
+  });
+
+  return {
+    requests,
+    setFailAbove: (limit) => {
+      failAbove = limit;
+    },
+  };
+}
+
+/** GitHub's get-release-by-tag endpoint only finds published releases; drafts are found by listing. */
+export function hideDraftsFromTagLookup(fake: FakeGitHub): void {
+  const path = new RegExp(`^/repos/${fake.state.owner}/${fake.state.repo}/releases/tags/(.+)$`);
+  fake.route("GET", path, ({ params, state }) => {
+    const release = state.releases.find(
+      (r) => r.tag_name === decodeURIComponent(params[1] ?? "") && !r.draft,
+    );
+    return release ? { status: 200, body: release } : { status: 404, body: { message: "Not Found" } };
+  });
+}
