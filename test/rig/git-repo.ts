@@ -224,6 +224,66 @@ export class TestRepo {
     return target;
   }
 
+  /**
+   * Appends `count` squash-merged pull requests to main in one `git fast-import` (seconds for
+   * thousands, where one `git commit` each would take minutes). Titles cycle through conventional
+   * types; authors cycle through the given people.
+   */
+  squashManyPullRequests(options: {
+    count: number;
+    firstNumber: number;
+    authors: Person[];
+  }): FakePullRequest[] {
+    const parent = this.head();
+    const types = ["feat", "fix", "perf", "chore", "docs", "refactor", "build(deps)"];
+    const lines: string[] = [];
+    const created: FakePullRequest[] = [];
+    for (let i = 0; i < options.count; i++) {
+      const number = options.firstNumber + i;
+      const author = options.authors[i % options.authors.length] as Person;
+      this.#remember(author);
+      const type = types[i % types.length] as string;
+      const title = `${type}: change number ${number}`;
+      const message = `${title} (#${number})\n\n* ${title}\n`;
+      const when = Math.floor((START + ++this.#tick * 60_000) / 1000);
+      const content = `change ${number}\n`;
+      lines.push(
+        "commit refs/heads/main",
+        `mark :${i + 1}`,
+        `author ${author.name} <${author.email}> ${when} +0000`,
+        `committer ${MAINTAINER.name} <${MAINTAINER.email}> ${when} +0000`,
+        `data ${Buffer.byteLength(message)}`,
+        message,
+        ...(i === 0 ? [`from ${parent}`] : []),
+        `M 100644 inline bulk/${number}.txt`,
+        `data ${Buffer.byteLength(content)}`,
+        content,
+      );
+      created.push({
+        number,
+        title,
+        author,
+        labels: type === "build(deps)" ? ["dependencies"] : [],
+        commits: [],
+        landed: [],
+        mergeCommit: undefined,
+        merged: true,
+        mergedAt: new Date(when * 1000).toISOString(),
+      });
+    }
+    this.git(["fast-import", "--quiet"], { input: `${lines.join("\n")}\n` });
+    this.git(["reset", "-q", "--hard", "main"]);
+    const shas = this.git(["rev-list", "--first-parent", "--reverse", `${parent}..main`]).split("\n");
+    created.forEach((pr, index) => {
+      const sha = shas[index] as string;
+      pr.landed = [sha];
+      pr.commits = [sha];
+      pr.mergeCommit = sha;
+    });
+    this.pullRequests.push(...created);
+    return created;
+  }
+
   loginOf(email: string): string | undefined {
     return this.people.get(email.toLowerCase())?.login;
   }

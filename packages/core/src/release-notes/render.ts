@@ -68,9 +68,12 @@ export function linkIssueKeys(text: string, repositoryUrl: string, rules: readon
 }
 
 function displayTitle(change: Change): string {
+  // A squash commit's subject ends with its own PR number; any other reference is kept.
+  const own = change.pullRequest ? ` (#${change.pullRequest.number})` : undefined;
+  const strip = (text: string): string => (own && text.endsWith(own) ? text.slice(0, -own.length) : text);
   const header = change.header;
-  if (!header) return change.title.replace(/ \(#\d+\)$/, "");
-  const description = header.description.replace(/ \(#\d+\)$/, "");
+  if (!header) return strip(change.title);
+  const description = strip(header.description);
   return header.scope ? `**${header.scope}:** ${description}` : description;
 }
 
@@ -119,9 +122,10 @@ function contributorsBlock(changes: ReleaseChanges, repositoryUrl: string): stri
 
 function revertsBlock(changes: ReleaseChanges, context: RenderContext): string[] {
   if (changes.reverts.length === 0) return [];
-  const reference = (change: Change): string => changeReference(change, context.repositoryUrl);
+  const reference = (change: Change): string =>
+    `${escapeText(displayTitle(change))} (${changeReference(change, context.repositoryUrl)})`;
   const items = changes.reverts.map(
-    (pair) => `- ${pair.reverted.map(reference).join(", ")} reverted by ${reference(pair.revert)}`,
+    (pair) => `- ${pair.reverted.map(reference).join(", ")}, reverted by ${reference(pair.revert)}`,
   );
   return [
     "<details><summary>Reverted within this release (left out above)</summary>",
@@ -221,8 +225,8 @@ export function deploymentBlock(facts: DeploymentFacts): string[] {
       lines.push(
         "> [!WARNING]",
         "> This release applied a destructive migration. Putting the previous task definition back does not",
-        "> restore the dropped data, and auto-rollback refuses to run unless told the old version can work",
-        "> with the new schema. Restore from the pre-migration snapshot or roll forward instead.",
+        "> bring back what it removed, and auto-rollback refuses to roll back over it. Check the previous",
+        "> version works with the new schema, or restore from the pre-migration snapshot, or roll forward.",
         "",
       );
     }
