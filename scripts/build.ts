@@ -1,8 +1,8 @@
 // Bundles each action into dist/<name>/ with ncc. `npm run build` rebuilds all; `npm run build --
 // ecs-deploy migrate` rebuilds the named ones. The output is committed, and CI checks it equals a
 // fresh build.
-import { mkdirSync, rmSync, writeFileSync } from "node:fs";
-import { dirname, join } from "node:path";
+import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { basename, dirname, join } from "node:path";
 import ncc from "@vercel/ncc";
 import { listActions, ROOT } from "./lib/repo";
 
@@ -26,6 +26,14 @@ async function buildAction(name: string): Promise<void> {
     const target = join(outDir, file);
     mkdirSync(dirname(target), { recursive: true });
     writeFileSync(target, asset.source, asset.permissions ? { mode: asset.permissions } : {});
+  }
+  // Files the bundle reads beside index.js at run time that ncc cannot see (e.g. a WebAssembly module
+  // loaded by path), listed in actions/<name>/bundle-assets.json as repository-relative paths.
+  const assetList = join(ROOT, "actions", name, "bundle-assets.json");
+  if (existsSync(assetList)) {
+    for (const file of JSON.parse(readFileSync(assetList, "utf8")) as string[]) {
+      copyFileSync(join(ROOT, file), join(outDir, basename(file)));
+    }
   }
   const kib = Math.round(Buffer.byteLength(code) / 1024);
   console.log(`dist/${name}/index.js  ${kib} KiB  ${Date.now() - started} ms`);

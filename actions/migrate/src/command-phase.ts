@@ -1,0 +1,152 @@
+// Mode command: the project's own migration tool on the runner, DATABASE_URL from the secret input,
+// its output streamed (masked) as it runs, and its last lines shown when it fails.
+import { spawn } from "node:child_process";
+import { resolve } from "node:path";
+import { CancelledError, UserError } from "@shipline/core/errors";
+import { formatDuration } from "@shipline/core/inputs";
+import type { ActionContext } from "@shipline/core/run";
+import type { Inputs } from "./inputs";
+
+export interface CommandResult {
+  exitCode: number;
+  durationMs: number;
+  lastLines: string[];
+}
+
+interface Spawned {
+  exitCode: number | null;
+  signal: NodeJS.Signals | null;
+  timedOut: boolean;
+  cancelled: boolean;
+}
+
+/**
+ * Runs a program without a shell, one callback per output line as it arrives; stops it (SIGTERM,
+ * then SIGKILL) on timeout or cancellation.
+ */
+function spawnStreaming(
+  program: string,
+  args: string[],
+  options: {
+    cwd: string;
+    env: NodeJS.ProcessEnv;
+    timeoutMs: number;
+    signal: AbortSignal;
+    onLine: (line: string) => void;
+  },
+): Promise<Spawned> {
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn(program, args, {
+      cwd: options.cwd,
+      env: options.env,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let timedOut = false;
+    let cancelled = false;
+    const partial = { stdout: "", stderr: "" };
+    const feed = (stream: "stdout" | "stderr", chunk: string): void => {
+      const lines = (partial[stream] + chunk).split(/\r?\n/);
+      partial[stream] = lines.pop() ?? "";
+      for (const line of lines) options.onLine(line);
+    };
+    child.stdout.setEncoding("utf8").on("data", (chunk: string) => feed("stdout", chunk));
+    child.stderr.setEncoding("utf8").on("data", (chunk: string) => feed("stderr", chunk));
+    let killTimer: NodeJS.Timeout | undefined;
+    const stop = (): void => {
+      child.kill("SIGTERM");
+      killTimer = setTimeout(() => child.kill("SIGKILL"), 10_000);
+    };
+    const timer = setTimeout(() => {
+      timedOut = true;
+      stop();
+    }, options.timeoutMs);
+    const onAbort = (): void => {
+      cancelled = true;
+      stop();
+    };
+    options.signal.addEventListener("abort", onAbort, { once: true });
+    child.on("error", (error) => {
+      clearTimeout(timer);
+      options.signal.removeEventListener("abort", onAbort);
+      reject(error);
+    });
+    child.on("close", (exitCode, signal) => {
+      clearTimeout(timer);
+      if (killTimer) clearTimeout(killTimer);
+      options.signal.removeEventListener("abort", onAbort);
+      for (const rest of [partial.stdout, partial.stderr]) if (rest) options.onLine(rest);
+      resolvePromise({ exitCode, signal, timedOut, cancelled });
+    });
+  });
+}
+
+export async function runMigrationCommand(
+  context: ActionContext,
+  inputs: Inputs,
+  command: string[],
+): Promise<CommandResult> {
+  const { logger, clock } = context;
+  const [program, ...args] = command;
+  if (!program) throw new Error("empty command");
+  const cwd = resolve(context.env.GITHUB_WORKSPACE ?? process.cwd(), inputs.workingDirectory);
+  const env: Record<string, string> = {};
+  if (inputs.databaseUrl) {
+    logger.secrets.addUrl(inputs.databaseUrl);
+    env[inputs.databaseUrlEnv] = inputs.databaseUrl;
+  }
+  const tail: string[] = [];
+  const keep = inputs.logTailLines;
+  const started = clock.now();
+  logger.info(
+    `Running \`${command.join(" ")}\` in ${inputs.workingDirectory}${inputs.databaseUrl ? ` with ${inputs.databaseUrlEnv} set from \`database-url\`` : ""}:`,
+  );
+  let result: Spawned;
+  try {
+    result = await spawnStreaming(program, args, {
+      cwd,
+      env: { ...context.env, ...env },
+      timeoutMs: inputs.timeout,
+      signal: context.signal,
+      // The runner masks registered secrets in its log, but the raw stream must not carry them either.
+      onLine: (line) => {
+        const safe = logger.secrets.redact(line);
+        logger.info(safe);
+        tail.push(safe);
+        if (tail.length > keep) tail.shift();
+      },
+    });
+  } catch (error) {
+    throw new UserError(
+      `Could not start \`${program}\`: ${error instanceof Error ? error.message : String(error)}`,
+      {
+        input: "command",
+        fix: "Install the tool in an earlier step (e.g. `npm ci`, `pip install alembic`) or give its full path.",
+        cause: error,
+      },
+    );
+  }
+  const durationMs = clock.now() - started;
+  const lastLines = `Its last ${tail.length} line${tail.length === 1 ? "" : "s"}:\n${tail.join("\n")}`;
+  if (result.cancelled) throw new CancelledError(`The workflow was cancelled; \`${program}\` was stopped.`);
+  if (result.timedOut) {
+    throw new UserError(
+      `\`${command.join(" ")}\` did not finish within ${formatDuration(inputs.timeout)} and was stopped. ${lastLines}`,
+      {
+        input: "timeout",
+        fix: "Find out what it waited on (a lock held by another session is common), or raise `timeout`.",
+      },
+    );
+  }
+  const exitCode = result.exitCode ?? 1;
+  if (result.exitCode !== 0) {
+    const how =
+      result.exitCode === null
+        ? `was killed by ${result.signal ?? "a signal"}`
+        : `exited with code ${result.exitCode}`;
+    throw new UserError(`\`${command.join(" ")}\` ${how} after ${formatDuration(durationMs)}. ${lastLines}`, {
+      fix: "Read the tool's output above; fix the migration or the database access and re-run.",
+    });
+  }
+  logger.info(`\`${command.join(" ")}\` finished in ${formatDuration(durationMs)}.`);
+  return { exitCode, durationMs, lastLines: tail };
+}
