@@ -58,20 +58,21 @@ describe("pull-request lookup", () => {
     expect(bot?.pullRequests[0]?.labels).toEqual([]);
   });
 
-  it("splits a batch GitHub times out on, down to what it can answer", async () => {
+  it("splits a batch GitHub times out on, down to what it can answer, and keeps that size", async () => {
     graphqlFake.setFailAbove(30);
-    const result = await lookUpPullRequests(client(), target, shas.slice(0, 100), { logger, clock });
+    const result = await lookUpPullRequests(client(), target, shas.slice(0, 130), { logger, clock });
     expect(graphqlFake.requests.map((r) => `${r.objects}:${r.status}`)).toEqual([
       "100:502",
       "50:502",
       "25:200",
       "25:200",
-      "50:502",
       "25:200",
       "25:200",
+      "25:200",
+      "5:200",
     ]);
-    expect(result).toMatchObject({ requests: 7, splits: 3 });
-    expect(result.commits.size).toBe(100);
+    expect(result).toMatchObject({ requests: 8, splits: 2 });
+    expect(result.commits.size).toBe(130);
     expect(clock.sleeps).toEqual([]);
   });
 

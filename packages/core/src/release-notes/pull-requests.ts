@@ -1,6 +1,7 @@
 // Which pull request brought each commit: GitHub GraphQL `associatedPullRequests`, up to 100 commits
 // per query through aliases, queries made one after another (GitHub asks for serial requests), a
-// query that times out (502/504) split in halves, other transient failures retried with backoff.
+// query that times out (502/504) split in halves (and the rest of the range queried in that size),
+// other transient failures retried with backoff.
 import type { Clock } from "../clock";
 import { errorMessage, UserError } from "../errors";
 import type { GitHubClient, RepoRef } from "../github";
@@ -188,8 +189,12 @@ export async function lookUpPullRequests(
           );
         }
         if (isTimeout(error) && batch.length > 1) {
+          // What timed out once will time out again: the rest of the range goes in the smaller size too.
           const half = Math.ceil(batch.length / 2);
-          queue.unshift(batch.slice(0, half), batch.slice(half));
+          const rest = queue.flat();
+          queue.length = 0;
+          queue.push(batch.slice(0, half), batch.slice(half));
+          for (let i = 0; i < rest.length; i += half) queue.push(rest.slice(i, i + half));
           result.splits++;
           options.logger.info(
             `GitHub timed out on a query of ${batch.length} commits (${status ?? "error"}); splitting it into ${half} + ${batch.length - half}.`,
