@@ -20,6 +20,12 @@ export interface PollOptions {
   signal?: AbortSignal;
   /** Source of randomness in [0, 1); tests pass a fixed one. */
   random?: () => number;
+  /**
+   * Measure the interval from the start of one attempt to the start of the next, so a slow attempt
+   * does not stretch the cadence (health probes every 5 s even when one takes 2 s). Default: from the
+   * end of one attempt.
+   */
+  fixedRate?: boolean;
 }
 
 export interface PollAttempt {
@@ -81,6 +87,8 @@ export async function poll<T>(
     if (outcome.done) return outcome.value;
     const after = clock.now();
     if (after >= deadline) throw new PollTimeoutError(count, after - startedAt, options.timeoutMs);
-    await clock.sleep(nextDelay(options.intervalMs, jitter, deadline - after, random), signal);
+    const spent = options.fixedRate ? after - now : 0;
+    const delay = nextDelay(options.intervalMs, jitter, Number.POSITIVE_INFINITY, random) - spent;
+    await clock.sleep(Math.max(0, Math.min(delay, deadline - after)), signal);
   }
 }

@@ -1,0 +1,190 @@
+// Application Load Balancer metrics from CloudWatch over the soak window: the share of target 5xx
+// responses among requests, and the p95 of TargetResponseTime.
+import {
+  type CloudWatchClient,
+  type Dimension,
+  GetMetricDataCommand,
+  type MetricDataQuery,
+  type MetricDataResult,
+} from "@aws-sdk/client-cloudwatch";
+import { errorMessage } from "../errors";
+import type { MetricDefinition, MetricReading, MetricSource, MetricWindow } from "./metrics";
+
+export interface AlbMetricsConfig {
+  /** The LoadBalancer dimension: "app/<name>/<id>". */
+  loadBalancer: string;
+  /** The TargetGroup dimension "targetgroup/<name>/<id>", to judge one service behind a shared ALB. */
+  targetGroup?: string;
+  errorRateThreshold: number;
+  latencyP95ThresholdSeconds: number;
+  /** ALB metrics are published per minute. */
+  periodSeconds?: number;
+}
+
+const SOURCE = "CloudWatch";
+const NAMESPACE = "AWS/ApplicationELB";
+
+/** Accepts a load balancer ARN or its dimension value; returns "app/<name>/<id>". */
+export function loadBalancerDimension(value: string): string {
+  const trimmed = value.trim();
+  const fromArn = /^arn:aws[a-z-]*:elasticloadbalancing:[^:]*:\d*:loadbalancer\/(app\/[^/]+\/[^/]+)$/.exec(
+    trimmed,
+  );
+  if (fromArn) return fromArn[1] as string;
+  if (/^app\/[^/\s]+\/[^/\s]+$/.test(trimmed)) return trimmed;
+  throw new Error(
+    `${JSON.stringify(value)} is neither an Application Load Balancer ARN nor its dimension value (app/<name>/<id>)`,
+  );
+}
+
+/** The TargetGroup dimension of a target group ARN: "targetgroup/<name>/<id>". */
+export function targetGroupDimension(arn: string): string {
+  const match = /:(targetgroup\/[^/]+\/[^/]+)$/.exec(arn.trim());
+  if (!match) throw new Error(`${JSON.stringify(arn)} is not a target group ARN`);
+  return match[1] as string;
+}
+
+export function albMetricDefinitions(config: AlbMetricsConfig): MetricDefinition[] {
+  const scope = config.targetGroup ? `${config.loadBalancer}, ${config.targetGroup}` : config.loadBalancer;
+  return [
+    {
+      name: "error rate (ALB)",
+      source: SOURCE,
+      description: `HTTPCode_Target_5XX_Count / RequestCount of ${scope}`,
+      unit: "ratio",
+      failWhen: { op: ">", value: config.errorRateThreshold },
+    },
+    {
+      name: "p95 latency (ALB)",
+      source: SOURCE,
+      description: `TargetResponseTime p95 of ${scope} (the highest per-period value)`,
+      unit: "seconds",
+      failWhen: { op: ">", value: config.latencyP95ThresholdSeconds },
+    },
+  ];
+}
+
+function sum(result: MetricDataResult | undefined): number {
+  return (result?.Values ?? []).reduce((total, value) => total + value, 0);
+}
+
+export function albMetricsSource(
+  config: AlbMetricsConfig,
+  deps: { cloudwatch: CloudWatchClient },
+): MetricSource {
+  const definitions = albMetricDefinitions(config);
+  const [errorRate, latency] = definitions as [MetricDefinition, MetricDefinition];
+  const period = config.periodSeconds ?? 60;
+  const dimensions: Dimension[] = [{ Name: "LoadBalancer", Value: config.loadBalancer }];
+  if (config.targetGroup) dimensions.push({ Name: "TargetGroup", Value: config.targetGroup });
+  const query = (id: string, metric: string, stat: string): MetricDataQuery => ({
+    Id: id,
+    MetricStat: {
+      Metric: { Namespace: NAMESPACE, MetricName: metric, Dimensions: dimensions },
+      Period: period,
+      Stat: stat,
+    },
+    ReturnData: true,
+  });
+  const queries = [
+    query("requests", "RequestCount", "Sum"),
+    query("errors", "HTTPCode_Target_5XX_Count", "Sum"),
+    query("p95", "TargetResponseTime", "p95"),
+  ];
+
+  async function fetchAll(
+    window: MetricWindow,
+    signal?: AbortSignal,
+  ): Promise<Map<string, MetricDataResult>> {
+    const periodMs = period * 1000;
+    // Whole periods covering the window: CloudWatch aligns ALB datapoints to the minute.
+    const start = Math.floor(window.startMs / periodMs) * periodMs;
+    const end = Math.max(start + periodMs, Math.ceil(window.endMs / periodMs) * periodMs);
+    const results = new Map<string, MetricDataResult>();
+    let nextToken: string | undefined;
+    do {
+      const output = await deps.cloudwatch.send(
+        new GetMetricDataCommand({
+          MetricDataQueries: queries,
+          StartTime: new Date(start),
+          EndTime: new Date(end),
+          ScanBy: "TimestampAscending",
+          ...(nextToken ? { NextToken: nextToken } : {}),
+        }),
+        signal ? { abortSignal: signal } : {},
+      );
+      for (const result of output.MetricDataResults ?? []) {
+        if (!result.Id) continue;
+        const seen = results.get(result.Id);
+        if (seen) {
+          seen.Values = [...(seen.Values ?? []), ...(result.Values ?? [])];
+          seen.Timestamps = [...(seen.Timestamps ?? []), ...(result.Timestamps ?? [])];
+          if (result.StatusCode && result.StatusCode !== "Complete") seen.StatusCode = result.StatusCode;
+        } else results.set(result.Id, { ...result });
+      }
+      nextToken = output.NextToken;
+    } while (nextToken);
+    return results;
+  }
+
+  return {
+    definitions,
+    async open() {
+      // CloudWatch has nothing to take a baseline of: the window is given by time alone.
+    },
+    async read(window, signal) {
+      let results: Map<string, MetricDataResult>;
+      try {
+        results = await fetchAll(window, signal);
+      } catch (error) {
+        if (
+          error instanceof Error &&
+          (error.name === "CancelledError" || error.name === "AbortError") &&
+          signal?.aborted
+        ) {
+          throw error;
+        }
+        const message = `GetMetricData failed: ${errorMessage(error)}`;
+        return [
+          { check: errorRate.name, value: null, requests: null, error: message },
+          { check: latency.name, value: null, requests: null, error: message },
+        ];
+      }
+      const refused = [...results.values()].find(
+        (r) => r.StatusCode === "Forbidden" || r.StatusCode === "InternalError",
+      );
+      if (refused) {
+        const messages = (refused.Messages ?? [])
+          .map((m) => m.Value)
+          .filter(Boolean)
+          .join("; ");
+        const message = `GetMetricData answered ${refused.StatusCode} for ${refused.Id}${messages ? `: ${messages}` : ""}`;
+        return [
+          { check: errorRate.name, value: null, requests: null, error: message },
+          { check: latency.name, value: null, requests: null, error: message },
+        ];
+      }
+      const requests = sum(results.get("requests"));
+      // CloudWatch publishes no 5XX datapoint for a minute without one: absent means zero.
+      const errors = sum(results.get("errors"));
+      const p95Values = results.get("p95")?.Values ?? [];
+      const partial = [...results.values()].some((r) => r.StatusCode === "PartialData");
+      const note = partial ? "; CloudWatch returned partial data" : "";
+      const readings: MetricReading[] = [
+        {
+          check: errorRate.name,
+          value: requests > 0 ? errors / requests : null,
+          requests,
+          detail: `${Math.round(errors)} of ${Math.round(requests)} requests answered 5xx by targets${note}`,
+        },
+        {
+          check: latency.name,
+          value: p95Values.length > 0 ? Math.max(...p95Values) : null,
+          requests,
+          detail: `${p95Values.length} period(s) of ${period} s${note}`,
+        },
+      ];
+      return readings;
+    },
+  };
+}
