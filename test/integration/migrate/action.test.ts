@@ -1,0 +1,428 @@
+// The committed migrate bundle run the way the runner runs it: the lint as a pull request check on a
+// real git repository, the sql runner and the command mode against a real PostgreSQL, and the
+// database URL never printed anywhere.
+import { execFileSync } from "node:child_process";
+import { cpSync, mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import pg from "pg";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { available } from "../../rig/availability";
+import { type ActionRun, everythingPrinted, ROOT, runAction } from "../../rig/harness";
+import { type PostgresServer, postgresAvailable, startPostgres } from "../../rig/services/postgres";
+
+const FIXTURES = join(ROOT, "test", "fixtures", "migrations");
+
+function git(dir: string, ...args: string[]): string {
+  return execFileSync("git", args, {
+    cwd: dir,
+    encoding: "utf8",
+    env: {
+      ...process.env,
+      GIT_AUTHOR_NAME: "Test",
+      GIT_AUTHOR_EMAIL: "test@example.com",
+      GIT_COMMITTER_NAME: "Test",
+      GIT_COMMITTER_EMAIL: "test@example.com",
+    },
+  }).trim();
+}
+
+function write(dir: string, files: Record<string, string>): void {
+  for (const [path, content] of Object.entries(files)) {
+    mkdirSync(dirname(join(dir, path)), { recursive: true });
+    writeFileSync(join(dir, path), content);
+  }
+}
+
+function commit(dir: string, message: string, files: Record<string, string>): string {
+  write(dir, files);
+  git(dir, "add", "-A");
+  git(dir, "commit", "-q", "-m", message);
+  return git(dir, "rev-parse", "HEAD");
+}
+
+function newRepo(): string {
+  const dir = mkdtempSync(join(tmpdir(), "shipline-migrate-repo-"));
+  git(dir, "init", "-q", "-b", "main");
+  return dir;
+}
+
+function copyFixture(name: string): string {
+  const dir = mkdtempSync(join(tmpdir(), "shipline-migrate-ws-"));
+  cpSync(join(FIXTURES, name), dir, { recursive: true });
+  return dir;
+}
+
+function json<T>(run: ActionRun, output: string): T {
+  return JSON.parse(run.outputs[output] ?? "null") as T;
+}
+
+interface Report {
+  file: string;
+  statements: number;
+  destructive: boolean;
+  findings: { rule: string; line: number; severity: string }[];
+}
+
+describe("migrate bundle: lint", () => {
+  it("lints only the files a pull request adds, with annotations at file and line, and fails the check", async () => {
+    const repo = newRepo();
+    const base = commit(repo, "base schema", {
+      "db/migrations/V1__base.sql":
+        "CREATE TABLE accounts (id bigint PRIMARY KEY, email text);\nCREATE INDEX accounts_email ON accounts (email);\n",
+      // Unsafe, but already merged: not this pull request's business.
+      "db/migrations/V2__old.sql": "UPDATE accounts SET email = lower(email);\n",
+    });
+    git(repo, "checkout", "-q", "-b", "feature");
+    commit(repo, "add migrations", {
+      "db/migrations/V3__region.sql":
+        "SET lock_timeout = '5s';\n\nALTER TABLE accounts\n  ADD COLUMN region text NOT NULL;\n",
+      "db/migrations/V4__drop_email.sql":
+        "SET lock_timeout = '5s';\n-- shipline-ignore: dropping-column replaced by login in v3\nALTER TABLE accounts DROP COLUMN email;\n",
+    });
+    const run = await runAction("migrate", {
+      workspace: repo,
+      eventName: "pull_request",
+      event: { pull_request: { base: { sha: base, ref: "main" } } },
+      inputs: { mode: "lint" },
+    });
+    expect(run.exitCode).toBe(1);
+    const lintErrors = run.errors.filter((a) => a.properties.file);
+    expect(lintErrors.map((a) => `${a.properties.file}:${a.properties.line} ${a.properties.title}`)).toEqual([
+      "db/migrations/V3__region.sql:4 migration lint: adding-not-null-column-without-default",
+    ]);
+    expect(lintErrors[0]?.message).toMatch(/Safe alternative: Add the column with a constant DEFAULT/);
+    expect(run.errors.at(-1)?.message).toMatch(/found 1 problem at error level.*nothing was applied/);
+    const migrations = json<Report[]>(run, "migrations");
+    expect(migrations.map((m) => [m.file, m.destructive, m.findings.length])).toEqual([
+      ["db/migrations/V3__region.sql", false, 1],
+      ["db/migrations/V4__drop_email.sql", true, 0],
+    ]);
+    expect(run.outputs.destructive).toBe("true");
+    expect(run.summary).toContain("| `db/migrations/V3__region.sql` | 2 | 1 | 0 | no |");
+    expect(run.summary).toMatch(/new since `[0-9a-f]{12}` \(merge base with the pull request's base main\)/);
+    expect(run.stdout).not.toMatch(/Unexpected error/);
+  });
+
+  it("lints the files added since the previous tag on a tag push", async () => {
+    const repo = newRepo();
+    commit(repo, "v1", {
+      "migrations/0001_init.up.sql": "CREATE TABLE t (id int);\n",
+      "migrations/0001_init.down.sql": "DROP TABLE t;\n",
+    });
+    git(repo, "tag", "v1.0.0");
+    commit(repo, "v2", { "migrations/0002_truncate.up.sql": "SET lock_timeout = '1s';\nTRUNCATE t;\n" });
+    git(repo, "tag", "v1.1.0");
+    const run = await runAction("migrate", {
+      workspace: repo,
+      env: { GITHUB_REF: "refs/tags/v1.1.0", GITHUB_REF_NAME: "v1.1.0" },
+      inputs: { mode: "lint", "fail-on": "never" },
+    });
+    expect(run.exitCode).toBe(0);
+    expect(json<Report[]>(run, "migrations").map((m) => m.file)).toEqual(["migrations/0002_truncate.up.sql"]);
+    expect(run.outputs.destructive).toBe("true");
+    expect(run.annotations.map((a) => `${a.level} ${a.properties.file}:${a.properties.line}`)).toEqual([
+      "error migrations/0002_truncate.up.sql:2",
+    ]);
+    expect(run.stdout).toContain("the previous tag v1.0.0");
+  });
+
+  it("passes the safe Prisma rewrites with no finding", async () => {
+    const run = await runAction("migrate", {
+      workspace: copyFixture("prisma/safe"),
+      inputs: { mode: "lint", "lint-scope": "all" },
+    });
+    expect(run.exitCode).toBe(0);
+    expect(run.annotations).toEqual([]);
+    const migrations = json<Report[]>(run, "migrations");
+    expect(migrations).toHaveLength(4);
+    expect(migrations.every((m) => m.findings.length === 0)).toBe(true);
+    expect(run.outputs.destructive).toBe("true");
+    expect(json<{ lint: { suppressed: number } }>(run, "report").lint.suppressed).toBe(1);
+  });
+
+  it("reports every rule on the unsafe plain SQL fixtures and survives the file that does not parse", async () => {
+    const run = await runAction("migrate", {
+      workspace: copyFixture("plain-sql/unsafe"),
+      inputs: { mode: "lint", "lint-scope": "all", rules: "missing-lock-timeout=error" },
+    });
+    expect(run.exitCode).toBe(1);
+    const rules = new Set(
+      run.annotations
+        .filter((a) => a.properties.file)
+        .map((a) => a.properties.title?.replace("migration lint: ", "")),
+    );
+    expect(rules.size).toBe(14);
+    const parseError = run.annotations.find((a) => a.properties.title === "migration lint: parse-error");
+    expect(parseError?.properties).toMatchObject({
+      file: "db/migrations/V16__does_not_parse.sql",
+      line: "3",
+    });
+    expect(
+      run.annotations.find((a) => a.properties.title === "migration lint: missing-lock-timeout")?.level,
+    ).toBe("error");
+    expect(run.stdout).not.toMatch(/Unexpected error/);
+  });
+
+  it("refuses a bad rule setting before doing anything", async () => {
+    const run = await runAction("migrate", { inputs: { mode: "lint", rules: "no-such-rule=off" } });
+    expect(run.exitCode).toBe(1);
+    expect(run.errors.map((e) => e.message)).toEqual([
+      expect.stringMatching(/Input `rules`: "no-such-rule" is not a rule id/),
+    ]);
+  });
+});
+
+async function rows<T extends pg.QueryResultRow>(url: string, sql: string): Promise<T[]> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    return (await client.query<T>(sql)).rows;
+  } finally {
+    await client.end();
+  }
+}
+
+function expectNoSecret(run: ActionRun, server: PostgresServer, url: string): void {
+  const printed = everythingPrinted(run);
+  expect(printed).not.toContain(server.password);
+  expect(printed).not.toContain(encodeURIComponent(server.password));
+  expect(printed).not.toContain(url);
+  expect(run.masks).toContain(server.password);
+}
+
+describe.runIf(available("PostgreSQL", postgresAvailable(), "apt-get install postgresql"))(
+  "migrate bundle: sql and command modes on real PostgreSQL",
+  () => {
+    let server: PostgresServer;
+    beforeAll(async () => {
+      server = await startPostgres();
+    });
+    afterAll(async () => {
+      await server?.stop();
+    });
+
+    it("applies the safe fixture set once, then nothing on a re-run, never printing the database URL", async () => {
+      const url = await server.createDatabase();
+      const workspace = copyFixture("plain-sql/safe");
+      const inputs = { mode: "sql", "lint-scope": "all", "database-url": url };
+      const first = await runAction("migrate", { workspace, inputs });
+      expect(first.errors).toEqual([]);
+      expect(first.exitCode).toBe(0);
+      const applied = json<string[]>(first, "applied");
+      expect(applied).toHaveLength(17);
+      expect(applied[0]).toBe("db/migrations/V1__base.sql");
+      expect(applied.at(-1)).toBe("db/migrations/V16__shipped_at.sql");
+      expect(first.outputs.destructive).toBe("true");
+      expect(first.stdout).toContain("Will apply, in this order:");
+      expect(first.summary).toContain("| 5 | `db/migrations/V5__index_total.sql` | 1 | none |");
+      expectNoSecret(first, server, url);
+
+      const second = await runAction("migrate", { workspace, inputs });
+      expect(second.exitCode).toBe(0);
+      expect(json<string[]>(second, "applied")).toEqual([]);
+      expect(json<string[]>(second, "pending")).toEqual([]);
+      expect(second.outputs.destructive).toBe("false");
+      expect(second.summary).toContain("Nothing to do: the database was up to date.");
+      const history = await rows<{ n: string }>(url, "SELECT count(*) AS n FROM shipline_migrations");
+      expect(history[0]?.n).toBe("17");
+      expectNoSecret(second, server, url);
+    });
+
+    it("lets two concurrent runs apply each file exactly once; a run that cannot wait names the lock holder", async () => {
+      const url = await server.createDatabase();
+      const workspace = mkdtempSync(join(tmpdir(), "shipline-migrate-ws-"));
+      write(workspace, {
+        "db/V1__accounts.sql": "CREATE TABLE accounts (id bigint PRIMARY KEY);\n",
+        "db/V2__slow.sql": "SELECT pg_sleep(4);\n",
+        "db/V3__name.sql": "ALTER TABLE accounts ADD COLUMN name text;\n",
+      });
+      const inputs = { mode: "sql", "database-url": url, "lint-scope": "all" };
+      const holder = runAction("migrate", {
+        workspace,
+        inputs: { ...inputs, "lock-wait": "1m" },
+        env: { GITHUB_RUN_ID: "41" },
+      });
+      const waiter = runAction("migrate", {
+        workspace,
+        inputs: { ...inputs, "lock-wait": "1m" },
+        env: { GITHUB_RUN_ID: "42" },
+      });
+      // Started while the first runs hold the lock (V2 sleeps 4 s): gives up after 1 s.
+      await new Promise((resolve) => setTimeout(resolve, 2_000));
+      const impatient = await runAction("migrate", {
+        workspace,
+        inputs: { ...inputs, "lock-wait": "1s" },
+        env: { GITHUB_RUN_ID: "43" },
+      });
+      const [a, b] = await Promise.all([holder, waiter]);
+      expect(a.exitCode).toBe(0);
+      expect(b.exitCode).toBe(0);
+      expect([...json<string[]>(a, "applied"), ...json<string[]>(b, "applied")].sort()).toEqual([
+        "db/V1__accounts.sql",
+        "db/V2__slow.sql",
+        "db/V3__name.sql",
+      ]);
+      const history = await rows<{ version: string }>(
+        url,
+        "SELECT version FROM shipline_migrations ORDER BY version",
+      );
+      expect(history.map((h) => h.version)).toEqual(["1", "2", "3"]);
+
+      expect(impatient.exitCode).toBe(1);
+      expect(impatient.errors.at(-1)?.message).toMatch(
+        /Another migration run holds the migration lock \(advisory lock -?\d+ on "shipline_migrations"\): pid \d+, application_name "shipline migrate acme\/shop run 4[12] attempt 1", client 127\.0\.0\.1:\d+/,
+      );
+      expect(json<string[]>(impatient, "applied")).toEqual([]);
+      expectNoSecret(impatient, server, url);
+    });
+
+    it("fails at the failing file's line, leaving the database and history as before that file", async () => {
+      const url = await server.createDatabase();
+      const workspace = mkdtempSync(join(tmpdir(), "shipline-migrate-ws-"));
+      write(workspace, {
+        "migrations/0001_accounts.up.sql": "CREATE TABLE accounts (id bigint PRIMARY KEY);\n",
+        "migrations/0002_broken.up.sql":
+          "ALTER TABLE accounts ADD COLUMN name text;\n\nINSERT INTO missing_table VALUES (1);\n",
+      });
+      const run = await runAction("migrate", {
+        workspace,
+        inputs: { mode: "sql", "database-url": url, "lint-scope": "all", lint: false },
+      });
+      expect(run.exitCode).toBe(1);
+      expect(run.errors.at(-1)?.message).toMatch(
+        /migrations\/0002_broken\.up\.sql line 3 failed: relation "missing_table" does not exist \(SQLSTATE 42P01\)\. The file was rolled back/,
+      );
+      expect(json<string[]>(run, "pending")).toEqual([
+        "migrations/0001_accounts.up.sql",
+        "migrations/0002_broken.up.sql",
+      ]);
+      const columns = await rows<{ column_name: string }>(
+        url,
+        "SELECT column_name FROM information_schema.columns WHERE table_name = 'accounts'",
+      );
+      expect(columns.map((c) => c.column_name)).toEqual(["id"]);
+      const history = await rows<{ version: string }>(url, "SELECT version FROM shipline_migrations");
+      expect(history.map((h) => h.version)).toEqual(["0001"]);
+      expectNoSecret(run, server, url);
+    });
+
+    it("plans without applying, then refuses to run after an applied file was edited", async () => {
+      const url = await server.createDatabase();
+      const workspace = mkdtempSync(join(tmpdir(), "shipline-migrate-ws-"));
+      write(workspace, {
+        "db/V1__t.sql": "CREATE TABLE t (id int);\n",
+        "db/V2__u.sql": "CREATE TABLE u (id int);\n",
+      });
+      const plan = await runAction("migrate", {
+        workspace,
+        inputs: { mode: "sql", "database-url": url, plan: true },
+      });
+      expect(plan.exitCode).toBe(0);
+      expect(json<string[]>(plan, "pending")).toEqual(["db/V1__t.sql", "db/V2__u.sql"]);
+      expect(json<string[]>(plan, "applied")).toEqual([]);
+      expect(await rows(url, "SELECT 1 FROM pg_tables WHERE schemaname = 'public'")).toEqual([]);
+
+      expect(
+        (await runAction("migrate", { workspace, inputs: { mode: "sql", "database-url": url } })).exitCode,
+      ).toBe(0);
+      write(workspace, {
+        "db/V1__t.sql": "CREATE TABLE t (id bigint);\n",
+        "db/V3__v.sql": "CREATE TABLE v (id int);\n",
+      });
+      const changed = await runAction("migrate", { workspace, inputs: { mode: "sql", "database-url": url } });
+      expect(changed.exitCode).toBe(1);
+      expect(changed.errors.at(-1)?.message).toMatch(
+        /An applied migration has changed:\ndb\/V1__t\.sql \(version 1\) was applied/,
+      );
+      expect(await rows(url, "SELECT 1 FROM pg_tables WHERE tablename = 'v'")).toEqual([]);
+    });
+
+    it("rolls back to a version with down files", async () => {
+      const url = await server.createDatabase();
+      const workspace = mkdtempSync(join(tmpdir(), "shipline-migrate-ws-"));
+      write(workspace, {
+        "migrations/1_t.up.sql": "CREATE TABLE t (id int);\n",
+        "migrations/1_t.down.sql": "DROP TABLE t;\n",
+        "migrations/2_u.up.sql": "CREATE TABLE u (id int);\n",
+        "migrations/2_u.down.sql": "DROP TABLE u;\n",
+      });
+      expect(
+        (await runAction("migrate", { workspace, inputs: { mode: "sql", "database-url": url } })).exitCode,
+      ).toBe(0);
+      const run = await runAction("migrate", {
+        workspace,
+        inputs: { mode: "sql", "database-url": url, "down-to": "1" },
+      });
+      expect(run.exitCode).toBe(0);
+      expect(json<{ rolledBack: string[] }>(run, "report").rolledBack).toEqual(["migrations/2_u.down.sql"]);
+      expect(
+        (
+          await rows<{ tablename: string }>(
+            url,
+            "SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY 1",
+          )
+        ).map((r) => r.tablename),
+      ).toEqual(["shipline_migrations", "t"]);
+    });
+
+    it("runs the project's own tool with DATABASE_URL, streaming its output with the URL masked", async () => {
+      const url = await server.createDatabase();
+      const workspace = mkdtempSync(join(tmpdir(), "shipline-migrate-ws-"));
+      write(workspace, {
+        "tool/migrate.cjs": [
+          // The project's own tool, with its own PostgreSQL client.
+          `const pg = require(${JSON.stringify(join(ROOT, "node_modules", "pg"))});`,
+          "(async () => {",
+          "  console.log('connecting to ' + process.env.DATABASE_URL);",
+          "  const client = new pg.Client({ connectionString: process.env.DATABASE_URL });",
+          "  await client.connect();",
+          '  await client.query("CREATE TABLE IF NOT EXISTS from_tool (id int)");',
+          "  console.error('password is ' + decodeURIComponent(new URL(process.env.DATABASE_URL).password));",
+          '  console.log("applied 1 migration");',
+          "  await client.end();",
+          "})();",
+        ].join("\n"),
+      });
+      const lines: string[] = [];
+      const run = await runAction("migrate", {
+        workspace,
+        inputs: { mode: "command", command: `"${process.execPath}" tool/migrate.cjs`, "database-url": url },
+        onLine: (line) => lines.push(line),
+      });
+      expect(run.errors).toEqual([]);
+      expect(run.exitCode).toBe(0);
+      expect(run.stdout).toContain("connecting to ***");
+      expect(run.stdout).toContain("password is ***");
+      expect(run.stdout).toContain("applied 1 migration");
+      expect(lines.some((l) => l.includes("applied 1 migration"))).toBe(true);
+      expect(await rows(url, "SELECT 1 FROM pg_tables WHERE tablename = 'from_tool'")).toHaveLength(1);
+      expectNoSecret(run, server, url);
+    });
+
+    it("fails with the tool's exit code and last lines, still masked", async () => {
+      const url = await server.createDatabase();
+      const workspace = mkdtempSync(join(tmpdir(), "shipline-migrate-ws-"));
+      write(workspace, {
+        "fail.mjs":
+          "for (let i = 1; i <= 80; i++) console.log('step ' + i);\nconsole.error('cannot reach ' + process.env.DB);\nprocess.exit(3);\n",
+      });
+      const run = await runAction("migrate", {
+        workspace,
+        inputs: {
+          mode: "command",
+          command: `${process.execPath} fail.mjs`,
+          "database-url": url,
+          "database-url-env": "DB",
+          "log-tail-lines": 5,
+        },
+      });
+      expect(run.exitCode).toBe(1);
+      const message = run.errors.at(-1)?.message ?? "";
+      expect(message).toMatch(
+        /exited with code 3 after .*Its last 5 lines:\nstep 77\nstep 78\nstep 79\nstep 80\ncannot reach \*\*\*/,
+      );
+      expectNoSecret(run, server, url);
+    });
+  },
+);
