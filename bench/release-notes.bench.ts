@@ -62,7 +62,7 @@ async function measure(repo: TestRepo, options: { failAbove?: number; runs: numb
   return results;
 }
 
-function rows(label: string, measured: Measured): BenchRow[] {
+function rows(label: string, measured: Measured, degraded = false): BenchRow[] {
   const benchmark = "release-notes, 1,000 PRs";
   const status = measured.ok ? "" : " (RUN FAILED)";
   return [
@@ -71,7 +71,7 @@ function rows(label: string, measured: Measured): BenchRow[] {
       case: label,
       metric: "GitHub API calls",
       value: measured.calls,
-      note: `${measured.graphql} GraphQL + ${measured.rest} REST (${measured.writes} writes); target ≤ ${CALL_TARGET}${status}`,
+      note: `${measured.graphql} GraphQL + ${measured.rest} REST (${measured.writes} writes); ${degraded ? "degraded GitHub, no target" : `target ≤ ${CALL_TARGET}`}${status}`,
     },
     {
       benchmark,
@@ -98,7 +98,7 @@ const benchmark: Benchmark = {
       return [
         ...rows("first run (create draft, publish)", create as Measured),
         ...rows("re-run, nothing changed", rerun as Measured),
-        ...rows("GitHub times out above 50 commits/query", timeouts as Measured),
+        ...rows("GitHub times out above 50 commits/query", timeouts as Measured, true),
       ];
     } finally {
       repo.remove();

@@ -299,7 +299,7 @@ function buildReport(
     previousTag: range.previous?.name ?? null,
     compareUrl: rendered.compareUrl,
     commits: range.history.commits.size,
-    branchCommits: range.history.mainline.length,
+    firstParentCommits: range.history.mainline.length,
     pullRequests: listed.filter((c) => c.pullRequest).length,
     directCommits: listed.filter((c) => !c.pullRequest).length,
     sections: Object.fromEntries(organized.sections.map((s) => [s.title, s.changes.length])),
