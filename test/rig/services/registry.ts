@@ -41,6 +41,8 @@ export interface LocalRegistry {
   blobTransfers(since?: number): RegistryRequest[];
   /** The manifest digest of a reference, read independently with skopeo. */
   skopeoDigest(repository: string, reference: string): string;
+  /** The image labels of a reference, read with skopeo. */
+  skopeoLabels(repository: string, reference: string): Record<string, string>;
   stop(): Promise<void>;
 }
 
@@ -140,6 +142,26 @@ export async function startRegistry(
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
 
+  const skopeoInspect = (
+    repository: string,
+    reference: string,
+  ): { Digest: string; Labels?: Record<string, string> | null } => {
+    const separator = reference.startsWith("sha256:") ? "@" : ":";
+    const out = spawnSync(
+      "skopeo",
+      [
+        "inspect",
+        "--tls-verify=false",
+        "--creds",
+        `${username}:${password}`,
+        `docker://${host}/${repository}${separator}${reference}`,
+      ],
+      { encoding: "utf8" },
+    );
+    if (out.status !== 0) throw new Error(`skopeo inspect failed: ${out.stderr}`);
+    const parsed = JSON.parse(out.stdout) as { Digest: string; Labels?: Record<string, string> | null };
+    return { Digest: parsed.Digest, Labels: parsed.Labels ?? {} };
+  };
   const since = (from = 0): RegistryRequest[] => requests.filter((r) => r.index >= from);
   return {
     url,
@@ -162,24 +184,8 @@ export async function startRegistry(
       since(from).filter(
         (r) => /\/blobs\/uploads\//.test(r.path) || (r.method === "GET" && /\/blobs\/sha256:/.test(r.path)),
       ),
-    skopeoDigest(repository, reference) {
-      const separator = reference.startsWith("sha256:") ? "@" : ":";
-      const out = spawnSync(
-        "skopeo",
-        [
-          "inspect",
-          "--tls-verify=false",
-          "--creds",
-          `${username}:${password}`,
-          "--format",
-          "{{.Digest}}",
-          `docker://${host}/${repository}${separator}${reference}`,
-        ],
-        { encoding: "utf8" },
-      );
-      if (out.status !== 0) throw new Error(`skopeo inspect failed: ${out.stderr}`);
-      return out.stdout.trim();
-    },
+    skopeoDigest: (repository, reference) => skopeoInspect(repository, reference).Digest,
+    skopeoLabels: (repository, reference) => skopeoInspect(repository, reference).Labels ?? {},
     async stop() {
       process.off("exit", onExit);
       if (child.exitCode === null && child.signalCode === null) {

@@ -1,0 +1,47 @@
+// The docker CLI on the runner, run through execCommand (no shell); DOCKER_HOST and DOCKER_CONFIG
+// come from the environment like any docker command in a workflow.
+import { type ExecOptions, type ExecResult, execCommand } from "../exec";
+import type { Logger } from "../logger";
+
+export class DockerCommandError extends Error {
+  constructor(
+    readonly args: readonly string[],
+    readonly result: ExecResult,
+  ) {
+    const tail = (result.stderr.trim() || result.stdout.trim()).split("\n").slice(-5).join("\n");
+    super(`docker ${args[0] ?? ""} exited with ${result.exitCode}${tail ? `:\n${tail}` : ""}`);
+    this.name = "DockerCommandError";
+  }
+}
+
+export interface DockerRunOptions {
+  input?: string;
+  env?: Record<string, string>;
+  /** Echo the output to the job log (default true). */
+  echo?: boolean;
+  cwd?: string;
+}
+
+export class DockerCli {
+  constructor(
+    readonly logger: Logger,
+    readonly binary = "docker",
+  ) {}
+
+  /** Runs docker; the exit code is returned, not thrown. */
+  async run(args: string[], options: DockerRunOptions = {}): Promise<ExecResult> {
+    this.logger.debug(`${this.binary} ${args.join(" ")}`);
+    const exec: ExecOptions = { logger: this.logger, echo: options.echo ?? true };
+    if (options.input !== undefined) exec.input = options.input;
+    if (options.env !== undefined) exec.env = options.env;
+    if (options.cwd !== undefined) exec.cwd = options.cwd;
+    return execCommand(this.binary, args, exec);
+  }
+
+  /** Runs docker and throws DockerCommandError on a non-zero exit. */
+  async check(args: string[], options: DockerRunOptions = {}): Promise<ExecResult> {
+    const result = await this.run(args, options);
+    if (result.exitCode !== 0) throw new DockerCommandError(args, result);
+    return result;
+  }
+}
