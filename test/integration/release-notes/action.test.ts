@@ -236,10 +236,38 @@ describe("release-notes bundle", () => {
     expect(fake.calls).toEqual([]);
   });
 
-  it("refuses a tag that is not a version, before any GitHub call", async () => {
-    const run = await releaseNotes("nightly");
+  it.each([
+    ["a tag that is not a version", "nightly", {}, /Input `tag`: "nightly" is not a semantic version tag/],
+    [
+      "a tag missing from the checkout",
+      "v9.9.9",
+      { "fetch-history": "false" },
+      /v9.9.9 is not a tag of the checkout/,
+    ],
+    [
+      "an image and a digest that do not match",
+      "v1.5.0",
+      { image: `shop@${DIGEST}`, digest: `sha256:${"0".repeat(64)}` },
+      /Input `digest`: .* is not the digest of the image/,
+    ],
+    [
+      "a malformed migrations list",
+      "v1.5.0",
+      { migrations: '[{"destructive": true}]' },
+      /Input `migrations`: .*has no "file"/,
+    ],
+    [
+      "an unknown configuration key",
+      "v1.5.0",
+      { "config-file": "bad.yml" },
+      /bad.yml: categorys: is not a known key/,
+    ],
+  ])("refuses %s before any GitHub call", async (_, tag, inputs, message) => {
+    writeFileSync(join(shop.repo.dir, "bad.yml"), "categorys: []\n");
+    const run = await releaseNotes(tag, { inputs });
     expect(run.exitCode).toBe(1);
-    expect(run.errors[0]?.message).toMatch(/Input `tag`: "nightly" is not a semantic version tag/);
+    expect(run.errors).toHaveLength(1);
+    expect(run.errors[0]?.message).toMatch(message);
     expect(fake.calls).toEqual([]);
   });
 });

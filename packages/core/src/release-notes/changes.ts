@@ -178,8 +178,12 @@ export function findRevertPairs(changes: readonly Change[]): RevertPair[] {
   const bySha = new Map<string, Change>();
   for (const change of changes) for (const commit of change.commits) bySha.set(commit.sha, change);
   const shas = [...bySha.keys()];
-  const resolve = (short: string): string | undefined =>
-    short.length === 40 ? (bySha.has(short) ? short : undefined) : shas.find((sha) => sha.startsWith(short));
+  const resolve = (short: string): string | undefined => {
+    if (short.length === 40) return bySha.has(short) ? short : undefined;
+    // An abbreviated sha counts only when it names one commit of the range.
+    const matches = shas.filter((sha) => sha.startsWith(short));
+    return matches.length === 1 ? matches[0] : undefined;
+  };
 
   const cancelled = new Set<string>();
   const pairs: RevertPair[] = [];
