@@ -15,6 +15,17 @@ function code(text: string): string {
   return text.includes("`") ? `\`\` ${text} \`\`` : `\`${text}\``;
 }
 
+/** A markdown table with padded columns, laid out exactly as the formatter (biome) lays it out. */
+function table(header: string[], rows: string[][]): string {
+  const width = (text: string): number => [...text].length;
+  const widths = header.map((title, i) =>
+    Math.max(3, width(title), ...rows.map((row) => width(row[i] ?? ""))),
+  );
+  const line = (cells: string[]): string =>
+    `| ${cells.map((cell, i) => cell + " ".repeat((widths[i] ?? 0) - width(cell))).join(" | ")} |`;
+  return [line(header), line(widths.map((w) => "-".repeat(w))), ...rows.map(line)].join("\n");
+}
+
 export function inputsTable(name: string): string {
   const inputs = Object.entries(readActionYaml(name).inputs ?? {});
   if (inputs.length === 0) return "This action has no inputs yet.";
@@ -23,16 +34,16 @@ export function inputsTable(name: string): string {
       spec.default === undefined || spec.default === ""
         ? ""
         : code(String(spec.default).replace(/\n/g, "\\n"));
-    return `| ${code(input)} | ${spec.required ? "yes" : "no"} | ${fallback} | ${escapeCell(spec.description ?? "")} |`;
+    return [code(input), spec.required ? "yes" : "no", fallback, escapeCell(spec.description ?? "")];
   });
-  return ["| Input | Required | Default | Description |", "| --- | --- | --- | --- |", ...rows].join("\n");
+  return table(["Input", "Required", "Default", "Description"], rows);
 }
 
 export function outputsTable(name: string): string {
   const outputs = Object.entries(readActionYaml(name).outputs ?? {});
   if (outputs.length === 0) return "This action has no outputs yet.";
-  const rows = outputs.map(([output, spec]) => `| ${code(output)} | ${escapeCell(spec.description ?? "")} |`);
-  return ["| Output | Description |", "| --- | --- |", ...rows].join("\n");
+  const rows = outputs.map(([output, spec]) => [code(output), escapeCell(spec.description ?? "")]);
+  return table(["Output", "Description"], rows);
 }
 
 function replaceBetween(content: string, key: string, body: string, file: string): string {
