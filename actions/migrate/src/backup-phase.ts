@@ -48,7 +48,7 @@ export async function backUp(
         logger: context.logger,
         signal: context.signal,
         timeoutMs: inputs.backupTimeout,
-        intervalMs: Math.max(inputs.pollInterval, 5_000),
+        intervalMs: inputs.pollInterval,
       },
     );
     context.logger.info(`Snapshot ${result.snapshotId} is available (${formatDuration(result.durationMs)}).`);

@@ -2,5 +2,7 @@
 import type { SimServiceFactory } from "../types";
 import { ecrService } from "./ecr";
 import { logsService } from "./logs";
+import { rdsService } from "./rds";
 
 export const builtInServices: SimServiceFactory[] = [logsService, ecrService];
+builtInServices.push(rdsService);
