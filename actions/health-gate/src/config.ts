@@ -236,7 +236,10 @@ export function planGate(inputs: Inputs, deps: PlanDeps): GatePlan {
 
   // ---- metrics ----
   const metricSources: MetricSource[] = [];
-  const aws = awsSettingsFromInputs(inputs);
+  // Every reading of a round finishes within the probe interval, so a slow provider cannot stretch the
+  // beat that "failure-threshold in a row" is counted on. AWS calls get a few seconds at least.
+  const readingTimeoutMs = settings.probeIntervalMs;
+  const aws = { ...awsSettingsFromInputs(inputs), requestTimeoutMs: Math.max(5_000, settings.probeIntervalMs) };
   if (metricsUrls.length > 0) {
     metricSources.push(
       endpointMetricsSource(
@@ -247,7 +250,7 @@ export function planGate(inputs: Inputs, deps: PlanDeps): GatePlan {
           latencyHistogram: inputs.metricsLatencyHistogram,
           errorRateThreshold: settings.errorRateThreshold,
           latencyP95ThresholdSeconds: settings.latencyP95ThresholdSeconds,
-          timeoutMs: Math.max(settings.probeTimeoutMs, 1_000),
+          timeoutMs: readingTimeoutMs,
         },
         { http: deps.http, clock: deps.clock },
       ),
@@ -269,7 +272,7 @@ export function planGate(inputs: Inputs, deps: PlanDeps): GatePlan {
       prometheusSource({
         url: inputs.prometheusUrl,
         headers: prometheusHeaders,
-        timeoutMs: Math.max(settings.probeTimeoutMs, 2_000),
+        timeoutMs: readingTimeoutMs,
         http: deps.http,
         queries,
       }),
