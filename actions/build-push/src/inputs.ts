@@ -58,7 +58,7 @@ export const inputSpec = {
     keyHint: "Keys are severities: critical, high, medium, low, informational.",
   }),
   "scan-ignore": input.list(),
-  "scan-timeout": input.duration({ default: "10m", min: "10s", max: "3h" }),
+  "scan-timeout": input.duration({ default: "10m", min: "5s", max: "3h" }),
   "scan-poll-interval": input.duration({ default: "10s", min: "1s", max: "5m" }),
   ...awsInputSpec,
 } satisfies InputSpec;

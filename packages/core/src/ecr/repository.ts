@@ -157,7 +157,7 @@ export function isTagMutable(
 /** The error for a repository that does not exist and may not be created. */
 export function repositoryNotFound(ref: RepositoryRef): UserError {
   return new UserError(
-    `The ECR repository "${ref.name}" does not exist${ref.registryId ? ` in registry ${ref.registryId}` : ""}.`,
+    `The ECR repository "${ref.name}" given in \`repository\` does not exist${ref.registryId ? ` in registry ${ref.registryId}` : ""}.`,
     {
       input: "repository",
       fix: "Check the name (and region), create the repository (Terraform, CloudFormation), or set `create-repository: true`.",
