@@ -239,7 +239,10 @@ export function planGate(inputs: Inputs, deps: PlanDeps): GatePlan {
   // Every reading of a round finishes within the probe interval, so a slow provider cannot stretch the
   // beat that "failure-threshold in a row" is counted on. AWS calls get a few seconds at least.
   const readingTimeoutMs = settings.probeIntervalMs;
-  const aws = { ...awsSettingsFromInputs(inputs), requestTimeoutMs: Math.max(5_000, settings.probeIntervalMs) };
+  const aws = {
+    ...awsSettingsFromInputs(inputs),
+    requestTimeoutMs: Math.max(5_000, settings.probeIntervalMs),
+  };
   if (metricsUrls.length > 0) {
     metricSources.push(
       endpointMetricsSource(
