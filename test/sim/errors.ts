@@ -5,6 +5,8 @@ export class SimError extends Error {
     readonly code: string,
     message: string,
     readonly status = 400,
+    /** Extra members of the JSON error body, e.g. ECS ConflictException's resourceIds. */
+    readonly fields: Record<string, unknown> = {},
   ) {
     super(message);
     this.name = code;

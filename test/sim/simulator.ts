@@ -267,7 +267,8 @@ export class Simulator {
     if (typeof target === "string") {
       const dot = target.lastIndexOf(".");
       const prefix = target.slice(0, dot);
-      const service = [...this.#services.values()].find((s) => s.definition.targetPrefix === prefix);
+      // The service registered last wins, so a test can put its own stand-in over a built-in one.
+      const service = [...this.#services.values()].findLast((s) => s.definition.targetPrefix === prefix);
       if (!service) throw new SimError("UnknownOperationException", `No simulated service answers ${target}`);
       return { service, operation: target.slice(dot + 1), input: body ? (JSON.parse(body) as Shape) : {} };
     }
@@ -276,9 +277,9 @@ export class Simulator {
       const { action, version, input } = decodeQuery(body);
       const signing = signingNameOf(req);
       const service =
-        [...this.#services.values()].find(
+        [...this.#services.values()].findLast(
           (s) => s.definition.protocol === "query" && s.definition.signingName === signing,
-        ) ?? [...this.#services.values()].find((s) => s.definition.queryVersion === version);
+        ) ?? [...this.#services.values()].findLast((s) => s.definition.queryVersion === version);
       if (!service)
         throw new SimError("InvalidAction", `No simulated service answers ${action} (version ${version})`);
       return { service, operation: action, input };
@@ -394,7 +395,7 @@ export class Simulator {
       } else {
         res.setHeader("content-type", `application/x-amz-json-${def.protocol === "json1.0" ? "1.0" : "1.1"}`);
         res.setHeader("x-amzn-ErrorType", failure.code);
-        res.end(JSON.stringify({ __type: failure.code, message: failure.message }));
+        res.end(JSON.stringify({ ...failure.fields, __type: failure.code, message: failure.message }));
       }
       return;
     }

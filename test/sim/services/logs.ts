@@ -78,6 +78,10 @@ export class LogsService implements SimService {
     for (const line of lines) stream.events.push({ timestamp: at, message: line, ingestionTime: at });
   }
 
+  hasGroup(name: string): boolean {
+    return this.#groups.has(name);
+  }
+
   /** All lines of a stream (for tests). */
   lines(groupName: string, streamName: string): string[] {
     return (
