@@ -97,7 +97,8 @@ export class MigrationLinter {
 
   /** Lints one file. Files must be given in the order they run, so later files see earlier ones. */
   lint(input: LintFileInput): MigrationReport {
-    const parsed = this.#parser.parse(input.sql);
+    // Comments matter only for suppressions; without one the scanner pass is skipped.
+    const parsed = this.#parser.parse(input.sql, { comments: input.sql.includes(SUPPRESSION_MARKER) });
     const findings: Finding[] = [];
     let suppressed = 0;
     let destructive = false;

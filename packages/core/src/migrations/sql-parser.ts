@@ -123,6 +123,46 @@ function charPosition(text: string, charOffset: number): { line: number; column:
 
 const COMMENT_TOKENS = new Set(["SQL_COMMENT", "C_COMMENT"]);
 
+const isSpace = (byte: number | undefined): boolean =>
+  byte === 0x20 || byte === 0x09 || byte === 0x0a || byte === 0x0d || byte === 0x0c || byte === 0x0b;
+
+/** The first byte at or after `from` that is neither white space nor inside a comment. */
+function skipSpaceAndComments(bytes: Buffer, from: number, to: number): number {
+  let i = from;
+  while (i < to) {
+    const byte = bytes[i];
+    if (isSpace(byte)) {
+      i++;
+    } else if (byte === 0x2d && bytes[i + 1] === 0x2d) {
+      while (i < to && bytes[i] !== 0x0a) i++;
+    } else if (byte === 0x2f && bytes[i + 1] === 0x2a) {
+      // Block comments nest in PostgreSQL.
+      let depth = 0;
+      do {
+        if (bytes[i] === 0x2f && bytes[i + 1] === 0x2a) {
+          depth++;
+          i += 2;
+        } else if (bytes[i] === 0x2a && bytes[i + 1] === 0x2f) {
+          depth--;
+          i += 2;
+        } else {
+          i++;
+        }
+      } while (depth > 0 && i < to);
+    } else {
+      break;
+    }
+  }
+  return i;
+}
+
+/** The end of the range with trailing white space removed. */
+function trimSpace(bytes: Buffer, from: number, to: number): number {
+  let end = to;
+  while (end > from && isSpace(bytes[end - 1])) end--;
+  return end;
+}
+
 export class SqlParser {
   readonly #pg: PgQuery;
 
@@ -135,8 +175,30 @@ export class SqlParser {
    * top-level semicolons by PostgreSQL's own scanner) is parsed on its own, so one bad statement is
    * reported at its line and the others are still checked.
    */
-  parse(text: string): ParsedSql {
+  parse(text: string, options: { comments?: boolean } = {}): ParsedSql {
     const lines = new ByteLines(text);
+    let result: ReturnType<PgQuery["parseSync"]> | undefined;
+    let parseError: unknown;
+    try {
+      result = this.#pg.parseSync(text);
+    } catch (error) {
+      parseError = error;
+    }
+    if (result && !options.comments) {
+      // The common case needs no scanner pass: statement ranges come from the parser, with leading
+      // spaces and comments skipped by hand.
+      const statements: ParsedStatement[] = [];
+      for (const raw of result.stmts ?? []) {
+        if (!raw.stmt) continue;
+        const from = raw.stmt_location ?? 0;
+        const to = raw.stmt_len ? from + raw.stmt_len : lines.bytes.length;
+        const start = skipSpaceAndComments(lines.bytes, from, to);
+        const end = trimSpace(lines.bytes, start, to);
+        if (end > start) statements.push(this.#statement(raw.stmt, start, end, 0, lines));
+      }
+      return { statements, comments: [], errors: [] };
+    }
+
     let tokens: { start: number; end: number; text: string; tokenName: string }[];
     try {
       tokens = this.#pg.scanSync(text).tokens;
@@ -144,12 +206,8 @@ export class SqlParser {
       // Only an unterminated quote or comment stops the scanner; nothing more can be split out. The
       // parser reports the same problem with its position, which the scanner does not.
       let problem = syntaxErrorOf(scanError);
-      try {
-        this.#pg.parseSync(text);
-      } catch (parseError) {
-        const parsed = syntaxErrorOf(parseError);
-        if (parsed.cursor !== undefined) problem = parsed;
-      }
+      const parsed = syntaxErrorOf(parseError);
+      if (parseError !== undefined && parsed.cursor !== undefined) problem = parsed;
       const at = charPosition(text, problem.cursor ?? 0);
       return { statements: [], comments: [], errors: [{ message: problem.message, ...at }] };
     }
@@ -164,8 +222,7 @@ export class SqlParser {
       }));
     const codeTokens = tokens.filter((t) => !COMMENT_TOKENS.has(t.tokenName));
 
-    try {
-      const result = this.#pg.parseSync(text);
+    if (result) {
       const statements: ParsedStatement[] = [];
       for (const raw of result.stmts ?? []) {
         if (!raw.stmt) continue;
@@ -175,9 +232,28 @@ export class SqlParser {
         if (statement) statements.push(statement);
       }
       return { statements, comments, errors: [] };
-    } catch (error) {
-      return { ...this.#parsePieces(text, codeTokens, lines, syntaxErrorOf(error)), comments };
     }
+    return { ...this.#parsePieces(text, codeTokens, lines, syntaxErrorOf(parseError)), comments };
+  }
+
+  #statement(
+    node: Node,
+    start: number,
+    end: number,
+    locationBase: number,
+    lines: ByteLines,
+  ): ParsedStatement {
+    const line = lines.line(start);
+    return {
+      node,
+      text: lines.slice(start, end),
+      start,
+      end,
+      line,
+      endLine: lines.line(end - 1),
+      lineAt: (location) =>
+        location === undefined || location < 0 ? line : lines.line(locationBase + location),
+    };
   }
 
   /** Narrows a statement's byte range to its first and last code token (skipping comments, spaces). */
@@ -194,17 +270,7 @@ export class SqlParser {
     const first = inside[0];
     const last = inside[inside.length - 1];
     if (!first || !last) return undefined;
-    const line = lines.line(first.start);
-    return {
-      node,
-      text: lines.slice(first.start, last.end),
-      start: first.start,
-      end: last.end,
-      line,
-      endLine: lines.line(last.end - 1),
-      lineAt: (location) =>
-        location === undefined || location < 0 ? line : lines.line(locationBase + location),
-    };
+    return this.#statement(node, first.start, last.end, locationBase, lines);
   }
 
   #parsePieces(
