@@ -1,6 +1,7 @@
 // The HTTP port of the health checks: one request with a hard timeout, the body read up to a limit.
 // Tests and benchmarks pass their own HttpClient (for example one that runs in simulated time).
 import { CancelledError } from "../errors";
+import { SHIPLINE_VERSION } from "../version";
 
 export interface HttpRequest {
   method: string;
@@ -31,6 +32,8 @@ export class HttpRequestError extends Error {
 }
 
 export type HttpClient = (request: HttpRequest) => Promise<HttpResponse>;
+
+export const USER_AGENT = `shipline/${SHIPLINE_VERSION} (health-gate)`;
 
 /** Bodies are read up to this size; a health or smoke response larger than that is cut. */
 export const MAX_BODY_BYTES = 1024 * 1024;
@@ -77,7 +80,10 @@ export function createHttpClient(): HttpClient {
     const started = performance.now();
     try {
       const init: RequestInit = { method: request.method, redirect: "manual", signal };
-      if (request.headers) init.headers = request.headers;
+      const requestHeaders = new Headers(request.headers);
+      // Lets a service tell the gate's requests apart in its access log.
+      if (!requestHeaders.has("user-agent")) requestHeaders.set("user-agent", USER_AGENT);
+      init.headers = requestHeaders;
       if (request.body !== undefined) init.body = request.body;
       const response = await fetch(request.url, init);
       const body = await readLimited(response);
