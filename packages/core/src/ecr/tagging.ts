@@ -5,7 +5,14 @@ import { type ECRClient, PutImageCommand } from "@aws-sdk/client-ecr";
 import type { ImageTag } from "../docker/tags";
 import { UserError } from "../errors";
 import type { Logger } from "../logger";
-import type { ImageManifest, RepositoryId } from "./images";
+import {
+  describeImageId,
+  digestsOfTags,
+  getManifest,
+  type ImageId,
+  type ImageManifest,
+  type RepositoryId,
+} from "./images";
 import { isAwsError, isTagMutable, type RepositoryInfo } from "./repository";
 
 export type TagChange =
@@ -133,4 +140,36 @@ export async function applyTagChanges(
     }
   }
   return results;
+}
+
+/**
+ * Promotes an image in one call (for the demo and other callers without a gate in between): reads the
+ * source manifest, refuses conflicts before any write, then adds or moves the tags.
+ */
+export async function promoteImage(
+  client: ECRClient,
+  repository: RepositoryInfo,
+  source: ImageId,
+  tags: readonly Pick<ImageTag, "name" | "pinned">[],
+  logger: Logger,
+): Promise<{ digest: string; results: ApplyResult[] }> {
+  const repoId = { name: repository.name, registryId: repository.registryId };
+  const image = await getManifest(client, repoId, source);
+  if (!image) {
+    throw new UserError(`The image to promote (${describeImageId(source)}) is not in ${repository.name}.`, {
+      input: "source",
+      fix: "Promote an image that was built and pushed.",
+    });
+  }
+  const current = await digestsOfTags(
+    client,
+    repoId,
+    tags.map((t) => t.name),
+  );
+  const plan = planTagChanges(tags, current, image.digest, repository);
+  if (plan.conflicts.length > 0) throw conflictError(repository.name, plan.conflicts);
+  return {
+    digest: image.digest,
+    results: await applyTagChanges(client, repoId, image, plan.changes, logger),
+  };
 }

@@ -1,0 +1,67 @@
+// promoteImage from the core library (used outside the action, e.g. by the demo), against the
+// simulated ECR with images in memory: no Docker needed (integration: simulator).
+import { ECRClient } from "@aws-sdk/client-ecr";
+import { afterEach, expect, it } from "vitest";
+import { awsClientConfig } from "../../../packages/core/src/aws";
+import { findRepository } from "../../../packages/core/src/ecr/repository";
+import { promoteImage } from "../../../packages/core/src/ecr/tagging";
+import { UserError } from "../../../packages/core/src/errors";
+import { RecordingLogger } from "../../../packages/core/src/logger";
+import { type Simulator, startSimulator } from "../../sim/index";
+import type { EcrService } from "../../sim/services/ecr";
+
+let sim: Simulator | undefined;
+afterEach(async () => {
+  await sim?.stop();
+  sim = undefined;
+});
+
+async function setup() {
+  sim = await startSimulator({ scenario: { ecr: { repositories: [{ name: "shop/web" }] } } });
+  const ecr = sim.service<EcrService>("ecr");
+  const staging = ecr.seedImage("shop/web", { tags: ["abc", "v1.0.0"] });
+  const other = ecr.seedImage("shop/web", { tags: ["def"] });
+  const client = new ECRClient({
+    ...awsClientConfig({ region: sim.region, endpoint: sim.endpoint }),
+    credentials: { accessKeyId: "AKIASIMULATOR000000", secretAccessKey: "x" },
+  });
+  const repository = await findRepository(client, { name: "shop/web" });
+  if (!repository) throw new Error("no repository");
+  return { client, repository, staging, other };
+}
+
+it("adds tags to an image by PutImage and is idempotent", async () => {
+  const { client, repository, staging } = await setup();
+  const tags = [
+    { name: "v1.1.0", pinned: true },
+    { name: "prod", pinned: false },
+  ];
+  const first = await promoteImage(client, repository, { tag: "abc" }, tags, new RecordingLogger());
+  expect(first).toEqual({
+    digest: staging,
+    results: [
+      { tag: "v1.1.0", action: "added" },
+      { tag: "prod", action: "added" },
+    ],
+  });
+  const again = await promoteImage(client, repository, { digest: staging }, tags, new RecordingLogger());
+  expect(again.results.map((r) => r.action)).toEqual(["unchanged", "unchanged"]);
+});
+
+it("refuses to repoint a version tag before writing any tag", async () => {
+  const { client, repository } = await setup();
+  const before = sim?.callsTo("PutImage").length;
+  const error = await promoteImage(
+    client,
+    repository,
+    { tag: "def" },
+    [
+      { name: "prod", pinned: false },
+      { name: "v1.0.0", pinned: true },
+    ],
+    new RecordingLogger(),
+  ).catch((e: unknown) => e);
+  expect(error).toBeInstanceOf(UserError);
+  expect((error as UserError).message).toContain("`v1.0.0` already names");
+  expect(sim?.callsTo("PutImage").length).toBe(before);
+});
