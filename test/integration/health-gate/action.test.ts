@@ -112,8 +112,8 @@ describe.concurrent("health-gate bundle against the demo service", () => {
     expect(check?.summary).toMatch(/^\d+(\.\d+)? % over \d+ requests, must be <= 5 %/);
     const measured = check?.measurements.at(-1)?.value;
     // The service fails exactly every tenth API request; the window may cut between two failures.
-    expect(measured).toBeGreaterThan(0.08);
-    expect(measured).toBeLessThan(0.12);
+    expect(measured).toBeGreaterThan(0.06);
+    expect(measured).toBeLessThan(0.14);
     expect(run.errors).toHaveLength(1);
     expect(run.errors[0]?.message).toMatch(/error rate \(metrics endpoint\): \d+(\.\d+)? % over/);
     expect(run.summary).toMatch(
@@ -149,7 +149,7 @@ describe.concurrent("health-gate bundle against the demo service", () => {
     const svc = await service(t, {});
     let switched: Promise<unknown> | undefined;
     const run = await runAction("health-gate", {
-      inputs: gateInputs(svc, { soak: "5s" }),
+      inputs: gateInputs(svc, { soak: "10s" }),
       // Once the gate has seen the service healthy, it stops answering.
       onLine: (line) => {
         if (!switched && line.includes("(stable)")) switched = svc.control({ answering: false });
@@ -163,8 +163,8 @@ describe.concurrent("health-gate bundle against the demo service", () => {
     expect(failedChecks(run), log).toEqual([`probe ${svc.url}/health`]);
     const probe = report(run).checks.find((c) => c.name === `probe ${svc.url}/health`);
     expect(probe?.summary, log).toBe("3 failures in a row: no response: no response within 250 ms");
-    // Well before the 5 s soak would have let it pass.
-    expect(JSON.parse(run.outputs.report ?? "{}").durationMs).toBeLessThan(5_000);
+    // Well before the 10 s soak would have let it pass.
+    expect(JSON.parse(run.outputs.report ?? "{}").durationMs).toBeLessThan(10_000);
     // Its metrics page stopped answering too: that is the gate's blind spot, not a verdict on metrics.
     expect(report(run).checks.find((c) => c.name === "error rate (metrics endpoint)")?.status).toBe(
       "inconclusive",
