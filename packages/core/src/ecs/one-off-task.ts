@@ -152,7 +152,7 @@ export async function runOneOffTask(ecs: ECSClient, request: OneOffTaskRequest):
       cluster: request.cluster,
       taskDefinition: request.taskDefinition,
       count: 1,
-      startedBy: request.startedBy.slice(0, 128),
+      startedBy: request.startedBy.slice(0, 36),
       clientToken: request.clientToken,
       ...(request.command
         ? { overrides: { containerOverrides: [{ name: request.container, command: request.command }] } }

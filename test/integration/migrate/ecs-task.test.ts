@@ -1,0 +1,263 @@
+// Mode ecs-task through the committed bundle and the AWS simulator: the one-off task copies the
+// service's placement, its log streams into the job, exit code 0 alone succeeds, a task that stopped
+// before the first poll is judged right, a retried step starts no second task, cancellation stops it.
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { type ActionRun, runAction } from "../../rig/harness";
+import { type Scenario, type Simulator, simulatorEnv, startSimulator } from "../../sim/index";
+
+const REGISTRY = "123456789012.dkr.ecr.eu-west-1.amazonaws.com";
+const NETWORK = {
+  awsvpcConfiguration: {
+    subnets: ["subnet-a", "subnet-b"],
+    securityGroups: ["sg-db-clients"],
+    assignPublicIp: "DISABLED",
+  },
+};
+
+function taskDefinition(image: string) {
+  return {
+    family: "shop",
+    networkMode: "awsvpc",
+    requiresCompatibilities: ["FARGATE"],
+    cpu: "256",
+    memory: "512",
+    executionRoleArn: "arn:aws:iam::123456789012:role/ecsTaskExecutionRole",
+    containerDefinitions: [
+      {
+        name: "app",
+        image,
+        essential: true,
+        command: ["node", "server.js"],
+        logConfiguration: {
+          logDriver: "awslogs",
+          options: {
+            "awslogs-group": "/ecs/shop",
+            "awslogs-region": "eu-west-1",
+            "awslogs-stream-prefix": "shop",
+          },
+        },
+      },
+    ],
+  };
+}
+
+/** Service "web" runs shop:1; shop:2 is the new task definition whose image migrates as told. */
+function scenario(migration: Record<string, unknown>, factor: number): Scenario {
+  return {
+    clock: { mode: "scaled", factor },
+    seed: 11,
+    logs: { groups: [{ name: "/ecs/shop" }] },
+    ecs: {
+      images: {
+        [`${REGISTRY}/shop:1`]: {},
+        [`${REGISTRY}/shop:2`]: { commands: { "migrate deploy": migration } },
+      },
+      taskDefinitions: [taskDefinition(`${REGISTRY}/shop:1`), taskDefinition(`${REGISTRY}/shop:2`)],
+      services: [
+        {
+          cluster: "default",
+          serviceName: "web",
+          taskDefinition: "shop:1",
+          desiredCount: 1,
+          launchType: "FARGATE",
+          platformVersion: "1.4.0",
+          networkConfiguration: NETWORK,
+        },
+      ],
+    },
+  };
+}
+
+const MIGRATES = {
+  exitCode: 0,
+  runMs: 30_000,
+  logs: ["Prisma schema loaded from prisma/schema.prisma", "2 migrations found in prisma/migrations"],
+  exitLogs: ["Applying migration `20240201000000_role`", "All migrations have been successfully applied."],
+};
+const FAILS = {
+  exitCode: 1,
+  runMs: 20_000,
+  logs: ["2 migrations found in prisma/migrations", "Applying migration `20240201000000_role`"],
+  exitLogs: [
+    'Error: P3018 A migration failed to apply: column "role" of relation "User" contains null values',
+  ],
+};
+
+let sim: Simulator | undefined;
+afterEach(async () => {
+  await sim?.stop();
+  sim = undefined;
+});
+
+async function run(
+  s: Simulator,
+  extra: { inputs?: Record<string, string>; env?: Record<string, string>; cancelAfterMs?: number } = {},
+): Promise<ActionRun> {
+  return runAction("migrate", {
+    workspace: mkdtempSync(join(tmpdir(), "shipline-migrate-ecs-")),
+    env: { ...simulatorEnv(s), ...extra.env },
+    inputs: {
+      mode: "ecs-task",
+      cluster: "default",
+      service: "web",
+      "task-definition": "shop:2",
+      command: "npx prisma migrate deploy",
+      "poll-interval": "1s",
+      ...extra.inputs,
+    },
+    ...(extra.cancelAfterMs !== undefined ? { cancelAfterMs: extra.cancelAfterMs } : {}),
+  });
+}
+
+describe("migrate bundle: one-off ECS task", () => {
+  it("succeeds on exit code 0, with the service's network configuration and the log streamed as it arrives", async () => {
+    // 1 real second = 15 simulated seconds: the task runs for several polls.
+    sim = await startSimulator({ scenario: scenario(MIGRATES, 15) });
+    const result = await run(sim);
+    expect(result.errors).toEqual([]);
+    expect(result.exitCode).toBe(0);
+    const runTask = sim.callsTo("RunTask", "ecs");
+    expect(runTask).toHaveLength(1);
+    expect(runTask[0]?.input).toMatchObject({
+      cluster: "default",
+      taskDefinition: expect.stringMatching(/task-definition\/shop:2$/),
+      count: 1,
+      launchType: "FARGATE",
+      platformVersion: "1.4.0",
+      networkConfiguration: NETWORK,
+      overrides: { containerOverrides: [{ name: "app", command: ["npx", "prisma", "migrate", "deploy"] }] },
+      clientToken: expect.stringMatching(/^[0-9a-f]{64}$/),
+    });
+    expect(result.outputs["task-arn"]).toMatch(
+      /^arn:aws:ecs:eu-west-1:123456789012:task\/default\/[0-9a-f]+$/,
+    );
+    // Streamed between polls: the first lines appear before the task is reported stopped.
+    const log = result.stdout;
+    expect(log.indexOf("│ Prisma schema loaded from prisma/schema.prisma")).toBeGreaterThan(-1);
+    expect(log.indexOf("│ Prisma schema loaded")).toBeLessThan(log.search(/: STOPPED \(container/));
+    expect(log).toContain("│ All migrations have been successfully applied.");
+    expect(log).toMatch(/: RUNNING \(container RUNNING\)/);
+    expect(sim.callsTo("DescribeTasks", "ecs").length).toBeGreaterThan(2);
+    expect(sim.callsTo("StopTask", "ecs")).toEqual([]);
+    expect(result.summary).toMatch(/\| arn:aws:ecs:[^|]+ \| app \| 0 \| EssentialContainerExited \|/);
+  });
+
+  it("fails on exit code 1 with the stop code, stopped reason, exit code and log tail", async () => {
+    sim = await startSimulator({ scenario: scenario(FAILS, 15) });
+    const result = await run(sim, { inputs: { "log-tail-lines": "2" } });
+    expect(result.exitCode).toBe(1);
+    const message = result.errors.at(-1)?.message ?? "";
+    expect(message).toMatch(
+      /The migration task failed\.\nTask arn:aws:ecs:\S+ stopped after \S+: container "app" exit code 1\./,
+    );
+    expect(message).toContain("stopCode: EssentialContainerExited");
+    expect(message).toContain("stoppedReason: Essential container in task exited");
+    expect(message).toContain(
+      'Last 2 log lines:\n  Applying migration `20240201000000_role`\n  Error: P3018 A migration failed to apply: column "role" of relation "User" contains null values',
+    );
+    expect(message).toMatch(/Fix: The migration command failed/);
+    expect(result.summary).toContain("Last 2 log lines");
+  });
+
+  it("judges a task that went from PENDING to STOPPED before the first poll", async () => {
+    // 1 real second = 1 simulated hour, and the first DescribeTasks is held back half a second:
+    // provisioning, pull, the whole run and the stop all happen before ECS answers it.
+    sim = await startSimulator({ scenario: scenario(FAILS, 3_600) });
+    sim.faults.push({
+      service: "ecs",
+      operation: "DescribeTasks",
+      kind: "latency",
+      latencyMs: 500,
+      count: 1,
+    });
+    const result = await run(sim, { inputs: { "poll-interval": "30s" } });
+    expect(result.exitCode).toBe(1);
+    expect(sim.callsTo("DescribeTasks", "ecs")).toHaveLength(1);
+    expect(result.stdout).not.toMatch(/: RUNNING \(/);
+    expect(result.errors.at(-1)?.message).toMatch(/exit code 1\.\nstopCode: EssentialContainerExited/);
+    expect(result.errors.at(-1)?.message).toContain("P3018 A migration failed to apply");
+  });
+
+  it("judges a fast successful task that stopped before the first poll as a success", async () => {
+    sim = await startSimulator({ scenario: scenario(MIGRATES, 3_600) });
+    sim.faults.push({
+      service: "ecs",
+      operation: "DescribeTasks",
+      kind: "latency",
+      latencyMs: 500,
+      count: 1,
+    });
+    const result = await run(sim, { inputs: { "poll-interval": "30s" } });
+    expect(result.errors).toEqual([]);
+    expect(result.exitCode).toBe(0);
+    expect(sim.callsTo("DescribeTasks", "ecs")).toHaveLength(1);
+    expect(result.stdout).toContain("│ All migrations have been successfully applied.");
+  });
+
+  it("starts no second task when the step is retried", async () => {
+    sim = await startSimulator({ scenario: scenario(MIGRATES, 60) });
+    const first = await run(sim);
+    const retried = await run(sim);
+    expect(first.exitCode).toBe(0);
+    expect(retried.exitCode).toBe(0);
+    expect(retried.outputs["task-arn"]).toBe(first.outputs["task-arn"]);
+    expect(sim.callsTo("RunTask", "ecs")).toHaveLength(2);
+    // The service's own task runs shop:1; the migration tasks run shop:2.
+    const migrationTasks = () =>
+      (sim?.snapshot().ecs as { tasks: { taskDefinition: string }[] }).tasks.filter(
+        (t) => t.taskDefinition === "shop:2",
+      );
+    expect(migrationTasks()).toHaveLength(1);
+    // A new attempt of the job is a new run: it gets a task of its own.
+    const rerun = await run(sim, { env: { GITHUB_RUN_ATTEMPT: "2" } });
+    expect(rerun.outputs["task-arn"]).not.toBe(first.outputs["task-arn"]);
+    expect(migrationTasks()).toHaveLength(2);
+  });
+
+  it("fails a task that could not start with the reason and no exit code", async () => {
+    sim = await startSimulator({
+      scenario: scenario({ pullError: "pull access denied for shop, repository does not exist" }, 60),
+    });
+    const result = await run(sim);
+    expect(result.exitCode).toBe(1);
+    const message = result.errors.at(-1)?.message ?? "";
+    expect(message).toContain("no exit code (the container did not run to completion)");
+    expect(message).toContain("stopCode: TaskFailedToStart");
+    expect(message).toContain("CannotPullContainerError: pull access denied");
+    expect(message).toMatch(/Fix: The task never ran: check the image exists and can be pulled/);
+  });
+
+  it("stops the task when the workflow is cancelled", async () => {
+    sim = await startSimulator({ scenario: scenario({ ...MIGRATES, runMs: 3_600_000 }, 10) });
+    const result = await run(sim, { cancelAfterMs: 4_000 });
+    expect(result.exitCode).not.toBe(0);
+    const stops = sim.callsTo("StopTask", "ecs");
+    expect(stops).toHaveLength(1);
+    expect(stops[0]?.input).toMatchObject({
+      cluster: "default",
+      reason: "The GitHub workflow run was cancelled.",
+    });
+    expect(result.stdout).toContain("Stopped task");
+  });
+
+  it("refuses a task definition with several containers and no container named, before running anything", async () => {
+    const base = scenario(MIGRATES, 60);
+    const ecs = base.ecs as { taskDefinitions: ReturnType<typeof taskDefinition>[] };
+    const two = taskDefinition(`${REGISTRY}/shop:2`);
+    two.containerDefinitions.push({
+      ...two.containerDefinitions[0],
+      name: "sidecar",
+    } as (typeof two.containerDefinitions)[number]);
+    ecs.taskDefinitions[1] = two;
+    sim = await startSimulator({ scenario: base });
+    const result = await run(sim);
+    expect(result.exitCode).toBe(1);
+    expect(result.errors.at(-1)?.message).toMatch(
+      /has 2 containers \(app, sidecar\); which one runs the migration\?/,
+    );
+    expect(sim.callsTo("RunTask", "ecs")).toEqual([]);
+  });
+});
