@@ -177,6 +177,23 @@ describe.runIf(stackAvailable())(
       expect(run.calls.map((c) => c.operation)).not.toContain("PutImage");
     });
 
+    it("absorbs ECR throttling with the SDK's retries", async () => {
+      stack.sim.faults.push(
+        { service: "ecr", operation: "BatchGetImage", kind: "throttle", count: 2 },
+        { service: "ecr", operation: "PutImage", kind: "throttle", count: 1 },
+      );
+      const run = await runBuildPush(stack, {
+        repository: "shop/web",
+        mode: "promote",
+        source: SHA_A,
+        tags: "throttled",
+      });
+      expect(run.exitCode, run.stdout).toBe(0);
+      expect(run.outputs.digest).toBe(staging.digest);
+      expect(run.calls.filter((c) => c.fault === "throttle")).toHaveLength(3);
+      expect(run.calls.filter((c) => c.operation === "PutImage" && c.status === 200)).toHaveLength(1);
+    });
+
     it("fails clearly when the source image is not in the repository", async () => {
       const run = await runBuildPush(stack, {
         repository: "shop/web",

@@ -159,5 +159,29 @@ describe.runIf(stackAvailable())(
       expect(run.errors[0]?.message).toContain("did not finish within 5s (last status: IN_PROGRESS)");
       expect(Date.now() - started).toBeLessThan(30_000);
     });
+
+    it("judges an enhanced scan at ACTIVE, ignoring findings by vulnerability id", async () => {
+      stack.reset(
+        {
+          scanning: { type: "ENHANCED", inProgressMs: 30_000 },
+          repositories: [{ name: "shop/enhanced" }],
+          scans: [{ tag: SHA_A, findings: [...FINDINGS] }],
+        },
+        60,
+      );
+      const run = await runBuildPush(stack, {
+        repository: "shop/enhanced",
+        context: "hello",
+        network: "host",
+        "branch-tag": "false",
+        "scan-severity-threshold": "critical",
+        "scan-ignore": "CVE-2024-1111",
+        ...gate,
+      });
+      expect(run.exitCode, run.stdout).toBe(0);
+      expect(run.visibleLog).toMatch(/scan: ACTIVE, 2 high, 1 medium/);
+      expect(run.calls.map((c) => c.operation)).not.toContain("StartImageScan");
+      expect(run.summary).toContain("Scan: passed (ACTIVE, threshold critical)");
+    });
   },
 );
