@@ -1,7 +1,7 @@
 // build-push: build the commit's image once and push it to ECR, or promote a verified image by
 // re-tagging it; optionally gate on ECR's scan. The same bundle is the post step, which logs out.
 import { ECRClient } from "@aws-sdk/client-ecr";
-import { awsSettingsFromInputs, createAwsClient } from "@shipline/core/aws";
+import { awsSettingsFromInputs, createAwsClient, warnIfBeyondSessionLife } from "@shipline/core/aws";
 import { DockerCli } from "@shipline/core/docker/cli";
 import { dockerLogout } from "@shipline/core/docker/login";
 import type { ActionContext } from "@shipline/core/run";
@@ -24,6 +24,7 @@ export async function main(context: ActionContext): Promise<void> {
   const inputs = context.inputs(inputSpec);
   const plan = planFromInputs(inputs, context.env, context.env.GITHUB_WORKSPACE || process.cwd());
   for (const secret of plan.build?.secrets ?? []) context.logger.secrets.add(secret.value);
+  if (plan.scan) warnIfBeyondSessionLife(plan.scan.timeoutMs, "scan-timeout", context.logger);
 
   const ecr = createAwsClient(
     ECRClient,
