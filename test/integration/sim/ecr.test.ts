@@ -1,7 +1,7 @@
 // The simulated ECR, driven through the real SDK client: repositories, promotion by BatchGetImage +
 // PutImage, login tokens, scan findings; in memory, and in front of a real registry that a real
 // Docker engine pushes to.
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
@@ -328,16 +328,18 @@ describe.runIf(canRun)("in front of a real registry (integration: dockerd + dock
   let engine: DockerEngine;
   let registry: LocalRegistry;
   let digest: string;
+  let context: string;
 
   beforeAll(async () => {
     [engine, registry] = await Promise.all([startDockerEngine(), startRegistry()]);
-    const context = mkdtempSync(join(tmpdir(), "sl-ecr-ctx-"));
+    context = mkdtempSync(join(tmpdir(), "sl-ecr-ctx-"));
     writeFileSync(join(context, "hello.txt"), "hello from the ECR simulator test\n");
     writeFileSync(join(context, "Dockerfile"), "FROM scratch\nCOPY hello.txt /hello.txt\n");
     engine.docker(["build", "--network", "host", "-t", "sl-ecr-test:1", "."], { cwd: context });
   });
   afterAll(async () => {
     await Promise.all([engine?.stop(), registry?.stop()]);
+    if (context) rmSync(context, { recursive: true, force: true });
   });
 
   async function registrySim(): Promise<Simulator> {

@@ -1,9 +1,9 @@
 // Input validation of build-push: what the inputs and the workflow's environment make of a run, and
 // every cross-input rule, checked before any AWS or Docker call.
-import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { inputSpec } from "../../../actions/build-push/src/inputs";
 import { parseSource, planFromInputs } from "../../../actions/build-push/src/plan";
 import { UserError } from "../../../packages/core/src/errors";
@@ -17,6 +17,7 @@ beforeAll(() => {
   mkdirSync(join(workspace, "app"));
   writeFileSync(join(workspace, "app", "Dockerfile"), "FROM scratch\n");
 });
+afterAll(() => rmSync(workspace, { recursive: true, force: true }));
 
 function plan(given: Record<string, string>, env: Record<string, string> = {}) {
   const inputs = parseInputs(inputSpec, { source: (name) => given[name] });
