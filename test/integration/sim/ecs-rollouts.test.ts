@@ -17,7 +17,7 @@ import {
 } from "@aws-sdk/client-ecs";
 import { DescribeTargetHealthCommand } from "@aws-sdk/client-elastic-load-balancing-v2";
 import { afterEach, describe, expect, it } from "vitest";
-import { type Scenario, type Simulator, startSimulator } from "../../sim/index";
+import { type Simulator, startSimulator } from "../../sim/index";
 import type { EcsService } from "../../sim/services/ecs";
 import { simulatorClients } from "./clients";
 import { NETWORK, REGISTRY, TG, webScenario, webTaskDefinition } from "./web-scenario";
