@@ -122,14 +122,19 @@ export function reportFindings(
     logger.info(
       `${report.file}: ${report.statements} statement${report.statements === 1 ? "" : "s"}, ${counts}${report.destructive ? ", destructive" : ""}${report.suppressed ? `, ${report.suppressed} suppressed` : ""}`,
     );
-    for (const finding of report.findings) {
+    // With `lint: false` the files are only read for the destructive flag: no annotations.
+    for (const finding of inputs.lint ? report.findings : []) {
       const annotation = {
         title: `migration lint: ${finding.rule}`,
         file: report.file,
         line: finding.line,
         ...(finding.column !== undefined ? { column: finding.column } : {}),
       };
-      const text = `${finding.message}\nSafe alternative: ${finding.fix}\nSuppress for this statement with: -- shipline-ignore: ${finding.rule} <reason>`;
+      const suppress =
+        finding.rule === "parse-error"
+          ? ""
+          : `\nSuppress for this statement with: -- shipline-ignore: ${finding.rule} <reason>`;
+      const text = `${finding.message}\nSafe alternative: ${finding.fix}${suppress}`;
       if (finding.severity === "error") logger.error(text, annotation);
       else logger.warning(text, annotation);
     }

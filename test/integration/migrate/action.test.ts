@@ -297,6 +297,8 @@ describe.runIf(available("PostgreSQL", postgresAvailable(), "apt-get install pos
         "migrations/0001_accounts.up.sql",
         "migrations/0002_broken.up.sql",
       ]);
+      // lint: false: the files are read for the destructive flag only, without annotations.
+      expect(run.annotations.filter((a) => a.properties.file)).toEqual([]);
       const columns = await rows<{ column_name: string }>(
         url,
         "SELECT column_name FROM information_schema.columns WHERE table_name = 'accounts'",
