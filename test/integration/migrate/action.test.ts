@@ -164,6 +164,20 @@ describe("migrate bundle: lint", () => {
     expect(run.stdout).not.toMatch(/Unexpected error/);
   });
 
+  it.each([
+    ["Node 24", "24"],
+    [`Node ${process.versions.node.split(".")[0]}`, "current"],
+  ] as const)("loads the WebAssembly parser shipped beside the bundle under %s", async (_, node) => {
+    const run = await runAction("migrate", {
+      node,
+      workspace: copyFixture("prisma/unsafe"),
+      inputs: { mode: "lint", "lint-scope": "all" },
+    });
+    expect(run.stdout).not.toMatch(/Unexpected error/);
+    expect(run.exitCode).toBe(1);
+    expect(run.annotations.filter((a) => a.properties.file).length).toBe(6);
+  });
+
   it("refuses a bad rule setting before doing anything", async () => {
     const run = await runAction("migrate", { inputs: { mode: "lint", rules: "no-such-rule=off" } });
     expect(run.exitCode).toBe(1);
