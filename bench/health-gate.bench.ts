@@ -41,7 +41,7 @@ function simulatedService(clock: SimulatedClock, badFrom: number, behaviour: Beh
     if (bad && behaviour === "connection-refused") throw new HttpRequestError("connection refused", 1);
     if (bad && behaviour === "no-answer") {
       await clock.sleep(request.timeoutMs);
-      throw new HttpRequestError(`no response within ${request.timeoutMs} ms`, request.timeoutMs);
+      throw new HttpRequestError(`timed out after ${request.timeoutMs} ms`, request.timeoutMs);
     }
     const version = bad && behaviour === "old-version" ? "v1" : "v2";
     const status = bad && behaviour === "http-503" ? 503 : 200;

@@ -15,7 +15,7 @@ function describePlan(plan: GatePlan): string[] {
   const { config } = plan;
   const s = config.settings;
   const lines = [
-    `Timing: warm-up ${formatDuration(s.warmUpMs)}, a probe every ${formatDuration(s.probeIntervalMs)} (timeout ${formatDuration(s.probeTimeoutMs)}), ${s.successThreshold} successes in a row to pass, ${s.failureThreshold} failures in a row to fail, soak ${formatDuration(s.soakMs)}, timeout ${formatDuration(s.timeoutMs)}.`,
+    `Timing: ${s.warmUpMs > 0 ? `warm-up ${formatDuration(s.warmUpMs)}` : "no warm-up"}, a probe every ${formatDuration(s.probeIntervalMs)} (timeout ${formatDuration(s.probeTimeoutMs)}), ${s.successThreshold} successes in a row to pass, ${s.failureThreshold} failures in a row to fail, soak ${formatDuration(s.soakMs)}, timeout ${formatDuration(s.timeoutMs)}.`,
   ];
   for (const probe of config.probes)
     lines.push(`Probe: GET ${probe.url}, expecting status ${probe.expectedStatus.text}.`);

@@ -162,7 +162,10 @@ describe.concurrent("health-gate bundle against the demo service", () => {
     expect(run.outputs.verdict).toBe("fail");
     expect(failedChecks(run), log).toEqual([`probe ${svc.url}/health`]);
     const probe = report(run).checks.find((c) => c.name === `probe ${svc.url}/health`);
-    expect(probe?.summary, log).toBe("3 failures in a row: no response: no response within 250 ms");
+    expect(probe?.summary, log).toBe("3 failures in a row: no response: timed out after 250 ms");
+    expect(run.summary).toContain(
+      `| probe ${svc.url}/health | ❌ fail | no response | status 200, status = ok`,
+    );
     // Well before the 10 s soak would have let it pass.
     expect(JSON.parse(run.outputs.report ?? "{}").durationMs).toBeLessThan(10_000);
     // Its metrics page stopped answering too: that is the gate's blind spot, not a verdict on metrics.

@@ -31,7 +31,7 @@ export function fakeHttp(
     if (outcome === "refuse") throw new HttpRequestError("connection refused", 0);
     if (outcome === "hang") {
       await clock.sleep(request.timeoutMs);
-      throw new HttpRequestError(`no response within ${request.timeoutMs} ms`, request.timeoutMs);
+      throw new HttpRequestError(`timed out after ${request.timeoutMs} ms`, request.timeoutMs);
     }
     if (outcome.durationMs) await clock.sleep(outcome.durationMs);
     const headers: Record<string, string> = {};

@@ -98,7 +98,7 @@ describe("runHealthGate", () => {
     expect(report.failedChecks).toEqual([`probe ${URL}`]);
     // Probes at 30 s, 35 s, 40 s, each timing out after 2 s: the third failure is known at 42 s.
     expect(clock.now() - start).toBe(42_000);
-    expect(report.checks[0]?.summary).toContain("no response within 2000 ms");
+    expect(report.checks[0]?.summary).toContain("no response: timed out after 2000 ms");
   });
 
   it("fails the version check, and only it, when an old version still answers", async () => {

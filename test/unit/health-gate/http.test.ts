@@ -88,7 +88,7 @@ describe("createHttpClient", () => {
     const started = performance.now();
     const error = await http({ method: "GET", url: `${base}/hang`, timeoutMs: 200 }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(HttpRequestError);
-    expect((error as Error).message).toBe("no response within 200 ms");
+    expect((error as Error).message).toBe("timed out after 200 ms");
     expect(performance.now() - started).toBeLessThan(2_000);
   });
 

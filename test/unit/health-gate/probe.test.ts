@@ -147,7 +147,7 @@ describe("probeOnce", () => {
     expect(result).toMatchObject({
       ok: false,
       status: null,
-      problems: ["no response: no response within 2000 ms"],
+      problems: ["no response: timed out after 2000 ms"],
     });
   });
 

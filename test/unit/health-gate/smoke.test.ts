@@ -142,6 +142,6 @@ describe("runSmokeTest", () => {
 
   it("fails when nothing answers", async () => {
     const { result } = await run("- name: slow\n  url: /api/slow\n  timeout: 1s", "hang");
-    expect(result.problems).toEqual(["no response: no response within 1000 ms"]);
+    expect(result.problems).toEqual(["no response: timed out after 1000 ms"]);
   });
 });

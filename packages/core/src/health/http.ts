@@ -39,7 +39,7 @@ export const USER_AGENT = `shipline/${SHIPLINE_VERSION} (health-gate)`;
 export const MAX_BODY_BYTES = 1024 * 1024;
 
 function describeFailure(error: unknown, timeoutMs: number, timedOut: boolean): string {
-  if (timedOut) return `no response within ${timeoutMs} ms`;
+  if (timedOut) return `timed out after ${timeoutMs} ms`;
   const cause =
     error instanceof Error ? (error.cause as { code?: string; message?: string } | undefined) : undefined;
   if (cause?.code === "ECONNREFUSED") return "connection refused";

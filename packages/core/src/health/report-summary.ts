@@ -13,6 +13,12 @@ function lastMeasured(check: CheckResult): Measurement | undefined {
   return check.measurements.findLast((m) => m.status === check.status) ?? check.measurements.at(-1);
 }
 
+/** A measured value as a person reads it; a request that got no answer has no status to show. */
+function shown(check: CheckResult, m: Measurement): string {
+  if (m.value === null && (check.kind === "probe" || check.kind === "smoke")) return "no response";
+  return formatValue(m.value, m.unit);
+}
+
 function chartScale(unit: Measurement["unit"]): { factor: number; label: string } {
   switch (unit) {
     case "ratio":
@@ -50,13 +56,7 @@ export function writeHealthSummary(summary: SummaryBuilder, report: HealthReport
     ["Check", "Result", "Measured", "Expected", "Evidence"],
     report.checks.map((check) => {
       const m = lastMeasured(check);
-      return [
-        check.name,
-        ICON[check.status],
-        m ? formatValue(m.value, m.unit) : "",
-        m?.expected ?? "",
-        check.summary,
-      ];
+      return [check.name, ICON[check.status], m ? shown(check, m) : "", m?.expected ?? "", check.summary];
     }),
   );
 
@@ -88,18 +88,12 @@ export function writeHealthSummary(summary: SummaryBuilder, report: HealthReport
   }
 
   const failures = report.checks.flatMap((check) =>
-    check.measurements.filter((m) => m.status === "fail").map((m) => ({ check: check.name, m })),
+    check.measurements.filter((m) => m.status === "fail").map((m) => ({ check, m })),
   );
   if (failures.length > 0) {
     const rows = failures
       .slice(-MAX_FAILED_ROWS)
-      .map(({ check, m }) => [
-        m.at.slice(11, 23),
-        check,
-        formatValue(m.value, m.unit),
-        m.expected,
-        m.detail ?? "",
-      ]);
+      .map(({ check, m }) => [m.at.slice(11, 23), check.name, shown(check, m), m.expected, m.detail ?? ""]);
     const more =
       failures.length > MAX_FAILED_ROWS ? ` (the last ${MAX_FAILED_ROWS} of ${failures.length})` : "";
     const table = new SummaryBuilder().table(["Time (UTC)", "Check", "Measured", "Expected", "Detail"], rows);
