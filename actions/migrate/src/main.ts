@@ -82,6 +82,11 @@ export async function main(context: ActionContext): Promise<void> {
 
   if (settings.mode === "sql") {
     const migrations = sqlMigrationSet(lint.outcome.collection.migrations, lint.outcome.workspace);
+    if (migrations.length === 0) {
+      logger.warning(
+        `No plain SQL migration files in ${inputs.workingDirectory}: nothing to apply. The sql runner finds Flyway (V<n>__name.sql) and golang-migrate (<n>_name.up.sql) files, or those matching \`migrations-glob\`.`,
+      );
+    }
     const destructiveFiles = new Set(
       lint.outcome.collection.migrations.filter((c) => c.report.destructive).map((c) => c.migration.file),
     );

@@ -287,6 +287,20 @@ describe.runIf(available("PostgreSQL", postgresAvailable(), "apt-get install pos
       expect(columns.map((c) => c.column_name)).toEqual(["email", "id"]);
     });
 
+    it("refuses a rollback to a version that does not exist", async () => {
+      const url = await server.createDatabase();
+      await migrate(url, migrations);
+      const runner = await SqlMigrationRunner.connect(options(url), parser);
+      try {
+        await runner.acquireLock();
+        await expect(runner.rollback(migrations, "7", compareVersions)).rejects.toThrow(
+          /No migration has version 7; nothing was rolled back/,
+        );
+      } finally {
+        await runner.close();
+      }
+    });
+
     it("refuses a rollback when a down file is missing, before undoing anything", async () => {
       const url = await server.createDatabase();
       await migrate(url, migrations);

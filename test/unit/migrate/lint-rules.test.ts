@@ -255,3 +255,35 @@ describe("files that do not parse", () => {
     expect(found(lint("-- nothing here\n/* at all */\n"))).toEqual([]);
   });
 });
+
+describe("tables new in the change", () => {
+  const lintPair = (newInChange: boolean): string[] => {
+    const linter = new MigrationLinter(parser, {}, { runnerSetsLockTimeout: true });
+    linter.lint({
+      file: "1.sql",
+      version: "1",
+      sql: "CREATE TABLE invoices (id int, total int);\n",
+      wholeFileTransaction: true,
+      newInChange,
+    });
+    const second = linter.lint({
+      file: "2.sql",
+      version: "2",
+      sql: "CREATE INDEX invoices_total ON invoices (total);\nALTER TABLE invoices ADD CONSTRAINT c CHECK (total > 0);\n",
+      wholeFileTransaction: true,
+      newInChange,
+    });
+    return found(second);
+  };
+
+  it("lets a later file of the same change index and constrain a table an earlier one created", () => {
+    expect(lintPair(true)).toEqual([]);
+  });
+
+  it("treats a table created by a file already released as existing", () => {
+    expect(lintPair(false)).toEqual([
+      "1 creating-index-non-concurrently",
+      "2 adding-constraint-without-not-valid",
+    ]);
+  });
+});

@@ -78,7 +78,9 @@ export async function collectMigrations(options: CollectOptions): Promise<Collec
 
   const linter = new MigrationLinter(options.parser, options.levels, options.lintOptions);
   const migrations: CollectedMigration[] = files.map((migration) => {
+    const newInChange = options.addedFiles?.has(migration.absolutePath) ?? false;
     const report = linter.lint({
+      newInChange,
       file: migration.file,
       version: migration.version,
       sql: migrationSql(migration),

@@ -37,7 +37,11 @@ export function parseRuleLevels(settings: Record<string, string>): Record<string
 }
 
 export function newRunState(): RunState {
-  return { validatedNotNullChecks: new Set(), notValidNotNullChecks: new Map() };
+  return {
+    validatedNotNullChecks: new Set(),
+    notValidNotNullChecks: new Map(),
+    tablesNewInChange: new Set(),
+  };
 }
 
 export interface LintFileInput {
@@ -49,6 +53,8 @@ export interface LintFileInput {
   wholeFileTransaction: boolean;
   /** The SQL starts inside a transaction opened before it (Alembic's offline output). */
   startsInTransaction?: boolean;
+  /** The file is added by the change being linted (known only when there is a base to compare with). */
+  newInChange?: boolean;
 }
 
 interface Suppression {
@@ -133,7 +139,7 @@ export class MigrationLinter {
     }
 
     const file: FileState = {
-      createdTables: new Set(),
+      createdTables: new Set(input.newInChange ? this.#run.tablesNewInChange : []),
       lockTimeoutSet: false,
       inTransactionBlock: input.startsInTransaction ?? false,
       wholeFileTransaction: input.wholeFileTransaction && parsed.statements.length > 1,
@@ -162,6 +168,7 @@ export class MigrationLinter {
       previousEndLine = statement.endLine;
     }
 
+    if (input.newInChange) for (const table of file.createdTables) this.#run.tablesNewInChange.add(table);
     findings.sort((a, b) => a.line - b.line || (a.column ?? 0) - (b.column ?? 0));
     return {
       file: input.file,

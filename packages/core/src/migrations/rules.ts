@@ -6,7 +6,7 @@ import type { Severity } from "./types";
 
 /** What the rules know about the file so far (statements before the current one). */
 export interface FileState {
-  /** Tables created earlier in this file: empty, so nothing on them blocks anyone. */
+  /** Tables created earlier in this file (or in an earlier file of the same change): empty, so nothing on them blocks anyone. */
   createdTables: Set<string>;
   /** A `SET [LOCAL] lock_timeout` to a non-zero value came earlier in the file. */
   lockTimeoutSet: boolean;
@@ -24,6 +24,11 @@ export interface RunState {
   validatedNotNullChecks: Set<string>;
   /** Pending NOT VALID checks by constraint name (`table.constraint` -> `table.column`). */
   notValidNotNullChecks: Map<string, string>;
+  /**
+   * Tables created by files this change adds: they reach production empty, just before the files
+   * after them, so those files may index or constrain them without the precautions.
+   */
+  tablesNewInChange: Set<string>;
 }
 
 export interface LintOptions {

@@ -481,6 +481,12 @@ export class SqlMigrationRunner {
     compare: (a: string, b: string) => number,
   ): Promise<AppliedMigration[]> {
     if (!this.#locked) throw new Error("rollback() needs the migration lock");
+    if (toVersion !== "0" && !migrations.some((m) => m.version === toVersion)) {
+      throw new UserError(`No migration has version ${toVersion}; nothing was rolled back.`, {
+        input: "down-to",
+        fix: `Give the version to keep (one of ${migrations.map((m) => m.version).join(", ") || "none found"}), or "0" to roll back everything.`,
+      });
+    }
     const rows = await this.history();
     const byVersion = new Map(migrations.map((m) => [m.version, m]));
     const targets = rows
