@@ -80,6 +80,11 @@ function spawnStreaming(
   });
 }
 
+/** The job's environment without the action's INPUT_* variables: the tool gets only what it is given. */
+function withoutInputs(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  return Object.fromEntries(Object.entries(env).filter(([name]) => !name.startsWith("INPUT_")));
+}
+
 export async function runMigrationCommand(
   context: ActionContext,
   inputs: Inputs,
@@ -104,7 +109,7 @@ export async function runMigrationCommand(
   try {
     result = await spawnStreaming(program, args, {
       cwd,
-      env: { ...context.env, ...env },
+      env: { ...withoutInputs(context.env), ...env },
       timeoutMs: inputs.timeout,
       signal: context.signal,
       // The runner masks registered secrets in its log, but the raw stream must not carry them either.

@@ -396,6 +396,7 @@ describe.runIf(available("PostgreSQL", postgresAvailable(), "apt-get install pos
           '  await client.query("CREATE TABLE IF NOT EXISTS from_tool (id int)");',
           "  console.error('password is ' + decodeURIComponent(new URL(process.env.DATABASE_URL).password));",
           '  console.log("applied 1 migration");',
+          "  console.log('inputs seen: ' + Object.keys(process.env).filter((k) => k.startsWith('INPUT_')).length);",
           "  await client.end();",
           "})();",
         ].join("\n"),
@@ -411,6 +412,8 @@ describe.runIf(available("PostgreSQL", postgresAvailable(), "apt-get install pos
       expect(run.stdout).toContain("connecting to ***");
       expect(run.stdout).toContain("password is ***");
       expect(run.stdout).toContain("applied 1 migration");
+      // The tool gets DATABASE_URL, not the action's own INPUT_* variables.
+      expect(run.stdout).toContain("inputs seen: 0");
       expect(lines.some((l) => l.includes("applied 1 migration"))).toBe(true);
       expect(await rows(url, "SELECT 1 FROM pg_tables WHERE tablename = 'from_tool'")).toHaveLength(1);
       expectNoSecret(run, server, url);
