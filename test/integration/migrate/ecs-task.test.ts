@@ -206,10 +206,10 @@ describe("migrate bundle: one-off ECS task", () => {
     expect(retried.outputs["task-arn"]).toBe(first.outputs["task-arn"]);
     expect(sim.callsTo("RunTask", "ecs")).toHaveLength(2);
     // The service's own task runs shop:1; the migration tasks run shop:2.
-    const migrationTasks = () =>
-      (sim?.snapshot().ecs as { tasks: { taskDefinition: string }[] }).tasks.filter(
-        (t) => t.taskDefinition === "shop:2",
-      );
+    const migrationTasks = (): { taskDefinition: string }[] => {
+      const ecs = sim?.snapshot().ecs as { tasks: { taskDefinition: string }[] } | undefined;
+      return (ecs?.tasks ?? []).filter((t) => t.taskDefinition === "shop:2");
+    };
     expect(migrationTasks()).toHaveLength(1);
     // A new attempt of the job is a new run: it gets a task of its own.
     const rerun = await run(sim, { env: { GITHUB_RUN_ATTEMPT: "2" } });

@@ -22,15 +22,18 @@ describe("takeSnapshot", () => {
   it("gives up at the backup timeout, one progress line per change", async () => {
     rdsMock.on(CreateDBSnapshotCommand).resolves({});
     let percent = 0;
-    rdsMock.on(DescribeDBSnapshotsCommand).callsFake(() => ({
-      DBSnapshots: [
-        {
-          Status: "creating",
-          PercentProgress: Math.min((percent += 5), 40),
-          DBInstanceIdentifier: "shop-db",
-        },
-      ],
-    }));
+    rdsMock.on(DescribeDBSnapshotsCommand).callsFake(() => {
+      percent += 5;
+      return {
+        DBSnapshots: [
+          {
+            Status: "creating",
+            PercentProgress: Math.min(percent, 40),
+            DBInstanceIdentifier: "shop-db",
+          },
+        ],
+      };
+    });
     const clock = new SimulatedClock();
     const logger = new RecordingLogger();
     const error = await takeSnapshot(rds, request, {
