@@ -196,6 +196,11 @@ export class Services {
     if (!Number.isInteger(desiredCount) || desiredCount < 0)
       throw invalidParameter("desiredCount must be a non-negative integer.");
     const td = this.taskDefinitions.findDeployable(requireString(input, "taskDefinition"));
+    if (input.launchType !== undefined && objectList(input, "capacityProviderStrategy").length > 0) {
+      throw invalidParameter(
+        "Specifying both a launch type and capacity provider strategy is not supported. Remove one and try again.",
+      );
+    }
     const config = this.#readConfig(input, td.arn);
     const deploymentConfiguration = mergeDeploymentConfiguration(
       defaultDeploymentConfiguration(),

@@ -339,22 +339,30 @@ export class Tasks {
         if (container) this.writeLogs(task, container, lines);
       },
     };
-    Promise.resolve()
-      .then(() => plugin.onTaskStarting(runtimeView(task), controls))
-      .then(
-        (endpoint) => {
-          if (endpoint && task.desiredStatus === "RUNNING") task.endpoint = endpoint;
-        },
-        (error: unknown) => controls.exit(1, error instanceof Error ? error.message : String(error)),
-      );
+    const failed = (error: unknown) =>
+      controls.exit(1, error instanceof Error ? error.message : String(error));
+    // Called within the event, so the runtime sees tasks start in simulated-time order; not awaited.
+    let started: ReturnType<typeof plugin.onTaskStarting>;
+    try {
+      started = plugin.onTaskStarting(runtimeView(task), controls);
+    } catch (error) {
+      failed(error);
+      return;
+    }
+    Promise.resolve(started).then((endpoint) => {
+      if (endpoint && task.desiredStatus === "RUNNING") task.endpoint = endpoint;
+    }, failed);
   }
 
   #notifyRuntimeStopping(task: TaskRecord): void {
     const plugin = this.core.taskRuntime;
     if (!plugin?.onTaskStopping || task.startedAt === undefined) return;
-    Promise.resolve()
-      .then(() => plugin.onTaskStopping?.(runtimeView(task)))
-      .catch((error: unknown) => console.error("task runtime onTaskStopping failed:", error));
+    const report = (error: unknown) => console.error("task runtime onTaskStopping failed:", error);
+    try {
+      Promise.resolve(plugin.onTaskStopping(runtimeView(task))).catch(report);
+    } catch (error) {
+      report(error);
+    }
   }
 
   // ---- health --------------------------------------------------------------------------------------
