@@ -446,3 +446,36 @@ describe("StopServiceDeployment", () => {
     ).rejects.toMatchObject({ name: "ServiceDeploymentNotFoundException" });
   });
 });
+
+describe("service revisions", () => {
+  it("record the digest the ECR simulator resolves an image tag to", async () => {
+    const digest = `sha256:${"ab".repeat(32)}`;
+    sim = await startSimulator({
+      scenario: {
+        ...webScenario(),
+        ecr: { repositories: [{ name: "web", images: [{ tags: ["7"], digest }] }] },
+      },
+    });
+    const { ecs } = simulatorClients(sim);
+    await deploy(sim, `${REGISTRY}/web:7`);
+    const sd = await currentServiceDeployment(sim);
+    const revision = await ecs.send(
+      new DescribeServiceRevisionsCommand({ serviceRevisionArns: [sd.targetServiceRevision?.arn ?? ""] }),
+    );
+    expect(revision.serviceRevisions?.[0]?.containerImages).toEqual([
+      { containerName: "app", image: `${REGISTRY}/web:7`, imageDigest: digest },
+    ]);
+    expect(sim.runUntil(settled(sim), 10 * 60_000)).toBe(true);
+    const tasks = await ecs.send(new ListTasksCommand({ serviceName: "web" }));
+    const described = await ecs.send(new DescribeTasksCommand({ tasks: tasks.taskArns ?? [] }));
+    expect(described.tasks?.map((t) => t.containers?.[0]?.imageDigest)).toEqual([digest, digest, digest]);
+    const missing = await ecs.send(
+      new DescribeServiceRevisionsCommand({
+        serviceRevisionArns: ["arn:aws:ecs:eu-west-1:123456789012:service-revision/default/web/1"],
+      }),
+    );
+    expect(missing.failures).toEqual([
+      { arn: "arn:aws:ecs:eu-west-1:123456789012:service-revision/default/web/1", reason: "MISSING" },
+    ]);
+  });
+});

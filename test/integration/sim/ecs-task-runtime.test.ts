@@ -2,13 +2,13 @@
 // that answers with the task's APP_VERSION.
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { RegisterTaskDefinitionCommand, UpdateServiceCommand } from "@aws-sdk/client-ecs";
+import { RegisterTaskDefinitionCommand, RunTaskCommand, UpdateServiceCommand } from "@aws-sdk/client-ecs";
 import { afterEach, describe, expect, it } from "vitest";
 import { type Simulator, startSimulator } from "../../sim/index";
 import type { EcsService } from "../../sim/services/ecs";
 import type { TaskRuntime, TaskRuntimeControls, TaskRuntimeTask } from "../../sim/services/ecs-task-runtime";
 import { simulatorClients } from "./clients";
-import { REGISTRY, webScenario, webTaskDefinition } from "./web-scenario";
+import { NETWORK, REGISTRY, webScenario, webTaskDefinition } from "./web-scenario";
 
 let sim: Simulator | undefined;
 afterEach(async () => {
@@ -161,5 +161,42 @@ describe("task runtime plug-in", () => {
     await s.stop();
     sim = undefined;
     expect(runtime.closed).toBe(true);
+  });
+
+  it("hands a RunTask's command and environment overrides to the runtime", async () => {
+    const runtime = new ServerPerTask();
+    const { s } = await startWithRuntime(runtime);
+    sim = s;
+    const { ecs } = simulatorClients(s);
+    await ecs.send(
+      new RunTaskCommand({
+        taskDefinition: "web:1",
+        launchType: "FARGATE",
+        networkConfiguration: NETWORK,
+        startedBy: "smoke",
+        overrides: {
+          containerOverrides: [
+            {
+              name: "app",
+              command: ["node", "smoke.js"],
+              environment: [
+                { name: "APP_VERSION", value: "override" },
+                { name: "TARGET", value: "staging" },
+              ],
+            },
+          ],
+        },
+      }),
+    );
+    expect(s.runUntil(() => runtime.started.length === 4, 10 * MINUTE)).toBe(true);
+    const task = runtime.started[3];
+    expect(task).toMatchObject({ startedBy: "smoke", group: "family:web", family: "web", revision: 1 });
+    expect(task?.serviceName).toBeUndefined();
+    expect(task?.containers[0]).toMatchObject({
+      name: "app",
+      command: ["node", "smoke.js"],
+      environment: { APP_VERSION: "override", TARGET: "staging" },
+      portMappings: [{ containerPort: 8080, protocol: "tcp" }],
+    });
   });
 });

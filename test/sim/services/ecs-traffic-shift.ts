@@ -58,8 +58,7 @@ export class TrafficShift implements TrafficShifter {
     const stageMs = this.core.timings.lifecycleStageMs;
     const next = NEXT_STAGE[stage];
     if (next) {
-      const duration = stage === "POST_PRODUCTION_TRAFFIC_SHIFT" ? stageMs : stageMs;
-      this.#after(serviceDeployment, duration, next, () => this.#enter(serviceDeployment, next));
+      this.#after(serviceDeployment, stageMs, next, () => this.#enter(serviceDeployment, next));
     }
     if (stage === "SCALE_UP") this.rollouts.schedule(serviceDeployment.service, 0);
     if (stage === "PRODUCTION_TRAFFIC_SHIFT") this.#shiftProduction(serviceDeployment);
