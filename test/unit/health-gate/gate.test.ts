@@ -309,6 +309,27 @@ describe("runHealthGate", () => {
       expect(clock.now() - start).toBe(10_000);
     });
 
+    it("fails when ECS keeps replacing the targets, showing what each read saw", async () => {
+      const { deps, clock, start } = setup(() => ok());
+      const readTargetHealth = reader(
+        (now) =>
+          now < 5_000
+            ? [{ target: "10.0.0.1:80", state: "healthy" }]
+            : now < 10_000
+              ? [{ target: "10.0.0.1:80", state: "draining", reason: "Target.DeregistrationInProgress" }]
+              : [],
+        start,
+        clock,
+      );
+      const report = await runHealthGate(config({ targetGroupArns: [ARN] }), { ...deps, readTargetHealth });
+      expect(report.verdict).toBe("fail");
+      // Draining alone is a deployment settling; no target at all is not: 3 reads from 10 s on.
+      expect(clock.now() - start).toBe(20_000);
+      expect(report.checks.find((c) => c.kind === "target-health")?.summary).toBe(
+        "3 reads in a row with unhealthy or no targets: no registered targets",
+      );
+    });
+
     it("fails at the timeout when targets are still initial", async () => {
       const { deps, clock, start } = setup(() => ok());
       const readTargetHealth = reader(() => [{ target: "10.0.0.1:80", state: "initial" }], start, clock);

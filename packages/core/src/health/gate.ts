@@ -533,7 +533,19 @@ function targetCheck(track: TargetTrack, ending: Ending, settings: GateSettings)
     summary = "never read";
   } else if (track.unhealthyInARow >= settings.failureThreshold) {
     status = "fail";
-    summary = `unhealthy ${track.unhealthyInARow} times in a row: ${unhealthyTargets(last.round).join("; ") || describeRound(last.round)}`;
+    // Targets come and go while ECS replaces failing tasks: show what each read of the streak saw.
+    const evidence = [
+      ...new Set(
+        track.rounds
+          .slice(-track.unhealthyInARow)
+          .flatMap(({ round }) =>
+            round.targets.length > 0 ? unhealthyTargets(round) : [describeRound(round)],
+          ),
+      ),
+    ];
+    const shown = evidence.slice(0, 4).join("; ");
+    const more = evidence.length > 4 ? `; and ${evidence.length - 4} more` : "";
+    summary = `${track.unhealthyInARow} reads in a row with unhealthy or no targets: ${shown}${more}`;
   } else if (last.health === "healthy") {
     status = "pass";
     summary = `${describeRound(last.round)}`;
