@@ -55,6 +55,22 @@ describe("poll", () => {
     expect(attempts).toBe(3);
   });
 
+  it("keeps a fixed cadence from attempt start to attempt start when asked, whatever an attempt takes", async () => {
+    const slowAttempts = async (fixedRate: boolean) => {
+      const clock = new SimulatedClock();
+      const starts: number[] = [];
+      const start = clock.now();
+      await poll({ intervalMs: 5_000, timeoutMs: 60_000, clock, jitter: 0, fixedRate }, async ({ attempt }) => {
+        starts.push(clock.now() - start);
+        clock.advance(2_000); // a probe that takes two seconds
+        return attempt === 3 ? done(true) : pending;
+      });
+      return starts;
+    };
+    expect(await slowAttempts(true)).toEqual([0, 5_000, 10_000]);
+    expect(await slowAttempts(false)).toEqual([0, 7_000, 14_000]);
+  });
+
   it("passes an attempt's error straight through", async () => {
     const clock = new SimulatedClock();
     await expect(
