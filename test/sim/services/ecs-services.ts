@@ -21,10 +21,11 @@ import {
   type Shape,
   type TaskDefinitionRecord,
 } from "./ecs-model";
+import { placement, validateNetwork } from "./ecs-placement";
 import type { Rollouts } from "./ecs-rollout";
 import { type ServiceDeployments, strategyOf } from "./ecs-service-deployments";
 import { containerDefinitions, paginate, readTags, type TaskDefinitions } from "./ecs-task-definitions";
-import { type Tasks, validateNetwork } from "./ecs-tasks";
+import type { Tasks } from "./ecs-tasks";
 
 const SERVICE_NAME = /^[a-zA-Z0-9_-]{1,255}$/;
 const STRATEGIES = ["ROLLING", "BLUE_GREEN", "LINEAR", "CANARY"];
@@ -86,7 +87,7 @@ export class Services {
       );
     }
     // Raises for capacity providers the cluster lacks and task definitions Fargate cannot run.
-    this.tasks.placement(cluster, td, config.launchType, config.capacityProviderStrategy);
+    placement(cluster, td, config.launchType, config.capacityProviderStrategy);
     validateNetwork(td, config.networkConfiguration);
     const elb = this.core.elb();
     const containers = containerDefinitions(td);

@@ -14,9 +14,11 @@ import type {
   TargetRegistration,
   TaskRecord,
 } from "./ecs-model";
+import { Rollbacks } from "./ecs-rollback";
 import { Rollouts } from "./ecs-rollout";
 import { ServiceDeployments } from "./ecs-service-deployments";
 import { Services } from "./ecs-services";
+import { TaskApi } from "./ecs-task-api";
 import { paginate, readTags, TaskDefinitions } from "./ecs-task-definitions";
 import type { TaskEndpoint, TaskRuntime } from "./ecs-task-runtime";
 import { Tasks } from "./ecs-tasks";
@@ -71,18 +73,23 @@ export class EcsService implements SimService {
   readonly core: EcsCore;
   readonly taskDefinitions: TaskDefinitions;
   readonly tasks: Tasks;
+  readonly taskApi: TaskApi;
   readonly serviceDeployments: ServiceDeployments;
   readonly rollouts: Rollouts;
+  readonly rollbacks: Rollbacks;
   readonly services: Services;
   readonly operations: Record<string, (input: Shape) => unknown>;
 
   constructor(runtime: SimRuntime) {
     this.core = new EcsCore(runtime);
     this.taskDefinitions = new TaskDefinitions(this.core);
-    this.tasks = new Tasks(this.core, this.taskDefinitions);
+    this.tasks = new Tasks(this.core);
+    this.taskApi = new TaskApi(this.core, this.taskDefinitions, this.tasks);
     this.serviceDeployments = new ServiceDeployments(this.core, this.taskDefinitions);
     this.rollouts = new Rollouts(this.core, this.tasks, this.taskDefinitions, this.serviceDeployments);
     this.rollouts.shifter = new TrafficShift(this.core, this.tasks, this.serviceDeployments, this.rollouts);
+    this.rollbacks = new Rollbacks(this.core, this.rollouts, this.taskDefinitions, this.serviceDeployments);
+    this.rollouts.rollbacks = this.rollbacks;
     this.services = new Services(
       this.core,
       this.taskDefinitions,
@@ -91,11 +98,11 @@ export class EcsService implements SimService {
       this.serviceDeployments,
     );
     this.tasks.observer = this.rollouts;
-    this.serviceDeployments.stopper = this.rollouts;
+    this.serviceDeployments.stopper = this.rollbacks;
     this.operations = {
       ...this.#clusterOperations,
       ...this.taskDefinitions.operations,
-      ...this.tasks.operations,
+      ...this.taskApi.operations,
       ...this.services.operations,
       ...this.serviceDeployments.operations,
       ListTagsForResource: (input: Shape) => ({
@@ -107,7 +114,7 @@ export class EcsService implements SimService {
 
   reset(): void {
     this.core.reset();
-    this.tasks.reset();
+    this.taskApi.reset();
     this.serviceDeployments.reset();
     this.core.services.clear();
     this.core.addCluster("default", { capacityProviders: ["FARGATE", "FARGATE_SPOT"] });
@@ -371,7 +378,7 @@ export class EcsService implements SimService {
     /** {service, cluster?, alarmName}: one of the deployment's alarms goes into ALARM. */
     "trigger-alarm": (body: Shape) => {
       const service = this.findService(requireString(body, "service"), optionalString(body, "cluster"));
-      return { triggered: this.rollouts.triggerAlarm(service, requireString(body, "alarmName")) };
+      return { triggered: this.rollbacks.triggerAlarm(service, requireString(body, "alarmName")) };
     },
   };
 }
