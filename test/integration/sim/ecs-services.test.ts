@@ -173,6 +173,42 @@ describe("CreateService and DeleteService", () => {
     expect(sim.now() - start).toBeLessThan(2 * MINUTE);
   });
 
+  it("replaces tasks failing their container health check and trips the breaker on them", async () => {
+    sim = await startSimulator({
+      scenario: webScenario({ images: { [`${REGISTRY}/worker:1`]: { kind: "unhealthy" } } }),
+    });
+    const { ecs } = simulatorClients(sim);
+    const td = webTaskDefinition(`${REGISTRY}/worker:1`, { family: "worker" });
+    Object.assign(td.containerDefinitions[0] as object, {
+      healthCheck: {
+        command: ["CMD-SHELL", "curl -f http://localhost:8080/health || exit 1"],
+        interval: 10,
+        retries: 3,
+      },
+    });
+    await ecs.send(new RegisterTaskDefinitionCommand(td as never));
+    await ecs.send(
+      new CreateServiceCommand({
+        serviceName: "worker",
+        taskDefinition: "worker",
+        desiredCount: 1,
+        launchType: "FARGATE",
+        networkConfiguration: NETWORK,
+        deploymentConfiguration: { deploymentCircuitBreaker: { enable: true, rollback: false } },
+      }),
+    );
+    const worker = sim.service<EcsService>("ecs").findService("worker");
+    expect(sim.runUntil(() => worker.deployments[0]?.rolloutState === "FAILED", 60 * MINUTE)).toBe(true);
+    expect(worker.deployments[0]?.rolloutStateReason).toBe(
+      "ECS deployment circuit breaker: tasks failed health checks.",
+    );
+    const replaced = sim.service<EcsService>("ecs").core.serviceTasks(worker);
+    expect(replaced).toHaveLength(3);
+    expect(replaced.map((t) => [t.healthStatus, t.stopCode, t.stoppedReason])).toEqual(
+      Array(3).fill(["UNHEALTHY", "ServiceSchedulerInitiated", "Task failed container health checks."]),
+    );
+  });
+
   it("deletes a service: DRAINING while its tasks stop, then INACTIVE", async () => {
     sim = await startSimulator({ scenario: webScenario() });
     const { ecs } = simulatorClients(sim);
