@@ -60,11 +60,14 @@ describe("poll", () => {
       const clock = new SimulatedClock();
       const starts: number[] = [];
       const start = clock.now();
-      await poll({ intervalMs: 5_000, timeoutMs: 60_000, clock, jitter: 0, fixedRate }, async ({ attempt }) => {
-        starts.push(clock.now() - start);
-        clock.advance(2_000); // a probe that takes two seconds
-        return attempt === 3 ? done(true) : pending;
-      });
+      await poll(
+        { intervalMs: 5_000, timeoutMs: 60_000, clock, jitter: 0, fixedRate },
+        async ({ attempt }) => {
+          starts.push(clock.now() - start);
+          clock.advance(2_000); // a probe that takes two seconds
+          return attempt === 3 ? done(true) : pending;
+        },
+      );
       return starts;
     };
     expect(await slowAttempts(true)).toEqual([0, 5_000, 10_000]);
