@@ -23,35 +23,19 @@ export function createGitHubClient(token: string, options: GitHubClientOptions):
   logger.secrets.add(token);
   const rateLimitRetries = options.rateLimitRetries ?? 2;
   const baseUrl = options.baseUrl ?? process.env.GITHUB_API_URL;
+  // Both kinds of rate limit are waited out (the plugin sleeps retryAfter) a bounded number of times.
+  const waitOut =
+    (kind: string) =>
+    (retryAfter: number, request: { method: string; url: string }, _octokit: unknown, retryCount: number) => {
+      logger.warning(`GitHub ${kind} hit on ${request.method} ${request.url}; waiting ${retryAfter}s.`);
+      return retryCount < rateLimitRetries;
+    };
   return getOctokit(
     token,
     {
       ...(baseUrl ? { baseUrl } : {}),
       retry: { retries: options.retries ?? 3 },
-      throttle: {
-        onRateLimit: (
-          retryAfter: number,
-          request: { method: string; url: string },
-          _octokit: unknown,
-          retryCount: number,
-        ) => {
-          logger.warning(
-            `GitHub rate limit hit on ${request.method} ${request.url}; waiting ${retryAfter}s.`,
-          );
-          return retryCount < rateLimitRetries;
-        },
-        onSecondaryRateLimit: (
-          retryAfter: number,
-          request: { method: string; url: string },
-          _octokit: unknown,
-          retryCount: number,
-        ) => {
-          logger.warning(
-            `GitHub secondary rate limit on ${request.method} ${request.url}; waiting ${retryAfter}s.`,
-          );
-          return retryCount < rateLimitRetries;
-        },
-      },
+      throttle: { onRateLimit: waitOut("rate limit"), onSecondaryRateLimit: waitOut("secondary rate limit") },
     },
     retry,
     throttling,
