@@ -1,6 +1,46 @@
 // The inputs of ecs-deploy; a contract test keeps this spec equal to action.yml.
-import type { InputSpec, InputValues } from "@shipline/core/inputs";
+import { awsInputSpec } from "@shipline/core/aws";
+import { type InputSpec, type InputValues, input } from "@shipline/core/inputs";
 
-export const inputSpec = {} satisfies InputSpec;
+const NAME = /^[a-zA-Z0-9_-]{1,255}$/;
+
+export const inputSpec = {
+  cluster: input.string({
+    required: true,
+    pattern: /^(arn:aws[a-z-]*:ecs:[a-z0-9-]+:\d{12}:cluster\/)?[a-zA-Z0-9_-]{1,255}$/,
+    hint: "Give the cluster's name (letters, digits, - and _) or its ARN.",
+  }),
+  services: input.list({
+    required: true,
+    itemPattern: /^(arn:aws[a-z-]*:ecs:[a-z0-9-]+:\d{12}:service\/[a-zA-Z0-9_-]+\/)?[a-zA-Z0-9_-]{1,255}$/,
+    itemHint: "Give service names (or ARNs), comma or newline separated.",
+  }),
+  "task-definition": input.string(),
+  containers: input.keyValues({
+    keyPattern: NAME,
+    keyHint:
+      "Write one `container=image` per line, e.g. `web=123456789012.dkr.ecr.eu-west-1.amazonaws.com/shop@sha256:...`.",
+  }),
+  "environment-variables": input.keyValues({
+    keyPattern: /^[a-zA-Z0-9_-]{1,255}\.[^\s=]+$/,
+    keyHint: "Write one `container.NAME=value` per line, e.g. `web.LOG_LEVEL=debug`.",
+  }),
+  "desired-count": input.integer({ min: 0, max: 100_000 }),
+  "force-new-deployment": input.boolean({ default: "false" }),
+  wait: input.boolean({ default: "true" }),
+  "wait-timeout": input.duration({ default: "30m", min: "10s", max: "6h" }),
+  "poll-interval": input.duration({ default: "5s", min: "100ms", max: "5m" }),
+  "rollback-on-cancel": input.boolean({ default: "false" }),
+  plan: input.boolean({ default: "false" }),
+  "keep-revisions": input.integer({ min: 1, max: 1000 }),
+  "log-tail-lines": input.integer({ default: "30", min: 1, max: 500 }),
+  "github-token": input.string({ secret: true }),
+  environment: input.string({
+    pattern: /^[^\s].{0,254}$/,
+    hint: "Give the GitHub environment's name, such as staging.",
+  }),
+  "environment-url": input.url(),
+  ...awsInputSpec,
+} satisfies InputSpec;
 
 export type Inputs = InputValues<typeof inputSpec>;

@@ -1,10 +1,291 @@
-import { UserError } from "@shipline/core/errors";
+// ecs-deploy: read the services and the task definition, decide what changes (registering only a
+// definition AWS does not already hold), record the rollback target, update the services, follow the
+// rollouts to SUCCESSFUL, and explain a failure with events, stopped tasks and log tails.
+import { CloudWatchLogsClient } from "@aws-sdk/client-cloudwatch-logs";
+import { type ContainerDefinition, ECSClient, type ServiceRevision } from "@aws-sdk/client-ecs";
+import {
+  awsSettingsFromInputs,
+  createAwsClient,
+  resolveRegion,
+  warnIfBeyondSessionLife,
+} from "@shipline/core/aws";
+import { failureFix } from "@shipline/core/ecs/failure-explainer";
+import { pruneRevisions } from "@shipline/core/ecs/revision-hygiene";
+import { ServiceDeploymentsApi } from "@shipline/core/ecs/service-deployments";
+import { containerImages, familyOf, revisionLabel } from "@shipline/core/ecs/task-definition";
+import { CancelledError, UserError } from "@shipline/core/errors";
 import type { ActionContext } from "@shipline/core/run";
-import { inputSpec } from "./inputs";
+import { GitHubDeploymentRecord } from "./github-deployment";
+import { type Inputs, inputSpec } from "./inputs";
+import { outputSpec } from "./outputs";
+import { reportPlan } from "./plan-mode";
+import { type DeployPlan, prepareDeploy } from "./prepare";
+import { type DeployReport, type DeployStatus, overallStatus, serviceReport, writeSummary } from "./report";
+import {
+  type FollowSettings,
+  followAll,
+  handleCancellation,
+  isCancellation,
+  registerTaskDefinition,
+  type ServiceOutcome,
+  type StartedRollout,
+  startRollout,
+} from "./rollout-phase";
+import { settingsFrom } from "./settings";
+
+/** `image@digest` per container from the service revision that ran, else the definition's images. */
+function imagesFrom(
+  revision: ServiceRevision | undefined,
+  definitionImages: Record<string, string>,
+): Record<string, string> {
+  const out: Record<string, string> = { ...definitionImages };
+  for (const c of revision?.containerImages ?? []) {
+    if (!c.containerName || !c.image) continue;
+    out[c.containerName] =
+      c.image.includes("@") || !c.imageDigest
+        ? c.image
+        : `${c.image.replace(/:[^:/]+$/, "")}@${c.imageDigest}`;
+  }
+  return out;
+}
+
+/** One value for one service; a JSON object keyed by service for several. */
+function perService(names: string[], values: Record<string, string | undefined>): string {
+  if (names.length === 1) return values[names[0] as string] ?? "";
+  const out: Record<string, string> = {};
+  for (const name of names) out[name] = values[name] ?? "";
+  return JSON.stringify(out);
+}
 
 export async function main(context: ActionContext): Promise<void> {
-  context.inputs(inputSpec);
-  throw new UserError("ecs-deploy is not implemented yet.", {
-    fix: "This action is being built; pin an earlier shipline release or remove the step for now.",
-  });
+  const inputs = context.inputs(inputSpec);
+  const settings = settingsFrom(inputs, context.env);
+  const outputs = context.outputs(outputSpec);
+  const { logger, clock } = context;
+  const startedAt = clock.now();
+  const aws = awsSettingsFromInputs(inputs);
+  resolveRegion(aws, context.env);
+  if (inputs.wait && !inputs.plan) warnIfBeyondSessionLife(inputs.waitTimeout, "wait-timeout", logger);
+  const ecs = createAwsClient(ECSClient, aws, { logger });
+  const logs = createAwsClient(CloudWatchLogsClient, aws, { logger });
+  const api = new ServiceDeploymentsApi(ecs, logger);
+
+  const plan: DeployPlan = await logger.group("Read the services and the task definition", () =>
+    prepareDeploy(ecs, api, inputs, settings, logger),
+  );
+  const names = plan.services.map((s) => s.name);
+  const report: DeployReport = {
+    status: "planned",
+    cluster: plan.cluster,
+    taskDefinitionArn: plan.reuse?.arn,
+    registered: false,
+    rollbackTargets: Object.fromEntries(plan.services.map((s) => [s.name, s.rollbackTarget ?? null])),
+    changes: plan.changes,
+    services: plan.services.map((s) => ({
+      name: s.name,
+      action: s.action.kind,
+      why: s.action.why,
+      status: "planned",
+      reason: s.action.why,
+      serviceDeploymentArn: null,
+    })),
+    images: plan.reuse ? containerImages(plan.reuse.definition) : containerImages(plan.rendered),
+    deregistered: [],
+    githubDeploymentId: null,
+    planCommentUrl: null,
+    durationSeconds: 0,
+  };
+  const previous = Object.fromEntries(
+    plan.services.map((s) => [s.name, s.rollbackTarget?.taskDefinitionArn]),
+  );
+  for (const s of plan.services) {
+    logger.info(
+      s.rollbackTarget
+        ? `${s.name}: rollback target ${revisionLabel(s.rollbackTarget.taskDefinitionArn)} (${s.rollbackTarget.source}${s.rollbackTarget.images.length ? `; ${s.rollbackTarget.images.map((i) => `${i.container} ${i.digest ?? i.image}`).join(", ")}` : ""}).`
+        : `${s.name}: no rollback target (the service has not completed a rollout before).`,
+    );
+  }
+  let outcomes: ServiceOutcome[] = [];
+  const publish = (status: DeployStatus): void => {
+    report.status = status;
+    report.durationSeconds = Math.round((clock.now() - startedAt) / 100) / 10;
+    if (outcomes.length > 0) {
+      report.services = outcomes.map((o) =>
+        serviceReport(o, plan.services.find((s) => s.name === o.name)?.action.why ?? ""),
+      );
+    }
+    outputs.setAll({
+      "task-definition-arn": report.taskDefinitionArn ?? "",
+      "previous-task-definition-arn": perService(names, previous),
+      "service-deployment-arn": perService(
+        names,
+        Object.fromEntries(report.services.map((s) => [s.name, s.serviceDeploymentArn ?? undefined])),
+      ),
+      images: report.images,
+      status,
+      "duration-seconds": String(report.durationSeconds),
+      report,
+    });
+  };
+
+  if (inputs.plan) {
+    const url = await logger.group("Plan", () => reportPlan(context, inputs, plan));
+    report.planCommentUrl = url ?? null;
+    publish("planned");
+    return;
+  }
+
+  const changing = plan.services.some((s) => s.action.kind !== "none");
+  if (!changing) {
+    logger.info(
+      `Nothing to do: every service already runs ${revisionLabel(plan.reuse?.arn ?? "")} and its rollout is COMPLETED.`,
+    );
+    const revisionArn = plan.services[0]?.service.currentServiceRevisions?.[0]?.arn;
+    report.images = imagesFrom(revisionArn ? await api.revision(revisionArn) : undefined, report.images);
+    outcomes = plan.services.map((s) => ({
+      name: s.name,
+      action: "none",
+      status: "unchanged",
+      reason: s.action.why,
+      serviceDeploymentArn: s.service.currentServiceDeployment,
+    }));
+    await hygiene(context, inputs, ecs, plan, report);
+    publish("unchanged");
+    writeSummary(context.summary, report, outcomes);
+    return;
+  }
+
+  let containers: readonly ContainerDefinition[] = plan.reuse?.definition.containerDefinitions ?? [];
+  let taskDefinitionArn = plan.reuse?.arn;
+  if (!taskDefinitionArn) {
+    const registered = await logger.group("Register the task definition", () =>
+      registerTaskDefinition(ecs, plan.rendered, logger),
+    );
+    taskDefinitionArn = registered.arn;
+    containers = registered.containers;
+    report.registered = true;
+    report.taskDefinitionArn = taskDefinitionArn;
+  }
+  const deployedArn = taskDefinitionArn;
+
+  let record: GitHubDeploymentRecord | undefined;
+  if (inputs.environment && inputs.githubToken) {
+    record = await GitHubDeploymentRecord.start(
+      context,
+      inputs.githubToken,
+      inputs.environment,
+      inputs.environmentUrl,
+      {
+        cluster: plan.cluster,
+        services: names,
+        taskDefinitionArn: deployedArn,
+        previousTaskDefinitionArn: Object.fromEntries(
+          Object.entries(previous).filter((e): e is [string, string] => e[1] !== undefined),
+        ),
+        images: report.images,
+      },
+    );
+    report.githubDeploymentId = record.id;
+  }
+
+  const follow: FollowSettings = { context, inputs, ecs, logs, api, containers };
+  let started: StartedRollout[] = [];
+  try {
+    started = await logger.group("Update the services", () =>
+      Promise.all(plan.services.map((s) => startRollout(ecs, plan.cluster, s, deployedArn, clock, logger))),
+    );
+    if (!inputs.wait) {
+      outcomes = started.map((r) => ({
+        name: r.plan.name,
+        action: r.plan.action.kind,
+        status: r.watch ? "started" : "unchanged",
+        reason: r.watch ? "UpdateService sent; not waiting (wait: false)." : r.plan.action.why,
+        serviceDeploymentArn: r.watch?.serviceDeploymentArn ?? r.plan.service.currentServiceDeployment,
+      }));
+    } else {
+      outcomes = await logger.group(
+        `Follow the rollout${names.length > 1 ? "s" : ""} (every ${inputs.pollInterval} ms, up to ${Math.round(inputs.waitTimeout / 60_000)} min)`,
+        () => followAll(follow, started),
+      );
+      const revisionArn = outcomes.find((o) => o.status === "succeeded")?.rollout?.serviceDeployment
+        ?.targetServiceRevision?.arn;
+      if (revisionArn) report.images = imagesFrom(await api.revision(revisionArn), report.images);
+    }
+  } catch (error) {
+    if (!isCancellation(error)) {
+      await record?.set("error", "shipline ecs-deploy stopped with an error").catch(() => undefined);
+      publish("failed");
+      throw error;
+    }
+    const cancelled = await handleCancellation(follow, started);
+    outcomes = plan.services.map((s) => ({
+      name: s.name,
+      action: s.action.kind,
+      status: "cancelled",
+      reason: cancelled.actions[s.name] ?? "cancelled",
+      serviceDeploymentArn: started.find((r) => r.plan.name === s.name)?.watch?.serviceDeploymentArn,
+      cancelAction: cancelled.actions[s.name] ?? "none",
+    }));
+    await record
+      ?.set(
+        "error",
+        inputs.rollbackOnCancel ? "Cancelled; ECS asked to roll back" : "Cancelled; ECS left rolling out",
+      )
+      .catch(() => undefined);
+    publish("cancelled");
+    writeSummary(context.summary, report, outcomes);
+    throw new CancelledError(cancelled.message);
+  }
+
+  const status = overallStatus(outcomes);
+  if (status === "succeeded" || status === "started" || status === "unchanged") {
+    await hygiene(context, inputs, ecs, plan, report, deployedArn);
+  }
+  publish(status);
+  writeSummary(context.summary, report, outcomes);
+  const bad = outcomes.filter((o) => o.status === "failed" || o.status === "timed-out");
+  if (record) {
+    const description =
+      bad.length > 0
+        ? `${status}: ${bad.map((o) => `${o.name}: ${o.reason}`).join("; ")}`
+        : `${revisionLabel(deployedArn)} ${status === "started" ? "rolling out" : "rolled out"} on ${names.join(", ")}`;
+    await record.set(
+      bad.length > 0 ? "failure" : status === "started" ? "in_progress" : "success",
+      description,
+    );
+  }
+  if (bad.length > 0) {
+    const first = bad[0] as ServiceOutcome;
+    throw new UserError(
+      `The deployment of ${revisionLabel(deployedArn)} ${status === "timed-out" ? "did not finish" : "failed"}: ${bad.map((o) => `${o.name}: ${o.reason}`).join(" ")}`,
+      {
+        fix: first.evidence
+          ? failureFix(first.evidence)
+          : "Raise `wait-timeout` if the rollout is slow, or look at the service's events in the ECS console.",
+      },
+    );
+  }
+}
+
+async function hygiene(
+  context: ActionContext,
+  inputs: Inputs,
+  ecs: ECSClient,
+  plan: DeployPlan,
+  report: DeployReport,
+  deployedArn?: string,
+): Promise<void> {
+  const keep = inputs.keepRevisions;
+  const arn = deployedArn ?? plan.reuse?.arn;
+  if (keep === undefined || !arn) return;
+  const protect = new Set<string>([arn]);
+  for (const s of plan.services) {
+    if (s.service.taskDefinition) protect.add(s.service.taskDefinition);
+    for (const d of s.service.deployments ?? []) if (d.taskDefinition) protect.add(d.taskDefinition);
+    if (s.rollbackTarget) protect.add(s.rollbackTarget.taskDefinitionArn);
+  }
+  const result = await context.logger.group(`Keep the newest ${keep} revisions of ${familyOf(arn)}`, () =>
+    pruneRevisions(ecs, { family: familyOf(arn), keep, protect }, context.logger),
+  );
+  report.deregistered = result.deregistered;
 }

@@ -345,7 +345,8 @@ export class Services {
       deploymentConfiguration: service.deploymentConfiguration,
       deployments: service.deployments.map((d) => this.#deploymentShape(service, d)),
       ...(service.roleArn ? { roleArn: service.roleArn } : {}),
-      events: service.events,
+      // Stored in epoch ms; a Date goes out as epoch seconds, as AWS writes it.
+      events: service.events.map((e) => ({ ...e, createdAt: new Date(e.createdAt) })),
       createdAt: new Date(service.createdAt),
       ...(latest ? { currentServiceDeployment: latest.arn } : {}),
       currentServiceRevisions: revisions.map((revision) => {

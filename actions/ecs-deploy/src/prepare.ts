@@ -1,0 +1,303 @@
+// Everything ecs-deploy decides before it changes anything: the services as they are, the task
+// definition to deploy (read, rendered, compared with what AWS already holds), what each service
+// needs (nothing, a follow of a rollout in flight, an update), and each service's rollback target.
+import {
+  DescribeTaskDefinitionCommand,
+  type ECSClient,
+  type Service,
+  type Tag,
+  type TaskDefinition,
+} from "@aws-sdk/client-ecs";
+import { diffTaskDefinitions, type TaskDefinitionChange } from "@shipline/core/ecs/plan-diff";
+import { eventIds } from "@shipline/core/ecs/rollout";
+import type { ServiceDeploymentsApi } from "@shipline/core/ecs/service-deployments";
+import {
+  captureRollbackTarget,
+  describeServices,
+  isSettled,
+  primaryDeployment,
+  type RollbackTarget,
+} from "@shipline/core/ecs/service-snapshot";
+import {
+  readTaskDefinitionFile,
+  renderTaskDefinition,
+  revisionLabel,
+  sameTaskDefinition,
+  stripReadOnly,
+  type TaskDefinitionInput,
+} from "@shipline/core/ecs/task-definition";
+import { UserError } from "@shipline/core/errors";
+import type { Logger } from "@shipline/core/logger";
+import type { Inputs } from "./inputs";
+import type { Settings } from "./settings";
+
+/** What one service needs. */
+export type ServiceAction =
+  | { kind: "none"; why: string }
+  | { kind: "follow"; why: string }
+  | {
+      kind: "update";
+      why: string;
+      taskDefinition: boolean;
+      desiredCount?: number;
+      forceNewDeployment: boolean;
+    };
+
+export interface ServicePlan {
+  name: string;
+  service: Service;
+  action: ServiceAction;
+  rollbackTarget: RollbackTarget | undefined;
+  knownEventIds: string[];
+}
+
+export interface RegisteredDefinition {
+  arn: string;
+  definition: TaskDefinition;
+  tags: Tag[];
+}
+
+export interface DeployPlan {
+  cluster: string;
+  /** What would be registered (or what is reused). */
+  rendered: TaskDefinitionInput;
+  /** An ACTIVE revision equal to `rendered`, deployed without registering. */
+  reuse: RegisteredDefinition | undefined;
+  /** What the first service runs now, the left side of the diff. */
+  current: RegisteredDefinition;
+  changes: TaskDefinitionChange[];
+  services: ServicePlan[];
+}
+
+export class TaskDefinitionCache {
+  readonly #byRef = new Map<string, RegisteredDefinition>();
+  constructor(private readonly ecs: ECSClient) {}
+
+  async get(ref: string, input = "task-definition"): Promise<RegisteredDefinition> {
+    const cached = this.#byRef.get(ref);
+    if (cached) return cached;
+    let out: Awaited<ReturnType<typeof this.describe>>;
+    try {
+      out = await this.describe(ref);
+    } catch (error) {
+      if (
+        error instanceof Error &&
+        (error.name === "ClientException" || error.name === "InvalidParameterException")
+      ) {
+        throw new UserError(`Task definition ${ref} could not be read: ${error.message}`, {
+          input,
+          fix: "Give the ARN or family:revision of a registered task definition, in the region of the cluster.",
+          cause: error,
+        });
+      }
+      throw error;
+    }
+    const definition = out.taskDefinition;
+    if (!definition?.taskDefinitionArn) throw new Error(`DescribeTaskDefinition returned nothing for ${ref}`);
+    const found: RegisteredDefinition = {
+      arn: definition.taskDefinitionArn,
+      definition,
+      tags: out.tags ?? [],
+    };
+    this.#byRef.set(ref, found);
+    this.#byRef.set(found.arn, found);
+    return found;
+  }
+
+  private describe(ref: string) {
+    return this.ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: ref, include: ["TAGS"] }));
+  }
+}
+
+async function baseDefinition(
+  settings: Settings,
+  services: Service[],
+  cache: TaskDefinitionCache,
+): Promise<{ rendered: TaskDefinitionInput; registered: RegisteredDefinition | undefined }> {
+  const { source } = settings;
+  if (source.kind === "file") {
+    let fromFile: TaskDefinitionInput;
+    try {
+      fromFile = readTaskDefinitionFile(source.path);
+    } catch (error) {
+      if (error instanceof Error && "code" in error && error.code === "ENOENT") {
+        throw new UserError(`Task definition file ${source.path} does not exist.`, {
+          input: "task-definition",
+          fix: "Give a path relative to the workspace (check out the repository first), an ARN, or family:revision.",
+        });
+      }
+      throw error;
+    }
+    return { rendered: renderTaskDefinition(fromFile, settings.changes), registered: undefined };
+  }
+  if (source.kind === "registered") {
+    const registered = await cache.get(source.ref);
+    if (registered.definition.status !== "ACTIVE") {
+      throw new UserError(
+        `Task definition ${revisionLabel(registered.arn)} is ${registered.definition.status}: ECS cannot deploy it.`,
+        {
+          input: "task-definition",
+          fix: "Deploy an ACTIVE revision, or register it again from a file (`task-definition: path/to/file.json`).",
+        },
+      );
+    }
+    const base = stripReadOnly(registered.definition, registered.tags);
+    return {
+      rendered: settings.rendering ? renderTaskDefinition(base, settings.changes) : base,
+      registered: settings.rendering ? undefined : registered,
+    };
+  }
+  const currents = [...new Set(services.map((s) => s.taskDefinition ?? ""))];
+  if (currents.length > 1) {
+    throw new UserError(
+      `The services run different task definitions (${currents.map(revisionLabel).join(", ")}), so there is no one current task definition to start from.`,
+      {
+        input: "task-definition",
+        fix: "Give `task-definition` (a file, an ARN or family:revision), or deploy the services in separate steps.",
+      },
+    );
+  }
+  const current = await cache.get(currents[0] ?? "", "services");
+  return {
+    rendered: renderTaskDefinition(stripReadOnly(current.definition, current.tags), settings.changes),
+    registered: undefined,
+  };
+}
+
+/** An ACTIVE revision that registers the same thing: the services' own, or the family's newest. */
+async function findEqualRevision(
+  rendered: TaskDefinitionInput,
+  services: Service[],
+  cache: TaskDefinitionCache,
+): Promise<RegisteredDefinition | undefined> {
+  const candidates = [...new Set(services.map((s) => s.taskDefinition ?? ""))].filter(Boolean);
+  const checked = new Set<string>();
+  for (const ref of candidates) {
+    const candidate = await cache.get(ref, "services");
+    checked.add(candidate.arn);
+    if (
+      candidate.definition.status === "ACTIVE" &&
+      sameTaskDefinition(rendered, candidate.definition, { b: candidate.tags })
+    ) {
+      return candidate;
+    }
+  }
+  // A retried deploy whose rollout failed registered this already: the family's newest revision.
+  let newest: RegisteredDefinition;
+  try {
+    newest = await cache.get(rendered.family ?? "");
+  } catch (error) {
+    if (error instanceof UserError) return undefined; // a new family
+    throw error;
+  }
+  if (!checked.has(newest.arn) && sameTaskDefinition(rendered, newest.definition, { b: newest.tags }))
+    return newest;
+  return undefined;
+}
+
+function decide(service: Service, targetArn: string | undefined, inputs: Inputs): ServiceAction {
+  const desiredCount =
+    inputs.desiredCount !== undefined && inputs.desiredCount !== service.desiredCount
+      ? inputs.desiredCount
+      : undefined;
+  const scale = desiredCount !== undefined ? { desiredCount } : {};
+  const force = inputs.forceNewDeployment;
+  if (targetArn === undefined || service.taskDefinition !== targetArn) {
+    return {
+      kind: "update",
+      why: "a new task definition",
+      taskDefinition: true,
+      forceNewDeployment: force,
+      ...scale,
+    };
+  }
+  if (force)
+    return {
+      kind: "update",
+      why: "force-new-deployment",
+      taskDefinition: false,
+      forceNewDeployment: true,
+      ...scale,
+    };
+  const primary = primaryDeployment(service);
+  if (primary?.rolloutState === "FAILED") {
+    // The same revision failed before and ECS did not roll back; only a new deployment retries it.
+    return {
+      kind: "update",
+      why: "a retry of a FAILED rollout of the same revision",
+      taskDefinition: true,
+      forceNewDeployment: true,
+      ...scale,
+    };
+  }
+  if (!isSettled(service)) {
+    return desiredCount !== undefined
+      ? {
+          kind: "update",
+          why: "desired-count, while its rollout is in progress",
+          taskDefinition: false,
+          forceNewDeployment: false,
+          desiredCount,
+        }
+      : { kind: "follow", why: "its rollout of this revision is still in progress" };
+  }
+  if (desiredCount !== undefined) {
+    return {
+      kind: "update",
+      why: `desired-count ${service.desiredCount ?? 0} -> ${desiredCount}`,
+      taskDefinition: false,
+      forceNewDeployment: false,
+      desiredCount,
+    };
+  }
+  return { kind: "none", why: `it already runs ${revisionLabel(targetArn)}, rollout COMPLETED` };
+}
+
+export async function prepareDeploy(
+  ecs: ECSClient,
+  api: ServiceDeploymentsApi,
+  inputs: Inputs,
+  settings: Settings,
+  logger: Logger,
+): Promise<DeployPlan> {
+  const cluster = inputs.cluster;
+  const services = await describeServices(ecs, cluster, inputs.services);
+  for (const service of services) {
+    const controller = service.deploymentController?.type ?? "ECS";
+    if (controller !== "ECS") {
+      throw new UserError(
+        `Service ${service.serviceName ?? ""} uses the ${controller} deployment controller; ECS accepts a new task definition only from ${controller === "CODE_DEPLOY" ? "CodeDeploy" : "its external controller"}.`,
+        {
+          input: "services",
+          fix: "Deploy services that use the ECS deployment controller (rolling, or the native BLUE_GREEN, LINEAR and CANARY strategies).",
+        },
+      );
+    }
+  }
+  const cache = new TaskDefinitionCache(ecs);
+  const base = await baseDefinition(settings, services, cache);
+  const reuse = base.registered ?? (await findEqualRevision(base.rendered, services, cache));
+  const current = await cache.get(services[0]?.taskDefinition ?? "", "services");
+  const changes = diffTaskDefinitions(current.definition, reuse ? reuse.definition : base.rendered);
+  const exclude = new Set(reuse ? [reuse.arn] : []);
+  const plans: ServicePlan[] = [];
+  for (const service of services) {
+    const name = service.serviceName ?? "";
+    plans.push({
+      name,
+      service,
+      action: decide(service, reuse?.arn, inputs),
+      rollbackTarget: await captureRollbackTarget(service, cluster, api, exclude),
+      knownEventIds: eventIds(service),
+    });
+  }
+  if (reuse)
+    logger.info(
+      `The task definition to deploy is ${revisionLabel(reuse.arn)} (${base.registered ? "given" : "already registered, identical"}): nothing to register.`,
+    );
+  else
+    logger.info(
+      `The task definition differs from every registered one of family ${base.rendered.family ?? ""}: a new revision will be registered.`,
+    );
+  return { cluster, rendered: base.rendered, reuse, current, changes, services: plans };
+}

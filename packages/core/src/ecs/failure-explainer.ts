@@ -1,0 +1,282 @@
+// Why a rollout failed, with the evidence a person needs in the job itself: the service events since
+// the deployment started, the newest stopped tasks of the new revision (stop code, stopped reason,
+// each container's exit code and reason) and the last lines of their awslogs streams.
+import type { CloudWatchLogsClient } from "@aws-sdk/client-cloudwatch-logs";
+import {
+  type ContainerDefinition,
+  DescribeTasksCommand,
+  type ECSClient,
+  ListTasksCommand,
+  type ServiceEvent,
+  type Task,
+} from "@aws-sdk/client-ecs";
+import { tailLogStream } from "../aws-logs";
+import { errorMessage } from "../errors";
+import type { Logger } from "../logger";
+import { SummaryBuilder } from "../summary";
+import { awslogsStream } from "./one-off-task";
+import { revisionLabel } from "./task-definition";
+
+export interface ContainerEvidence {
+  name: string;
+  exitCode: number | undefined;
+  reason: string | undefined;
+  /** `<group> <stream>` of its awslogs stream, when it logs there. */
+  logStream: string | undefined;
+  logTail: string[];
+  /** Why the log could not be read, when it could not. */
+  logError?: string;
+}
+
+export interface StoppedTaskEvidence {
+  taskArn: string;
+  taskId: string;
+  stoppedAt: Date | undefined;
+  stopCode: string | undefined;
+  stoppedReason: string | undefined;
+  containers: ContainerEvidence[];
+}
+
+export interface FailureEvidence {
+  service: string;
+  taskDefinitionArn: string;
+  events: { at: Date | undefined; message: string }[];
+  stoppedTasks: StoppedTaskEvidence[];
+}
+
+export interface EvidenceRequest {
+  cluster: string;
+  service: string;
+  /** The revision that failed: only its stopped tasks are shown. */
+  taskDefinitionArn: string;
+  /** Its container definitions, for their awslogs settings. */
+  containers: readonly ContainerDefinition[];
+  /** The service events seen since the deployment started, oldest first. */
+  events: readonly ServiceEvent[];
+  /** The deployments[] id that started the tasks, to prefer its tasks over older ones. */
+  deploymentId?: string | undefined;
+  maxTasks?: number;
+  tailLines?: number;
+}
+
+function taskId(arn: string): string {
+  return arn.split("/").pop() ?? arn;
+}
+
+function whenStopped(task: Task): number {
+  return (task.stoppedAt ?? task.stoppingAt ?? task.executionStoppedAt ?? task.createdAt)?.getTime() ?? 0;
+}
+
+async function stoppedTasksOf(ecs: ECSClient, request: EvidenceRequest): Promise<Task[]> {
+  const arns: string[] = [];
+  let nextToken: string | undefined;
+  // The newest hundred stopped tasks of the service are plenty to find the failing revision's.
+  do {
+    const page = await ecs.send(
+      new ListTasksCommand({
+        cluster: request.cluster,
+        serviceName: request.service,
+        desiredStatus: "STOPPED",
+        maxResults: 100,
+        ...(nextToken ? { nextToken } : {}),
+      }),
+    );
+    arns.push(...(page.taskArns ?? []));
+    nextToken = page.nextToken;
+  } while (nextToken && arns.length < 100);
+  const tasks: Task[] = [];
+  for (let i = 0; i < arns.length; i += 100) {
+    const out = await ecs.send(
+      new DescribeTasksCommand({ cluster: request.cluster, tasks: arns.slice(i, i + 100) }),
+    );
+    tasks.push(...(out.tasks ?? []));
+  }
+  return tasks
+    .filter((t) => t.taskDefinitionArn === request.taskDefinitionArn)
+    .sort(
+      (a, b) =>
+        Number(b.startedBy === request.deploymentId) - Number(a.startedBy === request.deploymentId) ||
+        whenStopped(b) - whenStopped(a),
+    );
+}
+
+/**
+ * Gathers the evidence. Reading it must not hide the failure itself, so problems reading a log are
+ * recorded beside the task instead of thrown.
+ */
+export async function collectFailureEvidence(
+  ecs: ECSClient,
+  logs: CloudWatchLogsClient | undefined,
+  request: EvidenceRequest,
+): Promise<FailureEvidence> {
+  const tailLines = request.tailLines ?? 20;
+  const tasks = (await stoppedTasksOf(ecs, request)).slice(0, request.maxTasks ?? 3);
+  const stoppedTasks: StoppedTaskEvidence[] = [];
+  for (const task of tasks) {
+    const taskArn = task.taskArn ?? "";
+    const containers: ContainerEvidence[] = [];
+    for (const container of task.containers ?? []) {
+      const name = container.name ?? "";
+      const definition = request.containers.find((c) => c.name === name);
+      const options =
+        definition?.logConfiguration?.logDriver === "awslogs"
+          ? definition.logConfiguration.options
+          : undefined;
+      const group = options?.["awslogs-group"];
+      const evidence: ContainerEvidence = {
+        name,
+        exitCode: container.exitCode ?? undefined,
+        reason: container.reason,
+        logStream: undefined,
+        logTail: [],
+      };
+      if (group) {
+        const stream = awslogsStream(options?.["awslogs-stream-prefix"], name, taskArn);
+        evidence.logStream = `${group} ${stream}`;
+        if (logs) {
+          try {
+            evidence.logTail = (await tailLogStream(logs, { group, stream, limit: tailLines })).map(
+              (l) => l.message,
+            );
+          } catch (error) {
+            evidence.logError = errorMessage(error);
+          }
+        }
+      }
+      containers.push(evidence);
+    }
+    stoppedTasks.push({
+      taskArn,
+      taskId: taskId(taskArn),
+      stoppedAt: task.stoppedAt ?? task.stoppingAt,
+      stopCode: task.stopCode,
+      stoppedReason: task.stoppedReason,
+      containers,
+    });
+  }
+  return {
+    service: request.service,
+    taskDefinitionArn: request.taskDefinitionArn,
+    events: request.events.map((e) => ({ at: e.createdAt, message: e.message ?? "" })),
+    stoppedTasks,
+  };
+}
+
+function exitText(container: ContainerEvidence): string {
+  return container.exitCode === undefined ? "no exit code" : `exit code ${container.exitCode}`;
+}
+
+/** The evidence as log lines. */
+export function describeFailureEvidence(evidence: FailureEvidence): string {
+  const lines: string[] = [];
+  const revision = revisionLabel(evidence.taskDefinitionArn);
+  lines.push(`Service events since the deployment started (${evidence.events.length}):`);
+  for (const event of evidence.events)
+    lines.push(`  ${event.at?.toISOString() ?? ""} ${event.message}`.trimEnd());
+  if (evidence.events.length === 0) lines.push("  (none)");
+  if (evidence.stoppedTasks.length === 0) {
+    lines.push(
+      `No stopped tasks of ${revision} were found (tasks are listed for about an hour after they stop).`,
+    );
+  }
+  for (const task of evidence.stoppedTasks) {
+    lines.push(
+      `Stopped task ${task.taskId} of ${revision}: stopCode ${task.stopCode ?? "none"}, stoppedReason: ${task.stoppedReason ?? "none"}`,
+    );
+    for (const container of task.containers) {
+      lines.push(
+        `  container ${container.name}: ${exitText(container)}${container.reason ? `, reason: ${container.reason}` : ""}`,
+      );
+      if (container.logError)
+        lines.push(`    (could not read ${container.logStream ?? "its log"}: ${container.logError})`);
+      else if (container.logStream && container.logTail.length === 0)
+        lines.push(`    (no log lines in ${container.logStream})`);
+      if (container.logTail.length > 0) {
+        lines.push(
+          `    last ${container.logTail.length} log lines of ${container.logStream ?? "the container"}:`,
+        );
+        for (const line of container.logTail) lines.push(`    │ ${line}`);
+      }
+    }
+  }
+  return lines.join("\n");
+}
+
+/** The evidence as step-summary sections. */
+export function summarizeFailureEvidence(summary: SummaryBuilder, evidence: FailureEvidence): void {
+  const revision = revisionLabel(evidence.taskDefinitionArn);
+  if (evidence.stoppedTasks.length > 0) {
+    summary.heading(`Stopped tasks of ${revision} (${evidence.service})`, 4);
+    summary.table(
+      ["Task", "Stop code", "Stopped reason", "Container", "Exit code", "Reason"],
+      evidence.stoppedTasks.flatMap((task) =>
+        task.containers.map((c, i) => [
+          i === 0 ? task.taskId : "",
+          i === 0 ? (task.stopCode ?? "") : "",
+          i === 0 ? (task.stoppedReason ?? "") : "",
+          c.name,
+          c.exitCode ?? "none",
+          c.reason ?? "",
+        ]),
+      ),
+    );
+    for (const task of evidence.stoppedTasks) {
+      for (const c of task.containers) {
+        if (c.logTail.length === 0) continue;
+        summary.details(
+          `Last ${c.logTail.length} log lines of ${c.name} in task ${task.taskId}`,
+          new SummaryBuilder().code(c.logTail.join("\n")),
+          task === evidence.stoppedTasks[0],
+        );
+      }
+    }
+  }
+  if (evidence.events.length > 0) {
+    summary.details(
+      `Service events of ${evidence.service} since the deployment started (${evidence.events.length})`,
+      new SummaryBuilder().table(
+        ["Time", "Event"],
+        evidence.events.map((e) => [e.at?.toISOString() ?? "", e.message]),
+      ),
+    );
+  }
+}
+
+/** What to do next, from the evidence. */
+export function failureFix(evidence: FailureEvidence): string {
+  const tasks = evidence.stoppedTasks;
+  if (tasks.some((t) => t.stopCode === "TaskFailedToStart")) {
+    return "The new tasks never started: check the image exists and can be pulled (CannotPullContainerError), that the subnets reach ECR, Secrets Manager and CloudWatch Logs (ResourceInitializationError), and the execution role.";
+  }
+  if (tasks.some((t) => /health checks/i.test(t.stoppedReason ?? ""))) {
+    return "The new tasks failed their health checks: read the log lines above, check the health check path and the grace period, then deploy a fixed image.";
+  }
+  if (tasks.some((t) => t.containers.some((c) => c.exitCode !== undefined && c.exitCode !== 0))) {
+    return "The new containers exited: read their last log lines above, fix the cause, and deploy again.";
+  }
+  return "Read the service events above, fix the cause, and deploy again.";
+}
+
+/** Gathers the evidence, logging it; never throws (a failure to explain must not hide the failure). */
+export async function explainFailure(
+  ecs: ECSClient,
+  logs: CloudWatchLogsClient | undefined,
+  request: EvidenceRequest,
+  logger: Logger,
+): Promise<FailureEvidence> {
+  try {
+    const evidence = await collectFailureEvidence(ecs, logs, request);
+    logger.info(describeFailureEvidence(evidence));
+    return evidence;
+  } catch (error) {
+    logger.warning(`Could not gather the stopped tasks of ${request.service}: ${errorMessage(error)}`);
+    const evidence: FailureEvidence = {
+      service: request.service,
+      taskDefinitionArn: request.taskDefinitionArn,
+      events: request.events.map((e) => ({ at: e.createdAt, message: e.message ?? "" })),
+      stoppedTasks: [],
+    };
+    logger.info(describeFailureEvidence(evidence));
+    return evidence;
+  }
+}

@@ -1,0 +1,371 @@
+// Following a rollout to its end. The service deployment's status decides (DescribeServiceDeployments),
+// never task counts, so rolling, blue/green, linear and canary deployments are judged alike; where
+// that API cannot be used, the deployment's rolloutState in DescribeServices decides. One progress
+// line per poll when something changed, and every new service event as it appears.
+import {
+  type Deployment,
+  DescribeServicesCommand,
+  type ECSClient,
+  type Service,
+  type ServiceDeployment,
+  type ServiceEvent,
+} from "@aws-sdk/client-ecs";
+import type { Clock } from "../clock";
+import { errorMessage } from "../errors";
+import type { Logger } from "../logger";
+import { done, pending, poll } from "../poller";
+import type { ServiceDeploymentsApi } from "./service-deployments";
+import { circuitBreakerThreshold, isSettled, primaryDeployment } from "./service-snapshot";
+import { revisionLabel } from "./task-definition";
+
+/**
+ * deploy: a new revision rolls forward and must end SUCCESSFUL on it. rollback: a service deployment
+ * was stopped with ROLLBACK and must end ROLLBACK_SUCCESSFUL. scale: only the desired count changed.
+ */
+export type RolloutMode = "deploy" | "rollback" | "scale";
+
+export interface RolloutWatch {
+  cluster: string;
+  service: string;
+  /** The task definition the service must run when the rollout is done. */
+  taskDefinitionArn: string;
+  /** The service deployment to follow, when known; otherwise the service's current one is taken. */
+  serviceDeploymentArn?: string | undefined;
+  /** The deployments[] id of the rollout, for following without the service deployments API. */
+  deploymentId?: string | undefined;
+  /** When the rollout was started (clock ms). */
+  startedAt: number;
+  /**
+   * Ids of the service events that existed before the rollout started; every other event is new.
+   * (Comparing ids, not times, keeps the runner's clock and AWS's apart.)
+   */
+  knownEventIds: readonly string[];
+  mode: RolloutMode;
+}
+
+export interface RolloutObservation {
+  service: Service;
+  serviceDeployment?: ServiceDeployment | undefined;
+}
+
+export type RolloutJudgement =
+  | { state: "in-progress" }
+  | { state: "succeeded"; reason: string; status: string }
+  | { state: "failed"; reason: string; status: string };
+
+const ROLLING_BACK = ["ROLLBACK_REQUESTED", "ROLLBACK_IN_PROGRESS", "ROLLBACK_SUCCESSFUL", "ROLLBACK_FAILED"];
+const STOPPING = ["STOPPED", "STOP_REQUESTED"];
+
+function label(arn: string | undefined): string {
+  return arn ? revisionLabel(arn) : "an unknown task definition";
+}
+
+function ownDeployment(watch: RolloutWatch, service: Service): Deployment | undefined {
+  const deployments = service.deployments ?? [];
+  if (watch.deploymentId) return deployments.find((d) => d.id === watch.deploymentId);
+  return (
+    deployments.find((d) => d.status === "PRIMARY" && d.taskDefinition === watch.taskDefinitionArn) ??
+    deployments.find((d) => d.taskDefinition === watch.taskDefinitionArn)
+  );
+}
+
+function whyRolledBack(sd: ServiceDeployment): string {
+  return sd.rollback?.reason || sd.statusReason || "no reason given";
+}
+
+/** The verdict of one observation. Pure, so every case is unit-tested. */
+export function judgeRollout(watch: RolloutWatch, observation: RolloutObservation): RolloutJudgement {
+  const { service, serviceDeployment: sd } = observation;
+  const runs = service.taskDefinition;
+  const target = label(watch.taskDefinitionArn);
+  if (watch.mode === "scale") {
+    const primary = primaryDeployment(service);
+    const ready =
+      isSettled(service) &&
+      (service.runningCount ?? 0) === (service.desiredCount ?? 0) &&
+      (service.pendingCount ?? 0) === 0;
+    if (primary?.rolloutState === "FAILED") {
+      return {
+        state: "failed",
+        status: "FAILED",
+        reason: primary.rolloutStateReason ?? "the rollout failed",
+      };
+    }
+    return ready
+      ? {
+          state: "succeeded",
+          status: "COMPLETED",
+          reason: `${service.runningCount ?? 0} tasks of ${target} run.`,
+        }
+      : { state: "in-progress" };
+  }
+
+  if (sd?.status) {
+    const status = sd.status;
+    if (watch.mode === "rollback") {
+      if (status === "ROLLBACK_SUCCESSFUL") {
+        return runs === watch.taskDefinitionArn
+          ? { state: "succeeded", status, reason: `ECS rolled the deployment back to ${target}.` }
+          : {
+              state: "failed",
+              status,
+              reason: `ECS reports ROLLBACK_SUCCESSFUL, but the service runs ${label(runs)}, not ${target}.`,
+            };
+      }
+      if (status === "ROLLBACK_FAILED" || STOPPING.includes(status) || status === "SUCCESSFUL") {
+        return {
+          state: "failed",
+          status,
+          reason: `The rollback did not complete: the service deployment is ${status} (${sd.statusReason ?? "no reason given"}).`,
+        };
+      }
+      return { state: "in-progress" };
+    }
+    if (status === "SUCCESSFUL") {
+      return runs === watch.taskDefinitionArn
+        ? {
+            state: "succeeded",
+            status,
+            reason: `ECS reports the service deployment SUCCESSFUL on ${target}.`,
+          }
+        : {
+            state: "failed",
+            status,
+            reason: `The service deployment is SUCCESSFUL, but the service now runs ${label(runs)}, not ${target}: another deployment replaced it.`,
+          };
+    }
+    if (ROLLING_BACK.includes(status)) {
+      return {
+        state: "failed",
+        status,
+        reason: `ECS is rolling the deployment of ${target} back (${status}): ${whyRolledBack(sd)}`,
+      };
+    }
+    if (STOPPING.includes(status)) {
+      return {
+        state: "failed",
+        status,
+        reason: `ECS stopped the deployment of ${target} (${status}): ${sd.statusReason ?? "no reason given"}`,
+      };
+    }
+    const own = ownDeployment(watch, service);
+    if (own?.rolloutState === "FAILED") {
+      return { state: "failed", status: "FAILED", reason: own.rolloutStateReason ?? "the rollout failed" };
+    }
+    return { state: "in-progress" };
+  }
+
+  // Without the service deployments API: the deployment's rolloutState.
+  const own = ownDeployment(watch, service);
+  if (!own) {
+    if (runs === watch.taskDefinitionArn && isSettled(service)) {
+      return {
+        state: "succeeded",
+        status: "COMPLETED",
+        reason: `The service runs ${target}, rollout COMPLETED.`,
+      };
+    }
+    return {
+      state: "failed",
+      status: "GONE",
+      reason: `The deployment of ${target} is no longer listed; the service runs ${label(runs)}.`,
+    };
+  }
+  if (own.status === "PRIMARY") {
+    if (own.rolloutState === "COMPLETED") {
+      return {
+        state: "succeeded",
+        status: "COMPLETED",
+        reason: `The rollout of ${target} is COMPLETED (${own.rolloutStateReason ?? "no reason given"}).`,
+      };
+    }
+    if (own.rolloutState === "FAILED") {
+      return { state: "failed", status: "FAILED", reason: own.rolloutStateReason ?? "the rollout failed" };
+    }
+    if (own.rolloutState === undefined && isSettled(service)) {
+      return { state: "succeeded", status: "COMPLETED", reason: `Every task of ${target} runs.` };
+    }
+    return { state: "in-progress" };
+  }
+  const primary = primaryDeployment(service);
+  if (own.rolloutState === "FAILED") {
+    return {
+      state: "failed",
+      status: "FAILED",
+      reason:
+        `${own.rolloutStateReason ?? "The rollout failed."} ECS rolled back: the PRIMARY deployment is ${primary?.id ?? "?"} (${label(primary?.taskDefinition)}): ${primary?.rolloutStateReason ?? ""}`.trim(),
+    };
+  }
+  return {
+    state: "failed",
+    status: own.status ?? "REPLACED",
+    reason: `The deployment of ${target} was replaced by deployment ${primary?.id ?? "?"} (${label(primary?.taskDefinition)}).`,
+  };
+}
+
+/** "web: 2/3 running, 1 pending · failed tasks 1/3 · stage SCALE_UP · IN_PROGRESS". */
+export function progressLine(watch: RolloutWatch, observation: RolloutObservation): string {
+  const { service, serviceDeployment: sd } = observation;
+  const own = ownDeployment(watch, service) ?? primaryDeployment(service);
+  const targetCounts = sd?.targetServiceRevision;
+  const running = targetCounts?.runningTaskCount ?? own?.runningCount ?? service.runningCount ?? 0;
+  const desired = targetCounts?.requestedTaskCount ?? own?.desiredCount ?? service.desiredCount ?? 0;
+  const pendingCount = targetCounts?.pendingTaskCount ?? own?.pendingCount ?? service.pendingCount ?? 0;
+  const parts = [`${running}/${desired} running, ${pendingCount} pending`];
+  const breaker = sd?.deploymentCircuitBreaker;
+  if (breaker && breaker.status !== "DISABLED") {
+    parts.push(`failed tasks ${breaker.failureCount ?? 0}/${breaker.threshold ?? "?"}`);
+  } else if (service.deploymentConfiguration?.deploymentCircuitBreaker?.enable && own) {
+    parts.push(`failed tasks ${own.failedTasks ?? 0}/${circuitBreakerThreshold(service.desiredCount ?? 0)}`);
+  } else if (own?.failedTasks) {
+    parts.push(`failed tasks ${own.failedTasks} (no circuit breaker)`);
+  }
+  const weight = targetCounts?.requestedProductionTrafficWeight;
+  if (weight !== undefined && sd?.sourceServiceRevisions?.length)
+    parts.push(`production traffic ${weight} %`);
+  if (sd?.lifecycleStage) parts.push(`stage ${sd.lifecycleStage}`);
+  if (sd?.alarms?.triggeredAlarmNames?.length)
+    parts.push(`alarms ${sd.alarms.triggeredAlarmNames.join(", ")}`);
+  parts.push(sd?.status ?? own?.rolloutState ?? "IN_PROGRESS");
+  return `${watch.service}: ${parts.join(" · ")}`;
+}
+
+export interface RolloutResult {
+  watch: RolloutWatch;
+  outcome: "succeeded" | "failed";
+  reason: string;
+  /** The final service deployment status (or rolloutState without that API). */
+  status: string;
+  serviceDeploymentArn: string | undefined;
+  /** Clock time of the poll that decided. */
+  decidedAt: number;
+  polls: number;
+  /** Service events since the rollout started, oldest first. */
+  events: ServiceEvent[];
+  service: Service;
+  serviceDeployment: ServiceDeployment | undefined;
+  /** Status and stage changes as they were seen. */
+  timeline: { at: number; what: string }[];
+}
+
+export interface FollowOptions {
+  clock: Clock;
+  logger: Logger;
+  signal?: AbortSignal | undefined;
+  intervalMs: number;
+  timeoutMs: number;
+  /** Polls in a row whose calls may fail (beyond the SDK's own retries) before the wait gives up. */
+  toleratedFailures?: number;
+  random?: () => number;
+  /** Receives every new service event as it is seen too (still filled when the wait times out). */
+  events?: ServiceEvent[];
+}
+
+function eventKey(event: ServiceEvent): string {
+  return event.id ?? `${event.createdAt?.getTime() ?? 0} ${event.message ?? ""}`;
+}
+
+/** The ids to pass as `knownEventIds`: every event the service lists now. */
+export function eventIds(service: Service): string[] {
+  return (service.events ?? []).map(eventKey);
+}
+
+/** Events that have not been shown yet, oldest first (DescribeServices lists them newest first). */
+function newEvents(service: Service, seen: Set<string>): ServiceEvent[] {
+  const fresh = (service.events ?? []).filter((e) => !seen.has(eventKey(e)));
+  for (const e of fresh) seen.add(eventKey(e));
+  return fresh.reverse();
+}
+
+/** Polls until the rollout succeeds or fails; throws PollTimeoutError at the deadline, CancelledError on abort. */
+export async function followRollout(
+  ecs: ECSClient,
+  api: ServiceDeploymentsApi,
+  watch: RolloutWatch,
+  options: FollowOptions,
+): Promise<RolloutResult> {
+  const { clock, logger } = options;
+  const seenEvents = new Set<string>(watch.knownEventIds);
+  const events: ServiceEvent[] = options.events ?? [];
+  const timeline: { at: number; what: string }[] = [];
+  let serviceDeploymentArn = watch.serviceDeploymentArn;
+  let lastLine = "";
+  let lastState = "";
+  let polls = 0;
+  let failuresInARow = 0;
+  const tolerated = options.toleratedFailures ?? 3;
+
+  return poll(
+    {
+      intervalMs: options.intervalMs,
+      timeoutMs: options.timeoutMs,
+      clock,
+      fixedRate: true,
+      ...(options.signal ? { signal: options.signal } : {}),
+      ...(options.random ? { random: options.random } : {}),
+    },
+    async () => {
+      polls++;
+      let observation: RolloutObservation;
+      try {
+        const out = await ecs.send(
+          new DescribeServicesCommand({ cluster: watch.cluster, services: [watch.service] }),
+        );
+        const service = out.services?.[0];
+        if (!service) {
+          throw new Error(
+            `DescribeServices no longer returns ${watch.service}: ${JSON.stringify(out.failures ?? [])}`,
+          );
+        }
+        if (!serviceDeploymentArn && watch.mode !== "scale")
+          serviceDeploymentArn = service.currentServiceDeployment;
+        const serviceDeployment = serviceDeploymentArn ? await api.describe(serviceDeploymentArn) : undefined;
+        observation = { service, serviceDeployment };
+        failuresInARow = 0;
+      } catch (error) {
+        failuresInARow++;
+        if (failuresInARow > tolerated) throw error;
+        logger.warning(
+          `${watch.service}: reading the rollout failed (${errorMessage(error)}); trying again at the next poll.`,
+        );
+        return pending;
+      }
+      const now = clock.now();
+      for (const event of newEvents(observation.service, seenEvents)) {
+        events.push(event);
+        logger.progress(`${watch.service} event: ${event.message ?? ""}`);
+      }
+      const line = progressLine(watch, observation);
+      if (line !== lastLine) {
+        logger.progress(line);
+        lastLine = line;
+      }
+      const sd = observation.serviceDeployment;
+      const state = [
+        sd?.status ?? ownDeployment(watch, observation.service)?.rolloutState,
+        sd?.lifecycleStage,
+      ]
+        .filter(Boolean)
+        .join(" ");
+      if (state && state !== lastState) {
+        timeline.push({ at: now, what: state });
+        lastState = state;
+      }
+      const judgement = judgeRollout(watch, observation);
+      if (judgement.state === "in-progress") return pending;
+      return done<RolloutResult>({
+        watch,
+        outcome: judgement.state,
+        reason: judgement.reason,
+        status: judgement.status,
+        serviceDeploymentArn,
+        decidedAt: now,
+        polls,
+        events,
+        service: observation.service,
+        serviceDeployment: sd,
+        timeline,
+      });
+    },
+  );
+}

@@ -1,0 +1,120 @@
+// The ECS service deployments API (ListServiceDeployments, DescribeServiceDeployments,
+// DescribeServiceRevisions), read through one object that notices when the API cannot be used (an
+// older endpoint, a role without the permission) and then answers "unavailable" so callers fall back
+// to DescribeServices' deployments[] instead of failing.
+import {
+  DescribeServiceDeploymentsCommand,
+  DescribeServiceRevisionsCommand,
+  type ECSClient,
+  ListServiceDeploymentsCommand,
+  type ServiceDeployment,
+  type ServiceDeploymentBrief,
+  type ServiceDeploymentStatus,
+  type ServiceRevision,
+} from "@aws-sdk/client-ecs";
+import { errorMessage } from "../errors";
+import type { Logger } from "../logger";
+
+/** Errors that mean "this API is not there for you", not "this call went wrong". */
+const UNAVAILABLE = new Set([
+  "AccessDeniedException",
+  "AccessDenied",
+  "UnauthorizedOperation",
+  "UnknownOperationException",
+  "UnsupportedOperationException",
+  "InvalidAction",
+]);
+
+export function isUnavailable(error: unknown): boolean {
+  return error instanceof Error && UNAVAILABLE.has(error.name);
+}
+
+/** Statuses after which a service deployment changes no more. */
+export const FINISHED_STATUSES: readonly ServiceDeploymentStatus[] = [
+  "SUCCESSFUL",
+  "STOPPED",
+  "ROLLBACK_SUCCESSFUL",
+  "ROLLBACK_FAILED",
+];
+
+/** Statuses of a deployment ECS is still rolling forward. */
+export const ROLLING_FORWARD: readonly ServiceDeploymentStatus[] = ["PENDING", "IN_PROGRESS"];
+
+export class ServiceDeploymentsApi {
+  readonly #ecs: ECSClient;
+  readonly #logger: Logger;
+  #unavailable: string | undefined;
+
+  constructor(ecs: ECSClient, logger: Logger) {
+    this.#ecs = ecs;
+    this.#logger = logger;
+  }
+
+  /** Why the API is not used, once a call found it unavailable. */
+  get unavailableReason(): string | undefined {
+    return this.#unavailable;
+  }
+
+  get available(): boolean {
+    return this.#unavailable === undefined;
+  }
+
+  async #call<T>(operation: string, send: () => Promise<T>): Promise<T | undefined> {
+    if (this.#unavailable !== undefined) return undefined;
+    try {
+      return await send();
+    } catch (error) {
+      if (!isUnavailable(error)) throw error;
+      this.#unavailable = `${(error as Error).name} on ${operation}: ${errorMessage(error)}`;
+      this.#logger.warning(
+        `The ECS service deployments API cannot be used (${this.#unavailable}). Following the rollout through DescribeServices (deployments[] and rolloutState) instead; ` +
+          "allow ecs:ListServiceDeployments, ecs:DescribeServiceDeployments and ecs:DescribeServiceRevisions to get lifecycle stages, circuit-breaker counts and image digests.",
+      );
+      return undefined;
+    }
+  }
+
+  async describe(arn: string): Promise<ServiceDeployment | undefined> {
+    const out = await this.#call("DescribeServiceDeployments", () =>
+      this.#ecs.send(new DescribeServiceDeploymentsCommand({ serviceDeploymentArns: [arn] })),
+    );
+    return (
+      out?.serviceDeployments?.find((d) => d.serviceDeploymentArn === arn) ?? out?.serviceDeployments?.[0]
+    );
+  }
+
+  /** Newest first. */
+  async list(
+    cluster: string,
+    service: string,
+    filter: { statuses?: ServiceDeploymentStatus[]; createdAfter?: Date; maxResults?: number } = {},
+  ): Promise<ServiceDeploymentBrief[] | undefined> {
+    const out = await this.#call("ListServiceDeployments", () =>
+      this.#ecs.send(
+        new ListServiceDeploymentsCommand({
+          cluster,
+          service,
+          ...(filter.statuses ? { status: filter.statuses } : {}),
+          ...(filter.createdAfter ? { createdAt: { after: filter.createdAfter } } : {}),
+          maxResults: filter.maxResults ?? 20,
+        }),
+      ),
+    );
+    if (!out) return undefined;
+    return [...(out.serviceDeployments ?? [])].sort(
+      (a, b) => (b.createdAt?.getTime() ?? 0) - (a.createdAt?.getTime() ?? 0),
+    );
+  }
+
+  async revisions(arns: string[]): Promise<ServiceRevision[] | undefined> {
+    if (arns.length === 0) return [];
+    const out = await this.#call("DescribeServiceRevisions", () =>
+      this.#ecs.send(new DescribeServiceRevisionsCommand({ serviceRevisionArns: arns.slice(0, 20) })),
+    );
+    return out?.serviceRevisions;
+  }
+
+  async revision(arn: string): Promise<ServiceRevision | undefined> {
+    return (await this.revisions([arn]))?.find((r) => r.serviceRevisionArn === arn);
+  }
+}

@@ -1,0 +1,327 @@
+// Task definitions as shipline handles them: read from a JSON or YAML file (or the output of
+// `aws ecs describe-task-definition`), stripped of the fields only AWS writes, given new images and
+// environment variables per container, and compared in a canonical form so that a definition AWS
+// already holds is reused instead of registered again.
+import { readFileSync } from "node:fs";
+import type {
+  ContainerDefinition,
+  KeyValuePair,
+  RegisterTaskDefinitionCommandInput,
+  Tag,
+  TaskDefinition,
+} from "@aws-sdk/client-ecs";
+import { parseDocument } from "yaml";
+import { UserError } from "../errors";
+
+/** What RegisterTaskDefinition accepts: the definition plus its tags. */
+export type TaskDefinitionInput = RegisterTaskDefinitionCommandInput;
+
+/** The fields RegisterTaskDefinition takes; anything else in a file is a typo or read-only. */
+export const REGISTRABLE_FIELDS = [
+  "family",
+  "taskRoleArn",
+  "executionRoleArn",
+  "networkMode",
+  "containerDefinitions",
+  "volumes",
+  "placementConstraints",
+  "requiresCompatibilities",
+  "cpu",
+  "memory",
+  "tags",
+  "pidMode",
+  "ipcMode",
+  "proxyConfiguration",
+  "inferenceAccelerators",
+  "ephemeralStorage",
+  "runtimePlatform",
+  "enableFaultInjection",
+] as const;
+
+/** Fields DescribeTaskDefinition returns that AWS writes itself; RegisterTaskDefinition refuses them. */
+export const READ_ONLY_FIELDS = [
+  "taskDefinitionArn",
+  "revision",
+  "status",
+  "requiresAttributes",
+  "compatibilities",
+  "registeredAt",
+  "registeredBy",
+  "deregisteredAt",
+] as const;
+
+const FAMILY = /^[a-zA-Z0-9_-]{1,255}$/;
+const CONTAINER_NAME = /^[a-zA-Z0-9_-]{1,255}$/;
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+/** `arn:aws:ecs:<region>:<account>:task-definition/<family>:<revision>`. */
+export const TASK_DEFINITION_ARN =
+  /^arn:aws[a-z-]*:ecs:[a-z0-9-]+:\d{12}:task-definition\/[a-zA-Z0-9_-]{1,255}:\d+$/;
+/** `<family>:<revision>`, a registered revision named without its ARN. */
+export const FAMILY_REVISION = /^[a-zA-Z0-9_-]{1,255}:\d+$/;
+
+/** "web:12" from an ARN or a family:revision. */
+export function revisionLabel(taskDefinition: string): string {
+  return taskDefinition.split("task-definition/").pop() ?? taskDefinition;
+}
+
+/** The family of an ARN, a family:revision or a family. */
+export function familyOf(taskDefinition: string): string {
+  return revisionLabel(taskDefinition).split(":")[0] ?? taskDefinition;
+}
+
+/**
+ * Turns what DescribeTaskDefinition returned (or a file holding it) into a RegisterTaskDefinition
+ * input: read-only fields dropped, tags carried separately.
+ */
+export function stripReadOnly(
+  definition: TaskDefinition | Record<string, unknown>,
+  tags?: Tag[],
+): TaskDefinitionInput {
+  const source = definition as Record<string, unknown>;
+  const out: Record<string, unknown> = {};
+  for (const field of REGISTRABLE_FIELDS) {
+    if (source[field] !== undefined && source[field] !== null) out[field] = structuredClone(source[field]);
+  }
+  if (tags && tags.length > 0) out.tags = structuredClone(tags);
+  return out as unknown as TaskDefinitionInput;
+}
+
+function fileError(path: string, problem: string, fix: string): UserError {
+  return new UserError(`Task definition file ${path}: ${problem}`, { input: "task-definition", fix });
+}
+
+/**
+ * Reads a task definition file. JSON or YAML; either the definition itself or the output of
+ * `aws ecs describe-task-definition` (`{"taskDefinition": {...}, "tags": [...]}`). Read-only fields
+ * are dropped; unknown fields are refused, since they are almost always typos.
+ */
+export function readTaskDefinitionFile(path: string, text = readFileSync(path, "utf8")): TaskDefinitionInput {
+  const document = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
+  if (document.errors.length > 0) {
+    const first = document.errors[0];
+    const where = first?.linePos?.[0]
+      ? ` at line ${first.linePos[0].line}, column ${first.linePos[0].col}`
+      : "";
+    throw fileError(
+      path,
+      `it is not valid JSON or YAML${where}: ${(first?.message ?? "").split("\n")[0]}`,
+      "Fix the syntax; `jq . <file>` or a YAML linter shows where.",
+    );
+  }
+  let value: unknown = document.toJS();
+  let tags: Tag[] | undefined;
+  if (isRecord(value) && isRecord(value.taskDefinition)) {
+    if (Array.isArray(value.tags)) tags = value.tags as Tag[];
+    value = value.taskDefinition;
+  }
+  if (!isRecord(value)) {
+    throw fileError(
+      path,
+      "it does not hold an object.",
+      "Write the task definition as a JSON or YAML object.",
+    );
+  }
+  const known = new Set<string>([...REGISTRABLE_FIELDS, ...READ_ONLY_FIELDS]);
+  const unknown = Object.keys(value).filter((key) => !known.has(key));
+  if (unknown.length > 0) {
+    throw fileError(
+      path,
+      `unknown field${unknown.length > 1 ? "s" : ""} ${unknown.map((k) => `"${k}"`).join(", ")}.`,
+      `Use RegisterTaskDefinition's field names: ${REGISTRABLE_FIELDS.join(", ")}.`,
+    );
+  }
+  const input = stripReadOnly(value, tags);
+  const fields = input as unknown as Record<string, unknown>;
+  for (const key of ["cpu", "memory"] as const) {
+    // The API takes task-level cpu and memory as strings; YAML reads `cpu: 256` as a number.
+    if (typeof fields[key] === "number") fields[key] = String(fields[key]);
+  }
+  validateTaskDefinition(input, path);
+  return input;
+}
+
+/** The checks RegisterTaskDefinition would fail on, made before anything is changed. */
+export function validateTaskDefinition(input: TaskDefinitionInput, where: string): void {
+  const fix = "See the RegisterTaskDefinition reference for the shape of a task definition.";
+  if (typeof input.family !== "string" || !FAMILY.test(input.family)) {
+    throw fileError(where, '"family" is missing or invalid (letters, digits, "-" and "_", up to 255).', fix);
+  }
+  const containers = input.containerDefinitions as unknown;
+  if (!Array.isArray(containers) || containers.length === 0) {
+    throw fileError(where, '"containerDefinitions" must be a non-empty list.', fix);
+  }
+  const names = new Set<string>();
+  for (const [index, container] of containers.entries()) {
+    if (!isRecord(container)) throw fileError(where, `containerDefinitions[${index}] is not an object.`, fix);
+    if (typeof container.name !== "string" || !CONTAINER_NAME.test(container.name)) {
+      throw fileError(where, `containerDefinitions[${index}] has no valid "name".`, fix);
+    }
+    if (names.has(container.name))
+      throw fileError(where, `container "${container.name}" is defined twice.`, fix);
+    names.add(container.name);
+    if (container.image !== undefined && typeof container.image !== "string") {
+      throw fileError(where, `container "${container.name}" has an "image" that is not a string.`, fix);
+    }
+    for (const list of ["environment", "secrets", "portMappings"] as const) {
+      if (container[list] !== undefined && !Array.isArray(container[list])) {
+        throw fileError(where, `container "${container.name}" has "${list}" that is not a list.`, fix);
+      }
+    }
+  }
+}
+
+/** Per-container changes asked for: images (`web=<image>`) and environment variable upserts. */
+export interface RenderChanges {
+  images?: Record<string, string>;
+  environment?: Record<string, Record<string, string>>;
+}
+
+function unknownContainer(kind: string, name: string, input: string, known: string[]): UserError {
+  return new UserError(
+    `\`${input}\` names container "${name}" (${kind}), but the task definition has ${known.map((k) => `"${k}"`).join(", ")}.`,
+    { input, fix: `Use one of the task definition's container names: ${known.join(", ")}.` },
+  );
+}
+
+/** Container names referred to by the changes that the definition does not have. */
+export function checkContainerNames(base: TaskDefinitionInput, changes: RenderChanges): void {
+  const known = (base.containerDefinitions ?? []).map((c) => c.name ?? "");
+  for (const name of Object.keys(changes.images ?? {})) {
+    if (!known.includes(name)) throw unknownContainer("image", name, "containers", known);
+  }
+  for (const name of Object.keys(changes.environment ?? {})) {
+    if (!known.includes(name)) throw unknownContainer("environment", name, "environment-variables", known);
+  }
+}
+
+/** Applies the changes to a copy of the definition. Environment variables are upserted by name. */
+export function renderTaskDefinition(base: TaskDefinitionInput, changes: RenderChanges): TaskDefinitionInput {
+  checkContainerNames(base, changes);
+  const rendered = structuredClone(base);
+  for (const container of rendered.containerDefinitions ?? []) {
+    const name = container.name ?? "";
+    const image = changes.images?.[name];
+    if (image !== undefined) container.image = image;
+    const upserts = changes.environment?.[name];
+    if (upserts) {
+      const environment: KeyValuePair[] = [...(container.environment ?? [])];
+      for (const [key, value] of Object.entries(upserts)) {
+        const existing = environment.find((e) => e.name === key);
+        if (existing) existing.value = value;
+        else environment.push({ name: key, value });
+      }
+      container.environment = environment;
+    }
+  }
+  for (const container of rendered.containerDefinitions ?? []) {
+    if (typeof container.image !== "string" || container.image.trim() === "") {
+      throw new UserError(`Container "${container.name ?? "?"}" has no image.`, {
+        input: "containers",
+        fix: `Give it one with \`containers: ${container.name ?? "name"}=<image>\`, or set "image" in the task definition.`,
+      });
+    }
+  }
+  return rendered;
+}
+
+// ---- canonical form ------------------------------------------------------------------------------
+
+/** Container-definition values AWS fills in when they were not given. */
+const CONTAINER_DEFAULTS: Record<string, unknown> = { cpu: 0, essential: true };
+
+function isEmpty(value: unknown): boolean {
+  if (value === undefined || value === null) return true;
+  if (Array.isArray(value)) return value.length === 0;
+  if (isRecord(value)) return Object.keys(value).length === 0;
+  return false;
+}
+
+/** Drops empty values recursively and sorts object keys, so equal definitions serialise equally. */
+function canonicalValue(value: unknown): unknown {
+  if (value instanceof Date) return value.toISOString();
+  if (Array.isArray(value)) return value.map(canonicalValue).filter((v) => !isEmpty(v));
+  if (isRecord(value)) {
+    const out: Record<string, unknown> = {};
+    for (const key of Object.keys(value).sort()) {
+      const inner = canonicalValue(value[key]);
+      if (!isEmpty(inner)) out[key] = inner;
+    }
+    return out;
+  }
+  return value;
+}
+
+function byName<T extends { name?: string | undefined }>(items: T[] | undefined): T[] | undefined {
+  return items ? [...items].sort((a, b) => (a.name ?? "").localeCompare(b.name ?? "")) : undefined;
+}
+
+function canonicalContainer(
+  container: ContainerDefinition,
+  networkMode: string | undefined,
+): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...(container as Record<string, unknown>) };
+  for (const [key, value] of Object.entries(CONTAINER_DEFAULTS)) if (out[key] === value) delete out[key];
+  out.environment = byName(container.environment);
+  out.secrets = byName(container.secrets);
+  out.portMappings = container.portMappings?.map((mapping) => {
+    const m: Record<string, unknown> = { ...mapping };
+    if (m.protocol === "tcp") delete m.protocol;
+    // With awsvpc (and host) networking the host port is the container port, and AWS fills it in;
+    // in bridge mode AWS writes 0 for a dynamic host port.
+    const filled = networkMode === "awsvpc" || networkMode === "host" ? m.containerPort : 0;
+    if (m.hostPort === filled) delete m.hostPort;
+    return m;
+  });
+  return out;
+}
+
+/**
+ * The definition in a canonical form: read-only fields dropped, defaults AWS adds removed, lists
+ * whose order does not matter sorted, cpu and memory as strings. Two definitions that register the
+ * same thing have equal canonical forms.
+ */
+export function canonicalTaskDefinition(
+  definition: TaskDefinition | TaskDefinitionInput,
+  tags?: Tag[],
+): Record<string, unknown> {
+  const input = stripReadOnly(
+    definition as Record<string, unknown>,
+    tags ?? (definition as TaskDefinitionInput).tags,
+  );
+  const out: Record<string, unknown> = { ...(input as unknown as Record<string, unknown>) };
+  for (const key of ["cpu", "memory"] as const) {
+    if (typeof out[key] === "number") out[key] = String(out[key]);
+  }
+  out.containerDefinitions = [...(input.containerDefinitions ?? [])]
+    .sort((a, b) => (a.name ?? "").localeCompare(b.name ?? ""))
+    .map((c) => canonicalContainer(c, input.networkMode));
+  out.requiresCompatibilities = input.requiresCompatibilities
+    ? [...input.requiresCompatibilities].sort()
+    : undefined;
+  out.tags = input.tags
+    ? [...input.tags].sort((a, b) => (a.key ?? "").localeCompare(b.key ?? ""))
+    : undefined;
+  return canonicalValue(out) as Record<string, unknown>;
+}
+
+/** True when registering `a` would give the same task definition as `b`. */
+export function sameTaskDefinition(
+  a: TaskDefinition | TaskDefinitionInput,
+  b: TaskDefinition | TaskDefinitionInput,
+  tags: { a?: Tag[]; b?: Tag[] } = {},
+): boolean {
+  return (
+    JSON.stringify(canonicalTaskDefinition(a, tags.a)) === JSON.stringify(canonicalTaskDefinition(b, tags.b))
+  );
+}
+
+/** Container name -> image, in definition order. */
+export function containerImages(definition: TaskDefinition | TaskDefinitionInput): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const c of definition.containerDefinitions ?? []) out[c.name ?? ""] = c.image ?? "";
+  return out;
+}

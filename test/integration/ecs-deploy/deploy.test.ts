@@ -1,0 +1,320 @@
+// ecs-deploy through the committed bundle against the AWS simulator (scaled clock: 1 real ms = 60
+// simulated ms, so a 200 ms poll interval is 12 simulated seconds): healthy and crash-looping
+// rollouts, re-runs, throttling, several services, blue/green, the fallback without the service
+// deployments API, and revision hygiene.
+import { afterEach, describe, expect, it } from "vitest";
+import { type Simulator, startSimulator } from "../../sim/index";
+import { builtInServices } from "../../sim/services/index";
+import { deniedServiceDeployments } from "./denied-ecs";
+import {
+  arnOf,
+  deploy,
+  digestOf,
+  ecsOf,
+  FACTOR,
+  image,
+  lastSeq,
+  mutations,
+  POLL_MS,
+  webService,
+  webTaskDefinition,
+  workspace,
+  world,
+} from "./stack";
+
+let sim: Simulator | undefined;
+afterEach(async () => {
+  await sim?.stop();
+  sim = undefined;
+});
+
+function calls(s: Simulator, operation: string) {
+  return s.calls.filter((c) => c.operation === operation && c.status < 400);
+}
+
+describe("ecs-deploy: rolling deployments", () => {
+  it("succeeds on a healthy image and notices stability within one poll interval of ECS completing it", async () => {
+    sim = await startSimulator({ scenario: world() });
+    const run = await deploy(sim, { containers: `app=${image("2")}` });
+    expect(run.errors).toEqual([]);
+    expect(run.exitCode).toBe(0);
+    expect(run.outputs).toMatchObject({
+      "task-definition-arn": arnOf("web:2"),
+      "previous-task-definition-arn": arnOf("web:1"),
+      status: "succeeded",
+    });
+    // Only what was asked: the task definition (no desired count, no force, no configuration).
+    const updates = calls(sim, "UpdateService");
+    expect(updates).toHaveLength(1);
+    expect(updates[0]?.input).toEqual({ cluster: "prod", service: "web", taskDefinition: arnOf("web:2") });
+
+    const arn = run.outputs["service-deployment-arn"] ?? "";
+    const record = ecsOf(sim).serviceDeployments.byArn.get(arn);
+    expect(record?.status).toBe("SUCCESSFUL");
+    const completedAt = record?.finishedAt ?? 0;
+    const polls = calls(sim, "DescribeServiceDeployments").filter(
+      (c) => c.input.serviceDeploymentArns?.toString() === arn,
+    );
+    const sawIt = polls.find((c) => c.at >= completedAt);
+    expect(sawIt).toBeDefined();
+    // Only one poll happens after completion: the one that saw it, within one interval (±10 % jitter)
+    // plus the time of the request itself, all in simulated time.
+    expect(polls.filter((c) => c.at >= completedAt)).toHaveLength(1);
+    const lag = (sawIt?.at ?? 0) - completedAt;
+    expect(lag).toBeLessThanOrEqual(POLL_MS * 1.1 * FACTOR + 1_500);
+
+    // The digest that ran, from the service revision.
+    const images = JSON.parse(run.outputs.images ?? "{}") as Record<string, string>;
+    expect(images.app).toMatch(
+      /^123456789012\.dkr\.ecr\.eu-west-1\.amazonaws\.com\/web@sha256:[0-9a-f]{64}$/,
+    );
+    const report = JSON.parse(run.outputs.report ?? "{}");
+    expect(report.rollbackTargets.web).toMatchObject({
+      taskDefinitionArn: arnOf("web:1"),
+      source: "completed-primary",
+      images: [{ container: "app", image: image("1"), digest: digestOf("1") }],
+    });
+    expect(run.stdout).toMatch(
+      /web: 3\/3 running, 0 pending · failed tasks 0\/3 · stage CLEAN_UP · SUCCESSFUL/,
+    );
+    expect(run.summary).toContain("ECS deploy succeeded: web:2 to web");
+  });
+
+  it("fails at the first poll that shows the circuit breaker's rollback, with stopped reason, exit code and log tail", async () => {
+    sim = await startSimulator({
+      scenario: world({
+        images: {
+          [image("2")]: {
+            kind: "crash",
+            exitCode: 3,
+            logs: ["listening on :8080"],
+            exitLogs: ["Error: connect ECONNREFUSED 10.0.4.12:5432", "    at TCPConnectWrap.afterConnect"],
+          },
+        },
+      }),
+    });
+    const run = await deploy(sim, { containers: `app=${image("2")}` });
+    expect(run.exitCode).toBe(1);
+    expect(run.outputs.status).toBe("failed");
+    const arn = run.outputs["service-deployment-arn"] ?? "";
+    const record = ecsOf(sim).serviceDeployments.byArn.get(arn);
+    const rollbackAt = record?.rollback?.startedAt ?? 0;
+    expect(rollbackAt).toBeGreaterThan(0);
+    const polls = calls(sim, "DescribeServiceDeployments");
+    // The follow stopped at the first poll after ECS began rolling back.
+    expect(polls.filter((c) => c.at >= rollbackAt)).toHaveLength(1);
+    expect((polls.at(-1)?.at ?? 0) - rollbackAt).toBeLessThanOrEqual(POLL_MS * 1.1 * FACTOR + 1_500);
+    // ECS was still rolling back when the step failed: it did not wait for the rollback to finish.
+    expect(record?.finishedAt === undefined || (record.finishedAt ?? 0) > (polls.at(-1)?.at ?? 0)).toBe(true);
+
+    const error = run.errors[0]?.message ?? "";
+    expect(error).toContain("ECS is rolling the deployment of web:2 back (ROLLBACK_IN_PROGRESS)");
+    expect(error).toContain("circuit breaker");
+    expect(run.stdout).toMatch(
+      /stopCode EssentialContainerExited, stoppedReason: Essential container in task exited/,
+    );
+    expect(run.stdout).toMatch(/container app: exit code 3/);
+    expect(run.stdout).toContain("│ Error: connect ECONNREFUSED 10.0.4.12:5432");
+    expect(run.stdout).toMatch(/deployment failed: tasks failed to start\./);
+    expect(run.summary).toContain("Why web failed");
+    expect(run.summary).toContain("Error: connect ECONNREFUSED 10.0.4.12:5432");
+    expect(run.summary).toContain("| app | 3 |");
+    // The rollback target is the revision that last completed, not "revision minus one".
+    expect(run.outputs["previous-task-definition-arn"]).toBe(arnOf("web:1"));
+  });
+
+  it("re-run with unchanged inputs registers nothing, updates nothing and gives the same outputs", async () => {
+    sim = await startSimulator({ scenario: world() });
+    const dir = workspace({ "ecs/web.json": webTaskDefinition("2") });
+    const first = await deploy(sim, { "task-definition": "ecs/web.json" }, { workspace: dir });
+    expect(first.exitCode).toBe(0);
+    const before = lastSeq(sim);
+    const second = await deploy(sim, { "task-definition": "ecs/web.json" }, { workspace: dir });
+    expect(second.errors).toEqual([]);
+    expect(second.exitCode).toBe(0);
+    expect(mutations(sim, before)).toEqual([]);
+    expect(second.outputs.status).toBe("unchanged");
+    for (const name of [
+      "task-definition-arn",
+      "previous-task-definition-arn",
+      "service-deployment-arn",
+      "images",
+    ]) {
+      expect(second.outputs[name], name).toBe(first.outputs[name]);
+    }
+    expect(second.stdout).toContain("already registered, identical");
+  });
+
+  it("completes under throttling of 20 % of calls with one registration and one update", async () => {
+    sim = await startSimulator({
+      scenario: world({ faults: [{ kind: "throttle", rate: 0.2 }] }),
+    });
+    const run = await deploy(sim, { containers: `app=${image("2")}`, "aws-max-attempts": "10" });
+    expect(run.errors).toEqual([]);
+    expect(run.exitCode).toBe(0);
+    expect(sim.calls.filter((c) => c.fault === "throttle").length).toBeGreaterThan(3);
+    expect(calls(sim, "RegisterTaskDefinition")).toHaveLength(1);
+    expect(calls(sim, "UpdateService")).toHaveLength(1);
+    expect(ecsOf(sim).core.taskDefinitions.get("web")).toHaveLength(2);
+  });
+
+  it("deploys one registered revision to several services in parallel", async () => {
+    sim = await startSimulator({ scenario: world({ extraServices: ["worker", "scheduler"] }) });
+    const run = await deploy(sim, { services: "web\nworker\nscheduler", containers: `app=${image("2")}` });
+    expect(run.errors).toEqual([]);
+    expect(run.exitCode).toBe(0);
+    expect(calls(sim, "RegisterTaskDefinition")).toHaveLength(1);
+    const updates = calls(sim, "UpdateService");
+    expect(updates.map((u) => u.input.service).sort()).toEqual(["scheduler", "web", "worker"]);
+    // Parallel: every service was updated before the first poll of the rollouts.
+    const firstPoll = calls(sim, "DescribeServiceDeployments")[0]?.seq ?? 0;
+    expect(updates.every((u) => u.seq < firstPoll)).toBe(true);
+    for (const name of ["web", "worker", "scheduler"]) {
+      expect(webService(sim, name).config.taskDefinitionArn).toBe(arnOf("web:2"));
+    }
+    expect(JSON.parse(run.outputs["previous-task-definition-arn"] ?? "{}")).toEqual({
+      web: arnOf("web:1"),
+      worker: arnOf("web:1"),
+      scheduler: arnOf("web:1"),
+    });
+    expect(Object.keys(JSON.parse(run.outputs["service-deployment-arn"] ?? "{}"))).toEqual([
+      "web",
+      "worker",
+      "scheduler",
+    ]);
+    expect(run.stdout).toMatch(/worker: 3\/3 running/);
+  });
+
+  it("deploys a registered task definition by ARN without registering, and sets desired-count only when given", async () => {
+    sim = await startSimulator({ scenario: world({ revisions: ["2"] }) });
+    const run = await deploy(sim, { "task-definition": arnOf("web:2"), "desired-count": "4" });
+    expect(run.exitCode).toBe(0);
+    expect(calls(sim, "RegisterTaskDefinition")).toHaveLength(0);
+    expect(calls(sim, "UpdateService")[0]?.input).toEqual({
+      cluster: "prod",
+      service: "web",
+      taskDefinition: arnOf("web:2"),
+      desiredCount: 4,
+    });
+    expect(webService(sim).desiredCount).toBe(4);
+  });
+
+  it("upserts environment variables per container from a YAML file without printing their values", async () => {
+    sim = await startSimulator({ scenario: world() });
+    const yaml = [
+      "family: web",
+      "networkMode: awsvpc",
+      "requiresCompatibilities: [FARGATE]",
+      "cpu: 256",
+      "memory: 512",
+      "containerDefinitions:",
+      "  - name: app",
+      `    image: ${image("1")}`,
+      "    portMappings: [{containerPort: 8080}]",
+      "    environment: [{name: LOG_LEVEL, value: info}]",
+    ].join("\n");
+    const run = await deploy(
+      sim,
+      {
+        "task-definition": "web.yaml",
+        containers: `app=${image("3")}`,
+        "environment-variables": "app.LOG_LEVEL=debug\napp.FEATURE_FLAGS=checkout-v2-secret-rollout",
+      },
+      { workspace: workspace({ "web.yaml": yaml }) },
+    );
+    expect(run.errors).toEqual([]);
+    const registered = calls(sim, "RegisterTaskDefinition")[0]?.input as {
+      cpu: string;
+      containerDefinitions: { environment: unknown[]; image: string }[];
+    };
+    expect(registered.cpu).toBe("256");
+    expect(registered.containerDefinitions[0]?.image).toBe(image("3"));
+    expect(registered.containerDefinitions[0]?.environment).toEqual([
+      { name: "LOG_LEVEL", value: "debug" },
+      { name: "FEATURE_FLAGS", value: "checkout-v2-secret-rollout" },
+    ]);
+    expect(run.stdout).not.toContain("checkout-v2-secret-rollout");
+    expect(run.summary).not.toContain("checkout-v2-secret-rollout");
+    expect(run.outputs.report).not.toContain("checkout-v2-secret-rollout");
+  });
+
+  it("returns right after UpdateService with wait: false", async () => {
+    sim = await startSimulator({ scenario: world() });
+    const run = await deploy(sim, { containers: `app=${image("2")}`, wait: "false" });
+    expect(run.exitCode).toBe(0);
+    expect(run.outputs.status).toBe("started");
+    expect(calls(sim, "DescribeServiceDeployments")).toHaveLength(0);
+    expect(run.outputs["service-deployment-arn"]).toMatch(/service-deployment\/prod\/web\//);
+  });
+});
+
+describe("ecs-deploy: native strategies and the fallback", () => {
+  it("waits for a BLUE_GREEN deployment's SUCCESSFUL status, not for the running count", async () => {
+    sim = await startSimulator({ scenario: world({ strategy: "BLUE_GREEN", desiredCount: 2 }) });
+    const run = await deploy(sim, { containers: `app=${image("2")}` });
+    expect(run.errors).toEqual([]);
+    expect(run.exitCode).toBe(0);
+    const arn = run.outputs["service-deployment-arn"] ?? "";
+    const record = ecsOf(sim).serviceDeployments.byArn.get(arn);
+    expect(record?.status).toBe("SUCCESSFUL");
+    // Green ran 2/2 long before the deployment was done (traffic shift, one-minute bake time).
+    const lines = run.stdout.split("\n");
+    const firstFull = lines.findIndex((l) => /web: 2\/2 running/.test(l));
+    const done = lines.findIndex((l) => /SUCCESSFUL$/.test(l));
+    expect(firstFull).toBeGreaterThan(-1);
+    expect(done).toBeGreaterThan(firstFull);
+    expect(run.stdout).toMatch(/stage PRODUCTION_TRAFFIC_SHIFT/);
+    expect(run.stdout).toMatch(/stage BAKE_TIME/);
+    const polls = calls(sim, "DescribeServiceDeployments");
+    expect(polls.at(-1)?.at ?? 0).toBeGreaterThanOrEqual(record?.finishedAt ?? Number.POSITIVE_INFINITY);
+  });
+
+  it("follows deployments[] and rolloutState when the service deployments API is denied", async () => {
+    sim = await startSimulator({
+      services: [...builtInServices, deniedServiceDeployments],
+      scenario: world(),
+    });
+    const run = await deploy(sim, { containers: `app=${image("2")}` });
+    expect(run.errors).toEqual([]);
+    expect(run.exitCode).toBe(0);
+    expect(run.outputs.status).toBe("succeeded");
+    expect(run.stdout).toContain("The ECS service deployments API cannot be used (AccessDeniedException");
+    expect(run.stdout).toMatch(/web: 3\/3 running, 0 pending · failed tasks 0\/3 · COMPLETED/);
+    expect(webService(sim).deployments[0]?.rolloutState).toBe("COMPLETED");
+    // The denied calls are not retried poll after poll.
+    expect(sim.calls.filter((c) => c.error === "AccessDeniedException").length).toBeLessThanOrEqual(2);
+  });
+
+  it("fails on a crash loop through rolloutState when the service deployments API is denied", async () => {
+    sim = await startSimulator({
+      services: [...builtInServices, deniedServiceDeployments],
+      scenario: world({ images: { [image("2")]: { kind: "crash", exitCode: 1 } } }),
+    });
+    const run = await deploy(sim, { containers: `app=${image("2")}` });
+    expect(run.exitCode).toBe(1);
+    expect(run.errors[0]?.message).toContain("ECS deployment circuit breaker: tasks failed to start.");
+    expect(run.errors[0]?.message).toContain("ECS rolled back");
+    expect(run.stdout).toMatch(/container app: exit code 1/);
+  });
+});
+
+describe("ecs-deploy: revision hygiene", () => {
+  it("keep-revisions deregisters old revisions but never the one deployed or the rollback target", async () => {
+    // web:1 runs; web:2..web:5 were registered since and never completed on the service.
+    sim = await startSimulator({ scenario: world({ revisions: ["2", "3", "4", "5"] }) });
+    const run = await deploy(sim, { containers: `app=${image("6")}`, "keep-revisions": "2" });
+    expect(run.errors).toEqual([]);
+    expect(run.exitCode).toBe(0);
+    const status = (revision: number) =>
+      ecsOf(sim as Simulator).core.taskDefinitions.get("web")?.[revision - 1]?.status;
+    expect(status(6)).toBe("ACTIVE"); // deployed
+    expect(status(5)).toBe("ACTIVE"); // the second newest
+    expect(status(1)).toBe("ACTIVE"); // the rollback target, however old
+    expect([2, 3, 4].map(status)).toEqual(["INACTIVE", "INACTIVE", "INACTIVE"]);
+    expect(JSON.parse(run.outputs.report ?? "{}").deregistered).toEqual([
+      arnOf("web:4"),
+      arnOf("web:3"),
+      arnOf("web:2"),
+    ]);
+  });
+});

@@ -1,0 +1,217 @@
+// The simulated world the ecs-deploy and auto-rollback bundle tests run in: service "web" running
+// web:1 (three tasks behind an ALB target group) in cluster "prod", on a scaled clock so a rollout of
+// simulated minutes takes a couple of real seconds, and helpers to run the bundles against it.
+import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { type ActionRun, type RunActionOptions, runAction } from "../../rig/harness";
+import { type CallRecord, type Scenario, type Simulator, simulatorEnv } from "../../sim/index";
+import type { EcsService } from "../../sim/services/ecs";
+
+export const REGISTRY = "123456789012.dkr.ecr.eu-west-1.amazonaws.com";
+export const ACCOUNT_ARN = "arn:aws:ecs:eu-west-1:123456789012";
+export const TG = "arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/web/0123456789abcdef";
+export const TG_GREEN =
+  "arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/web-green/fedcba9876543210";
+export const NETWORK = {
+  awsvpcConfiguration: {
+    subnets: ["subnet-a", "subnet-b"],
+    securityGroups: ["sg-web"],
+    assignPublicIp: "DISABLED",
+  },
+};
+/** Simulated milliseconds per real millisecond in the bundle tests. */
+export const FACTOR = 60;
+/** The poll interval the tests give the bundles (real time; FACTOR × it in simulated time). */
+export const POLL_MS = 200;
+
+export const MUTATING = new Set([
+  "RegisterTaskDefinition",
+  "DeregisterTaskDefinition",
+  "UpdateService",
+  "CreateService",
+  "DeleteService",
+  "StopServiceDeployment",
+  "RunTask",
+  "StopTask",
+  "TagResource",
+]);
+
+export function image(tag: string): string {
+  return `${REGISTRY}/web:${tag}`;
+}
+
+export function digestOf(tag: string): string {
+  return `sha256:${tag.repeat(64).slice(0, 64)}`;
+}
+
+export function webTaskDefinition(tag: string, extra: Record<string, unknown> = {}) {
+  return {
+    family: "web",
+    networkMode: "awsvpc",
+    requiresCompatibilities: ["FARGATE"],
+    cpu: "256",
+    memory: "512",
+    executionRoleArn: "arn:aws:iam::123456789012:role/ecsTaskExecutionRole",
+    taskRoleArn: "arn:aws:iam::123456789012:role/web",
+    containerDefinitions: [
+      {
+        name: "app",
+        image: image(tag),
+        essential: true,
+        portMappings: [{ containerPort: 8080, protocol: "tcp" }],
+        environment: [{ name: "LOG_LEVEL", value: "info" }],
+        logConfiguration: {
+          logDriver: "awslogs",
+          options: {
+            "awslogs-group": "/ecs/web",
+            "awslogs-region": "eu-west-1",
+            "awslogs-stream-prefix": "web",
+          },
+        },
+      },
+    ],
+    ...extra,
+  };
+}
+
+export interface WorldOptions {
+  images?: Record<string, unknown>;
+  breaker?: { enable: boolean; rollback: boolean };
+  /** More services running web:1 beside "web". */
+  extraServices?: string[];
+  strategy?: "BLUE_GREEN" | "LINEAR" | "CANARY";
+  desiredCount?: number;
+  factor?: number;
+  faults?: Scenario["faults"];
+  /** More revisions of web registered after web:1 (web:2 ... as tags "2", "3"...). */
+  revisions?: string[];
+}
+
+/** web:1 runs steady; images of the next versions behave as told (default: healthy). */
+export function world(options: WorldOptions = {}): Scenario {
+  const blueGreen = options.strategy !== undefined;
+  const group = (name: string, arn: string) => ({
+    name,
+    arn,
+    port: 8080,
+    healthCheckPath: "/health",
+    healthCheckIntervalSeconds: 10,
+    healthyThresholdCount: 2,
+    unhealthyThresholdCount: 2,
+    deregistrationDelaySeconds: 20,
+  });
+  const service = (serviceName: string, withLoadBalancer: boolean) => ({
+    cluster: "prod",
+    serviceName,
+    taskDefinition: "web:1",
+    desiredCount: options.desiredCount ?? 3,
+    launchType: "FARGATE",
+    networkConfiguration: NETWORK,
+    ...(withLoadBalancer
+      ? {
+          loadBalancers: [
+            {
+              targetGroupArn: TG,
+              containerName: "app",
+              containerPort: 8080,
+              ...(blueGreen
+                ? {
+                    advancedConfiguration: {
+                      alternateTargetGroupArn: TG_GREEN,
+                      productionListenerRule:
+                        "arn:aws:elasticloadbalancing:eu-west-1:123456789012:listener-rule/app/web-alb/abc/def/1",
+                      roleArn: "arn:aws:iam::123456789012:role/ecsInfrastructure",
+                    },
+                  }
+                : {}),
+            },
+          ],
+          healthCheckGracePeriodSeconds: 30,
+        }
+      : {}),
+    deploymentConfiguration: {
+      minimumHealthyPercent: 100,
+      maximumPercent: 200,
+      deploymentCircuitBreaker: options.breaker ?? { enable: true, rollback: true },
+      ...(options.strategy ? { strategy: options.strategy, bakeTimeInMinutes: 1 } : {}),
+    },
+  });
+  return {
+    clock: { mode: "scaled", factor: options.factor ?? FACTOR },
+    seed: 17,
+    ...(options.faults ? { faults: options.faults } : {}),
+    logs: { groups: [{ name: "/ecs/web" }] },
+    elbv2: {
+      targetGroups: [group("web", TG), ...(blueGreen ? [group("web-green", TG_GREEN)] : [])],
+      loadBalancers: [{ name: "web-alb", targetGroups: blueGreen ? ["web", "web-green"] : ["web"] }],
+    },
+    ecs: {
+      clusters: ["prod"],
+      images: { [image("1")]: { digest: digestOf("1") }, ...(options.images ?? {}) },
+      taskDefinitions: [
+        webTaskDefinition("1"),
+        ...(options.revisions ?? []).map((tag) => webTaskDefinition(tag)),
+      ],
+      services: [service("web", true), ...(options.extraServices ?? []).map((name) => service(name, false))],
+    },
+  };
+}
+
+/** A workspace holding the given files (task definitions). */
+export function workspace(files: Record<string, string | object> = {}): string {
+  const dir = mkdtempSync(join(tmpdir(), "shipline-ecs-"));
+  for (const [name, content] of Object.entries(files)) {
+    const path = join(dir, name);
+    mkdirSync(join(path, ".."), { recursive: true });
+    writeFileSync(path, typeof content === "string" ? content : JSON.stringify(content, null, 2));
+  }
+  return dir;
+}
+
+export async function deploy(
+  sim: Simulator,
+  inputs: Record<string, string | undefined>,
+  options: Omit<RunActionOptions, "inputs"> = {},
+): Promise<ActionRun> {
+  return runAction("ecs-deploy", {
+    timeoutMs: 90_000,
+    ...options,
+    env: { ...simulatorEnv(sim), ...(options.env ?? {}) },
+    inputs: { cluster: "prod", services: "web", "poll-interval": `${POLL_MS}ms`, ...inputs },
+  });
+}
+
+export async function rollback(
+  sim: Simulator,
+  inputs: Record<string, string | undefined>,
+  options: Omit<RunActionOptions, "inputs"> = {},
+): Promise<ActionRun> {
+  return runAction("auto-rollback", {
+    timeoutMs: 90_000,
+    ...options,
+    env: { ...simulatorEnv(sim), ...(options.env ?? {}) },
+    inputs: { cluster: "prod", services: "web", "poll-interval": `${POLL_MS}ms`, ...inputs },
+  });
+}
+
+/** Calls since `from` (a sequence number) that change something, successful ones only. */
+export function mutations(sim: Simulator, from = 0): CallRecord[] {
+  return sim.calls.filter((c) => c.seq > from && MUTATING.has(c.operation) && c.status < 400);
+}
+
+export function lastSeq(sim: Simulator): number {
+  return sim.calls.at(-1)?.seq ?? 0;
+}
+
+export function ecsOf(sim: Simulator): EcsService {
+  return sim.service<EcsService>("ecs");
+}
+
+export function webService(sim: Simulator, name = "web") {
+  return ecsOf(sim).findService(name, "prod");
+}
+
+export function arnOf(revision: string): string {
+  return `${ACCOUNT_ARN}:task-definition/${revision}`;
+}
