@@ -1,6 +1,90 @@
-// The inputs of auto-rollback; a contract test keeps this spec equal to action.yml.
-import type { InputSpec, InputValues } from "@shipline/core/inputs";
+// The inputs of auto-rollback; a contract test keeps this spec equal to action.yml. Names follow the
+// outputs they are fed from: ecs-deploy (task-definition-arn, previous-task-definition-arn,
+// service-deployment-arn), migrate (destructive, migrations, snapshot-id), health-gate (verdict,
+// report, failed-checks).
+import { awsInputSpec } from "@shipline/core/aws";
+import { type InputSpec, type InputValues, input } from "@shipline/core/inputs";
 
-export const inputSpec = {} satisfies InputSpec;
+const ARN_OR_MAP_HINT =
+  "Give a task-definition ARN, or the JSON object keyed by service that ecs-deploy outputs for several services.";
+
+function stringList(value: unknown, what: string): string[] {
+  if (!Array.isArray(value) || !value.every((v) => typeof v === "string"))
+    throw new Error(`${what} must be a JSON list of strings`);
+  return value;
+}
+
+export const inputSpec = {
+  cluster: input.string({
+    required: true,
+    pattern: /^(arn:aws[a-z-]*:ecs:[a-z0-9-]+:\d{12}:cluster\/)?[a-zA-Z0-9_-]{1,255}$/,
+    hint: "Give the cluster's name (letters, digits, - and _) or its ARN.",
+  }),
+  services: input.list({
+    required: true,
+    itemPattern: /^(arn:aws[a-z-]*:ecs:[a-z0-9-]+:\d{12}:service\/[a-zA-Z0-9_-]+\/)?[a-zA-Z0-9_-]{1,255}$/,
+    itemHint: "Give service names (or ARNs), comma or newline separated.",
+  }),
+  "task-definition": input.string({
+    pattern: /^(arn:aws[a-z-]*:ecs:[a-z0-9-]+:\d{12}:task-definition\/)?[a-zA-Z0-9_-]{1,255}:\d+$/,
+    hint: "Give a task-definition ARN or family:revision.",
+  }),
+  "previous-task-definition-arn": input.string({
+    pattern: /^(arn:aws[a-z-]*:ecs:[a-z0-9-]+:\d{12}:task-definition\/[a-zA-Z0-9_-]{1,255}:\d+|\{[\s\S]*\})$/,
+    hint: ARN_OR_MAP_HINT,
+  }),
+  "task-definition-arn": input.string({
+    pattern: /^(arn:aws[a-z-]*:ecs:[a-z0-9-]+:\d{12}:task-definition\/)?[a-zA-Z0-9_-]{1,255}:\d+$/,
+    hint: "Give ecs-deploy's `task-definition-arn` output: the revision being rolled back.",
+  }),
+  "service-deployment-arn": input.string({
+    pattern: /^(arn:aws[a-z-]*:ecs:[a-z0-9-]+:\d{12}:service-deployment\/\S+|\{[\s\S]*\})$/,
+    hint: "Give ecs-deploy's `service-deployment-arn` output.",
+  }),
+  "destructive-migrations": input.boolean({ default: "false" }),
+  migrations: input.json<{ file: string; destructive?: boolean }[]>({
+    validate: (value) => {
+      if (!Array.isArray(value)) throw new Error("it must be a JSON list");
+      for (const item of value) {
+        if (
+          typeof item !== "object" ||
+          item === null ||
+          typeof (item as { file?: unknown }).file !== "string"
+        ) {
+          throw new Error('each entry needs a "file"');
+        }
+      }
+      return value as { file: string; destructive?: boolean }[];
+    },
+    hint: 'Pass migrate\'s `migrations` output: [{"file": "...", "destructive": true}, ...].',
+  }),
+  "snapshot-id": input.string(),
+  force: input.boolean({ default: "false" }),
+  verdict: input.choice(["pass", "fail", "inconclusive"]),
+  "health-report": input.json<Record<string, unknown>>({
+    validate: (value) => {
+      if (typeof value !== "object" || value === null || Array.isArray(value))
+        throw new Error("it must be a JSON object");
+      return value as Record<string, unknown>;
+    },
+    hint: "Pass health-gate's `report` output.",
+  }),
+  "failed-checks": input.json<string[]>({
+    validate: (value) => stringList(value, "failed-checks"),
+    hint: "Pass health-gate's `failed-checks` output (a JSON list of check names).",
+  }),
+  reason: input.string(),
+  "wait-timeout": input.duration({ default: "20m", min: "10s", max: "6h" }),
+  "poll-interval": input.duration({ default: "5s", min: "100ms", max: "5m" }),
+  "github-token": input.string({ secret: true }),
+  environment: input.string({
+    pattern: /^[^\s].{0,254}$/,
+    hint: "Give the GitHub environment's name, such as production.",
+  }),
+  "incident-issue": input.boolean({ default: "false" }),
+  "incident-title": input.string(),
+  "incident-labels": input.list({ default: "incident" }),
+  ...awsInputSpec,
+} satisfies InputSpec;
 
 export type Inputs = InputValues<typeof inputSpec>;

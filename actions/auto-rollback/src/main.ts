@@ -1,10 +1,210 @@
-import { UserError } from "@shipline/core/errors";
+// auto-rollback: refuse when destructive migrations make it unsafe, find the bad revision and the
+// one to return to, put it back (stopping the bad deployment with ROLLBACK while it is in flight),
+// verify the service runs it with every task healthy, and report: GitHub deployment statuses, the
+// step summary's timeline, and an incident issue.
+import { ECSClient } from "@aws-sdk/client-ecs";
+import { ElasticLoadBalancingV2Client } from "@aws-sdk/client-elastic-load-balancing-v2";
+import {
+  awsSettingsFromInputs,
+  createAwsClient,
+  resolveRegion,
+  warnIfBeyondSessionLife,
+} from "@shipline/core/aws";
+import { ServiceDeploymentsApi } from "@shipline/core/ecs/service-deployments";
+import { revisionLabel } from "@shipline/core/ecs/task-definition";
+import { CancelledError, isAbortError, UserError } from "@shipline/core/errors";
+import { createGitHubClient, repoFromEnv, runUrl } from "@shipline/core/github";
 import type { ActionContext } from "@shipline/core/run";
+import { markDeployments, upsertIncident } from "./github-report";
 import { inputSpec } from "./inputs";
+import { outputSpec } from "./outputs";
+import {
+  type Evidence,
+  evidenceFromHealthReport,
+  incidentBody,
+  type RollbackReport,
+  timelineOf,
+  writeSummary,
+} from "./report";
+import { planRollbacks, restore, type ServiceRollbackPlan, type ServiceRollbackResult } from "./restore";
+import { checkDatabaseSafety, settingsFrom } from "./settings";
+
+function perService(names: string[], values: Record<string, string | undefined>): string {
+  if (names.length === 1) return values[names[0] as string] ?? "";
+  return JSON.stringify(Object.fromEntries(names.map((n) => [n, values[n] ?? ""])));
+}
 
 export async function main(context: ActionContext): Promise<void> {
-  context.inputs(inputSpec);
-  throw new UserError("auto-rollback is not implemented yet.", {
-    fix: "This action is being built; pin an earlier shipline release or remove the step for now.",
+  const inputs = context.inputs(inputSpec);
+  const settings = settingsFrom(inputs);
+  const outputs = context.outputs(outputSpec);
+  const { logger, clock } = context;
+  const startedAt = clock.now();
+
+  const fromReport = evidenceFromHealthReport(inputs.healthReport);
+  const evidence: Evidence = {
+    verdict: inputs.verdict ?? fromReport.verdict,
+    reason: inputs.reason ?? fromReport.reason,
+    failedChecks:
+      fromReport.failedChecks.length > 0
+        ? fromReport.failedChecks
+        : (inputs.failedChecks ?? []).map((name) => ({ name, summary: "" })),
+    healthReportFinishedAt: fromReport.healthReportFinishedAt,
+    migrations: (inputs.migrations ?? []).map((m) => ({ file: m.file, destructive: m.destructive === true })),
+    destructive: settings.destructive,
+    forced: settings.destructive && inputs.force,
+    snapshotId: inputs.snapshotId,
+  };
+  // Database safety first: a refused rollback reads and changes nothing.
+  checkDatabaseSafety(settings, inputs, (message) => logger.warning(message));
+  if (evidence.verdict === "pass") {
+    logger.warning("The health verdict given is pass; rolling back anyway, as this step was run.");
+  }
+
+  const aws = awsSettingsFromInputs(inputs);
+  resolveRegion(aws, context.env);
+  warnIfBeyondSessionLife(inputs.waitTimeout, "wait-timeout", logger);
+  const ecs = createAwsClient(ECSClient, aws, { logger });
+  const elb = createAwsClient(ElasticLoadBalancingV2Client, aws, { logger });
+  const api = new ServiceDeploymentsApi(ecs, logger);
+  const github = inputs.githubToken ? createGitHubClient(inputs.githubToken, { logger }) : undefined;
+
+  const plans: ServiceRollbackPlan[] = await logger.group(
+    "Find the bad revision and the one to return to",
+    async () => {
+      const found = await planRollbacks(ecs, api, inputs, settings);
+      for (const p of found) {
+        logger.info(
+          `${p.name}: bad ${p.bad ? revisionLabel(p.bad) : "unknown"}, target ${revisionLabel(p.target.taskDefinitionArn)} (${p.target.source}); ${p.action.why}.`,
+        );
+      }
+      return found;
+    },
+  );
+  const names = plans.map((p) => p.name);
+
+  let results: ServiceRollbackResult[];
+  try {
+    results = await logger.group("Roll back, follow and verify", async () => {
+      // allSettled: every follower has stopped before the step goes on.
+      const settled = await Promise.allSettled(
+        plans.map((plan) => restore(context, ecs, elb, api, inputs, plan)),
+      );
+      const rejected = settled.find((s): s is PromiseRejectedResult => s.status === "rejected");
+      if (rejected) throw rejected.reason;
+      return settled.map((s) => (s as PromiseFulfilledResult<ServiceRollbackResult>).value);
+    });
+  } catch (error) {
+    if (error instanceof CancelledError || isAbortError(error)) {
+      throw new CancelledError(
+        "The workflow run was cancelled while the rollback was followed. Nothing was stopped: ECS carries on with the rollback; check the service in the ECS console.",
+      );
+    }
+    throw error;
+  }
+  const rolledBack = results.every((r) => r.rolledBack);
+  const report: RollbackReport = {
+    rolledBack,
+    cluster: inputs.cluster,
+    services: results.map((r) => ({
+      name: r.plan.name,
+      from: r.plan.bad ?? null,
+      to: r.plan.target.taskDefinitionArn,
+      targetSource: r.plan.target.source,
+      action: r.action,
+      why: r.plan.action.why,
+      rolledBack: r.rolledBack,
+      reason: r.reason,
+      serviceDeploymentArn: r.serviceDeploymentArn ?? null,
+      verification: r.verification?.detail ?? null,
+    })),
+    evidence,
+    timeline: timelineOf(results, evidence),
+    githubDeployments: { failed: [], restored: null },
+    incidentIssueUrl: null,
+    durationSeconds: 0,
+  };
+
+  const problems: string[] = [];
+  if (github) {
+    const repo = repoFromEnv(context.env);
+    const bad = [...new Set(plans.map((p) => p.bad).filter((b): b is string => Boolean(b)))];
+    const target = plans[0]?.target.taskDefinitionArn ?? "";
+    if (inputs.environment) {
+      await logger.group(`Mark the GitHub deployments of ${inputs.environment}`, async () => {
+        try {
+          const marks = await markDeployments(github, repo, {
+            environment: inputs.environment as string,
+            env: context.env,
+            bad,
+            target,
+            restored: rolledBack,
+            description: `Rolled back to ${revisionLabel(target)} by auto-rollback${evidence.reason ? `: ${evidence.reason}` : ""}`,
+          });
+          report.githubDeployments = { failed: marks.failed, restored: marks.restored ?? null };
+          logger.info(
+            `Deployments marked failed: ${marks.failed.join(", ") || "none found for the bad revision"}; restored revision recorded: ${marks.restored ?? "no (already recorded, or not verified)"}.`,
+          );
+        } catch (error) {
+          problems.push(`the GitHub deployment statuses could not be written (${(error as Error).message})`);
+        }
+      });
+    }
+    if (inputs.incidentIssue) {
+      await logger.group("Open the incident issue", async () => {
+        const title =
+          inputs.incidentTitle ??
+          `Rollback: ${names.join(", ")} ${inputs.environment ? `in ${inputs.environment}` : `in ${inputs.cluster}`} from ${bad.map(revisionLabel).join(", ") || "?"} to ${revisionLabel(target)}`;
+        try {
+          const issue = await upsertIncident(github, repo, {
+            key: `incident:${inputs.cluster}:${names.join(",")}:${bad.map(revisionLabel).join(",")}`,
+            title,
+            labels: inputs.incidentLabels,
+            body: incidentBody(report, {
+              environment: inputs.environment,
+              runUrl: runUrl(context.env),
+              healthReport: inputs.healthReport,
+            }),
+          });
+          report.incidentIssueUrl = issue.url;
+          logger.info(
+            `${issue.created ? "Opened" : "Updated"} incident issue #${issue.number}: ${issue.url}`,
+          );
+        } catch (error) {
+          problems.push(`the incident issue could not be written (${(error as Error).message})`);
+        }
+      });
+    }
+  }
+
+  report.durationSeconds = Math.round((clock.now() - startedAt) / 100) / 10;
+  outputs.setAll({
+    "rolled-back": rolledBack ? "true" : "false",
+    "task-definition-arn": perService(
+      names,
+      Object.fromEntries(plans.map((p) => [p.name, p.target.taskDefinitionArn])),
+    ),
+    "rolled-back-from": perService(names, Object.fromEntries(plans.map((p) => [p.name, p.bad]))),
+    "service-deployment-arn": perService(
+      names,
+      Object.fromEntries(results.map((r) => [r.plan.name, r.serviceDeploymentArn])),
+    ),
+    action: perService(names, Object.fromEntries(results.map((r) => [r.plan.name, r.action]))),
+    "incident-issue-url": report.incidentIssueUrl ?? "",
+    "duration-seconds": String(report.durationSeconds),
+    report,
   });
+  writeSummary(context.summary, report);
+
+  const failed = results.filter((r) => !r.rolledBack);
+  if (failed.length > 0) {
+    throw new UserError(`The rollback was not verified: ${failed.map((r) => r.reason).join(" ")}`, {
+      fix: "The service is not on a known good revision: look at its events and tasks in the ECS console now, and roll back by hand (aws ecs update-service --task-definition <good revision>) if needed.",
+    });
+  }
+  if (problems.length > 0) {
+    throw new UserError(`The service was rolled back and verified, but ${problems.join("; ")}.`, {
+      fix: "Give the job `deployments: write` and `issues: write` permissions (or remove `environment` / `incident-issue`).",
+    });
+  }
 }

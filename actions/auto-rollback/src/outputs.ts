@@ -1,4 +1,13 @@
 // The outputs of auto-rollback; a contract test keeps this list equal to action.yml.
 import { defineOutputs } from "@shipline/core/outputs";
 
-export const outputSpec = defineOutputs([]);
+export const outputSpec = defineOutputs([
+  "rolled-back",
+  "task-definition-arn",
+  "rolled-back-from",
+  "service-deployment-arn",
+  "action",
+  "incident-issue-url",
+  "duration-seconds",
+  "report",
+]);

@@ -86,6 +86,10 @@ export interface WorldOptions {
   faults?: Scenario["faults"];
   /** More revisions of web registered after web:1 (web:2 ... as tags "2", "3"...). */
   revisions?: string[];
+  /** family:revision of task definitions deregistered (INACTIVE) from the start. */
+  deregistered?: string[];
+  /** ECS timings (simulated ms), e.g. a long pullMs to keep a rollout in progress. */
+  timings?: Record<string, number>;
 }
 
 /** web:1 runs steady; images of the next versions behave as told (default: healthy). */
@@ -148,11 +152,13 @@ export function world(options: WorldOptions = {}): Scenario {
     },
     ecs: {
       clusters: ["prod"],
+      ...(options.timings ? { timings: options.timings } : {}),
       images: { [image("1")]: { digest: digestOf("1") }, ...(options.images ?? {}) },
       taskDefinitions: [
         webTaskDefinition("1"),
         ...(options.revisions ?? []).map((tag) => webTaskDefinition(tag)),
       ],
+      deregisteredTaskDefinitions: options.deregistered ?? [],
       services: [service("web", true), ...(options.extraServices ?? []).map((name) => service(name, false))],
     },
   };

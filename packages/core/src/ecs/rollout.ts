@@ -165,10 +165,18 @@ export function judgeRollout(watch: RolloutWatch, observation: RolloutObservatio
         reason: `The service runs ${target}, rollout COMPLETED.`,
       };
     }
+    // It failed and drained away between two polls: the service events still tell what happened.
+    const told = (service.events ?? [])
+      .map((e) => e.message ?? "")
+      .filter(
+        (m) =>
+          watch.deploymentId && m.includes(watch.deploymentId) && /deployment failed|rolling back/.test(m),
+      )
+      .reverse();
     return {
       state: "failed",
-      status: "GONE",
-      reason: `The deployment of ${target} is no longer listed; the service runs ${label(runs)}.`,
+      status: told.length > 0 ? "FAILED" : "GONE",
+      reason: `The deployment of ${target} is no longer listed; the service runs ${label(runs)}.${told.length > 0 ? ` ECS said: ${told.join(" ")}` : ""}`,
     };
   }
   if (own.status === "PRIMARY") {

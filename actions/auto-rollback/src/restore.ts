@@ -1,0 +1,305 @@
+// Per service: find the bad revision and the target, check the target can be deployed, then stop the
+// bad deployment with ROLLBACK, follow ECS's own rollback or update the service, follow it to the
+// end, and verify the service runs the target with every task healthy.
+import {
+  DescribeTaskDefinitionCommand,
+  type DescribeTaskDefinitionCommandOutput,
+  type ECSClient,
+  type Service,
+  UpdateServiceCommand,
+} from "@aws-sdk/client-ecs";
+import type { ElasticLoadBalancingV2Client } from "@aws-sdk/client-elastic-load-balancing-v2";
+import {
+  chooseTarget,
+  decideRollback,
+  inferBadRevision,
+  type RollbackAction,
+  stopWithRollback,
+  type TargetChoice,
+} from "@shipline/core/ecs/rollback";
+import { eventIds, followRollout, type RolloutResult, type RolloutWatch } from "@shipline/core/ecs/rollout";
+import type { ServiceDeploymentsApi } from "@shipline/core/ecs/service-deployments";
+import { describeServices } from "@shipline/core/ecs/service-snapshot";
+import { type VerificationRound, verifyServiceRuns } from "@shipline/core/ecs/service-verification";
+import { revisionLabel } from "@shipline/core/ecs/task-definition";
+import { UserError } from "@shipline/core/errors";
+import { formatDuration } from "@shipline/core/inputs";
+import { PollTimeoutError } from "@shipline/core/poller";
+import type { ActionContext } from "@shipline/core/run";
+import type { Inputs } from "./inputs";
+import type { Settings } from "./settings";
+
+export interface ServiceRollbackPlan {
+  name: string;
+  service: Service;
+  bad: string | undefined;
+  badStartedAt: Date | undefined;
+  target: TargetChoice;
+  action: RollbackAction;
+  knownEventIds: string[];
+}
+
+export interface ServiceRollbackResult {
+  plan: ServiceRollbackPlan;
+  action: RollbackAction["kind"];
+  rolledBack: boolean;
+  reason: string;
+  serviceDeploymentArn: string | undefined;
+  rollout?: RolloutResult;
+  verification?: VerificationRound;
+  rollbackStartedAt: Date | undefined;
+  restoredAt: Date | undefined;
+  verifiedAt: Date | undefined;
+}
+
+async function deployableTarget(
+  ecs: ECSClient,
+  ref: string,
+  source: TargetChoice["source"],
+): Promise<string> {
+  const input = source === "input" ? "task-definition" : "previous-task-definition-arn";
+  let out: DescribeTaskDefinitionCommandOutput;
+  try {
+    out = await ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: ref }));
+  } catch (error) {
+    if (
+      error instanceof Error &&
+      (error.name === "ClientException" || error.name === "InvalidParameterException")
+    ) {
+      throw new UserError(`The rollback target ${ref} could not be read: ${error.message}`, {
+        input,
+        fix: "Give a registered task definition of this account and region.",
+        cause: error,
+      });
+    }
+    throw error;
+  }
+  const arn = out.taskDefinition?.taskDefinitionArn ?? ref;
+  if (out.taskDefinition?.status !== "ACTIVE") {
+    throw new UserError(
+      `The rollback target ${revisionLabel(arn)} is ${out.taskDefinition?.status ?? "not ACTIVE"}: a deregistered task definition cannot be deployed again.`,
+      {
+        input,
+        fix: "Register it again (ecs-deploy with the old task definition file and image) and deploy that, or roll back to another ACTIVE revision with `task-definition`. Keep rollback targets with ecs-deploy's keep-revisions, which never deregisters them.",
+      },
+    );
+  }
+  return arn;
+}
+
+/** The ARN of a task definition given by ARN or family:revision (INACTIVE ones too). */
+async function arnOf(ecs: ECSClient, ref: string): Promise<string> {
+  if (ref.startsWith("arn:")) return ref;
+  try {
+    const out = await ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: ref }));
+    return out.taskDefinition?.taskDefinitionArn ?? ref;
+  } catch (error) {
+    if (error instanceof Error && error.name === "ClientException") return ref;
+    throw error;
+  }
+}
+
+/** When the bad revision's deployment started: deployments[], or the service deployments' history. */
+async function startOf(
+  service: Service,
+  cluster: string,
+  api: ServiceDeploymentsApi,
+  bad: string,
+): Promise<Date | undefined> {
+  const listed = service.deployments?.find((d) => d.taskDefinition === bad)?.createdAt;
+  if (listed) return listed;
+  const recent =
+    (await api.list(cluster, service.serviceArn ?? service.serviceName ?? "", { maxResults: 10 })) ?? [];
+  const revisions =
+    (await api.revisions(recent.map((d) => d.targetServiceRevisionArn ?? "").filter(Boolean))) ?? [];
+  const match = recent.find(
+    (d) => revisions.find((r) => r.serviceRevisionArn === d.targetServiceRevisionArn)?.taskDefinition === bad,
+  );
+  return match?.createdAt;
+}
+
+/** Reads everything and decides, changing nothing. */
+export async function planRollbacks(
+  ecs: ECSClient,
+  api: ServiceDeploymentsApi,
+  inputs: Inputs,
+  settings: Settings,
+): Promise<ServiceRollbackPlan[]> {
+  const services = await describeServices(ecs, inputs.cluster, inputs.services);
+  const givenBad = inputs.taskDefinitionArn ? await arnOf(ecs, inputs.taskDefinitionArn) : undefined;
+  const plans: ServiceRollbackPlan[] = [];
+  for (const [index, service] of services.entries()) {
+    const name = service.serviceName ?? "";
+    const key = inputs.services[index] ?? name;
+    const currentArn = service.currentServiceDeployment;
+    const current = currentArn ? await api.describe(currentArn) : undefined;
+    const sourceRevisions =
+      (await api.revisions(
+        (current?.sourceServiceRevisions ?? []).map((r) => r.arn ?? "").filter(Boolean),
+      )) ?? [];
+    const sources = sourceRevisions
+      .map((r) => r.taskDefinition)
+      .filter((t): t is string => typeof t === "string");
+
+    let bad: string | undefined;
+    let badStartedAt: Date | undefined;
+    const badDeploymentArn = settings.badServiceDeployment[key];
+    if (givenBad) {
+      bad = givenBad;
+      badStartedAt = await startOf(service, inputs.cluster, api, bad);
+    } else if (badDeploymentArn) {
+      const deployment = badDeploymentArn === currentArn ? current : await api.describe(badDeploymentArn);
+      const revision = await api.revision(deployment?.targetServiceRevision?.arn ?? "");
+      bad = revision?.taskDefinition;
+      badStartedAt = deployment?.createdAt;
+    } else {
+      const inferred = await inferBadRevision(service, inputs.cluster, api);
+      bad = inferred.taskDefinitionArn;
+      badStartedAt = inferred.startedAt;
+    }
+
+    const target = await chooseTarget(service, inputs.cluster, api, {
+      explicit: inputs.taskDefinition,
+      recorded: settings.recorded[key],
+      bad,
+    });
+    target.taskDefinitionArn = await deployableTarget(ecs, target.taskDefinitionArn, target.source);
+    const action = decideRollback(service, current, sources, target.taskDefinitionArn);
+    if (bad && target.taskDefinitionArn === bad && action.kind !== "none") {
+      throw new UserError(
+        `The rollback target of ${name}, ${revisionLabel(target.taskDefinitionArn)}, is the revision being rolled back.`,
+        {
+          input: target.source === "input" ? "task-definition" : "previous-task-definition-arn",
+          fix: "Name the revision that ran before the bad one (ecs-deploy's `previous-task-definition-arn` output).",
+        },
+      );
+    }
+    plans.push({ name, service, bad, badStartedAt, target, action, knownEventIds: eventIds(service) });
+  }
+  return plans;
+}
+
+async function startRestore(
+  context: ActionContext,
+  ecs: ECSClient,
+  inputs: Inputs,
+  plan: ServiceRollbackPlan,
+): Promise<{ watch: RolloutWatch | undefined; action: RollbackAction["kind"] }> {
+  const { logger, clock } = context;
+  const base = {
+    cluster: inputs.cluster,
+    service: plan.name,
+    taskDefinitionArn: plan.target.taskDefinitionArn,
+    knownEventIds: plan.knownEventIds,
+    startedAt: clock.now(),
+  };
+  const action = plan.action;
+  if (action.kind === "none") {
+    logger.info(`${plan.name}: nothing to change: ${action.why}.`);
+    return { watch: undefined, action: "none" };
+  }
+  if (action.kind === "follow-ecs") {
+    logger.info(`${plan.name}: ${action.why}; following it.`);
+    return {
+      watch: { ...base, serviceDeploymentArn: action.serviceDeploymentArn, mode: "rollback" },
+      action: "follow-ecs",
+    };
+  }
+  if (action.kind === "stop") {
+    if (await stopWithRollback(ecs, action.serviceDeploymentArn)) {
+      logger.info(
+        `${plan.name}: ${action.why}: StopServiceDeployment ROLLBACK sent for ${action.serviceDeploymentArn}.`,
+      );
+      return {
+        watch: { ...base, serviceDeploymentArn: action.serviceDeploymentArn, mode: "rollback" },
+        action: "stop",
+      };
+    }
+    logger.info(
+      `${plan.name}: the bad deployment finished before it could be stopped; updating the service instead.`,
+    );
+  }
+  const out = await ecs.send(
+    new UpdateServiceCommand({
+      cluster: inputs.cluster,
+      service: plan.name,
+      taskDefinition: plan.target.taskDefinitionArn,
+    }),
+  );
+  logger.info(`${plan.name}: UpdateService to ${revisionLabel(plan.target.taskDefinitionArn)} sent.`);
+  const primary = out.service?.deployments?.find((d) => d.status === "PRIMARY");
+  return {
+    watch: {
+      ...base,
+      serviceDeploymentArn: out.service?.currentServiceDeployment,
+      deploymentId: primary?.taskDefinition === plan.target.taskDefinitionArn ? primary.id : undefined,
+      mode: "deploy",
+    },
+    action: "update",
+  };
+}
+
+/** Changes ECS for one service and follows and verifies the result. */
+export async function restore(
+  context: ActionContext,
+  ecs: ECSClient,
+  elb: ElasticLoadBalancingV2Client,
+  api: ServiceDeploymentsApi,
+  inputs: Inputs,
+  plan: ServiceRollbackPlan,
+): Promise<ServiceRollbackResult> {
+  const { logger, clock } = context;
+  const startedAt = new Date(clock.now());
+  const { watch, action } = await startRestore(context, ecs, inputs, plan);
+  const deadline = clock.now() + inputs.waitTimeout;
+  const result: ServiceRollbackResult = {
+    plan,
+    action,
+    rolledBack: false,
+    reason: "",
+    serviceDeploymentArn: watch?.serviceDeploymentArn ?? plan.service.currentServiceDeployment,
+    rollbackStartedAt: watch ? startedAt : undefined,
+    restoredAt: undefined,
+    verifiedAt: undefined,
+  };
+  const label = revisionLabel(plan.target.taskDefinitionArn);
+  try {
+    if (watch) {
+      const rollout = await followRollout(ecs, api, watch, {
+        clock,
+        logger,
+        signal: context.signal,
+        intervalMs: inputs.pollInterval,
+        timeoutMs: inputs.waitTimeout,
+      });
+      result.rollout = rollout;
+      result.serviceDeploymentArn = rollout.serviceDeploymentArn;
+      const sd = rollout.serviceDeployment;
+      if (sd?.rollback?.startedAt && action !== "update") result.rollbackStartedAt = sd.rollback.startedAt;
+      else if (sd?.createdAt && action === "update") result.rollbackStartedAt = sd.createdAt;
+      if (rollout.outcome === "failed") {
+        result.reason = rollout.reason;
+        return result;
+      }
+      result.restoredAt = sd?.finishedAt ?? new Date(rollout.decidedAt);
+    }
+    result.verification = await verifyServiceRuns(ecs, elb, {
+      cluster: inputs.cluster,
+      service: plan.name,
+      taskDefinitionArn: plan.target.taskDefinitionArn,
+      clock,
+      logger,
+      signal: context.signal,
+      intervalMs: inputs.pollInterval,
+      timeoutMs: Math.max(inputs.pollInterval, deadline - clock.now()),
+    });
+    result.verifiedAt = new Date(clock.now());
+    result.rolledBack = true;
+    result.reason = `${plan.name} runs ${label}: ${result.verification.detail}.`;
+    logger.info(result.reason);
+  } catch (error) {
+    if (!(error instanceof PollTimeoutError)) throw error;
+    result.reason = `${plan.name} was not verified on ${label} within wait-timeout (${formatDuration(inputs.waitTimeout)}).`;
+  }
+  return result;
+}

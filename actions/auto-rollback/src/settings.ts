@@ -1,0 +1,121 @@
+// Cross-input rules of auto-rollback, checked before anything is read or changed: per-service values
+// from ecs-deploy's outputs, and the database-safety refusal when destructive migrations ran.
+import { TASK_DEFINITION_ARN } from "@shipline/core/ecs/task-definition";
+import { UserError } from "@shipline/core/errors";
+import { inputError } from "@shipline/core/inputs";
+import type { Inputs } from "./inputs";
+
+export interface Settings {
+  /** Per service: the revision to return to, when given. */
+  recorded: Record<string, string | undefined>;
+  /** Per service: the bad service deployment, when given. */
+  badServiceDeployment: Record<string, string | undefined>;
+  destructiveMigrations: string[];
+  destructive: boolean;
+}
+
+/** An ARN for every service, or a JSON object keyed by service (ecs-deploy's outputs for several). */
+export function perService(
+  name: string,
+  value: string | undefined,
+  services: readonly string[],
+  check: (v: string) => boolean,
+): Record<string, string | undefined> {
+  const out: Record<string, string | undefined> = {};
+  if (!value) return out;
+  if (!value.trim().startsWith("{")) {
+    for (const service of services) out[service] = value;
+    return out;
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(value);
+  } catch (error) {
+    throw inputError(
+      name,
+      `it is not valid JSON (${(error as Error).message}).`,
+      "Pass the output of ecs-deploy unchanged.",
+    );
+  }
+  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
+    throw inputError(
+      name,
+      "it is not a JSON object keyed by service.",
+      "Pass the output of ecs-deploy unchanged.",
+    );
+  }
+  for (const service of services) {
+    const short = service.split("/").pop() ?? service;
+    const entry = (parsed as Record<string, unknown>)[service] ?? (parsed as Record<string, unknown>)[short];
+    if (entry === undefined || entry === "") continue;
+    if (typeof entry !== "string" || !check(entry)) {
+      throw inputError(
+        name,
+        `the entry for ${service} is not valid.`,
+        "Pass the output of ecs-deploy unchanged.",
+      );
+    }
+    out[service] = entry;
+  }
+  return out;
+}
+
+export function settingsFrom(inputs: Inputs): Settings {
+  if (inputs.environment && !inputs.githubToken) {
+    throw inputError(
+      "environment",
+      "marking the GitHub deployments needs a token.",
+      "Pass the workflow token as `github-token` (with `deployments: write`), or remove `environment`.",
+    );
+  }
+  if (inputs.incidentIssue && !inputs.githubToken) {
+    throw inputError(
+      "incident-issue",
+      "opening an issue needs a token.",
+      "Pass the workflow token as `github-token` (with `issues: write`), or set `incident-issue: false`.",
+    );
+  }
+  const recorded = perService(
+    "previous-task-definition-arn",
+    inputs.previousTaskDefinitionArn,
+    inputs.services,
+    (v) => TASK_DEFINITION_ARN.test(v),
+  );
+  const badServiceDeployment = perService(
+    "service-deployment-arn",
+    inputs.serviceDeploymentArn,
+    inputs.services,
+    (v) => /:service-deployment\//.test(v),
+  );
+  const destructiveMigrations = (inputs.migrations ?? []).filter((m) => m.destructive).map((m) => m.file);
+  const destructive = inputs.destructiveMigrations || destructiveMigrations.length > 0;
+  return { recorded, badServiceDeployment, destructiveMigrations, destructive };
+}
+
+/** Refuses to roll back over destructive migrations unless forced; warns when forced. */
+export function checkDatabaseSafety(
+  settings: Settings,
+  inputs: Inputs,
+  warn: (message: string) => void,
+): void {
+  if (!settings.destructive) return;
+  const which = settings.destructiveMigrations.length
+    ? ` (${settings.destructiveMigrations.map((f) => `\`${f}\``).join(", ")})`
+    : "";
+  const snapshot = inputs.snapshotId
+    ? ` The snapshot taken before they ran is \`${inputs.snapshotId}\`.`
+    : "";
+  if (inputs.force) {
+    warn(
+      `Rolling back although the migrations of this release were destructive${which}, because force is true. The previous revision must cope with the schema as it is now: what the migrations dropped stays dropped.${snapshot}`,
+    );
+    return;
+  }
+  throw new UserError(
+    `Refusing to roll back: the migrations applied with this release were destructive${which}. The previous revision was written for the schema before them; putting it back does not bring back what they dropped, and it may fail or corrupt data against the new schema.${snapshot}`,
+    {
+      input: "destructive-migrations",
+      fix: "Roll forward with a fix instead; or restore the database from the snapshot first and then roll back; or, if you have checked the previous revision works with the new schema, set `force: true`.",
+    },
+  );
+}

@@ -1,0 +1,164 @@
+// Putting a service back on a good revision: which revision is bad, which one to return to (given,
+// recorded by ecs-deploy, or the newest SUCCESSFUL one that is not the bad one), whether that
+// revision can still be deployed, and how to get there (stop the bad deployment with ROLLBACK while
+// it is in flight, follow ECS's own rollback, or update the service).
+import {
+  type ECSClient,
+  type Service,
+  type ServiceDeployment,
+  StopServiceDeploymentCommand,
+} from "@aws-sdk/client-ecs";
+import { UserError } from "../errors";
+import { ROLLING_FORWARD, type ServiceDeploymentsApi } from "./service-deployments";
+import { isSettled, lastGoodRevision, type RollbackTarget } from "./service-snapshot";
+import { revisionLabel } from "./task-definition";
+
+/** How the service gets back to the target. */
+export type RollbackAction =
+  /** It already runs the target, rollout COMPLETED: nothing to change. */
+  | { kind: "none"; why: string }
+  /** ECS is already rolling back to the target (circuit breaker, alarm, an earlier stop): follow it. */
+  | { kind: "follow-ecs"; why: string; serviceDeploymentArn: string }
+  /** The bad deployment is still rolling forward from the target: StopServiceDeployment ROLLBACK. */
+  | { kind: "stop"; why: string; serviceDeploymentArn: string }
+  /** UpdateService to the target. */
+  | { kind: "update"; why: string };
+
+export const ROLLING_BACK = ["ROLLBACK_REQUESTED", "ROLLBACK_IN_PROGRESS"];
+
+function revisionNumber(taskDefinition: string): number {
+  return Number(revisionLabel(taskDefinition).split(":")[1] ?? Number.NaN);
+}
+
+function sameFamily(a: string, b: string): boolean {
+  return revisionLabel(a).split(":")[0] === revisionLabel(b).split(":")[0];
+}
+
+export interface BadRevision {
+  taskDefinitionArn: string | undefined;
+  /** When its deployment was created, when known. */
+  startedAt: Date | undefined;
+  /** The service already left it (a SUCCESSFUL deployment back to an older revision). */
+  alreadyLeft: boolean;
+}
+
+/**
+ * Which revision is bad when nobody said: the target of the newest service deployment (after ECS's
+ * own rollback the service already runs the good one). When that deployment SUCCESSFULLY went to an
+ * older revision of the family than the one before it, the service was already rolled back: the one
+ * before is the bad one. Without the service deployments API: what the service runs.
+ */
+export async function inferBadRevision(
+  service: Service,
+  cluster: string,
+  api: ServiceDeploymentsApi,
+): Promise<BadRevision> {
+  const recent = await api.list(cluster, service.serviceArn ?? service.serviceName ?? "", { maxResults: 5 });
+  if (!recent || recent.length === 0) {
+    return { taskDefinitionArn: service.taskDefinition, startedAt: undefined, alreadyLeft: false };
+  }
+  const revisions =
+    (await api.revisions(
+      recent.map((d) => d.targetServiceRevisionArn).filter((a): a is string => Boolean(a)),
+    )) ?? [];
+  const taskDefinitionOf = (arn: string | undefined) =>
+    revisions.find((r) => r.serviceRevisionArn === arn)?.taskDefinition;
+  const [current, previous] = recent;
+  const currentTd = taskDefinitionOf(current?.targetServiceRevisionArn);
+  const previousTd = taskDefinitionOf(previous?.targetServiceRevisionArn);
+  if (
+    current?.status === "SUCCESSFUL" &&
+    currentTd &&
+    previousTd &&
+    sameFamily(currentTd, previousTd) &&
+    revisionNumber(previousTd) > revisionNumber(currentTd)
+  ) {
+    return { taskDefinitionArn: previousTd, startedAt: previous?.createdAt, alreadyLeft: true };
+  }
+  return {
+    taskDefinitionArn: currentTd ?? service.taskDefinition,
+    startedAt: current?.createdAt,
+    alreadyLeft: false,
+  };
+}
+
+export interface TargetChoice {
+  taskDefinitionArn: string;
+  /** input: `task-definition`; recorded: ecs-deploy's previous-task-definition-arn; discovered: the service's history. */
+  source: "input" | "recorded" | "discovered";
+  discovered?: RollbackTarget;
+}
+
+/** The target from the inputs, or the newest SUCCESSFUL revision of the service that is not the bad one. */
+export async function chooseTarget(
+  service: Service,
+  cluster: string,
+  api: ServiceDeploymentsApi,
+  given: { explicit?: string | undefined; recorded?: string | undefined; bad?: string | undefined },
+): Promise<TargetChoice> {
+  if (given.explicit) return { taskDefinitionArn: given.explicit, source: "input" };
+  if (given.recorded) return { taskDefinitionArn: given.recorded, source: "recorded" };
+  const name = service.serviceName ?? "";
+  const discovered = await lastGoodRevision(service, cluster, api, new Set(given.bad ? [given.bad] : []));
+  if (!discovered) {
+    throw new UserError(
+      `No rollback target for ${name}: ${
+        api.available
+          ? `it has no SUCCESSFUL service deployment of a revision other than ${given.bad ? revisionLabel(given.bad) : "the current one"}`
+          : `the service deployments API cannot be used (${api.unavailableReason ?? "unavailable"}), so the history cannot be read`
+      }.`,
+      {
+        input: "previous-task-definition-arn",
+        fix: "Pass ecs-deploy's `previous-task-definition-arn` output, or name the revision to return to in `task-definition`.",
+      },
+    );
+  }
+  return { taskDefinitionArn: discovered.taskDefinitionArn, source: "discovered", discovered };
+}
+
+/** Decides how to get the service to the target. `sourceTaskDefinitions` are those the current deployment started from. */
+export function decideRollback(
+  service: Service,
+  serviceDeployment: ServiceDeployment | undefined,
+  sourceTaskDefinitions: readonly string[],
+  target: string,
+): RollbackAction {
+  const runs = service.taskDefinition;
+  const label = revisionLabel(target);
+  const status = serviceDeployment?.status ?? "";
+  const arn = serviceDeployment?.serviceDeploymentArn;
+  if (arn && ROLLING_BACK.includes(status) && runs === target) {
+    return {
+      kind: "follow-ecs",
+      why: `ECS is already rolling back to ${label} (${status})`,
+      serviceDeploymentArn: arn,
+    };
+  }
+  if (runs === target && isSettled(service)) {
+    return { kind: "none", why: `the service already runs ${label}, rollout COMPLETED` };
+  }
+  if (
+    arn &&
+    (ROLLING_FORWARD as readonly string[]).includes(status) &&
+    runs !== target &&
+    sourceTaskDefinitions.includes(target)
+  ) {
+    return {
+      kind: "stop",
+      why: `the bad deployment is still ${status}, rolling forward from ${label}`,
+      serviceDeploymentArn: arn,
+    };
+  }
+  return { kind: "update", why: `UpdateService to ${label}` };
+}
+
+/** StopServiceDeployment ROLLBACK; false when the deployment finished before the stop arrived. */
+export async function stopWithRollback(ecs: ECSClient, serviceDeploymentArn: string): Promise<boolean> {
+  try {
+    await ecs.send(new StopServiceDeploymentCommand({ serviceDeploymentArn, stopType: "ROLLBACK" }));
+    return true;
+  } catch (error) {
+    if (error instanceof Error && error.name === "ConflictException") return false;
+    throw error;
+  }
+}

@@ -1,0 +1,325 @@
+// auto-rollback through the committed bundles (ecs-deploy first, then auto-rollback with its outputs)
+// against the AWS simulator on a scaled clock, and the GitHub fake for statuses and incident issues.
+import { afterEach, describe, expect, it } from "vitest";
+import { type FakeGitHub, startFakeGitHub } from "../../rig/fake-github";
+import { everythingPrinted } from "../../rig/harness";
+import { type Simulator, startSimulator } from "../../sim/index";
+import { builtInServices } from "../../sim/services/index";
+import { deniedServiceDeployments } from "../ecs-deploy/denied-ecs";
+import {
+  arnOf,
+  deploy,
+  ecsOf,
+  image,
+  lastSeq,
+  mutations,
+  rollback,
+  webService,
+  world,
+} from "../ecs-deploy/stack";
+
+const TOKEN = "ghs_fakeTokenForRollbackTests987654321";
+
+let sim: Simulator | undefined;
+let github: FakeGitHub | undefined;
+afterEach(async () => {
+  await sim?.stop();
+  await github?.close();
+  sim = undefined;
+  github = undefined;
+});
+
+/** What health-gate writes to its `report` output when the error rate is too high. */
+const HEALTH_REPORT = {
+  verdict: "fail",
+  reason: "error rate (web-alb) 8.0 % > 5 % over 60 s",
+  startedAt: "2026-03-02T09:10:00.000Z",
+  finishedAt: "2026-03-02T09:12:30.000Z",
+  checks: [
+    {
+      name: "health https://shop.example/health",
+      kind: "probe",
+      status: "pass",
+      summary: "200 in 3/3 probes",
+      measurements: [],
+    },
+    {
+      name: "error rate (web-alb)",
+      kind: "metric",
+      status: "fail",
+      summary: "8.0 % > 5 % (4,812 requests)",
+      measurements: [],
+    },
+  ],
+  failedChecks: ["error rate (web-alb)"],
+  inconclusiveChecks: [],
+};
+
+function running(s: Simulator) {
+  const service = webService(s);
+  return {
+    taskDefinition: service.config.taskDefinitionArn,
+    deployments: service.deployments.length,
+    rolloutState: service.deployments[0]?.rolloutState,
+  };
+}
+
+describe("auto-rollback of a deploy that passed ECS but is bad", () => {
+  it("puts the previous revision back with UpdateService and verifies every target is healthy", async () => {
+    sim = await startSimulator({ scenario: world() });
+    const deployed = await deploy(sim, { containers: `app=${image("2")}` });
+    expect(deployed.outputs.status).toBe("succeeded");
+    const before = lastSeq(sim);
+    const started = sim.now();
+
+    const run = await rollback(sim, {
+      "previous-task-definition-arn": deployed.outputs["previous-task-definition-arn"],
+      "task-definition-arn": deployed.outputs["task-definition-arn"],
+      "service-deployment-arn": deployed.outputs["service-deployment-arn"],
+      verdict: "fail",
+      "health-report": JSON.stringify(HEALTH_REPORT),
+    });
+    expect(run.errors).toEqual([]);
+    expect(run.exitCode).toBe(0);
+    expect(run.outputs).toMatchObject({
+      "rolled-back": "true",
+      "task-definition-arn": arnOf("web:1"),
+      "rolled-back-from": arnOf("web:2"),
+      action: "update",
+    });
+    expect(running(sim)).toEqual({
+      taskDefinition: arnOf("web:1"),
+      deployments: 1,
+      rolloutState: "COMPLETED",
+    });
+    const changes = mutations(sim, before);
+    expect(changes.map((c) => [c.operation, c.input])).toEqual([
+      ["UpdateService", { cluster: "prod", service: "web", taskDefinition: arnOf("web:1") }],
+    ]);
+    // Verified through the load balancer: every web:1 task a healthy target.
+    expect(sim.calls.some((c) => c.seq > before && c.operation === "DescribeTargetHealth")).toBe(true);
+    expect(run.stdout).toMatch(
+      /web: verified: 3\/3 tasks of web:1 RUNNING, 3\/3 load balancer targets healthy/,
+    );
+    const report = JSON.parse(run.outputs.report ?? "{}");
+    expect(report.timeline.map((e: { what: string }) => e.what)).toEqual([
+      "bad deploy of web:2 started",
+      "health verdict fail: error rate (web-alb) 8.0 % > 5 % over 60 s",
+      "rollback started (UpdateService) to web:1",
+      "web:1 restored (SUCCESSFUL)",
+      expect.stringMatching(/^verified: 3\/3 tasks of web:1 RUNNING/),
+    ]);
+    expect(run.summary).toContain("Rolled back and verified: web web:2 → web:1");
+    expect(run.summary).toContain("```mermaid\ntimeline");
+    expect(run.summary).toContain("| error rate (web-alb) | 8.0 % > 5 % (4,812 requests) |");
+    expect(Number(run.outputs["duration-seconds"])).toBeGreaterThan(0);
+    // In simulated time, from the start of the step to the service settled on web:1.
+    const finished =
+      ecsOf(sim).serviceDeployments.byArn.get(run.outputs["service-deployment-arn"] ?? "")?.finishedAt ?? 0;
+    expect(finished).toBeGreaterThan(started);
+  });
+
+  it("is a no-op success when the service already runs the target (a re-run)", async () => {
+    sim = await startSimulator({ scenario: world() });
+    const deployed = await deploy(sim, { containers: `app=${image("2")}` });
+    const inputs = {
+      "previous-task-definition-arn": deployed.outputs["previous-task-definition-arn"],
+      "task-definition-arn": deployed.outputs["task-definition-arn"],
+    };
+    const first = await rollback(sim, inputs);
+    expect(first.outputs["rolled-back"]).toBe("true");
+    const before = lastSeq(sim);
+    const again = await rollback(sim, inputs);
+    expect(again.errors).toEqual([]);
+    expect(again.outputs).toMatchObject({ "rolled-back": "true", action: "none" });
+    expect(mutations(sim, before)).toEqual([]);
+    expect(again.stdout).toContain("the service already runs web:1, rollout COMPLETED");
+  });
+
+  it("discovers the target from the service's history and does not roll forward on a re-run", async () => {
+    sim = await startSimulator({ scenario: world() });
+    await deploy(sim, { containers: `app=${image("2")}` });
+    const first = await rollback(sim, {});
+    expect(first.errors).toEqual([]);
+    expect(first.outputs).toMatchObject({
+      "rolled-back": "true",
+      "task-definition-arn": arnOf("web:1"),
+      action: "update",
+    });
+    expect(JSON.parse(first.outputs.report ?? "{}").services[0].targetSource).toBe("discovered");
+    const before = lastSeq(sim);
+    const again = await rollback(sim, {});
+    expect(again.outputs).toMatchObject({
+      "rolled-back": "true",
+      "task-definition-arn": arnOf("web:1"),
+      action: "none",
+    });
+    expect(mutations(sim, before)).toEqual([]);
+    expect(running(sim).taskDefinition).toBe(arnOf("web:1"));
+  });
+});
+
+describe("auto-rollback of a deployment still in flight", () => {
+  it("stops the bad service deployment with ROLLBACK and verifies the previous revision", async () => {
+    // Pulls of three simulated minutes (three real seconds) keep web:2 rolling forward.
+    sim = await startSimulator({ scenario: world({ timings: { pullMs: 3 * 60_000 } }) });
+    const deployed = await deploy(sim, { containers: `app=${image("2")}`, wait: "false" });
+    expect(deployed.outputs.status).toBe("started");
+    const before = lastSeq(sim);
+    const run = await rollback(sim, {
+      "previous-task-definition-arn": deployed.outputs["previous-task-definition-arn"],
+      "service-deployment-arn": deployed.outputs["service-deployment-arn"],
+    });
+    expect(run.errors).toEqual([]);
+    expect(run.outputs).toMatchObject({ "rolled-back": "true", action: "stop" });
+    const changes = mutations(sim, before);
+    expect(changes.map((c) => c.operation)).toEqual(["StopServiceDeployment"]);
+    expect(changes[0]?.input).toEqual({
+      serviceDeploymentArn: deployed.outputs["service-deployment-arn"],
+      stopType: "ROLLBACK",
+    });
+    const record = ecsOf(sim).serviceDeployments.byArn.get(deployed.outputs["service-deployment-arn"] ?? "");
+    expect(record?.status).toBe("ROLLBACK_SUCCESSFUL");
+    expect(running(sim)).toEqual({
+      taskDefinition: arnOf("web:1"),
+      deployments: 1,
+      rolloutState: "COMPLETED",
+    });
+  });
+
+  it("follows ECS's own circuit-breaker rollback instead of starting another", async () => {
+    sim = await startSimulator({ scenario: world({ images: { [image("2")]: { kind: "crash" } } }) });
+    const deployed = await deploy(sim, { containers: `app=${image("2")}` });
+    expect(deployed.outputs.status).toBe("failed");
+    const before = lastSeq(sim);
+    const run = await rollback(sim, {
+      "previous-task-definition-arn": deployed.outputs["previous-task-definition-arn"],
+      "task-definition-arn": deployed.outputs["task-definition-arn"],
+    });
+    expect(run.errors).toEqual([]);
+    expect(run.outputs["rolled-back"]).toBe("true");
+    // ECS was rolling back (or had just finished): nothing of ours was needed.
+    expect(["follow-ecs", "none"]).toContain(run.outputs.action);
+    expect(mutations(sim, before)).toEqual([]);
+    expect(running(sim).taskDefinition).toBe(arnOf("web:1"));
+  });
+});
+
+describe("auto-rollback refuses what is unsafe, before changing anything", () => {
+  it("refuses after destructive migrations unless forced", async () => {
+    sim = await startSimulator({ scenario: world() });
+    const deployed = await deploy(sim, { containers: `app=${image("2")}` });
+    const before = lastSeq(sim);
+    const inputs = {
+      "previous-task-definition-arn": deployed.outputs["previous-task-definition-arn"],
+      "destructive-migrations": "true",
+      migrations: JSON.stringify([
+        { file: "db/migrations/0042_add_role.sql", destructive: false },
+        { file: "db/migrations/0043_drop_legacy_name.sql", destructive: true },
+      ]),
+      "snapshot-id": "shipline-shop-0043-abc123",
+    };
+    const refused = await rollback(sim, inputs);
+    expect(refused.exitCode).toBe(1);
+    expect(refused.outputs).toEqual({});
+    const message = refused.errors[0]?.message ?? "";
+    expect(message).toContain(
+      "Refusing to roll back: the migrations applied with this release were destructive (`db/migrations/0043_drop_legacy_name.sql`)",
+    );
+    expect(message).toContain("shipline-shop-0043-abc123");
+    expect(message).toContain("set `force: true`");
+    // Refused before any AWS call at all.
+    expect(sim.calls.filter((c) => c.seq > before)).toEqual([]);
+
+    const forced = await rollback(sim, { ...inputs, force: "true" });
+    expect(forced.errors).toEqual([]);
+    expect(forced.outputs["rolled-back"]).toBe("true");
+    expect(
+      forced.annotations.some((a) => a.level === "warning" && /destructive .*force is true/.test(a.message)),
+    ).toBe(true);
+    expect(running(sim).taskDefinition).toBe(arnOf("web:1"));
+  });
+
+  it("refuses a deregistered (INACTIVE) target", async () => {
+    sim = await startSimulator({ scenario: world({ revisions: ["2"], deregistered: ["web:2"] }) });
+    const deployed = await deploy(sim, { containers: `app=${image("3")}` });
+    expect(deployed.outputs["task-definition-arn"]).toBe(arnOf("web:3"));
+    const before = lastSeq(sim);
+    const run = await rollback(sim, { "task-definition": "web:2" });
+    expect(run.exitCode).toBe(1);
+    expect(run.errors[0]?.message).toContain(
+      "The rollback target web:2 is INACTIVE: a deregistered task definition cannot be deployed again.",
+    );
+    expect(mutations(sim, before)).toEqual([]);
+  });
+});
+
+describe("auto-rollback reports on GitHub", () => {
+  it("marks the bad deployment failed, records the restored one, and upserts one incident issue across runs", async () => {
+    sim = await startSimulator({ scenario: world() });
+    github = await startFakeGitHub();
+    const env = { GITHUB_API_URL: github.url };
+    const deployed = await deploy(
+      sim,
+      { containers: `app=${image("2")}`, "github-token": TOKEN, environment: "production" },
+      { env },
+    );
+    expect(github.state.deployments).toHaveLength(1);
+    const inputs = {
+      "previous-task-definition-arn": deployed.outputs["previous-task-definition-arn"],
+      "task-definition-arn": deployed.outputs["task-definition-arn"],
+      verdict: "fail",
+      "health-report": JSON.stringify(HEALTH_REPORT),
+      "github-token": TOKEN,
+      environment: "production",
+      "incident-issue": "true",
+      "incident-labels": "incident, production",
+    };
+    const run = await rollback(sim, inputs, { env });
+    expect(run.errors).toEqual([]);
+    const [bad, restored] = github.state.deployments;
+    expect(bad?.statuses.map((s) => s.state)).toEqual(["in_progress", "success", "failure"]);
+    expect(bad?.statuses.at(-1)?.description).toBe(
+      "Rolled back to web:1 by auto-rollback: error rate (web-alb) 8.0 % > 5 % over 60 s",
+    );
+    expect(restored).toMatchObject({
+      environment: "production",
+      ref: bad?.ref,
+      payload: { shipline: "auto-rollback", taskDefinitionArn: arnOf("web:1") },
+    });
+    expect(restored?.statuses.map((s) => s.state)).toEqual(["success"]);
+
+    expect(github.state.issues).toHaveLength(1);
+    const issue = github.state.issues[0];
+    expect(issue?.title).toBe("Rollback: web in production from web:2 to web:1");
+    expect(issue?.labels.map((l) => l.name)).toEqual(["incident", "production"]);
+    expect(issue?.body).toContain("<!-- shipline:incident:prod:web:web:2 -->");
+    expect(issue?.body).toContain("| error rate (web-alb) | 8.0 % > 5 % (4,812 requests) |");
+    expect(issue?.body).toContain("bad deploy of web:2 started");
+    expect(run.outputs["incident-issue-url"]).toBe("https://github.com/acme/shop/issues/1");
+
+    const again = await rollback(sim, inputs, { env });
+    expect(again.errors).toEqual([]);
+    expect(github.state.issues).toHaveLength(1);
+    expect(github.state.deployments).toHaveLength(2);
+    expect(everythingPrinted(run)).not.toContain(TOKEN);
+    expect(everythingPrinted(again)).not.toContain(TOKEN);
+  });
+});
+
+describe("auto-rollback without the service deployments API", () => {
+  it("rolls back with UpdateService and follows rolloutState", async () => {
+    sim = await startSimulator({
+      services: [...builtInServices, deniedServiceDeployments],
+      scenario: world(),
+    });
+    const deployed = await deploy(sim, { containers: `app=${image("2")}` });
+    expect(deployed.outputs.status).toBe("succeeded");
+    const run = await rollback(sim, {
+      "previous-task-definition-arn": deployed.outputs["previous-task-definition-arn"],
+    });
+    expect(run.errors).toEqual([]);
+    expect(run.outputs).toMatchObject({ "rolled-back": "true", action: "update" });
+    expect(running(sim).taskDefinition).toBe(arnOf("web:1"));
+  });
+});

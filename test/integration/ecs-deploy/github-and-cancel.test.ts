@@ -1,0 +1,169 @@
+// ecs-deploy's GitHub side (plan comments on pull requests, deployment records and their statuses)
+// and cancellation, through the committed bundle, the AWS simulator and the GitHub fake.
+import { afterEach, describe, expect, it } from "vitest";
+import { type FakeGitHub, startFakeGitHub } from "../../rig/fake-github";
+import { everythingPrinted } from "../../rig/harness";
+import { type Simulator, startSimulator } from "../../sim/index";
+import { arnOf, deploy, ecsOf, image, lastSeq, mutations, world } from "./stack";
+
+const TOKEN = "ghs_fakeTokenForTheTests0123456789";
+
+let sim: Simulator | undefined;
+let github: FakeGitHub | undefined;
+afterEach(async () => {
+  await sim?.stop();
+  await github?.close();
+  sim = undefined;
+  github = undefined;
+});
+
+describe("ecs-deploy plan mode", () => {
+  it("changes nothing and keeps one pull-request comment with the diff, values masked", async () => {
+    sim = await startSimulator({ scenario: world() });
+    github = await startFakeGitHub();
+    const options = {
+      env: { GITHUB_API_URL: github.url },
+      eventName: "pull_request",
+      event: { pull_request: { number: 42 } },
+    };
+    const planInputs = {
+      plan: "true",
+      "github-token": TOKEN,
+      containers: `app=${image("2")}`,
+      "environment-variables": "app.LOG_LEVEL=verbose-but-private\napp.NEW_FLAG=on",
+      "desired-count": "5",
+    };
+    const run = await deploy(sim, planInputs, options);
+    expect(run.errors).toEqual([]);
+    expect(run.exitCode).toBe(0);
+    expect(run.outputs.status).toBe("planned");
+    expect(mutations(sim)).toEqual([]);
+    expect(sim.calls.every((c) => c.operation.startsWith("Describe") || c.operation.startsWith("List"))).toBe(
+      true,
+    );
+
+    expect(github.state.comments).toHaveLength(1);
+    const body = github.state.comments[0]?.body ?? "";
+    expect(github.state.comments[0]?.issue_number).toBe(42);
+    expect(body).toContain("<!-- shipline:ecs-deploy-plan:prod:web -->");
+    expect(body).toContain("a new revision of web** would be registered");
+    expect(body).toContain("task definition web:1 -> a new revision of web, desired count 3 -> 5");
+    expect(body).toContain(`| app | image | changed | \`${image("1")}\` | \`${image("2")}\` |`);
+    expect(body).toContain("| app | env LOG_LEVEL | changed | ••• | ••• |");
+    expect(body).toContain("| app | env NEW_FLAG | added |  | ••• |");
+    expect(body).toContain("rollback target web:1");
+    expect(run.stdout).toContain("app env LOG_LEVEL: changed (value not shown)");
+    expect(everythingPrinted(run)).not.toContain("verbose-but-private");
+    expect(JSON.stringify(github.state.comments)).not.toContain("verbose-but-private");
+    expect(everythingPrinted(run)).not.toContain(TOKEN);
+
+    // A new push to the pull request updates the same comment.
+    const again = await deploy(sim, { ...planInputs, containers: `app=${image("3")}` }, options);
+    expect(again.exitCode).toBe(0);
+    expect(github.state.comments).toHaveLength(1);
+    expect(github.state.comments[0]?.body).toContain(`\`${image("3")}\``);
+    expect(mutations(sim)).toEqual([]);
+  });
+
+  it("says the task definition would be reused when nothing differs", async () => {
+    sim = await startSimulator({ scenario: world({ revisions: ["2"] }) });
+    const run = await deploy(sim, { plan: "true", containers: `app=${image("2")}` });
+    expect(run.exitCode).toBe(0);
+    expect(run.summary).toContain("**web:2** is already registered and identical");
+    expect(run.outputs["task-definition-arn"]).toBe(arnOf("web:2"));
+    expect(mutations(sim)).toEqual([]);
+  });
+});
+
+describe("ecs-deploy GitHub deployment records", () => {
+  it("records in_progress then success, with the task definitions in the payload", async () => {
+    sim = await startSimulator({ scenario: world() });
+    github = await startFakeGitHub();
+    const run = await deploy(
+      sim,
+      {
+        containers: `app=${image("2")}`,
+        "github-token": TOKEN,
+        environment: "staging",
+        "environment-url": "https://staging.shop.example",
+      },
+      { env: { GITHUB_API_URL: github.url } },
+    );
+    expect(run.errors).toEqual([]);
+    expect(github.state.deployments).toHaveLength(1);
+    const deployment = github.state.deployments[0];
+    expect(deployment).toMatchObject({
+      environment: "staging",
+      ref: "0123456789abcdef0123456789abcdef01234567",
+      payload: {
+        shipline: "ecs-deploy",
+        cluster: "prod",
+        services: ["web"],
+        taskDefinitionArn: arnOf("web:2"),
+        previousTaskDefinitionArn: { web: arnOf("web:1") },
+      },
+    });
+    expect(deployment?.statuses.map((s) => s.state)).toEqual(["in_progress", "success"]);
+    expect(deployment?.statuses[1]).toMatchObject({
+      environment_url: "https://staging.shop.example",
+      log_url: "https://github.com/acme/shop/actions/runs/1001",
+    });
+    expect(JSON.parse(run.outputs.report ?? "{}").githubDeploymentId).toBe(deployment?.id);
+    expect(everythingPrinted(run)).not.toContain(TOKEN);
+  });
+
+  it("records failure when ECS rolls the deployment back", async () => {
+    sim = await startSimulator({ scenario: world({ images: { [image("2")]: { kind: "crash" } } }) });
+    github = await startFakeGitHub();
+    const run = await deploy(
+      sim,
+      { containers: `app=${image("2")}`, "github-token": TOKEN, environment: "staging" },
+      { env: { GITHUB_API_URL: github.url } },
+    );
+    expect(run.exitCode).toBe(1);
+    const statuses = github.state.deployments[0]?.statuses ?? [];
+    expect(statuses.map((s) => s.state)).toEqual(["in_progress", "failure"]);
+    expect(statuses[1]?.description).toMatch(/^failed: web: ECS is rolling the deployment of web:2 back/);
+  });
+});
+
+describe("ecs-deploy cancellation", () => {
+  // Image pulls that take ten simulated minutes (ten real seconds): the rollout is in progress when
+  // the runner cancels.
+  const slowPull = { pullMs: 10 * 60_000 };
+
+  it("stops the service deployment with ROLLBACK when rollback-on-cancel is set", async () => {
+    sim = await startSimulator({ scenario: world({ timings: slowPull }) });
+    const run = await deploy(
+      sim,
+      { containers: `app=${image("2")}`, "rollback-on-cancel": "true" },
+      { cancelAfterMs: 2_500 },
+    );
+    expect(run.exitCode).toBe(1);
+    expect(run.outputs.status).toBe("cancelled");
+    const stops = sim.calls.filter((c) => c.operation === "StopServiceDeployment");
+    expect(stops).toHaveLength(1);
+    expect(stops[0]?.input).toEqual({
+      serviceDeploymentArn: run.outputs["service-deployment-arn"],
+      stopType: "ROLLBACK",
+    });
+    const record = ecsOf(sim).serviceDeployments.byArn.get(run.outputs["service-deployment-arn"] ?? "");
+    expect(record?.status).toMatch(/^ROLLBACK_/);
+    expect(run.errors[0]?.message).toMatch(
+      /cancelled while following the rollout; ECS was asked to roll back/,
+    );
+    expect(run.summary).toContain("ECS deploy cancelled");
+  });
+
+  it("leaves ECS alone on cancellation without rollback-on-cancel, and says so", async () => {
+    sim = await startSimulator({ scenario: world({ timings: slowPull }) });
+    const run = await deploy(sim, { containers: `app=${image("2")}` }, { cancelAfterMs: 2_500 });
+    expect(run.exitCode).toBe(1);
+    const after = lastSeq(sim);
+    expect(sim.calls.filter((c) => c.operation === "StopServiceDeployment")).toHaveLength(0);
+    expect(run.errors[0]?.message).toContain("ECS was left alone: the deployment carries on");
+    const record = ecsOf(sim).serviceDeployments.byArn.get(run.outputs["service-deployment-arn"] ?? "");
+    expect(record?.status).toBe("IN_PROGRESS");
+    expect(mutations(sim, after)).toEqual([]);
+  });
+});
