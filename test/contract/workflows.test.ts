@@ -1,0 +1,435 @@
+// The contract between the workflows (this repository's reusable ones and the example callers a user
+// copies) and the actions they call: inputs and outputs that exist, required values given, pinned
+// third-party actions, least permissions, one deploy per environment at a time, and the script that
+// finds shipline's own commit.
+import { describe, expect, it } from "vitest";
+import {
+  actionYaml,
+  exampleWorkflows,
+  expressionsIn,
+  needsOf,
+  repositoryWorkflows,
+  shiplineAction,
+  shiplineWorkflow,
+  stepOutputs,
+  thirdPartyAction,
+  usesLines,
+  type Workflow,
+  type WorkflowJob,
+  type WorkflowStep,
+  workflowCall,
+} from "./workflow-files";
+
+const repository = repositoryWorkflows();
+const examples = exampleWorkflows();
+const all = [...repository, ...examples];
+const reusable = repository.filter((w) => workflowCall(w) !== undefined);
+
+function byFile(file: string): Workflow {
+  const found = all.find((w) => w.file === file);
+  if (!found) throw new Error(`no workflow ${file}`);
+  return found;
+}
+
+function jobsOf(workflow: Workflow): [string, WorkflowJob][] {
+  return Object.entries(workflow.jobs);
+}
+
+function stepsOf(workflow: Workflow): (readonly [string, WorkflowJob, WorkflowStep])[] {
+  return jobsOf(workflow).flatMap(([id, job]) => (job.steps ?? []).map((s) => [id, job, s] as const));
+}
+
+/** A value counts as given when it is not empty (an expression may still be empty at run time). */
+function given(value: unknown): boolean {
+  return value !== undefined && value !== null && String(value).trim() !== "";
+}
+
+it("has the reusable deploy and pull-request workflows and the three example callers", () => {
+  expect(reusable.map((w) => w.file)).toEqual([
+    ".github/workflows/deploy.yml",
+    ".github/workflows/pr-checks.yml",
+  ]);
+  expect(examples.map((w) => w.file)).toEqual([
+    "examples/workflows/deploy-production.yml",
+    "examples/workflows/deploy-staging.yml",
+    "examples/workflows/pull-request-checks.yml",
+  ]);
+});
+
+describe.each(all.map((w) => [w.file, w] as const))("%s", (_, workflow) => {
+  it("gives every shipline action step only inputs it declares, and every required one", () => {
+    const problems: string[] = [];
+    for (const [jobId, , step] of stepsOf(workflow)) {
+      const action = shiplineAction(step.uses);
+      if (!action) continue;
+      const declared = actionYaml(action).inputs ?? {};
+      const where = `${jobId}/${step.id ?? step.name}`;
+      for (const key of Object.keys(step.with ?? {})) {
+        if (!(key in declared)) problems.push(`${where}: ${action} has no input ${key}`);
+      }
+      for (const [input, spec] of Object.entries(declared)) {
+        if (spec.required && !given(step.with?.[input])) problems.push(`${where}: ${action} needs ${input}`);
+      }
+    }
+    expect(problems).toEqual([]);
+  });
+
+  it("calls shipline's reusable workflows with declared inputs and secrets only, the required ones, and the permissions they need", () => {
+    const problems: string[] = [];
+    for (const [jobId, job] of jobsOf(workflow)) {
+      const file = shiplineWorkflow(job.uses);
+      if (!file) continue;
+      const called = byFile(file);
+      const spec = workflowCall(called) ?? {};
+      for (const key of Object.keys(job.with ?? {})) {
+        if (!(key in (spec.inputs ?? {}))) problems.push(`${jobId}: ${file} has no input ${key}`);
+      }
+      for (const [input, def] of Object.entries(spec.inputs ?? {})) {
+        if (def.required && !given(job.with?.[input]))
+          problems.push(`${jobId}: ${file} needs input ${input}`);
+      }
+      if (job.secrets !== "inherit") {
+        for (const key of Object.keys(job.secrets ?? {})) {
+          if (!(key in (spec.secrets ?? {}))) problems.push(`${jobId}: ${file} has no secret ${key}`);
+        }
+        for (const [secret, def] of Object.entries(spec.secrets ?? {})) {
+          if (def.required && !given(job.secrets?.[secret]))
+            problems.push(`${jobId}: ${file} needs secret ${secret}`);
+        }
+      }
+      // A called job gets at most what the calling job grants: grant exactly the most any asks for.
+      const wanted: Record<string, string> = {};
+      for (const [, calledJob] of jobsOf(called)) {
+        for (const [scope, level] of Object.entries(calledJob.permissions ?? {})) {
+          if (level === "write" || wanted[scope] === undefined) wanted[scope] = level;
+        }
+      }
+      expect(job.permissions, `${jobId} permissions`).toEqual(wanted);
+    }
+    expect(problems).toEqual([]);
+  });
+
+  it("uses only outputs, steps, jobs, inputs and secrets that exist", () => {
+    const problems: string[] = [];
+    const spec = workflowCall(workflow);
+    const inputs = new Set(Object.keys(spec?.inputs ?? {}));
+    const secrets = new Set([...Object.keys(spec?.secrets ?? {}), "GITHUB_TOKEN"]);
+    const check = (
+      where: string,
+      expression: string,
+      job: WorkflowJob | undefined,
+      earlier: WorkflowStep[],
+    ) => {
+      for (const m of expression.matchAll(/\binputs\.([\w-]+)/g)) {
+        if (!inputs.has(m[1] ?? "")) problems.push(`${where}: unknown input ${m[1]}`);
+      }
+      for (const m of expression.matchAll(/\bsecrets\.([\w-]+)/g)) {
+        if (!secrets.has(m[1] ?? "")) problems.push(`${where}: unknown secret ${m[1]}`);
+      }
+      for (const m of expression.matchAll(/\bneeds\.([\w-]+)\.(outputs\.([\w-]+)|result)/g)) {
+        const [, needed, , output] = m;
+        if (!job || !needsOf(job).includes(needed ?? "")) {
+          problems.push(`${where}: needs.${needed} is not in needs`);
+          continue;
+        }
+        const neededJob = workflow.jobs[needed ?? ""];
+        if (output && !(output in (neededJob?.outputs ?? {})))
+          problems.push(`${where}: job ${needed} has no output ${output}`);
+      }
+      for (const m of expression.matchAll(/\bsteps\.([\w-]+)\.(outputs\.([\w-]+)|outcome|conclusion)/g)) {
+        const [, id, , output] = m;
+        const step = earlier.find((s) => s.id === id);
+        if (!step) {
+          problems.push(`${where}: no earlier step ${id}`);
+          continue;
+        }
+        const outputs = stepOutputs(step);
+        if (output && !outputs?.has(output))
+          problems.push(`${where}: step ${id} (${step.uses}) has no output ${output}`);
+      }
+      for (const m of expression.matchAll(/\bjobs\.([\w-]+)\.outputs\.([\w-]+)/g)) {
+        if (!workflow.jobs[m[1] ?? ""]?.outputs?.[m[2] ?? ""])
+          problems.push(`${where}: job ${m[1]} has no output ${m[2]}`);
+      }
+    };
+    for (const [name, output] of Object.entries(spec?.outputs ?? {})) {
+      for (const e of expressionsIn(output.value)) check(`output ${name}`, e, undefined, []);
+    }
+    for (const [jobId, job] of jobsOf(workflow)) {
+      const steps = job.steps ?? [];
+      const { steps: _steps, outputs, ...rest } = job;
+      for (const e of expressionsIn(rest)) check(jobId, e, job, []);
+      for (const [index, step] of steps.entries()) {
+        for (const e of expressionsIn(step))
+          check(`${jobId}/${step.id ?? step.name}`, e, job, steps.slice(0, index));
+      }
+      // Job outputs may name any step of the job.
+      for (const e of expressionsIn(outputs ?? {})) check(`${jobId} outputs`, e, job, steps);
+    }
+    expect(problems).toEqual([]);
+  });
+
+  it("pins every third-party action to a full commit SHA with a version comment", () => {
+    const problems: string[] = [];
+    const pins = new Map<string, string>();
+    for (const { uses, comment, line } of usesLines(workflow.text)) {
+      const third = thirdPartyAction(uses);
+      if (!third) continue;
+      if (!/^[0-9a-f]{40}$/.test(third.ref)) problems.push(`line ${line}: ${uses} is not pinned by SHA`);
+      if (!/^v\d+(\.\d+){0,2}$/.test(comment)) problems.push(`line ${line}: ${uses} has no version comment`);
+      const seen = pins.get(third.action);
+      if (seen && seen !== `${third.ref} ${comment}`)
+        problems.push(`line ${line}: ${third.action} pinned twice`);
+      pins.set(third.action, `${third.ref} ${comment}`);
+    }
+    expect(problems).toEqual([]);
+  });
+});
+
+/** What a step needs from the GITHUB_TOKEN and OIDC, beyond nothing. */
+function permissionsNeeded(step: WorkflowStep): Record<string, string> {
+  const third = thirdPartyAction(step.uses)?.action;
+  if (third === "actions/checkout") return { contents: "read" };
+  if (third === "aws-actions/configure-aws-credentials") return { "id-token": "write" };
+  switch (shiplineAction(step.uses)) {
+    case "ecs-deploy":
+      if (String(step.with?.plan) === "true") return { "pull-requests": "write" };
+      return given(step.with?.environment) ? { deployments: "write" } : {};
+    case "auto-rollback":
+      return { deployments: "write", issues: "write" };
+    case "release-notes":
+      return String(step.with?.["dry-run"]) === "true"
+        ? { contents: "read", "pull-requests": "read" }
+        : { contents: "write", "pull-requests": "read" };
+    default:
+      return {};
+  }
+}
+
+describe.each(repository.map((w) => [w.file, w] as const))("%s permissions", (_, workflow) => {
+  it.each(jobsOf(workflow).map(([id, job]) => [id, job] as const))(
+    "job %s asks for exactly what its steps use",
+    (_id, job) => {
+      const wanted: Record<string, string> = {};
+      for (const step of job.steps ?? []) {
+        for (const [scope, level] of Object.entries(permissionsNeeded(step))) {
+          if (level === "write" || wanted[scope] === undefined) wanted[scope] = level;
+        }
+      }
+      expect(job.permissions ?? workflow.permissions).toEqual(wanted);
+      // id-token (OIDC) only where AWS credentials are assumed.
+      const assumes = (job.steps ?? []).some(
+        (s) => thirdPartyAction(s.uses)?.action === "aws-actions/configure-aws-credentials",
+      );
+      expect(job.permissions?.["id-token"] === "write").toBe(assumes);
+    },
+  );
+});
+
+describe.each(reusable.map((w) => [w.file, w] as const))("%s", (_, workflow) => {
+  it("grants nothing at the top level", () => {
+    expect(workflow.permissions).toEqual({});
+  });
+
+  it("runs every state-changing action in the one job bound to the environment, one deploy of an environment at a time", () => {
+    const mutating = (step: WorkflowStep): boolean => {
+      const action = shiplineAction(step.uses);
+      if (action === "migrate") return step.with?.mode !== "lint";
+      if (action === "ecs-deploy") return String(step.with?.plan) !== "true";
+      return action === "auto-rollback";
+    };
+    for (const [id, job] of jobsOf(workflow)) {
+      const changes = (job.steps ?? []).some(mutating);
+      expect(job.environment !== undefined, `job ${id}: environment`).toBe(changes);
+      if (!changes) continue;
+      expect(job.environment).toMatchObject({ name: `\${{ inputs.environment }}` });
+      expect(job.concurrency).toEqual({
+        group: `shipline-deploy-\${{ github.repository }}-\${{ inputs.environment }}`,
+        "cancel-in-progress": false,
+      });
+    }
+    expect(jobsOf(workflow).filter(([, job]) => job.environment !== undefined).length).toBeLessThanOrEqual(1);
+  });
+
+  it("checks shipline out at the commit the workflow runs from, with only the actions and bundles", () => {
+    for (const [, , step] of stepsOf(workflow)) {
+      if (thirdPartyAction(step.uses)?.action !== "actions/checkout" || step.with?.path !== ".shipline")
+        continue;
+      expect(String(step.with?.repository)).toMatch(
+        /^\$\{\{ (steps\.shipline|needs\.build)\.outputs\.(shipline-)?repository \}\}$/,
+      );
+      expect(String(step.with?.ref)).toMatch(
+        /^\$\{\{ (steps\.shipline|needs\.build)\.outputs\.(shipline-)?sha \}\}$/,
+      );
+      expect(String(step.with?.["sparse-checkout"]).trim().split("\n")).toEqual(["actions", "dist"]);
+      expect(step.with?.["persist-credentials"]).toBe(false);
+    }
+    // Every job that runs a shipline action checks shipline out first.
+    for (const [id, job] of jobsOf(workflow)) {
+      const steps = job.steps ?? [];
+      const first = steps.findIndex((s) => shiplineAction(s.uses));
+      if (first < 0) continue;
+      const checkout = steps.findIndex((s) => s.with?.path === ".shipline");
+      expect(checkout, `job ${id}`).toBeGreaterThanOrEqual(0);
+      expect(checkout, `job ${id}`).toBeLessThan(first);
+    }
+  });
+});
+
+describe("the deploy workflow", () => {
+  const deploy = byFile(".github/workflows/deploy.yml");
+  const steps = deploy.jobs.deploy?.steps ?? [];
+  const step = (id: string) => steps.find((s) => s.id === id) as WorkflowStep;
+
+  it("builds on branches and promotes the verified image on tags", () => {
+    const build = deploy.jobs.build?.steps?.find((s) => s.id === "image");
+    expect(build?.with?.mode).toBe(`\${{ startsWith(github.ref, 'refs/tags/') && 'promote' || 'build' }}`);
+    expect(build?.with?.source).toBe(`\${{ startsWith(github.ref, 'refs/tags/') && github.sha || '' }}`);
+  });
+
+  it("migrates, deploys, gates, then rolls back only on a failed deploy or a fail verdict", () => {
+    expect(steps.filter((s) => shiplineAction(s.uses)).map((s) => s.id)).toEqual([
+      "migrate",
+      "deploy",
+      "gate",
+      "rollback",
+      "gate-after-rollback",
+    ]);
+    expect(step("rollback").if).toBe(
+      "failure() && (steps.deploy.outcome == 'failure' || steps.gate.outputs.verdict == 'fail')",
+    );
+    expect(step("gate-after-rollback").if).toBe("failure() && steps.rollback.outcome == 'success'");
+    expect(step("deploy").with?.containers).toBe(
+      `\${{ inputs.container }}=\${{ needs.build.outputs.image }}`,
+    );
+  });
+
+  it("writes release notes on tags only, a draft when the deploy did not pass", () => {
+    const notes = deploy.jobs["release-notes"];
+    expect(notes?.if).toContain("startsWith(github.ref, 'refs/tags/')");
+    expect(notes?.if).toMatch(/^always\(\) && /);
+    expect(notes?.steps?.find((s) => s.id === "notes")?.with?.draft).toBe(
+      `\${{ needs.deploy.outputs.verdict != 'pass' }}`,
+    );
+  });
+});
+
+describe("the example callers", () => {
+  const staging = byFile("examples/workflows/deploy-staging.yml");
+  const production = byFile("examples/workflows/deploy-production.yml");
+  const checks = byFile("examples/workflows/pull-request-checks.yml");
+
+  it("deploy staging on every push to main, with no approval", () => {
+    expect(staging.on).toEqual({ push: { branches: ["main"] } });
+    expect(staging.jobs.deploy?.with?.environment).toBe("staging");
+  });
+
+  it("deploy production on version tags, through the protected production environment", () => {
+    expect(production.on).toEqual({ push: { tags: ["v*"] } });
+    expect(production.jobs.deploy?.with?.environment).toBe("production");
+    expect(production.text).toMatch(/Required reviewers/);
+  });
+
+  it("run the pull-request checks on pull requests", () => {
+    expect(checks.on).toEqual({ pull_request: null });
+    expect(checks.jobs.checks?.uses).toBe("<owner>/shipline/.github/workflows/pr-checks.yml@v1");
+  });
+
+  it("call the reusable workflows in one line, as a user's repository would", () => {
+    for (const workflow of examples) {
+      for (const [, job] of jobsOf(workflow)) {
+        expect(job.uses).toMatch(/^<owner>\/shipline\/\.github\/workflows\/[a-z-]+\.yml@v1$/);
+      }
+    }
+  });
+});
+
+// The script that finds shipline's repository and commit, run as actions/github-script runs it.
+describe("locating shipline's own commit", () => {
+  const scripts = reusable.flatMap((w) =>
+    stepsOf(w)
+      .filter(([, , s]) => s.id === "shipline")
+      .map(([, , s]) => String(s.with?.script)),
+  );
+  const script = scripts[0] ?? "";
+  const SHA = "0123456789abcdef0123456789abcdef01234567";
+
+  interface Result {
+    outputs: Record<string, string>;
+    failed?: string;
+  }
+
+  async function locate(env: Record<string, string>, idToken?: string | Error): Promise<Result> {
+    const result: Result = { outputs: {} };
+    const core = {
+      getIDToken: async (audience: string) => {
+        expect(audience).toBe("shipline");
+        if (idToken === undefined) throw new Error("Unable to get ACTIONS_ID_TOKEN_REQUEST_URL env variable");
+        if (idToken instanceof Error) throw idToken;
+        return idToken;
+      },
+      setOutput: (name: string, value: string) => {
+        result.outputs[name] = value;
+      },
+      setFailed: (message: string) => {
+        result.failed = message;
+      },
+      info: () => undefined,
+    };
+    const saved = { ...process.env };
+    Object.assign(process.env, env);
+    try {
+      const AsyncFunction = Object.getPrototypeOf(async () => undefined).constructor as new (
+        ...args: string[]
+      ) => (...values: unknown[]) => Promise<void>;
+      await new AsyncFunction("core", script)(core);
+    } finally {
+      for (const key of Object.keys(env)) {
+        if (saved[key] === undefined) delete process.env[key];
+        else process.env[key] = saved[key];
+      }
+    }
+    return result;
+  }
+
+  function jwt(claims: Record<string, unknown>): string {
+    const part = (value: unknown) => Buffer.from(JSON.stringify(value)).toString("base64url");
+    return `${part({ alg: "RS256" })}.${part(claims)}.signature`;
+  }
+
+  it("is the same script in every job that has it", () => {
+    expect(scripts.length).toBe(3);
+    expect(new Set(scripts).size).toBe(1);
+  });
+
+  it("takes the repository and commit from the job context", async () => {
+    const result = await locate({
+      SHIPLINE_WORKFLOW_REPOSITORY: "platform/shipline",
+      SHIPLINE_WORKFLOW_SHA: SHA,
+    });
+    expect(result).toEqual({ outputs: { repository: "platform/shipline", sha: SHA } });
+  });
+
+  it("falls back to the OIDC token's job_workflow_ref and job_workflow_sha", async () => {
+    const token = jwt({
+      job_workflow_ref: "platform/shipline/.github/workflows/deploy.yml@refs/tags/v1",
+      job_workflow_sha: SHA,
+    });
+    const result = await locate({ SHIPLINE_WORKFLOW_REPOSITORY: "", SHIPLINE_WORKFLOW_SHA: "" }, token);
+    expect(result).toEqual({ outputs: { repository: "platform/shipline", sha: SHA } });
+  });
+
+  it("fails with what to do when neither the job context nor an OIDC token says", async () => {
+    const result = await locate({ SHIPLINE_WORKFLOW_REPOSITORY: "", SHIPLINE_WORKFLOW_SHA: "" });
+    expect(result.outputs).toEqual({});
+    expect(result.failed).toMatch(/job\.workflow_repository and job\.workflow_sha are empty/);
+    expect(result.failed).toMatch(/id-token: write/);
+  });
+
+  it("refuses a token that does not name a reusable workflow", async () => {
+    const token = jwt({ job_workflow_ref: "", job_workflow_sha: "main" });
+    const result = await locate({ SHIPLINE_WORKFLOW_REPOSITORY: "", SHIPLINE_WORKFLOW_SHA: "" }, token);
+    expect(result.outputs).toEqual({});
+    expect(result.failed).toMatch(/gave repository "" and commit "main"/);
+  });
+});
