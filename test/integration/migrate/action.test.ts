@@ -1,56 +1,20 @@
 // The committed migrate bundle run the way the runner runs it: the lint as a pull request check on a
 // real git repository, the sql runner and the command mode against a real PostgreSQL, and the
 // database URL never printed anywhere.
-import { execFileSync } from "node:child_process";
-import { cpSync, mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
+import { join } from "node:path";
 import pg from "pg";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from "vitest";
 import { available } from "../../rig/availability";
+import { TestRepo } from "../../rig/git-repo";
 import { type ActionRun, everythingPrinted, ROOT, runAction } from "../../rig/harness";
 import { type PostgresServer, postgresAvailable, startPostgres } from "../../rig/services/postgres";
+import { tempWorkspace, writeFiles } from "./workspace";
 
-const FIXTURES = join(ROOT, "test", "fixtures", "migrations");
-
-function git(dir: string, ...args: string[]): string {
-  return execFileSync("git", args, {
-    cwd: dir,
-    encoding: "utf8",
-    env: {
-      ...process.env,
-      GIT_AUTHOR_NAME: "Test",
-      GIT_AUTHOR_EMAIL: "test@example.com",
-      GIT_COMMITTER_NAME: "Test",
-      GIT_COMMITTER_EMAIL: "test@example.com",
-    },
-  }).trim();
-}
-
-function write(dir: string, files: Record<string, string>): void {
-  for (const [path, content] of Object.entries(files)) {
-    mkdirSync(dirname(join(dir, path)), { recursive: true });
-    writeFileSync(join(dir, path), content);
-  }
-}
-
-function commit(dir: string, message: string, files: Record<string, string>): string {
-  write(dir, files);
-  git(dir, "add", "-A");
-  git(dir, "commit", "-q", "-m", message);
-  return git(dir, "rev-parse", "HEAD");
-}
-
-function newRepo(): string {
-  const dir = mkdtempSync(join(tmpdir(), "shipline-migrate-repo-"));
-  git(dir, "init", "-q", "-b", "main");
-  return dir;
-}
-
-function copyFixture(name: string): string {
-  const dir = mkdtempSync(join(tmpdir(), "shipline-migrate-ws-"));
-  cpSync(join(FIXTURES, name), dir, { recursive: true });
-  return dir;
+/** A git repository for one test, removed when it finishes. */
+function newRepo(): TestRepo {
+  const repo = TestRepo.create("shipline-migrate-repo-");
+  onTestFinished(() => repo.remove());
+  return repo;
 }
 
 function json<T>(run: ActionRun, output: string): T {
@@ -67,21 +31,27 @@ interface Report {
 describe("migrate bundle: lint", () => {
   it("lints only the files a pull request adds, with annotations at file and line, and fails the check", async () => {
     const repo = newRepo();
-    const base = commit(repo, "base schema", {
-      "db/migrations/V1__base.sql":
-        "CREATE TABLE accounts (id bigint PRIMARY KEY, email text);\nCREATE INDEX accounts_email ON accounts (email);\n",
-      // Unsafe, but already merged: not this pull request's business.
-      "db/migrations/V2__old.sql": "UPDATE accounts SET email = lower(email);\n",
+    const base = repo.commit({
+      message: "base schema",
+      files: {
+        "db/migrations/V1__base.sql":
+          "CREATE TABLE accounts (id bigint PRIMARY KEY, email text);\nCREATE INDEX accounts_email ON accounts (email);\n",
+        // Unsafe, but already merged: not this pull request's business.
+        "db/migrations/V2__old.sql": "UPDATE accounts SET email = lower(email);\n",
+      },
     });
-    git(repo, "checkout", "-q", "-b", "feature");
-    commit(repo, "add migrations", {
-      "db/migrations/V3__region.sql":
-        "SET lock_timeout = '5s';\n\nALTER TABLE accounts\n  ADD COLUMN region text NOT NULL;\n",
-      "db/migrations/V4__drop_email.sql":
-        "SET lock_timeout = '5s';\n-- shipline-ignore: dropping-column replaced by login in v3\nALTER TABLE accounts DROP COLUMN email;\n",
+    repo.git(["checkout", "-q", "-b", "feature"]);
+    repo.commit({
+      message: "add migrations",
+      files: {
+        "db/migrations/V3__region.sql":
+          "SET lock_timeout = '5s';\n\nALTER TABLE accounts\n  ADD COLUMN region text NOT NULL;\n",
+        "db/migrations/V4__drop_email.sql":
+          "SET lock_timeout = '5s';\n-- shipline-ignore: dropping-column replaced by login in v3\nALTER TABLE accounts DROP COLUMN email;\n",
+      },
     });
     const run = await runAction("migrate", {
-      workspace: repo,
+      workspace: repo.dir,
       eventName: "pull_request",
       event: { pull_request: { base: { sha: base, ref: "main" } } },
       inputs: { mode: "lint" },
@@ -106,15 +76,21 @@ describe("migrate bundle: lint", () => {
 
   it("lints the files added since the previous tag on a tag push", async () => {
     const repo = newRepo();
-    commit(repo, "v1", {
-      "migrations/0001_init.up.sql": "CREATE TABLE t (id int);\n",
-      "migrations/0001_init.down.sql": "DROP TABLE t;\n",
+    repo.commit({
+      message: "v1",
+      files: {
+        "migrations/0001_init.up.sql": "CREATE TABLE t (id int);\n",
+        "migrations/0001_init.down.sql": "DROP TABLE t;\n",
+      },
     });
-    git(repo, "tag", "v1.0.0");
-    commit(repo, "v2", { "migrations/0002_truncate.up.sql": "SET lock_timeout = '1s';\nTRUNCATE t;\n" });
-    git(repo, "tag", "v1.1.0");
+    repo.tag("v1.0.0", { annotated: false });
+    repo.commit({
+      message: "v2",
+      files: { "migrations/0002_truncate.up.sql": "SET lock_timeout = '1s';\nTRUNCATE t;\n" },
+    });
+    repo.tag("v1.1.0", { annotated: false });
     const run = await runAction("migrate", {
-      workspace: repo,
+      workspace: repo.dir,
       env: { GITHUB_REF: "refs/tags/v1.1.0", GITHUB_REF_NAME: "v1.1.0" },
       inputs: { mode: "lint", "fail-on": "never" },
     });
@@ -129,7 +105,7 @@ describe("migrate bundle: lint", () => {
 
   it("passes the safe Prisma rewrites with no finding", async () => {
     const run = await runAction("migrate", {
-      workspace: copyFixture("prisma/safe"),
+      workspace: tempWorkspace({}, { fixture: "prisma/safe" }),
       inputs: { mode: "lint", "lint-scope": "all" },
     });
     expect(run.exitCode).toBe(0);
@@ -143,7 +119,7 @@ describe("migrate bundle: lint", () => {
 
   it("reports every rule on the unsafe plain SQL fixtures and survives the file that does not parse", async () => {
     const run = await runAction("migrate", {
-      workspace: copyFixture("plain-sql/unsafe"),
+      workspace: tempWorkspace({}, { fixture: "plain-sql/unsafe" }),
       inputs: { mode: "lint", "lint-scope": "all", rules: "missing-lock-timeout=error" },
     });
     expect(run.exitCode).toBe(1);
@@ -170,7 +146,7 @@ describe("migrate bundle: lint", () => {
   ] as const)("loads the WebAssembly parser shipped beside the bundle under %s", async (_, node) => {
     const run = await runAction("migrate", {
       node,
-      workspace: copyFixture("prisma/unsafe"),
+      workspace: tempWorkspace({}, { fixture: "prisma/unsafe" }),
       inputs: { mode: "lint", "lint-scope": "all" },
     });
     expect(run.stdout).not.toMatch(/Unexpected error/);
@@ -197,6 +173,15 @@ async function rows<T extends pg.QueryResultRow>(url: string, sql: string): Prom
   }
 }
 
+/** Polls a condition every 50 ms until it holds; fails after a minute saying what it waited for. */
+async function until(condition: () => Promise<boolean>, what: string): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
 function expectNoSecret(run: ActionRun, server: PostgresServer, url: string): void {
   const printed = everythingPrinted(run);
   expect(printed).not.toContain(server.password);
@@ -218,7 +203,7 @@ describe.runIf(available("PostgreSQL", postgresAvailable(), "apt-get install pos
 
     it("applies the safe fixture set once, then nothing on a re-run, never printing the database URL", async () => {
       const url = await server.createDatabase();
-      const workspace = copyFixture("plain-sql/safe");
+      const workspace = tempWorkspace({}, { fixture: "plain-sql/safe" });
       const inputs = { mode: "sql", "lint-scope": "all", "database-url": url };
       const first = await runAction("migrate", { workspace, inputs });
       expect(first.errors).toEqual([]);
@@ -245,38 +230,59 @@ describe.runIf(available("PostgreSQL", postgresAvailable(), "apt-get install pos
 
     it("lets two concurrent runs apply each file exactly once; a run that cannot wait names the lock holder", async () => {
       const url = await server.createDatabase();
-      const workspace = mkdtempSync(join(tmpdir(), "shipline-migrate-ws-"));
-      write(workspace, {
+      // V2 waits for an advisory lock this test holds, so the run applying it keeps the migration
+      // lock exactly as long as the test needs: no guess of how long a bundle takes to start.
+      const GATE = 4242;
+      const workspace = tempWorkspace({
         "db/V1__accounts.sql": "CREATE TABLE accounts (id bigint PRIMARY KEY);\n",
-        "db/V2__slow.sql": "SELECT pg_sleep(4);\n",
+        "db/V2__gated.sql": `SELECT pg_advisory_xact_lock(${GATE});\n`,
         "db/V3__name.sql": "ALTER TABLE accounts ADD COLUMN name text;\n",
       });
-      const inputs = { mode: "sql", "database-url": url, "lint-scope": "all" };
+      const gate = new pg.Client({ connectionString: url });
+      await gate.connect();
+      onTestFinished(() => gate.end());
+      await gate.query("SELECT pg_advisory_lock($1)", [GATE]);
+
+      // lock_timeout would end V2's wait for the gate; the concurrency is what is tested here.
+      const inputs = { mode: "sql", "database-url": url, "lint-scope": "all", "lock-timeout": "0s" };
+      let waiting = false;
+      const watch = (line: string): void => {
+        if (line.includes("Waiting for the migration lock, held by")) waiting = true;
+      };
       const holder = runAction("migrate", {
         workspace,
         inputs: { ...inputs, "lock-wait": "1m" },
         env: { GITHUB_RUN_ID: "41" },
+        onLine: watch,
       });
       const waiter = runAction("migrate", {
         workspace,
         inputs: { ...inputs, "lock-wait": "1m" },
         env: { GITHUB_RUN_ID: "42" },
+        onLine: watch,
       });
-      // Started while the first runs hold the lock (V2 sleeps 4 s): gives up after 1 s.
-      await new Promise((resolve) => setTimeout(resolve, 2_000));
+      await until(async () => {
+        const gated = await gate.query(
+          "SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND objid = $1 AND NOT granted",
+          [GATE],
+        );
+        return waiting && gated.rows.length > 0;
+      }, "one run inside V2 and the other waiting for the migration lock");
+
       const impatient = await runAction("migrate", {
         workspace,
         inputs: { ...inputs, "lock-wait": "1s" },
         env: { GITHUB_RUN_ID: "43" },
       });
+      await gate.query("SELECT pg_advisory_unlock($1)", [GATE]);
       const [a, b] = await Promise.all([holder, waiter]);
-      expect(a.exitCode).toBe(0);
-      expect(b.exitCode).toBe(0);
-      expect([...json<string[]>(a, "applied"), ...json<string[]>(b, "applied")].sort()).toEqual([
-        "db/V1__accounts.sql",
-        "db/V2__slow.sql",
-        "db/V3__name.sql",
-      ]);
+      expect(a.exitCode, a.stdout).toBe(0);
+      expect(b.exitCode, b.stdout).toBe(0);
+      // The lock is held from plan to the last file: one run applies all three, the other none.
+      const applied = [json<string[]>(a, "applied"), json<string[]>(b, "applied")].sort(
+        (x, y) => x.length - y.length,
+      );
+      expect(applied).toEqual([[], ["db/V1__accounts.sql", "db/V2__gated.sql", "db/V3__name.sql"]]);
       const history = await rows<{ version: string }>(
         url,
         "SELECT version FROM shipline_migrations ORDER BY version",
@@ -293,8 +299,7 @@ describe.runIf(available("PostgreSQL", postgresAvailable(), "apt-get install pos
 
     it("fails at the failing file's line, leaving the database and history as before that file", async () => {
       const url = await server.createDatabase();
-      const workspace = mkdtempSync(join(tmpdir(), "shipline-migrate-ws-"));
-      write(workspace, {
+      const workspace = tempWorkspace({
         "migrations/0001_accounts.up.sql": "CREATE TABLE accounts (id bigint PRIMARY KEY);\n",
         "migrations/0002_broken.up.sql":
           "ALTER TABLE accounts ADD COLUMN name text;\n\nINSERT INTO missing_table VALUES (1);\n",
@@ -325,8 +330,7 @@ describe.runIf(available("PostgreSQL", postgresAvailable(), "apt-get install pos
 
     it("plans without applying, then refuses to run after an applied file was edited", async () => {
       const url = await server.createDatabase();
-      const workspace = mkdtempSync(join(tmpdir(), "shipline-migrate-ws-"));
-      write(workspace, {
+      const workspace = tempWorkspace({
         "db/V1__t.sql": "CREATE TABLE t (id int);\n",
         "db/V2__u.sql": "CREATE TABLE u (id int);\n",
       });
@@ -342,7 +346,7 @@ describe.runIf(available("PostgreSQL", postgresAvailable(), "apt-get install pos
       expect(
         (await runAction("migrate", { workspace, inputs: { mode: "sql", "database-url": url } })).exitCode,
       ).toBe(0);
-      write(workspace, {
+      writeFiles(workspace, {
         "db/V1__t.sql": "CREATE TABLE t (id bigint);\n",
         "db/V3__v.sql": "CREATE TABLE v (id int);\n",
       });
@@ -356,8 +360,7 @@ describe.runIf(available("PostgreSQL", postgresAvailable(), "apt-get install pos
 
     it("rolls back to a version with down files", async () => {
       const url = await server.createDatabase();
-      const workspace = mkdtempSync(join(tmpdir(), "shipline-migrate-ws-"));
-      write(workspace, {
+      const workspace = tempWorkspace({
         "migrations/1_t.up.sql": "CREATE TABLE t (id int);\n",
         "migrations/1_t.down.sql": "DROP TABLE t;\n",
         "migrations/2_u.up.sql": "CREATE TABLE u (id int);\n",
@@ -384,8 +387,7 @@ describe.runIf(available("PostgreSQL", postgresAvailable(), "apt-get install pos
 
     it("runs the project's own tool with DATABASE_URL, streaming its output with the URL masked", async () => {
       const url = await server.createDatabase();
-      const workspace = mkdtempSync(join(tmpdir(), "shipline-migrate-ws-"));
-      write(workspace, {
+      const workspace = tempWorkspace({
         "tool/migrate.cjs": [
           // The project's own tool, with its own PostgreSQL client.
           `const pg = require(${JSON.stringify(join(ROOT, "node_modules", "pg"))});`,
@@ -421,8 +423,7 @@ describe.runIf(available("PostgreSQL", postgresAvailable(), "apt-get install pos
 
     it("fails with the tool's exit code and last lines, still masked", async () => {
       const url = await server.createDatabase();
-      const workspace = mkdtempSync(join(tmpdir(), "shipline-migrate-ws-"));
-      write(workspace, {
+      const workspace = tempWorkspace({
         "fail.mjs":
           "for (let i = 1; i <= 80; i++) console.log('step ' + i);\nconsole.error('cannot reach ' + process.env.DB);\nprocess.exit(3);\n",
       });

@@ -1,16 +1,12 @@
 // Alembic revisions linted through Alembic's own offline mode (real alembic from Debian's package),
 // with findings shown at the revision's upgrade().
-import { cpSync, mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { available, hasCommand } from "../../rig/availability";
-import { ROOT, runAction } from "../../rig/harness";
+import { runAction } from "../../rig/harness";
+import { tempWorkspace } from "./workspace";
 
 function alembicWorkspace(): string {
-  const dir = mkdtempSync(join(tmpdir(), "shipline-migrate-alembic-"));
-  cpSync(join(ROOT, "test", "fixtures", "migrations", "alembic"), dir, { recursive: true });
-  return dir;
+  return tempWorkspace({}, { fixture: "alembic" });
 }
 
 describe.runIf(available("alembic", hasCommand("alembic"), "apt-get install alembic"))(

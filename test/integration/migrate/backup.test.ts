@@ -1,13 +1,13 @@
 // The RDS snapshot before migrations, through the bundle and the AWS simulator: always, only when
 // destructive, reused on a re-run, and a failed or impossible backup stops the run before anything
 // is applied.
-import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
+import { existsSync } from "node:fs";
+import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { runAction } from "../../rig/harness";
 import { type Simulator, simulatorEnv, startSimulator } from "../../sim/index";
 import type { RdsScenario, RdsService } from "../../sim/services/rds";
+import { tempWorkspace } from "./workspace";
 
 let sim: Simulator | undefined;
 afterEach(async () => {
@@ -23,16 +23,10 @@ async function simulator(rds: RdsScenario): Promise<Simulator> {
 
 /** A workspace whose "migration tool" leaves a marker file, so a test can tell whether it ran. */
 function workspace(files: Record<string, string> = {}): string {
-  const dir = mkdtempSync(join(tmpdir(), "shipline-migrate-backup-"));
-  const all = {
+  return tempWorkspace({
     "tool.cjs": 'require("node:fs").writeFileSync("migrated", "yes");\nconsole.log("migrated");\n',
     ...files,
-  };
-  for (const [path, content] of Object.entries(all)) {
-    mkdirSync(dirname(join(dir, path)), { recursive: true });
-    writeFileSync(join(dir, path), content);
-  }
-  return dir;
+  });
 }
 
 const DESTRUCTIVE = {
@@ -141,6 +135,32 @@ describe("migrate bundle: backup before applying", () => {
       /Snapshot shipline-shop-db-run-1001 ended in status "failed"; no migration was applied/,
     );
     expect(existsSync(join(ws, "migrated"))).toBe(false);
+  });
+
+  it.each([
+    [
+      "a program that is not installed",
+      "shipline-no-such-migrator up",
+      /`shipline-no-such-migrator` is not installed/,
+    ],
+    [
+      "a script path that does not exist",
+      "./bin/migrate up",
+      /`\.\/bin\/migrate` is not an executable file in \./,
+    ],
+  ])("refuses %s before taking the snapshot", async (_, command, message) => {
+    const s = await simulator({ instances: [{ id: "shop-db" }] });
+    const run = await runAction("migrate", {
+      workspace: workspace(HARMLESS),
+      env: simulatorEnv(s),
+      inputs: inputs({ command, backup: "always", "db-instance-identifier": "shop-db" }),
+    });
+    expect(run.exitCode).toBe(1);
+    expect(run.errors).toHaveLength(1);
+    expect(run.errors[0]?.message).toMatch(message);
+    expect(run.errors[0]?.message).toContain("Fix: Install the tool in an earlier step");
+    expect(s.calls.filter((c) => c.service === "rds")).toEqual([]);
+    expect(s.service<RdsService>("rds").snapshots()).toEqual([]);
   });
 
   it("explains an unknown database and migrates nothing", async () => {

@@ -1,12 +1,10 @@
 // Mode ecs-task through the committed bundle and the AWS simulator: the one-off task copies the
 // service's placement, its log streams into the job, exit code 0 alone succeeds, a task that stopped
 // before the first poll is judged right, a retried step starts no second task, cancellation stops it.
-import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { type ActionRun, runAction } from "../../rig/harness";
 import { type Scenario, type Simulator, simulatorEnv, startSimulator } from "../../sim/index";
+import { tempWorkspace } from "./workspace";
 
 const REGISTRY = "123456789012.dkr.ecr.eu-west-1.amazonaws.com";
 const NETWORK = {
@@ -44,13 +42,18 @@ function taskDefinition(image: string) {
   };
 }
 
-/** Service "web" runs shop:1; shop:2 is the new task definition whose image migrates as told. */
+/**
+ * Service "web" runs shop:1; shop:2 is the new task definition whose image migrates as told. Getting a
+ * task to RUNNING and tearing it down take a few simulated seconds instead of Fargate's half minute:
+ * what is tested is the action following the run, and the wait would only be wall time.
+ */
 function scenario(migration: Record<string, unknown>, factor: number): Scenario {
   return {
     clock: { mode: "scaled", factor },
     seed: 11,
     logs: { groups: [{ name: "/ecs/shop" }] },
     ecs: {
+      timings: { provisioningMs: 1_000, pullMs: 3_000, stoppingMs: 1_000, deprovisioningMs: 1_000 },
       images: {
         [`${REGISTRY}/shop:1`]: {},
         [`${REGISTRY}/shop:2`]: { commands: { "migrate deploy": migration } },
@@ -97,7 +100,7 @@ async function run(
   extra: { inputs?: Record<string, string>; env?: Record<string, string>; cancelAfterMs?: number } = {},
 ): Promise<ActionRun> {
   return runAction("migrate", {
-    workspace: mkdtempSync(join(tmpdir(), "shipline-migrate-ecs-")),
+    workspace: tempWorkspace(),
     env: { ...simulatorEnv(s), ...extra.env },
     inputs: {
       mode: "ecs-task",
@@ -146,7 +149,7 @@ describe("migrate bundle: one-off ECS task", () => {
   });
 
   it("fails on exit code 1 with the stop code, stopped reason, exit code and log tail", async () => {
-    sim = await startSimulator({ scenario: scenario(FAILS, 15) });
+    sim = await startSimulator({ scenario: scenario(FAILS, 60) });
     const result = await run(sim, { inputs: { "log-tail-lines": "2" } });
     expect(result.exitCode).toBe(1);
     const message = result.errors.at(-1)?.message ?? "";
@@ -241,6 +244,20 @@ describe("migrate bundle: one-off ECS task", () => {
       reason: "The GitHub workflow run was cancelled.",
     });
     expect(result.stdout).toContain("Stopped task");
+  });
+
+  it("refuses a container the task definition lacks before taking the backup", async () => {
+    sim = await startSimulator({
+      scenario: { ...scenario(MIGRATES, 60), rds: { instances: [{ id: "shop-db" }] } },
+    });
+    const result = await run(sim, {
+      inputs: { container: "migrator", backup: "always", "db-instance-identifier": "shop-db" },
+    });
+    expect(result.exitCode).toBe(1);
+    expect(result.errors).toHaveLength(1);
+    expect(result.errors[0]?.message).toMatch(/has no container "migrator" \(it has app\)/);
+    expect(sim.calls.filter((c) => c.service === "rds")).toEqual([]);
+    expect(sim.callsTo("RunTask", "ecs")).toEqual([]);
   });
 
   it("refuses a task definition with several containers and no container named, before running anything", async () => {
