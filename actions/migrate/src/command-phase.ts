@@ -1,9 +1,11 @@
 // Mode command: the project's own migration tool on the runner, DATABASE_URL from the secret input,
 // its output streamed (masked) as it runs, and its last lines shown when it fails.
 import { spawn } from "node:child_process";
+import { accessSync, constants } from "node:fs";
 import { resolve } from "node:path";
 import { CancelledError, UserError } from "@shipline/core/errors";
 import { formatDuration } from "@shipline/core/inputs";
+import { hasCommandOnPath } from "@shipline/core/migrations/command-path";
 import type { ActionContext } from "@shipline/core/run";
 import type { Inputs } from "./inputs";
 
@@ -85,6 +87,39 @@ function withoutInputs(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   return Object.fromEntries(Object.entries(env).filter(([name]) => !name.startsWith("INPUT_")));
 }
 
+function workingDirectory(context: ActionContext, inputs: Inputs): string {
+  return resolve(context.env.GITHUB_WORKSPACE ?? process.cwd(), inputs.workingDirectory);
+}
+
+function canExecute(path: string): boolean {
+  try {
+    accessSync(path, constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Refuses a program that is not there, before the backup and before anything runs: a path (with a
+ * `/`) from the working directory, a bare name on PATH, as the spawn will look for it.
+ */
+export function refuseMissingProgram(context: ActionContext, inputs: Inputs, command: string[]): void {
+  const [program] = command;
+  if (!program) throw new Error("empty command");
+  const found = program.includes("/")
+    ? canExecute(resolve(workingDirectory(context, inputs), program))
+    : hasCommandOnPath(program, context.env);
+  if (found) return;
+  throw new UserError(
+    `\`${program}\` is not ${program.includes("/") ? `an executable file in ${inputs.workingDirectory}` : "installed: it is on no directory of PATH"}; nothing was run.`,
+    {
+      input: "command",
+      fix: "Install the tool in an earlier step (e.g. `npm ci`, `pip install alembic`) or give its full path.",
+    },
+  );
+}
+
 export async function runMigrationCommand(
   context: ActionContext,
   inputs: Inputs,
@@ -93,7 +128,7 @@ export async function runMigrationCommand(
   const { logger, clock } = context;
   const [program, ...args] = command;
   if (!program) throw new Error("empty command");
-  const cwd = resolve(context.env.GITHUB_WORKSPACE ?? process.cwd(), inputs.workingDirectory);
+  const cwd = workingDirectory(context, inputs);
   const env: Record<string, string> = {};
   if (inputs.databaseUrl) {
     logger.secrets.addUrl(inputs.databaseUrl);

@@ -31,13 +31,25 @@ export interface EcsTaskResult {
   durationMs: number;
 }
 
-export async function runEcsTask(
+/** What the task will run and where, read from the service and the task definition. */
+export interface PreparedEcsTask {
+  ecs: ECSClient;
+  logs: CloudWatchLogsClient;
+  cluster: string;
+  placement: Awaited<ReturnType<typeof servicePlacement>>;
+  container: Awaited<ReturnType<typeof taskContainer>>;
+}
+
+/**
+ * Reads the service's placement and the task definition's container, and refuses what cannot run:
+ * only reads, so it goes before the backup and a refused run changes nothing.
+ */
+export async function prepareEcsTask(
   context: ActionContext,
   inputs: Inputs,
   settings: Settings,
-  onStarted: (taskArn: string) => void,
-): Promise<EcsTaskResult> {
-  const { logger, env, summary } = context;
+): Promise<PreparedEcsTask> {
+  const { logger } = context;
   const cluster = inputs.cluster as string;
   const service = inputs.service as string;
   const taskDefinition = inputs.taskDefinition as string;
@@ -47,7 +59,7 @@ export async function runEcsTask(
   const ecs = createAwsClient(ECSClient, aws, { logger });
   const logs = createAwsClient(CloudWatchLogsClient, aws, { logger });
 
-  const prepared = await logger.group("Prepare the one-off task", async () => {
+  return logger.group("Prepare the one-off task", async () => {
     const placement = await servicePlacement(ecs, cluster, service);
     const container = await taskContainer(ecs, taskDefinition, inputs.container);
     const network = placement.networkConfiguration?.awsvpcConfiguration;
@@ -62,8 +74,19 @@ export async function runEcsTask(
         `Container ${container.container} does not use the awslogs log driver, so its output cannot be shown here.`,
       );
     }
-    return { placement, container };
+    return { ecs, logs, cluster, placement, container };
   });
+}
+
+export async function runEcsTask(
+  context: ActionContext,
+  inputs: Inputs,
+  settings: Settings,
+  prepared: PreparedEcsTask,
+  onStarted: (taskArn: string) => void,
+): Promise<EcsTaskResult> {
+  const { logger, env, summary } = context;
+  const { ecs, logs, cluster } = prepared;
 
   // The same workflow run attempt and the same task always get the same token: a retried step
   // finds the task it started instead of starting a second migration.

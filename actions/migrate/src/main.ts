@@ -1,6 +1,5 @@
 // migrate: lint the migrations (a PR status check), back up, then apply them one run at a time with
 // the built-in SQL runner, the project's own tool, or a one-off ECS task.
-import { UserError } from "@shipline/core/errors";
 import { compareVersions } from "@shipline/core/migrations/discovery";
 import { lintTotals } from "@shipline/core/migrations/lint";
 import { loadSqlParser } from "@shipline/core/migrations/sql-parser";
@@ -8,8 +7,8 @@ import { SqlMigrationRunner } from "@shipline/core/migrations/sql-runner";
 import type { ActionContext } from "@shipline/core/run";
 import { SummaryBuilder } from "@shipline/core/summary";
 import { backUp } from "./backup-phase";
-import { runMigrationCommand } from "./command-phase";
-import { runEcsTask } from "./ecs-task-phase";
+import { refuseMissingProgram, runMigrationCommand } from "./command-phase";
+import { prepareEcsTask, runEcsTask } from "./ecs-task-phase";
 import { inputSpec } from "./inputs";
 import { findMigrations, reportFindings, summarizeLint } from "./lint-phase";
 import { outputSpec } from "./outputs";
@@ -159,6 +158,9 @@ export async function main(context: ActionContext): Promise<void> {
       `Migrations new in this change (the tool applies whichever are pending):\n${report.pending.map((f) => `  ${f}`).join("\n")}`,
     );
   }
+  // Everything that can refuse the run is checked before the snapshot, the first change.
+  if (settings.mode === "command") refuseMissingProgram(context, inputs, settings.command as string[]);
+  const ecsTask = settings.mode === "ecs-task" ? await prepareEcsTask(context, inputs, settings) : undefined;
   report.snapshotId = await backUp(context, inputs, settings, report.destructive);
 
   try {
@@ -175,15 +177,15 @@ export async function main(context: ActionContext): Promise<void> {
       if (result.lastLines.length > 0) {
         summary.details("Last lines of its output", new SummaryBuilder().code(result.lastLines.join("\n")));
       }
-    } else if (settings.mode === "ecs-task") {
-      const result = await runEcsTask(context, inputs, settings, (taskArn) => {
+    } else if (ecsTask) {
+      const result = await runEcsTask(context, inputs, settings, ecsTask, (taskArn) => {
         report.taskArn = taskArn;
       });
       report.exitCode = result.exitCode;
       report.durationMs = result.durationMs;
       report.applied = report.pending;
     } else {
-      throw new UserError(`Unknown mode ${String(settings.mode)}.`);
+      throw new Error(`mode ${settings.mode} reached the run phase with nothing to run`);
     }
   } finally {
     publish();
