@@ -3,30 +3,23 @@
 // the core SimulatedClock: the gate's real code runs, only time and the service are simulated, and the
 // moment the service goes bad is swept across a whole probe interval. One more case runs the committed
 // bundle against the demo service in real time with the interval scaled down to 250 ms.
+import { gateSettings } from "../actions/health-gate/src/config";
+import { inputSpec } from "../actions/health-gate/src/inputs";
 import { SimulatedClock } from "../packages/core/src/clock";
 import { type GateConfig, runHealthGate } from "../packages/core/src/health/gate";
 import { type HttpClient, HttpRequestError } from "../packages/core/src/health/http";
 import { endpointMetricsSource } from "../packages/core/src/health/metrics-endpoint";
 import { parseStatusMatcher } from "../packages/core/src/health/probe";
 import type { GateSettings } from "../packages/core/src/health/verdict";
+import { parseInputs } from "../packages/core/src/inputs";
 import { RecordingLogger } from "../packages/core/src/logger";
 import { startDemoService } from "../test/fixtures/demo-service/launch";
 import { startTraffic } from "../test/fixtures/demo-service/traffic";
 import { runAction } from "../test/rig/harness";
 import { type Benchmark, type BenchRow, median, round } from "./types";
 
-const DEFAULTS: GateSettings = {
-  warmUpMs: 0,
-  probeIntervalMs: 5_000,
-  probeTimeoutMs: 2_000,
-  successThreshold: 3,
-  failureThreshold: 3,
-  soakMs: 60_000,
-  timeoutMs: 600_000,
-  errorRateThreshold: 0.05,
-  latencyP95ThresholdSeconds: 2,
-  minRequests: 20,
-};
+/** Every input at its default, as the action reads them. */
+const DEFAULTS: GateSettings = gateSettings(parseInputs(inputSpec, { source: () => undefined }));
 const HEALTH = "http://shop.test/health";
 const METRICS = "http://shop.test/metrics";
 /** The service turns bad this long after the gate starts, plus a phase swept over one interval. */

@@ -72,6 +72,23 @@ function resolveAll(name: string, urls: readonly string[], baseUrl: string | und
   });
 }
 
+/** The timing and thresholds of the gate, from the inputs (their defaults are the runbooks'). */
+export function gateSettings(inputs: Inputs): GateSettings {
+  return {
+    warmUpMs: inputs.warmUp,
+    probeIntervalMs: inputs.probeInterval,
+    // A probe never outlasts the interval, so the beat holds even when the service hangs.
+    probeTimeoutMs: Math.min(inputs.probeTimeout, inputs.probeInterval),
+    successThreshold: inputs.successThreshold,
+    failureThreshold: inputs.failureThreshold,
+    soakMs: inputs.soak,
+    timeoutMs: inputs.timeout,
+    errorRateThreshold: inputs.errorRateThreshold,
+    latencyP95ThresholdSeconds: inputs.latencyP95Threshold / 1000,
+    minRequests: inputs.minRequests,
+  };
+}
+
 export function planGate(inputs: Inputs, deps: PlanDeps): GatePlan {
   const { logger } = deps;
   // Each value on its own, so a value is masked wherever it shows up, not only as its `NAME=value` line.
@@ -106,19 +123,7 @@ export function planGate(inputs: Inputs, deps: PlanDeps): GatePlan {
     );
   }
 
-  const settings: GateSettings = {
-    warmUpMs: inputs.warmUp,
-    probeIntervalMs: inputs.probeInterval,
-    // A probe never outlasts the interval, so the beat holds even when the service hangs.
-    probeTimeoutMs: Math.min(inputs.probeTimeout, inputs.probeInterval),
-    successThreshold: inputs.successThreshold,
-    failureThreshold: inputs.failureThreshold,
-    soakMs: inputs.soak,
-    timeoutMs: inputs.timeout,
-    errorRateThreshold: inputs.errorRateThreshold,
-    latencyP95ThresholdSeconds: inputs.latencyP95Threshold / 1000,
-    minRequests: inputs.minRequests,
-  };
+  const settings = gateSettings(inputs);
   if (settings.timeoutMs <= settings.warmUpMs + settings.soakMs) {
     throw inputError(
       "timeout",

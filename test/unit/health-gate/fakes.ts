@@ -1,5 +1,7 @@
 // Collaborators of the health checks for tests: an HTTP client answering from a function, in
-// simulated time, and a scripted metrics source.
+// simulated time, a scripted metrics source, and the gate's default settings.
+import { gateSettings } from "../../../actions/health-gate/src/config";
+import { inputSpec } from "../../../actions/health-gate/src/inputs";
 import type { Clock } from "../../../packages/core/src/clock";
 import { type HttpClient, type HttpRequest, HttpRequestError } from "../../../packages/core/src/health/http";
 import type {
@@ -8,6 +10,8 @@ import type {
   MetricSource,
   MetricWindow,
 } from "../../../packages/core/src/health/metrics";
+import type { GateSettings } from "../../../packages/core/src/health/verdict";
+import { parseInputs } from "../../../packages/core/src/inputs";
 
 export interface FakeAnswer {
   status: number;
@@ -78,3 +82,8 @@ export const latencyDefinition: MetricDefinition = {
   unit: "seconds",
   failWhen: { op: ">", value: 2 },
 };
+
+/** The gate's settings with every input left at its default, as the action reads them. */
+export function defaultGateSettings(): GateSettings {
+  return gateSettings(parseInputs(inputSpec, { source: () => undefined }));
+}

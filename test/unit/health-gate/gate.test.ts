@@ -3,29 +3,25 @@
 // 3 in a row to pass or fail).
 import { describe, expect, it } from "vitest";
 import { SimulatedClock } from "../../../packages/core/src/clock";
-import { UserError } from "../../../packages/core/src/errors";
+import { CancelledError, UserError } from "../../../packages/core/src/errors";
 import { type GateConfig, runHealthGate, VERSION_CHECK } from "../../../packages/core/src/health/gate";
 import { type HealthProbe, parseStatusMatcher } from "../../../packages/core/src/health/probe";
 import { parseSmokeTests } from "../../../packages/core/src/health/smoke";
 import type { TargetHealthReader, TargetState } from "../../../packages/core/src/health/target-health";
 import type { GateSettings } from "../../../packages/core/src/health/verdict";
 import { RecordingLogger } from "../../../packages/core/src/logger";
-import { errorRateDefinition, type FakeOutcome, fakeHttp, latencyDefinition, scriptedSource } from "./fakes";
+import {
+  defaultGateSettings,
+  errorRateDefinition,
+  type FakeOutcome,
+  fakeHttp,
+  latencyDefinition,
+  scriptedSource,
+} from "./fakes";
 
 const URL = "http://shop.test/health";
 
-const defaults: GateSettings = {
-  warmUpMs: 0,
-  probeIntervalMs: 5_000,
-  probeTimeoutMs: 2_000,
-  successThreshold: 3,
-  failureThreshold: 3,
-  soakMs: 60_000,
-  timeoutMs: 600_000,
-  errorRateThreshold: 0.05,
-  latencyP95ThresholdSeconds: 2,
-  minRequests: 20,
-};
+const defaults = defaultGateSettings();
 
 function probe(version?: string): HealthProbe {
   const p: HealthProbe = {
@@ -353,11 +349,12 @@ describe("runHealthGate", () => {
     expect(lines[2]?.message).toContain(`${URL}: 200 ok (stable)`);
   });
 
-  it("is cancelled by the signal", async () => {
-    const { deps } = setup(() => ok());
+  it("is cancelled by the signal, without waiting for the next probe", async () => {
+    const { deps, clock, start } = setup(() => ok());
     const controller = new AbortController();
     const promise = runHealthGate(config(), { ...deps, signal: controller.signal });
-    controller.abort();
-    await expect(promise).rejects.toThrow();
+    controller.abort(new CancelledError());
+    await expect(promise).rejects.toBeInstanceOf(CancelledError);
+    expect(clock.now() - start).toBeLessThan(defaults.probeIntervalMs);
   });
 });

@@ -6,7 +6,13 @@ import { writeHealthSummary } from "../../../packages/core/src/health/report-sum
 import { parseHealthReport } from "../../../packages/core/src/health/verdict";
 import { RecordingLogger } from "../../../packages/core/src/logger";
 import { SummaryBuilder } from "../../../packages/core/src/summary";
-import { errorRateDefinition, fakeHttp, latencyDefinition, scriptedSource } from "./fakes";
+import {
+  defaultGateSettings,
+  errorRateDefinition,
+  fakeHttp,
+  latencyDefinition,
+  scriptedSource,
+} from "./fakes";
 
 async function failingReport() {
   const clock = new SimulatedClock();
@@ -21,18 +27,7 @@ async function failingReport() {
   });
   return runHealthGate(
     {
-      settings: {
-        warmUpMs: 0,
-        probeIntervalMs: 5_000,
-        probeTimeoutMs: 2_000,
-        successThreshold: 3,
-        failureThreshold: 3,
-        soakMs: 60_000,
-        timeoutMs: 600_000,
-        errorRateThreshold: 0.05,
-        latencyP95ThresholdSeconds: 2,
-        minRequests: 20,
-      },
+      settings: defaultGateSettings(),
       probes: [
         {
           url: "http://shop.test/health",
