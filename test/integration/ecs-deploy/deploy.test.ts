@@ -11,11 +11,9 @@ import {
   deploy,
   digestOf,
   ecsOf,
-  FACTOR,
   image,
   lastSeq,
   mutations,
-  POLL_MS,
   webService,
   webTaskDefinition,
   workspace,
@@ -28,14 +26,21 @@ afterEach(async () => {
   sim = undefined;
 });
 
+/**
+ * The timing tests run the simulator at 20x with a 500 ms poll interval (10 simulated seconds), so a
+ * scheduling hiccup of the machine adds little simulated time. One interval: 10 s + its 10 % jitter,
+ * plus 100 ms of real time for the two requests of a poll and the runner's timers.
+ */
+const TIMED = { factor: 20, pollMs: 500, oneInterval: (500 * 1.1 + 100) * 20 };
+
 function calls(s: Simulator, operation: string) {
   return s.calls.filter((c) => c.operation === operation && c.status < 400);
 }
 
 describe("ecs-deploy: rolling deployments", () => {
   it("succeeds on a healthy image and notices stability within one poll interval of ECS completing it", async () => {
-    sim = await startSimulator({ scenario: world() });
-    const run = await deploy(sim, { containers: `app=${image("2")}` });
+    sim = await startSimulator({ scenario: world({ factor: TIMED.factor }) });
+    const run = await deploy(sim, { containers: `app=${image("2")}`, "poll-interval": `${TIMED.pollMs}ms` });
     expect(run.errors).toEqual([]);
     expect(run.exitCode).toBe(0);
     expect(run.outputs).toMatchObject({
@@ -61,7 +66,7 @@ describe("ecs-deploy: rolling deployments", () => {
     // plus the time of the request itself, all in simulated time.
     expect(polls.filter((c) => c.at >= completedAt)).toHaveLength(1);
     const lag = (sawIt?.at ?? 0) - completedAt;
-    expect(lag).toBeLessThanOrEqual(POLL_MS * 1.1 * FACTOR + 1_500);
+    expect(lag).toBeLessThanOrEqual(TIMED.oneInterval);
 
     // The digest that ran, from the service revision.
     const images = JSON.parse(run.outputs.images ?? "{}") as Record<string, string>;
@@ -91,9 +96,10 @@ describe("ecs-deploy: rolling deployments", () => {
             exitLogs: ["Error: connect ECONNREFUSED 10.0.4.12:5432", "    at TCPConnectWrap.afterConnect"],
           },
         },
+        factor: TIMED.factor,
       }),
     });
-    const run = await deploy(sim, { containers: `app=${image("2")}` });
+    const run = await deploy(sim, { containers: `app=${image("2")}`, "poll-interval": `${TIMED.pollMs}ms` });
     expect(run.exitCode).toBe(1);
     expect(run.outputs.status).toBe("failed");
     const arn = run.outputs["service-deployment-arn"] ?? "";
@@ -103,7 +109,7 @@ describe("ecs-deploy: rolling deployments", () => {
     const polls = calls(sim, "DescribeServiceDeployments");
     // The follow stopped at the first poll after ECS began rolling back.
     expect(polls.filter((c) => c.at >= rollbackAt)).toHaveLength(1);
-    expect((polls.at(-1)?.at ?? 0) - rollbackAt).toBeLessThanOrEqual(POLL_MS * 1.1 * FACTOR + 1_500);
+    expect((polls.at(-1)?.at ?? 0) - rollbackAt).toBeLessThanOrEqual(TIMED.oneInterval);
     // ECS was still rolling back when the step failed: it did not wait for the rollback to finish.
     expect(record?.finishedAt === undefined || (record.finishedAt ?? 0) > (polls.at(-1)?.at ?? 0)).toBe(true);
 
