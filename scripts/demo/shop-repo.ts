@@ -1,0 +1,168 @@
+// The application repository the demo deploys: a shop's web service (the demo service, run from its
+// image's settings), its Dockerfile, task definition and migrations, with pull requests merged the ways
+// GitHub merges them, and two releases. v1.1.0 carries a bug: a setting that makes 30 % of API requests
+// fail, or (the crash variant) one the service cannot parse, so it exits at boot.
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { type Person, TestRepo } from "../../test/rig/git-repo";
+import { ROOT } from "../lib/repo";
+import type { Variant } from "./world";
+
+export interface ShopRelease {
+  tag: string;
+  /** The commit the tag points at (main's head when it was cut). */
+  sha: string;
+  /** What the release does to the service, for the timeline. */
+  story: string;
+}
+
+export interface ShopRepo {
+  repo: TestRepo;
+  releases: ShopRelease[];
+}
+
+const alice: Person = { name: "Alice Archer", email: "alice@shop.test", login: "alice" };
+const bob: Person = { name: "Bob Baker", email: "bob@shop.test", login: "bob" };
+const carol: Person = { name: "Carol Chen", email: "carol@shop.test", login: "carol" };
+
+function dockerfile(failureRate: string): string {
+  return [
+    "# The shop's web service. The image carries the version and the settings the service runs with.",
+    "FROM shipline-demo/busybox:1",
+    "ARG VERSION=dev",
+    `ENV VERSION=\${VERSION} LATENCY_MS=10 FAILURE_RATE=${failureRate}`,
+    "COPY service/ /app/",
+    'CMD ["node", "/app/server.mjs"]',
+    "",
+  ].join("\n");
+}
+
+const TASK_DEFINITION = {
+  family: "shop-web",
+  networkMode: "awsvpc",
+  requiresCompatibilities: ["FARGATE"],
+  cpu: "256",
+  memory: "512",
+  executionRoleArn: "arn:aws:iam::123456789012:role/shop-web-execution",
+  containerDefinitions: [
+    {
+      name: "web",
+      image: "shop/web:latest",
+      essential: true,
+      portMappings: [{ containerPort: 8080, protocol: "tcp" }],
+      environment: [{ name: "LOG_LEVEL", value: "info" }],
+      logConfiguration: {
+        logDriver: "awslogs",
+        options: {
+          "awslogs-group": "/ecs/shop-web",
+          "awslogs-region": "eu-west-1",
+          "awslogs-stream-prefix": "web",
+        },
+      },
+    },
+  ],
+};
+
+export function buildShopRepo(variant: Variant): ShopRepo {
+  const repo = TestRepo.create("shipline-demo-shop-");
+  const server = readFileSync(join(ROOT, "test", "fixtures", "demo-service", "server.mjs"), "utf8");
+  repo.commit({ message: "chore: start the shop", files: { "README.md": "# shop\n" } });
+  repo.squashPullRequest({
+    number: 1,
+    title: "feat: product catalogue API",
+    author: alice,
+    labels: ["enhancement"],
+    commits: [
+      { message: "feat: products", files: { "service/server.mjs": server, Dockerfile: dockerfile("0") } },
+    ],
+  });
+  repo.mergeCommitPullRequest({
+    number: 2,
+    title: "feat: orders table and the ECS task definition",
+    author: bob,
+    commits: [
+      {
+        message: "feat: orders table",
+        files: {
+          "db/migrations/001_create_orders.sql": [
+            "CREATE TABLE orders (",
+            "  id bigserial PRIMARY KEY,",
+            "  sku text NOT NULL,",
+            "  quantity integer NOT NULL DEFAULT 1,",
+            "  created_at timestamptz NOT NULL DEFAULT now()",
+            ");",
+            "",
+          ].join("\n"),
+        },
+      },
+      {
+        message: "chore: task definition",
+        files: { "deploy/task-definition.json": `${JSON.stringify(TASK_DEFINITION, null, 2)}\n` },
+      },
+    ],
+  });
+  const first = repo.head();
+  repo.tag("v1.0.0", { annotated: true });
+
+  repo.squashPullRequest({
+    number: 3,
+    title: "feat: gift messages on orders",
+    author: carol,
+    labels: ["enhancement"],
+    commits: [
+      {
+        message: "feat: gift messages",
+        files: {
+          "db/migrations/002_add_gift_message.sql": "ALTER TABLE orders ADD COLUMN gift_message text;\n",
+        },
+      },
+    ],
+  });
+  repo.squashPullRequest({
+    number: 4,
+    title: "perf: batch order writes",
+    author: alice,
+    commits: [
+      {
+        message: "perf: batch order writes",
+        // The bug this release ships, as the demo service can show it.
+        files: { Dockerfile: dockerfile(variant === "bad-release" ? "0.3" : "30%") },
+      },
+    ],
+  });
+  const second = repo.head();
+  repo.tag("v1.1.0", { annotated: true });
+  return {
+    repo,
+    releases: [
+      { tag: "v1.0.0", sha: first, story: "the catalogue and orders API" },
+      {
+        tag: "v1.1.0",
+        sha: second,
+        story:
+          variant === "bad-release"
+            ? "gift messages, and a bug: 30 % of API requests fail"
+            : "gift messages, and a setting the service cannot parse: it exits at boot",
+      },
+    ],
+  };
+}
+
+/** The environment the image built from a commit's Dockerfile sets (ENV lines, VERSION from the build arg). */
+export function imageEnvironmentAt(shop: ShopRepo, sha: string): Record<string, string> {
+  const text = shop.repo.git(["show", `${sha}:Dockerfile`]);
+  const args: Record<string, string> = { VERSION: sha };
+  const env: Record<string, string> = {};
+  for (const line of text.split("\n")) {
+    const match = /^ENV\s+(.+)$/.exec(line.trim());
+    if (!match) continue;
+    for (const pair of (match[1] ?? "").split(/\s+/)) {
+      const at = pair.indexOf("=");
+      if (at <= 0) continue;
+      env[pair.slice(0, at)] = pair
+        .slice(at + 1)
+        .replace(/\$\{(\w+)\}/g, (_, name: string) => args[name] ?? "");
+    }
+  }
+  return env;
+}

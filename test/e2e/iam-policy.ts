@@ -1,0 +1,36 @@
+// Reads the IAM table of the README ("Use it in your repository"), which the end-to-end test checks
+// against the AWS actions the pipeline's real runs called in the simulator.
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { ROOT } from "../../scripts/lib/repo";
+
+export interface DocumentedIam {
+  /** What the reusable deploy workflow's steps call with the settings the demo uses. */
+  pipeline: string[];
+  /** What other settings add. */
+  other: string[];
+}
+
+function actionsIn(cell: string): string[] {
+  return [...cell.matchAll(/`([a-z0-9-]+:[A-Za-z0-9*]+)`/g)].map((m) => m[1] ?? "").sort();
+}
+
+export function documentedIamActions(readme = join(ROOT, "README.md")): Record<string, DocumentedIam> {
+  const text = readFileSync(readme, "utf8");
+  const start = text.indexOf("<!-- iam:start -->");
+  const end = text.indexOf("<!-- iam:end -->");
+  if (start < 0 || end < start) throw new Error("README.md has no iam:start/iam:end section");
+  const rows = text
+    .slice(start, end)
+    .split("\n")
+    .filter((line) => line.startsWith("|"))
+    .slice(2);
+  const out: Record<string, DocumentedIam> = {};
+  for (const row of rows) {
+    const cells = row.split("|").map((c) => c.trim());
+    const action = /\[?([a-z-]+)\]?/.exec(cells[1] ?? "")?.[1];
+    if (!action) continue;
+    out[action] = { pipeline: actionsIn(cells[2] ?? ""), other: actionsIn(cells[3] ?? "") };
+  }
+  return out;
+}
