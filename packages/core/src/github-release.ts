@@ -54,11 +54,12 @@ export async function findReleases(
   tags: readonly string[],
 ): Promise<Map<string, ReleaseRecord>> {
   const found = new Map<string, ReleaseRecord>();
-  const { data } = await github.rest.repos.listReleases({
-    owner: repo.owner,
-    repo: repo.repo,
-    per_page: 100,
-  });
+  let data: unknown[];
+  try {
+    ({ data } = await github.rest.repos.listReleases({ owner: repo.owner, repo: repo.repo, per_page: 100 }));
+  } catch (error) {
+    throw readError(error, repo);
+  }
   for (const raw of data as RawRelease[]) {
     if (tags.includes(raw.tag_name) && !found.has(raw.tag_name)) found.set(raw.tag_name, toRecord(raw));
   }
@@ -69,7 +70,7 @@ export async function findReleases(
       const response = await github.rest.repos.getReleaseByTag({ owner: repo.owner, repo: repo.repo, tag });
       found.set(tag, toRecord(response.data as RawRelease));
     } catch (error) {
-      if (statusOf(error) !== 404) throw error;
+      if (statusOf(error) !== 404) throw readError(error, repo);
     }
   }
   return found;
@@ -193,6 +194,21 @@ export async function upsertReleaseSection(
   } catch (error) {
     throw releaseError(error, request.tag);
   }
+}
+
+/** A refused read is the token's permissions (or the repository's name), not a bug. */
+function readError(error: unknown, repo: RepoRef): Error {
+  const status = statusOf(error);
+  if (status === 401 || status === 403 || status === 404) {
+    return new UserError(
+      `GitHub refused to list the releases of ${repo.owner}/${repo.repo} (HTTP ${status}): ${errorMessage(error)}`,
+      {
+        fix: "Give the job `permissions: contents: write` (reading releases needs `contents: read`, writing them `write`), and check the token belongs to this repository.",
+        input: "github-token",
+      },
+    );
+  }
+  return error instanceof Error ? error : new Error(errorMessage(error));
 }
 
 function releaseError(error: unknown, tag: string): Error {

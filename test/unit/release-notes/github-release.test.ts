@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { UserError } from "../../../packages/core/src/errors";
 import { createGitHubClient } from "../../../packages/core/src/github";
 import {
   findReleases,
@@ -97,6 +98,18 @@ describe("release upsert", () => {
     ]);
     expect([...found.keys()].sort()).toEqual(["v0.0.99", "v0.1.0"]);
     expect(found.get("v0.0.99")?.draft).toBe(true);
+  });
+
+  it("explains a refused read of the releases as a permission to give, not a bug", async () => {
+    fake.faults.push({ method: "GET", path: /\/releases$/, status: 403, times: 1 });
+    const error = await findReleases(client(), { owner: "acme", repo: "shop" }, ["v1.0.0"]).catch(
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(UserError);
+    expect((error as UserError).message).toMatch(
+      /GitHub refused to list the releases of acme\/shop \(HTTP 403\)/,
+    );
+    expect((error as UserError).fix).toContain("contents: write");
   });
 
   it("explains a refused write", async () => {
