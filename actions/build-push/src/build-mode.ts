@@ -300,7 +300,14 @@ export async function buildMode(
   report.digest = digest;
   report.image = `${final.uri}@${digest}`;
   report.tags = [commitTag.name];
-  report.tagChanges = [{ tag: commitTag.name, action: report.built ? "added" : "unchanged" }];
+  // A rebuild asked for with `skip-existing: false` moved the commit tag off the image ECR held.
+  report.tagChanges = [
+    !report.built
+      ? { tag: commitTag.name, action: "unchanged" }
+      : existing
+        ? { tag: commitTag.name, action: "moved", from: existing.digest }
+        : { tag: commitTag.name, action: "added" },
+  ];
 
   if (plan.scan) await runScanGate(context, ecr, final, digest, plan.scan, report);
 

@@ -85,6 +85,14 @@ describe.runIf(stackAvailable())(
         { tag: "main", action: "added" },
       ]);
       expect(first.summary).toContain(digest);
+      // ECR API permissions of a build, all in the README's list (the layer pushes go to the registry).
+      expect([...new Set(first.calls.map((c) => c.iamAction))].sort()).toEqual([
+        "ecr:BatchGetImage",
+        "ecr:DescribeImages",
+        "ecr:DescribeRepositories",
+        "ecr:GetAuthorizationToken",
+        "ecr:PutImage",
+      ]);
     });
 
     it("never shows the registry password in the log, the summary or the outputs, and masks it", async () => {
@@ -211,6 +219,45 @@ describe.runIf(stackAvailable())(
       expect(run.exitCode).toBe(1);
       expect(run.errors[0]?.message).toContain("needs docker buildx");
       expect(run.calls.map((c) => c.operation).filter((op) => MUTATING_ECR_CALLS.includes(op))).toEqual([]);
+    });
+
+    it("rebuilds a commit already in ECR with skip-existing: false, moving its commit tag", async () => {
+      const before = stack.registry.skopeoDigest("shop/web", SHA_A);
+      const run = await runBuildPush(stack, {
+        repository: "shop/web",
+        context: "hello",
+        network: "host",
+        "branch-tag": "false",
+        "skip-existing": "false",
+        "build-args": "GREETING=rebuilt",
+      });
+      expect(run.exitCode, run.stdout).toBe(0);
+      expect(run.outputs.built).toBe("true");
+      expect(run.outputs.digest).not.toBe(before);
+      expect(stack.registry.skopeoDigest("shop/web", SHA_A)).toBe(run.outputs.digest);
+      const report = JSON.parse(run.outputs.report ?? "{}") as { tagChanges: unknown[] };
+      expect(report.tagChanges).toEqual([{ tag: SHA_A, action: "moved", from: before }]);
+    });
+
+    it("refuses skip-existing: false when the commit tag cannot move, before anything is built", async () => {
+      const mark = stack.registry.mark();
+      const run = await runBuildPush(stack, {
+        repository: "shop/new-service",
+        context: "hello",
+        network: "host",
+        "branch-tag": "false",
+        "commit-tag": "short",
+        "skip-existing": "false",
+      });
+      expect(run.exitCode).toBe(1);
+      expect(run.errors).toHaveLength(1);
+      expect(run.errors[0]?.message).toContain("`skip-existing` is false");
+      expect(run.errors[0]?.message).toContain("does not let tags move");
+      expect(run.calls.map((c) => c.operation).filter((op) => MUTATING_ECR_CALLS.includes(op))).toEqual([]);
+      await stack.registry.settle();
+      expect(stack.registry.requests(mark).filter((r) => r.method !== "GET" && r.method !== "HEAD")).toEqual(
+        [],
+      );
     });
 
     const modern = modernClientsWithoutBuildx();
