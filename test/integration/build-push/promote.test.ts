@@ -63,6 +63,12 @@ describe.runIf(stackAvailable())(
       const operations = run.calls.map((c) => c.operation);
       expect(operations).not.toContain("GetAuthorizationToken");
       expect(operations.filter((op) => op === "PutImage")).toHaveLength(4);
+      // The permissions the README lists for promote, and no others.
+      expect([...new Set(run.calls.map((c) => c.iamAction))].sort()).toEqual([
+        "ecr:BatchGetImage",
+        "ecr:DescribeRepositories",
+        "ecr:PutImage",
+      ]);
       expect(run.summary).toContain("promoted");
     });
 
