@@ -259,9 +259,12 @@ export async function main(context: ActionContext): Promise<void> {
     throw new UserError(
       `The deployment of ${revisionLabel(deployedArn)} ${status === "timed-out" ? "did not finish" : "failed"}: ${bad.map((o) => `${o.name}: ${o.reason}`).join(" ")}`,
       {
-        fix: first.evidence
-          ? failureFix(first.evidence)
-          : "Raise `wait-timeout` if the rollout is slow, or look at the service's events in the ECS console.",
+        fix:
+          first.status === "timed-out"
+            ? "Raise `wait-timeout` if the rollout is only slow (ECS carries on with it; the events above show where it is); if its tasks keep failing, read the stopped tasks above."
+            : first.evidence
+              ? failureFix(first.evidence)
+              : "Look at the service's events in the ECS console.",
       },
     );
   }

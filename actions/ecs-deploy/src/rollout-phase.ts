@@ -175,7 +175,7 @@ async function followOne(settings: FollowSettings, started: StartedRollout): Pro
   } catch (error) {
     if (!(error instanceof PollTimeoutError)) throw error;
     const reason = `The rollout did not finish within wait-timeout (${formatDuration(inputs.waitTimeout)}); ECS carries on with it.`;
-    context.logger.error(`${plan.name}: ${reason}`);
+    context.logger.info(`${plan.name}: ${reason}`);
     return {
       name: plan.name,
       action: plan.action.kind,
@@ -197,7 +197,7 @@ async function followOne(settings: FollowSettings, started: StartedRollout): Pro
     context.logger.info(`${plan.name}: ${rollout.reason}`);
     return outcome;
   }
-  context.logger.error(`${plan.name}: ${rollout.reason}`);
+  context.logger.info(`${plan.name}: ${rollout.reason}`);
   outcome.evidence = await explainFailure(
     ecs,
     logs,

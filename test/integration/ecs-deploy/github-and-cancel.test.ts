@@ -167,3 +167,21 @@ describe("ecs-deploy cancellation", () => {
     expect(mutations(sim, after)).toEqual([]);
   });
 });
+
+describe("ecs-deploy wait-timeout", () => {
+  it("fails with status timed-out when the rollout outlasts wait-timeout, and leaves ECS rolling", async () => {
+    // Pulls of thirty simulated minutes (thirty real seconds) outlast a ten-second wait.
+    sim = await startSimulator({ scenario: world({ timings: { pullMs: 30 * 60_000 } }) });
+    const run = await deploy(sim, { containers: `app=${image("2")}`, "wait-timeout": "10s" });
+    expect(run.exitCode).toBe(1);
+    expect(run.outputs.status).toBe("timed-out");
+    expect(run.errors[0]?.message).toContain(
+      "The deployment of web:2 did not finish: web: The rollout did not finish within wait-timeout (10s); ECS carries on with it.",
+    );
+    expect(run.errors[0]?.message).toContain("Raise `wait-timeout`");
+    expect(sim.calls.filter((c) => c.operation === "StopServiceDeployment")).toHaveLength(0);
+    const record = ecsOf(sim).serviceDeployments.byArn.get(run.outputs["service-deployment-arn"] ?? "");
+    expect(record?.status).toBe("IN_PROGRESS");
+    expect(run.summary).toContain("Why web did not finish");
+  });
+});
