@@ -1,10 +1,9 @@
 // Promote mode: add tags to an image already in ECR with BatchGetImage + PutImage. No pull, no push,
 // no rebuild: the digest cannot change.
 import type { ECRClient } from "@aws-sdk/client-ecr";
-import { describeImageId, digestsOfTags, getManifest } from "@shipline/core/ecr/images";
+import { describeImageId } from "@shipline/core/ecr/images";
 import { findRepository, repositoryNotFound } from "@shipline/core/ecr/repository";
-import { applyTagChanges, conflictError, planTagChanges } from "@shipline/core/ecr/tagging";
-import { UserError } from "@shipline/core/errors";
+import { applyTagChanges, conflictError, planPromotion } from "@shipline/core/ecr/tagging";
 import type { ActionContext } from "@shipline/core/run";
 import { refuseImmutableMovingTags } from "./build-mode";
 import type { Plan } from "./plan";
@@ -32,30 +31,22 @@ export async function promote(
   report.registry = repository.registry;
   refuseImmutableMovingTags(plan.tags, repository);
 
-  const image = await logger.group("Source image", async () => {
-    const manifest = await getManifest(ecr, repoId, source);
-    if (!manifest) {
-      throw new UserError(`The image to promote (${describeImageId(source)}) is not in ${repository.name}.`, {
-        input: "source",
-        fix: "Promote an image that was built and pushed (build-push's `image` output of the staging run).",
-      });
-    }
-    logger.info(`${describeImageId(source)} is ${manifest.digest} (${manifest.mediaType}).`);
-    return manifest;
+  const promotion = await logger.group("Source image", async () => {
+    const planned = await planPromotion(ecr, repository, source, plan.tags);
+    logger.info(`${describeImageId(source)} is ${planned.image.digest} (${planned.image.mediaType}).`);
+    return planned;
   });
+  const digest = promotion.image.digest;
   report.source = describeImageId(source);
-  report.digest = image.digest;
-  report.image = `${repository.uri}@${image.digest}`;
+  report.digest = digest;
+  report.image = `${repository.uri}@${digest}`;
   report.tags = plan.tags.map((t) => t.name);
-
   // Every tag is checked before the first one is written: a refused promote changes nothing.
-  const current = await digestsOfTags(ecr, repoId, report.tags);
-  const tagPlan = planTagChanges(plan.tags, current, image.digest, repository);
-  if (tagPlan.conflicts.length > 0) throw conflictError(repository.name, tagPlan.conflicts);
+  if (promotion.conflicts.length > 0) throw conflictError(repository.name, promotion.conflicts);
 
-  if (plan.scan) await runScanGate(context, ecr, repository, image.digest, plan.scan, report);
+  if (plan.scan) await runScanGate(context, ecr, repository, digest, plan.scan, report);
 
   report.tagChanges = await logger.group("Tags", () =>
-    applyTagChanges(ecr, repoId, image, tagPlan.changes, logger),
+    applyTagChanges(ecr, repoId, promotion.image, promotion.changes, logger),
   );
 }

@@ -127,6 +127,8 @@ describe.runIf(stackAvailable())(
       expect(run.errors).toHaveLength(1);
       expect(run.errors[0]?.message).toContain("`v1.5.0` already names");
       expect(run.errors[0]?.message).toContain("nothing was changed");
+      // The refused run still says which image it was asked to promote.
+      expect(run.outputs.digest).toBe(other.outputs.digest);
       expect(run.calls.map((c) => c.operation).filter((op) => MUTATING_ECR_CALLS.includes(op))).toEqual([]);
       expect(stack.registry.skopeoDigest("shop/web", "1.5")).toBe(staging.digest);
     });

@@ -142,23 +142,27 @@ export async function applyTagChanges(
   return results;
 }
 
+export interface PromotionPlan extends TagPlan {
+  /** The source image, as ECR stores it. */
+  image: ImageManifest;
+}
+
 /**
- * Promotes an image in one call (for the demo and other callers without a gate in between): reads the
- * source manifest, refuses conflicts before any write, then adds or moves the tags.
+ * Reads the image to promote (refused when it is missing) and what each tag names now. The caller
+ * refuses `conflicts` with conflictError before a single write: a refused promote changes nothing.
  */
-export async function promoteImage(
+export async function planPromotion(
   client: ECRClient,
   repository: RepositoryInfo,
   source: ImageId,
   tags: readonly Pick<ImageTag, "name" | "pinned">[],
-  logger: Logger,
-): Promise<{ digest: string; results: ApplyResult[] }> {
+): Promise<PromotionPlan> {
   const repoId = { name: repository.name, registryId: repository.registryId };
   const image = await getManifest(client, repoId, source);
   if (!image) {
     throw new UserError(`The image to promote (${describeImageId(source)}) is not in ${repository.name}.`, {
       input: "source",
-      fix: "Promote an image that was built and pushed.",
+      fix: "Promote an image that was built and pushed (build-push's `image` output of the staging run).",
     });
   }
   const current = await digestsOfTags(
@@ -166,10 +170,19 @@ export async function promoteImage(
     repoId,
     tags.map((t) => t.name),
   );
-  const plan = planTagChanges(tags, current, image.digest, repository);
-  if (plan.conflicts.length > 0) throw conflictError(repository.name, plan.conflicts);
-  return {
-    digest: image.digest,
-    results: await applyTagChanges(client, repoId, image, plan.changes, logger),
-  };
+  return { image, ...planTagChanges(tags, current, image.digest, repository) };
+}
+
+/** Promotes an image in one call, for callers without a gate between the plan and the writes. */
+export async function promoteImage(
+  client: ECRClient,
+  repository: RepositoryInfo,
+  source: ImageId,
+  tags: readonly Pick<ImageTag, "name" | "pinned">[],
+  logger: Logger,
+): Promise<{ digest: string; results: ApplyResult[] }> {
+  const { image, changes, conflicts } = await planPromotion(client, repository, source, tags);
+  if (conflicts.length > 0) throw conflictError(repository.name, conflicts);
+  const repoId = { name: repository.name, registryId: repository.registryId };
+  return { digest: image.digest, results: await applyTagChanges(client, repoId, image, changes, logger) };
 }
