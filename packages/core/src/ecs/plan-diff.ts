@@ -1,7 +1,7 @@
 // What a deploy would change in a task definition, for plan mode (a pull request check): images,
 // environment variable names (values never shown), secrets, cpu and memory, roles, and which other
 // fields differ.
-import type { ContainerDefinition, TaskDefinition } from "@aws-sdk/client-ecs";
+import type { TaskDefinition } from "@aws-sdk/client-ecs";
 import { cell } from "../summary";
 import { canonicalTaskDefinition, type TaskDefinitionInput } from "./task-definition";
 
@@ -196,9 +196,4 @@ export function describeChanges(changes: readonly TaskDefinitionChange[]): strin
     if (c.kind === "removed") return `${where}: removed (was ${c.before ?? ""})`;
     return `${where}: ${c.before ?? ""} -> ${c.after ?? ""}`;
   });
-}
-
-/** Containers by name, for callers holding container definitions. */
-export function containerNames(containers: readonly ContainerDefinition[] | undefined): string[] {
-  return (containers ?? []).map((c) => c.name ?? "");
 }

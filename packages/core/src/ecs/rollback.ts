@@ -24,7 +24,8 @@ export type RollbackAction =
   /** UpdateService to the target. */
   | { kind: "update"; why: string };
 
-export const ROLLING_BACK = ["ROLLBACK_REQUESTED", "ROLLBACK_IN_PROGRESS"];
+/** ECS is rolling a service deployment back (its own decision or a StopServiceDeployment). */
+const ROLLING_BACK = ["ROLLBACK_REQUESTED", "ROLLBACK_IN_PROGRESS"];
 
 function revisionNumber(taskDefinition: string): number {
   return Number(revisionLabel(taskDefinition).split(":")[1] ?? Number.NaN);

@@ -29,14 +29,6 @@ export function isUnavailable(error: unknown): boolean {
   return error instanceof Error && UNAVAILABLE.has(error.name);
 }
 
-/** Statuses after which a service deployment changes no more. */
-export const FINISHED_STATUSES: readonly ServiceDeploymentStatus[] = [
-  "SUCCESSFUL",
-  "STOPPED",
-  "ROLLBACK_SUCCESSFUL",
-  "ROLLBACK_FAILED",
-];
-
 /** Statuses of a deployment ECS is still rolling forward. */
 export const ROLLING_FORWARD: readonly ServiceDeploymentStatus[] = ["PENDING", "IN_PROGRESS"];
 
