@@ -397,6 +397,8 @@ describe.runIf(available("PostgreSQL", postgresAvailable(), "apt-get install pos
           "  await client.connect();",
           '  await client.query("CREATE TABLE IF NOT EXISTS from_tool (id int)");',
           "  console.error('password is ' + decodeURIComponent(new URL(process.env.DATABASE_URL).password));",
+          // As written in the URL, percent-encoded: a form a tool may print too.
+          "  console.error('encoded password is ' + new URL(process.env.DATABASE_URL).password);",
           '  console.log("applied 1 migration");',
           "  console.log('inputs seen: ' + Object.keys(process.env).filter((k) => k.startsWith('INPUT_')).length);",
           "  await client.end();",
@@ -413,6 +415,7 @@ describe.runIf(available("PostgreSQL", postgresAvailable(), "apt-get install pos
       expect(run.exitCode).toBe(0);
       expect(run.stdout).toContain("connecting to ***");
       expect(run.stdout).toContain("password is ***");
+      expect(run.stdout).toContain("encoded password is ***");
       expect(run.stdout).toContain("applied 1 migration");
       // The tool gets DATABASE_URL, not the action's own INPUT_* variables.
       expect(run.stdout).toContain("inputs seen: 0");

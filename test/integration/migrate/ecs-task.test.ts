@@ -165,38 +165,31 @@ describe("migrate bundle: one-off ECS task", () => {
     expect(result.summary).toContain("Last 2 log lines");
   });
 
-  it("judges a task that went from PENDING to STOPPED before the first poll", async () => {
-    // 1 real second = 1 simulated hour, and the first DescribeTasks is held back half a second:
-    // provisioning, pull, the whole run and the stop all happen before ECS answers it.
-    sim = await startSimulator({ scenario: scenario(FAILS, 3_600) });
-    sim.faults.push({
-      service: "ecs",
-      operation: "DescribeTasks",
-      kind: "latency",
-      latencyMs: 500,
-      count: 1,
-    });
-    const result = await run(sim, { inputs: { "poll-interval": "30s" } });
-    expect(result.exitCode).toBe(1);
-    expect(sim.callsTo("DescribeTasks", "ecs")).toHaveLength(1);
+  /**
+   * 1 real second = 1 simulated hour, and the first DescribeTasks is held back half a second:
+   * provisioning, pull, the whole run and the stop all happen before ECS answers it.
+   */
+  async function stoppedBeforeTheFirstPoll(migration: Record<string, unknown>): Promise<ActionRun> {
+    const s = await startSimulator({ scenario: scenario(migration, 3_600) });
+    sim = s;
+    s.faults.push({ service: "ecs", operation: "DescribeTasks", kind: "latency", latencyMs: 500, count: 1 });
+    const result = await run(s, { inputs: { "poll-interval": "30s" } });
+    expect(s.callsTo("DescribeTasks", "ecs")).toHaveLength(1);
     expect(result.stdout).not.toMatch(/: RUNNING \(/);
+    return result;
+  }
+
+  it("judges a task that went from PENDING to STOPPED before the first poll", async () => {
+    const result = await stoppedBeforeTheFirstPoll(FAILS);
+    expect(result.exitCode).toBe(1);
     expect(result.errors.at(-1)?.message).toMatch(/exit code 1\.\nstopCode: EssentialContainerExited/);
     expect(result.errors.at(-1)?.message).toContain("P3018 A migration failed to apply");
   });
 
   it("judges a fast successful task that stopped before the first poll as a success", async () => {
-    sim = await startSimulator({ scenario: scenario(MIGRATES, 3_600) });
-    sim.faults.push({
-      service: "ecs",
-      operation: "DescribeTasks",
-      kind: "latency",
-      latencyMs: 500,
-      count: 1,
-    });
-    const result = await run(sim, { inputs: { "poll-interval": "30s" } });
+    const result = await stoppedBeforeTheFirstPoll(MIGRATES);
     expect(result.errors).toEqual([]);
     expect(result.exitCode).toBe(0);
-    expect(sim.callsTo("DescribeTasks", "ecs")).toHaveLength(1);
     expect(result.stdout).toContain("│ All migrations have been successfully applied.");
   });
 
