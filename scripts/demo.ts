@@ -31,6 +31,13 @@ async function main(): Promise<number> {
     seededImages: values["seeded-images"] ?? false,
     log: (line) => timeline.line(line, 1),
   });
+  // Ctrl-C: stop every process the demo started (task processes, PostgreSQL, dockerd) before leaving.
+  const interrupted = (): void => {
+    console.error("\ninterrupted: stopping the demo's services");
+    world.stop().finally(() => process.exit(130));
+  };
+  process.once("SIGINT", interrupted);
+  process.once("SIGTERM", interrupted);
   try {
     timeline.line(
       `AWS simulator at ${world.sim.endpoint} (1 s = ${CLOCK_FACTOR} simulated s); fake GitHub at ${world.github.url}`,

@@ -104,6 +104,8 @@ export interface WorkflowRunOptions {
     eventName: string;
     token: string;
     apiUrl: string;
+    /** The webhook payload (github.event, GITHUB_EVENT_PATH). */
+    event?: Record<string, unknown>;
   };
   /** The caller's checkout, at github.sha. */
   workspace: string;
@@ -202,7 +204,7 @@ export async function runWorkflow(options: WorkflowRunOptions): Promise<Workflow
     token: options.github.token,
     api_url: options.github.apiUrl,
     workspace: options.workspace,
-    event: {},
+    event: options.github.event ?? {},
   };
   const run: WorkflowRun = { jobs: {}, steps: [], outputs: {} };
   const mark = options.mark ?? (() => 0);
@@ -293,6 +295,8 @@ export async function runWorkflow(options: WorkflowRunOptions): Promise<Workflow
         const result = await runAction(step.action, {
           inputs: step.inputs,
           workspace: options.workspace,
+          event: github.event,
+          eventName: options.github.eventName,
           timeoutMs: options.stepTimeoutMs ?? 300_000,
           onLine: (line) => options.onLine?.(step, line),
           env: {

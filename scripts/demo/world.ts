@@ -58,7 +58,8 @@ function dockerWhyNot(): string | undefined {
   return undefined;
 }
 
-function scenario(registry: LocalRegistry | undefined): Scenario {
+/** The simulated AWS account: the shop's cluster, service, load balancer, database and registry. */
+export function demoScenario(registry: LocalRegistry | undefined): Scenario {
   return {
     clock: { mode: "scaled", factor: CLOCK_FACTOR },
     seed: 11,
@@ -176,15 +177,19 @@ export async function startWorld(options: StartWorldOptions): Promise<World> {
   rmSync(options.outputDir, { recursive: true, force: true });
   mkdirSync(options.outputDir, { recursive: true });
   const stops: (() => Promise<void>)[] = [];
-  const stop = async (): Promise<void> => {
-    for (const fn of stops.reverse()) {
-      try {
-        await fn();
-      } catch (error) {
-        console.warn(`demo: could not stop a service: ${String(error)}`);
+  let stopping: Promise<void> | undefined;
+  // Once, in the reverse order of starting, however many times it is asked for (Ctrl-C and finally).
+  const stop = (): Promise<void> => {
+    stopping ??= (async () => {
+      for (const fn of stops.reverse()) {
+        try {
+          await fn();
+        } catch (error) {
+          console.warn(`demo: could not stop a service: ${String(error)}`);
+        }
       }
-    }
-    stops.length = 0;
+    })();
+    return stopping;
   };
   try {
     const why = options.seededImages ? "asked for pre-seeded images" : dockerWhyNot();
@@ -235,7 +240,7 @@ export async function startWorld(options: StartWorldOptions): Promise<World> {
       },
     });
     await ecs.setTaskRuntime(runtime);
-    sim.load(scenario(docker?.registry));
+    sim.load(demoScenario(docker?.registry));
     if (!docker) {
       // What CI would have pushed for each commit: the image built from the commit's Dockerfile.
       for (const release of shop.releases) {

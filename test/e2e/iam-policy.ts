@@ -7,6 +7,8 @@ import { ROOT } from "../../scripts/lib/repo";
 export interface DocumentedIam {
   /** What the reusable deploy workflow's steps call with the settings the demo uses. */
   pipeline: string[];
+  /** What they call only when timing makes them (written after "sometimes:" in the same cell). */
+  sometimes: string[];
   /** What other settings add. */
   other: string[];
 }
@@ -30,7 +32,12 @@ export function documentedIamActions(readme = join(ROOT, "README.md")): Record<s
     const cells = row.split("|").map((c) => c.trim());
     const action = /\[?([a-z-]+)\]?/.exec(cells[1] ?? "")?.[1];
     if (!action) continue;
-    out[action] = { pipeline: actionsIn(cells[2] ?? ""), other: actionsIn(cells[3] ?? "") };
+    const [always = "", sometimes = ""] = (cells[2] ?? "").split("sometimes:");
+    out[action] = {
+      pipeline: actionsIn(always),
+      sometimes: actionsIn(sometimes),
+      other: actionsIn(cells[3] ?? ""),
+    };
   }
   return out;
 }

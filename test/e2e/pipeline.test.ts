@@ -115,7 +115,8 @@ function commonChecks(get: { world: () => World; story: () => StoryResult }): vo
 
   it("builds the images with a real Docker engine where one can run, always in CI", () => {
     const world = get.world();
-    if (world.images.kind === "seeded") expect(inCi(), `no Docker engine in CI: ${world.images.why}`).toBe(false);
+    if (world.images.kind === "seeded")
+      expect(inCi(), `no Docker engine in CI: ${world.images.why}`).toBe(false);
   });
 
   it("builds each merge to main once and promotes the same digest on the tag, without a rebuild", () => {
@@ -376,9 +377,7 @@ describe.runIf(available("PostgreSQL", postgresAvailable(), "npm ci (embedded-po
 
 describe("IAM policy in the README", () => {
   it("lists, per action, exactly the AWS actions the pipeline's runs called", () => {
-    const documented = Object.fromEntries(
-      Object.entries(documentedIamActions()).map(([action, list]) => [action, list.pipeline]),
-    );
+    const documented = documentedIamActions();
     expect(Object.keys(documented).sort()).toEqual([
       "auto-rollback",
       "build-push",
@@ -391,8 +390,12 @@ describe("IAM policy in the README", () => {
     if (observedIam.size === 0) return;
     for (const [action, set] of observedIam) {
       const observed = [...set].sort();
-      if (dockerEverywhere) expect(observed, action).toEqual(documented[action]);
-      else expect(documented[action], action).toEqual(expect.arrayContaining(observed));
+      const listed = documented[action];
+      // Every call is listed; every unconditional entry was called (seeded images call less).
+      expect([...(listed?.pipeline ?? []), ...(listed?.sometimes ?? [])], action).toEqual(
+        expect.arrayContaining(observed),
+      );
+      if (dockerEverywhere) expect(observed, action).toEqual(expect.arrayContaining(listed?.pipeline ?? []));
     }
   });
 });
