@@ -96,6 +96,15 @@ export function planGate(inputs: Inputs, deps: PlanDeps): GatePlan {
   for (const value of Object.values(smokeSecrets)) logger.secrets.add(value);
   const prometheusHeaders = inputs.prometheusHeaders ?? {};
   for (const value of Object.values(prometheusHeaders)) logger.secrets.add(value);
+  // A URL with credentials in it (https://user:password@...) shows up in error messages and the report.
+  for (const url of [
+    inputs.prometheusUrl,
+    inputs.baseUrl,
+    ...(inputs.healthUrls ?? []),
+    ...(inputs.metricsUrls ?? []),
+  ]) {
+    if (url !== undefined && URL.canParse(url) && new URL(url).password) logger.secrets.addUrl(url);
+  }
 
   const healthUrls = resolveAll("health-urls", inputs.healthUrls ?? [], inputs.baseUrl);
   const metricsUrls = resolveAll("metrics-urls", inputs.metricsUrls ?? [], inputs.baseUrl);

@@ -98,6 +98,22 @@ describe("planGate", () => {
     expect(logger.secrets.redact("Bearer tok-123456")).toBe("Bearer ***");
   });
 
+  it("masks the password of a URL given with credentials, and leaves plain URLs readable", () => {
+    const { logger } = plan({
+      "base-url": "https://shop.test",
+      "health-urls": "/health",
+      "prometheus-url": "https://gate:pr0m-pa55@prom.test",
+      "prometheus-queries": "- name: q\n  query: up\n  fail-when: '< 1'",
+    });
+    expect(logger.masked).toContain("pr0m-pa55");
+    expect(logger.secrets.redact("https://gate:pr0m-pa55@prom.test: connection refused")).not.toContain(
+      "pr0m-pa55",
+    );
+    expect(logger.secrets.redact("https://shop.test/health: status 503")).toBe(
+      "https://shop.test/health: status 503",
+    );
+  });
+
   it.each([
     [{}, "health-urls", /no check is configured/],
     [{ "health-urls": "/health" }, "health-urls", /is a path and `base-url` is not set/],
