@@ -13,7 +13,6 @@ import type { StepRecord, WorkflowRun } from "../../scripts/demo/workflow-runner
 import {
   CLUSTER,
   DB_INSTANCE,
-  outputDirFor,
   SERVICE,
   startWorld,
   TARGET_GROUP_ARN,
@@ -29,6 +28,8 @@ import type { RdsService } from "../sim/services/rds";
 import { documentedIamActions } from "./iam-policy";
 
 const ARN = "arn:aws:ecs:eu-west-1:123456789012:task-definition/";
+/** Where a story leaves its step summaries and logs (beside the demo's, not over them). */
+const outputDir = (variant: Variant): string => join(ROOT, "test-output", "e2e", variant);
 const DIGEST = /^sha256:[0-9a-f]{64}$/;
 const observedIam = new Map<string, Set<string>>();
 /** Whether every story built its images with Docker (seeded images make build-push call less). */
@@ -86,8 +87,8 @@ function storyFor(variant: Variant): { world: () => World; story: () => StoryRes
   let world: World | undefined;
   let story: StoryResult | undefined;
   beforeAll(async () => {
-    world = await startWorld({ variant, outputDir: outputDirFor(ROOT, variant) });
-    story = await runStory(world, { outputDir: outputDirFor(ROOT, variant) });
+    world = await startWorld({ variant, outputDir: outputDir(variant) });
+    story = await runStory(world, { outputDir: outputDir(variant) });
     if (world.images.kind !== "docker") dockerEverywhere = false;
     for (const s of story.steps) {
       if (!s.action) continue;
@@ -270,7 +271,7 @@ function commonChecks(get: { world: () => World; story: () => StoryResult }): vo
     expect(world.secrets.length).toBeGreaterThanOrEqual(5);
     const texts: [string, string][] = [];
     for (const s of story.steps) if (s.run) texts.push([`${s.job}/${s.id}`, everythingPrinted(s.run)]);
-    const dir = outputDirFor(ROOT, world.variant);
+    const dir = outputDir(world.variant);
     for (const file of readdirSync(dir)) texts.push([file, readFileSync(join(dir, file), "utf8")]);
     for (const release of world.github.state.releases)
       texts.push([`release ${release.tag_name}`, release.body ?? ""]);
