@@ -111,6 +111,10 @@ export class Timeline {
         }
         break;
       }
+      case "step-skipped":
+        if (event.step.action)
+          this.line(`– ${event.step.name} (${event.step.action}): skipped, if: ${event.condition}`, 2);
+        break;
       case "job-end":
         if (event.job.result === "failure") this.line(`job ${event.job.name} failed`, 1);
         break;

@@ -87,6 +87,7 @@ export type RunnerEvent =
   | { kind: "job-skipped"; job: JobRecord }
   | { kind: "approval"; job: JobRecord; environment: string }
   | { kind: "step-start"; job: JobRecord; step: StepRecord }
+  | { kind: "step-skipped"; job: JobRecord; step: StepRecord; condition: string }
   | { kind: "step-end"; job: JobRecord; step: StepRecord }
   | { kind: "job-end"; job: JobRecord };
 
@@ -279,6 +280,7 @@ export async function runWorkflow(options: WorkflowRunOptions): Promise<Workflow
       };
       if (!condition(stepSpec.if, context, status)) {
         save();
+        options.onEvent?.({ kind: "step-skipped", job: record, step, condition: stepSpec.if ?? "success()" });
         continue;
       }
       for (const [key, value] of Object.entries(stepSpec.with ?? {}))
