@@ -24,6 +24,8 @@ export interface RunActionOptions {
   timeoutMs?: number;
   /** Send SIGINT after this many ms, as the runner does when the workflow is cancelled. */
   cancelAfterMs?: number;
+  /** Send SIGINT as soon as a stdout line matches, to cancel at a known point of the run. */
+  cancelWhen?: RegExp;
   /** Called with each stdout line as it arrives (e.g. to react to progress). */
   onLine?: (line: string) => void;
 }
@@ -141,13 +143,21 @@ export async function runAction(name: string, options: RunActionOptions = {}): P
   let stdout = "";
   let stderr = "";
   let partial = "";
+  let cancelled = false;
+  const onLine = (line: string): void => {
+    options.onLine?.(line);
+    if (!cancelled && options.cancelWhen?.test(line)) {
+      cancelled = true;
+      child.kill("SIGINT");
+    }
+  };
   child.stdout.setEncoding("utf8").on("data", (chunk: string) => {
     stdout += chunk;
-    if (options.onLine) {
+    if (options.onLine || options.cancelWhen) {
       partial += chunk;
       const lines = partial.split("\n");
       partial = lines.pop() ?? "";
-      for (const line of lines) options.onLine(line);
+      for (const line of lines) onLine(line);
     }
   });
   child.stderr.setEncoding("utf8").on("data", (chunk: string) => {

@@ -396,7 +396,12 @@ export function parseInputs<S extends InputSpec>(spec: S, options: ParseInputsOp
 
   for (const [name, def] of Object.entries(spec)) {
     const given = options.source(name)?.trim();
-    if (def.secret && given) options.secrets?.add(given);
+    if (!given) continue;
+    if (def.secret) options.secrets?.add(given);
+    // A URL with credentials in it (https://user:pass@host) carries a secret even when the input is not
+    // marked secret: its password is masked before the URL can appear in a message or report.
+    else if (def.kind === "url" && /^[a-z]+:\/\/[^/@\s]*:[^/@\s]*@/i.test(given))
+      options.secrets?.addUrl(given);
   }
 
   for (const [name, def] of Object.entries(spec)) {

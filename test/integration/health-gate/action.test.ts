@@ -227,8 +227,10 @@ describe.concurrent("health-gate bundle against the demo service", () => {
     const svc = await service(t, {});
     const run = await runAction("health-gate", {
       inputs: gateInputs(svc, { soak: "30s", timeout: "1m" }),
-      cancelAfterMs: 2_500,
+      // Cancel once the soak is under way, as a person pressing "Cancel workflow" mid-gate would.
+      cancelWhen: /\bsoak \d/,
     });
+    expect(run.stdout).toMatch(/\bsoak \d/);
     expect(run.exitCode).toBe(1);
     expect(run.errors[0]?.message).toContain("cancelled");
     expect(run.durationMs).toBeLessThan(10_000);

@@ -234,6 +234,18 @@ describe("parseInputs", () => {
     expect(error.message).not.toContain("hunter2");
   });
 
+  it("masks the password of a URL input that carries credentials", () => {
+    const urlSpec = { "health-url": input.url(), cluster: input.string({ required: true }) };
+    const { logger, values } = parseWith(urlSpec, {
+      "health-url": "https://probe:s3cret-pw@shop.example.com/health",
+    });
+    problemOf(values);
+    expect(logger.masked).toContain("s3cret-pw");
+    expect(logger.secrets.redact("GET https://probe:s3cret-pw@shop.example.com/health")).not.toContain(
+      "s3cret-pw",
+    );
+  });
+
   it("reads INPUT_ variables the way the runner names them", () => {
     const source = runnerInputSource({ "INPUT_WAIT-TIMEOUT": "5m", INPUT_MY_INPUT: "x" });
     expect(source("wait-timeout")).toBe("5m");
