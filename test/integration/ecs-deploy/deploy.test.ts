@@ -13,6 +13,7 @@ import {
   ecsOf,
   image,
   lastSeq,
+  MUTATING,
   mutations,
   webService,
   webTaskDefinition,
@@ -149,6 +150,45 @@ describe("ecs-deploy: rolling deployments", () => {
       expect(second.outputs[name], name).toBe(first.outputs[name]);
     }
     expect(second.stdout).toContain("already registered, identical");
+  });
+
+  it("registers nothing on a re-run from a file that leaves out what AWS fills in and orders keys its own way", async () => {
+    sim = await startSimulator({ scenario: world() });
+    // No essential, protocol, host port or health-check timings (AWS fills them in), keys in no
+    // particular order, and YAML numbers and booleans where the API takes strings.
+    const yaml = [
+      "containerDefinitions:",
+      "  - portMappings: [{containerPort: 8080}]",
+      "    healthCheck: {command: [CMD-SHELL, curl -f http://localhost:8080/health]}",
+      "    logConfiguration:",
+      "      options: {awslogs-stream-prefix: web, awslogs-group: /ecs/web, awslogs-create-group: true}",
+      "      logDriver: awslogs",
+      `    image: ${image("2")}`,
+      "    environment: [{value: 8080, name: PORT}]",
+      "    name: app",
+      "memory: 512",
+      "cpu: 256",
+      "requiresCompatibilities: [FARGATE]",
+      "networkMode: awsvpc",
+      "family: web",
+    ].join("\n");
+    const dir = workspace({ "web.yaml": yaml });
+    const first = await deploy(sim, { "task-definition": "web.yaml", wait: "false" }, { workspace: dir });
+    expect(first.errors).toEqual([]);
+    expect(calls(sim, "RegisterTaskDefinition")).toHaveLength(1);
+    const registered = calls(sim, "RegisterTaskDefinition")[0]?.input as {
+      containerDefinitions: { environment: unknown[]; logConfiguration: { options: unknown } }[];
+    };
+    expect(registered.containerDefinitions[0]?.environment).toEqual([{ name: "PORT", value: "8080" }]);
+    expect(registered.containerDefinitions[0]?.logConfiguration.options).toMatchObject({
+      "awslogs-create-group": "true",
+    });
+    const before = lastSeq(sim);
+    const again = await deploy(sim, { "task-definition": "web.yaml", wait: "false" }, { workspace: dir });
+    expect(again.errors).toEqual([]);
+    expect(sim.calls.filter((c) => c.seq > before && MUTATING.has(c.operation))).toEqual([]);
+    expect(again.outputs["task-definition-arn"]).toBe(arnOf("web:2"));
+    expect(again.stdout).toContain("already registered, identical");
   });
 
   it("completes under throttling of 20 % of calls with one registration and one update", async () => {

@@ -96,9 +96,24 @@ export function taskDefinitionShape(td: TaskDefinitionRecord): Shape {
     volumesFrom: [],
     systemControls: [],
     ...c,
+    ...(Array.isArray(c.portMappings)
+      ? {
+          portMappings: (c.portMappings as Shape[]).map((m) => ({
+            protocol: "tcp",
+            ...(td.body.networkMode === "awsvpc" || td.body.networkMode === "host"
+              ? { hostPort: m.containerPort }
+              : {}),
+            ...m,
+          })),
+        }
+      : {}),
+    ...(c.healthCheck
+      ? { healthCheck: { interval: 30, timeout: 5, retries: 3, ...(c.healthCheck as Shape) } }
+      : {}),
   }));
   return {
     taskDefinitionArn: td.arn,
+    enableFaultInjection: false,
     ...td.body,
     containerDefinitions: containers,
     family: td.family,

@@ -1,6 +1,6 @@
 // Task definitions: reading files, rendering images and environment variables, and the canonical
 // comparison that decides whether anything needs registering.
-import type { TaskDefinition } from "@aws-sdk/client-ecs";
+import type { ContainerDefinition, TaskDefinition } from "@aws-sdk/client-ecs";
 import { describe, expect, it } from "vitest";
 import {
   canonicalTaskDefinition,
@@ -30,14 +30,16 @@ const BASE: TaskDefinitionInput = {
         { name: "LOG_LEVEL", value: "info" },
         { name: "REGION", value: "eu-west-1" },
       ],
+      healthCheck: { command: ["CMD-SHELL", "curl -f http://localhost:8080/health || exit 1"] },
     },
-    { name: "proxy", image: "registry/envoy:1.30", essential: false },
+    { name: "proxy", image: "registry/envoy:1.30", essential: false, cpu: 64 },
   ],
 };
 
 /** What DescribeTaskDefinition returns for BASE: read-only fields and AWS's defaults filled in. */
 function described(input: TaskDefinitionInput): TaskDefinition {
   return {
+    enableFaultInjection: false,
     ...input,
     taskDefinitionArn: "arn:aws:ecs:eu-west-1:123456789012:task-definition/web:7",
     revision: 7,
@@ -57,6 +59,7 @@ function described(input: TaskDefinitionInput): TaskDefinition {
       environment: [],
       ...c,
       portMappings: (c.portMappings ?? []).map((p) => ({ ...p, hostPort: p.containerPort, protocol: "tcp" })),
+      ...(c.healthCheck ? { healthCheck: { interval: 30, timeout: 5, retries: 3, ...c.healthCheck } } : {}),
     })),
   } as TaskDefinition;
 }
@@ -80,6 +83,33 @@ describe("readTaskDefinitionFile", () => {
     const text =
       "family: web\ncpu: 512\nmemory: 1024\ncontainerDefinitions:\n  - name: app\n    image: web:1\n";
     expect(readTaskDefinitionFile("web.yaml", text)).toMatchObject({ cpu: "512", memory: "1024" });
+  });
+
+  it("turns YAML numbers and booleans into strings where the API takes strings", () => {
+    const text = [
+      "family: web",
+      "containerDefinitions:",
+      "  - name: app",
+      "    image: web:1",
+      "    memory: 512",
+      "    environment: [{name: PORT, value: 8080}, {name: DEBUG, value: false}]",
+      "    dockerLabels: {tier: 2}",
+      "    logConfiguration:",
+      "      logDriver: awslogs",
+      "      options: {awslogs-group: /ecs/web, awslogs-create-group: true}",
+    ].join("\n");
+    const container = readTaskDefinitionFile("web.yaml", text).containerDefinitions?.[0];
+    expect(container?.environment).toEqual([
+      { name: "PORT", value: "8080" },
+      { name: "DEBUG", value: "false" },
+    ]);
+    expect(container?.dockerLabels).toEqual({ tier: "2" });
+    expect(container?.logConfiguration?.options).toEqual({
+      "awslogs-group": "/ecs/web",
+      "awslogs-create-group": "true",
+    });
+    // Container memory is a number in the API and stays one.
+    expect(container?.memory).toBe(512);
   });
 
   it.each([
@@ -164,12 +194,67 @@ describe("sameTaskDefinition", () => {
     expect(sameTaskDefinition(BASE, { ...BASE, cpu: 256 as unknown as string })).toBe(true);
   });
 
+  it("holds for a file read back from what AWS returns, whatever the order of its keys", () => {
+    // Keys in reverse order at every level, as another tool (or a hand) may write them.
+    const reverseKeys = (value: unknown): unknown =>
+      Array.isArray(value)
+        ? value.map(reverseKeys)
+        : value && typeof value === "object" && !(value instanceof Date)
+          ? Object.fromEntries(
+              Object.entries(value)
+                .reverse()
+                .map(([k, v]) => [k, reverseKeys(v)]),
+            )
+          : value;
+    const file = readTaskDefinitionFile("web.json", JSON.stringify(reverseKeys(BASE)));
+    expect(JSON.stringify(file)).not.toBe(JSON.stringify(BASE));
+    expect(sameTaskDefinition(file, described(BASE))).toBe(true);
+    expect(
+      sameTaskDefinition(BASE, readTaskDefinitionFile("out.json", JSON.stringify(described(BASE)))),
+    ).toBe(true);
+  });
+
+  it("treats an absent network mode as bridge, the mode AWS gives it", () => {
+    const bridge = { ...BASE, networkMode: undefined };
+    expect(sameTaskDefinition(bridge, { ...BASE, networkMode: "bridge" })).toBe(true);
+    expect(sameTaskDefinition(bridge, BASE)).toBe(false);
+  });
+
   it.each([
     ["an image", { images: { app: "registry/web:2" } }],
     ["an environment value", { environment: { app: { LOG_LEVEL: "debug" } } }],
+    ["an environment value set to the empty string", { environment: { app: { LOG_LEVEL: "" } } }],
     ["a new environment variable", { environment: { proxy: { A: "1" } } }],
-  ])("tells %s apart", (_what, changes) => {
-    expect(sameTaskDefinition(BASE, renderTaskDefinition(BASE, changes))).toBe(false);
+  ])("tells %s apart, also from what AWS returns", (_what, changes) => {
+    const rendered = renderTaskDefinition(BASE, changes);
+    expect(sameTaskDefinition(BASE, rendered)).toBe(false);
+    expect(sameTaskDefinition(rendered, described(BASE))).toBe(false);
+    expect(sameTaskDefinition(rendered, described(rendered))).toBe(true);
+  });
+
+  it.each([
+    [
+      "a health-check interval other than the default",
+      (c: ContainerDefinition) => ({ ...c, healthCheck: { command: ["CMD", "true"], interval: 10 } }),
+    ],
+    ["a container cpu share", (c: ContainerDefinition) => ({ ...c, cpu: 128 })],
+    [
+      "a port protocol",
+      (c: ContainerDefinition) => ({
+        ...c,
+        portMappings: [{ containerPort: 8080, protocol: "udp" as const }],
+      }),
+    ],
+  ])("tells %s apart", (_what, change) => {
+    const changed = {
+      ...BASE,
+      containerDefinitions: (BASE.containerDefinitions ?? []).map((c) => (c.name === "app" ? change(c) : c)),
+    };
+    expect(sameTaskDefinition(changed, described(BASE))).toBe(false);
+  });
+
+  it("tells fault injection turned on apart from AWS's default off", () => {
+    expect(sameTaskDefinition({ ...BASE, enableFaultInjection: true }, described(BASE))).toBe(false);
   });
 
   it("tells roles, memory and tags apart", () => {
@@ -186,6 +271,7 @@ describe("sameTaskDefinition", () => {
       (c) => c.name === "proxy",
     );
     expect(proxy?.essential).toBe(false);
+    expect(proxy?.cpu).toBe(64);
     expect(sameTaskDefinition(BASE, renderTaskDefinition(BASE, {}))).toBe(true);
   });
 });

@@ -135,13 +135,40 @@ export function readTaskDefinitionFile(path: string, text = readFileSync(path, "
     );
   }
   const input = stripReadOnly(value, tags);
+  validateTaskDefinition(input, path);
+  stringifyScalars(input);
+  return input;
+}
+
+function scalarToString(value: unknown): unknown {
+  return typeof value === "number" || typeof value === "boolean" ? String(value) : value;
+}
+
+/**
+ * YAML reads `cpu: 256`, `value: 8080` or `awslogs-create-group: true` as numbers and booleans where
+ * the API takes strings (and would refuse the request): task cpu and memory, environment values, log
+ * options and Docker labels become the strings they were meant to be.
+ */
+function stringifyScalars(input: TaskDefinitionInput): void {
   const fields = input as unknown as Record<string, unknown>;
   for (const key of ["cpu", "memory"] as const) {
-    // The API takes task-level cpu and memory as strings; YAML reads `cpu: 256` as a number.
-    if (typeof fields[key] === "number") fields[key] = String(fields[key]);
+    if (fields[key] !== undefined) fields[key] = scalarToString(fields[key]);
   }
-  validateTaskDefinition(input, path);
-  return input;
+  for (const container of input.containerDefinitions ?? []) {
+    for (const variable of container.environment ?? []) {
+      const pair = variable as Record<string, unknown>;
+      pair.value = scalarToString(pair.value);
+    }
+    const maps = [
+      container.logConfiguration?.options,
+      container.firelensConfiguration?.options,
+      container.dockerLabels,
+    ];
+    for (const map of maps) {
+      if (!isRecord(map)) continue;
+      for (const [key, value] of Object.entries(map)) map[key] = scalarToString(value) as string;
+    }
+  }
 }
 
 /** The checks RegisterTaskDefinition would fail on, made before anything is changed. */
@@ -232,6 +259,19 @@ export function renderTaskDefinition(base: TaskDefinitionInput, changes: RenderC
 
 /** Container-definition values AWS fills in when they were not given. */
 const CONTAINER_DEFAULTS: Record<string, unknown> = { cpu: 0, essential: true };
+/** Health-check values AWS fills in (DescribeTaskDefinition returns them even when not registered). */
+const HEALTH_CHECK_DEFAULTS: Record<string, unknown> = { interval: 30, timeout: 5, retries: 3 };
+/** Task-level values AWS fills in, or means when they are absent. */
+const TASK_DEFAULTS: Record<string, unknown> = { enableFaultInjection: false, networkMode: "bridge" };
+
+function withoutDefaults(
+  value: Record<string, unknown>,
+  defaults: Record<string, unknown>,
+): Record<string, unknown> {
+  const out = { ...value };
+  for (const [key, fallback] of Object.entries(defaults)) if (out[key] === fallback) delete out[key];
+  return out;
+}
 
 function isEmpty(value: unknown): boolean {
   if (value === undefined || value === null) return true;
@@ -263,8 +303,10 @@ function canonicalContainer(
   container: ContainerDefinition,
   networkMode: string | undefined,
 ): Record<string, unknown> {
-  const out: Record<string, unknown> = { ...(container as Record<string, unknown>) };
-  for (const [key, value] of Object.entries(CONTAINER_DEFAULTS)) if (out[key] === value) delete out[key];
+  const out = withoutDefaults(container as Record<string, unknown>, CONTAINER_DEFAULTS);
+  if (container.healthCheck) {
+    out.healthCheck = withoutDefaults({ ...container.healthCheck }, HEALTH_CHECK_DEFAULTS);
+  }
   out.environment = byName(container.environment);
   out.secrets = byName(container.secrets);
   out.portMappings = container.portMappings?.map((mapping) => {
@@ -280,9 +322,11 @@ function canonicalContainer(
 }
 
 /**
- * The definition in a canonical form: read-only fields dropped, defaults AWS adds removed, lists
- * whose order does not matter sorted, cpu and memory as strings. Two definitions that register the
- * same thing have equal canonical forms.
+ * The definition in a canonical form: read-only fields dropped, defaults AWS adds removed (container
+ * cpu 0 and essential true, health-check interval 30, timeout 5 and retries 3, tcp and the filled-in
+ * host port of port mappings, enableFaultInjection false, bridge networking), empty values dropped,
+ * object keys and the lists whose order does not matter sorted, cpu and memory as strings. Two
+ * definitions that register the same thing have equal canonical forms.
  */
 export function canonicalTaskDefinition(
   definition: TaskDefinition | TaskDefinitionInput,
@@ -292,7 +336,7 @@ export function canonicalTaskDefinition(
     definition as Record<string, unknown>,
     tags ?? (definition as TaskDefinitionInput).tags,
   );
-  const out: Record<string, unknown> = { ...(input as unknown as Record<string, unknown>) };
+  const out = withoutDefaults(input as unknown as Record<string, unknown>, TASK_DEFAULTS);
   for (const key of ["cpu", "memory"] as const) {
     if (typeof out[key] === "number") out[key] = String(out[key]);
   }
