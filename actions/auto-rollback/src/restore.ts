@@ -17,7 +17,13 @@ import {
   stopWithRollback,
   type TargetChoice,
 } from "@shipline/core/ecs/rollback";
-import { eventIds, followRollout, type RolloutResult, type RolloutWatch } from "@shipline/core/ecs/rollout";
+import {
+  eventIds,
+  followRollout,
+  type RolloutResult,
+  type RolloutWatch,
+  startedDeployment,
+} from "@shipline/core/ecs/rollout";
 import type { ServiceDeploymentsApi } from "@shipline/core/ecs/service-deployments";
 import { describeServices } from "@shipline/core/ecs/service-snapshot";
 import { type VerificationRound, verifyServiceRuns } from "@shipline/core/ecs/service-verification";
@@ -227,12 +233,10 @@ async function startRestore(
     }),
   );
   logger.info(`${plan.name}: UpdateService to ${revisionLabel(plan.target.taskDefinitionArn)} sent.`);
-  const primary = out.service?.deployments?.find((d) => d.status === "PRIMARY");
   return {
     watch: {
       ...base,
-      serviceDeploymentArn: out.service?.currentServiceDeployment,
-      deploymentId: primary?.taskDefinition === plan.target.taskDefinitionArn ? primary.id : undefined,
+      ...startedDeployment(plan.service, out.service, plan.target.taskDefinitionArn, true),
       mode: "deploy",
     },
     action: "update",
@@ -257,7 +261,7 @@ export async function restore(
     action,
     rolledBack: false,
     reason: "",
-    serviceDeploymentArn: watch?.serviceDeploymentArn ?? plan.service.currentServiceDeployment,
+    serviceDeploymentArn: watch ? watch.serviceDeploymentArn : plan.service.currentServiceDeployment,
     rollbackStartedAt: watch ? startedAt : undefined,
     restoredAt: undefined,
     verifiedAt: undefined,

@@ -188,7 +188,15 @@ export async function main(context: ActionContext): Promise<void> {
     report.githubDeploymentId = record.id;
   }
 
-  const follow: FollowSettings = { context, inputs, ecs, logs, api, containers };
+  const follow: FollowSettings = {
+    context,
+    inputs,
+    ecs,
+    logs,
+    api,
+    containers,
+    serviceDeployments: new Map(),
+  };
   let started: StartedRollout[] = [];
   try {
     started = await logger.group("Update the services", () =>
@@ -200,7 +208,9 @@ export async function main(context: ActionContext): Promise<void> {
         action: r.plan.action.kind,
         status: r.watch ? "started" : "unchanged",
         reason: r.watch ? "UpdateService sent; not waiting (wait: false)." : r.plan.action.why,
-        serviceDeploymentArn: r.watch?.serviceDeploymentArn ?? r.plan.service.currentServiceDeployment,
+        serviceDeploymentArn: r.watch
+          ? r.watch.serviceDeploymentArn
+          : r.plan.service.currentServiceDeployment,
       }));
     } else {
       outcomes = await logger.group(
@@ -223,7 +233,9 @@ export async function main(context: ActionContext): Promise<void> {
       action: s.action.kind,
       status: "cancelled",
       reason: cancelled.actions[s.name] ?? "cancelled",
-      serviceDeploymentArn: started.find((r) => r.plan.name === s.name)?.watch?.serviceDeploymentArn,
+      serviceDeploymentArn:
+        follow.serviceDeployments.get(s.name) ??
+        started.find((r) => r.plan.name === s.name)?.watch?.serviceDeploymentArn,
       cancelAction: cancelled.actions[s.name] ?? "none",
     }));
     await record

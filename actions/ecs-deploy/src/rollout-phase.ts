@@ -11,7 +11,12 @@ import {
   type UpdateServiceCommandInput,
 } from "@aws-sdk/client-ecs";
 import { explainFailure, type FailureEvidence } from "@shipline/core/ecs/failure-explainer";
-import { followRollout, type RolloutResult, type RolloutWatch } from "@shipline/core/ecs/rollout";
+import {
+  followRollout,
+  type RolloutResult,
+  type RolloutWatch,
+  startedDeployment,
+} from "@shipline/core/ecs/rollout";
 import type { ServiceDeploymentsApi } from "@shipline/core/ecs/service-deployments";
 import { isSettled, primaryDeployment } from "@shipline/core/ecs/service-snapshot";
 import { revisionLabel, type TaskDefinitionInput } from "@shipline/core/ecs/task-definition";
@@ -124,20 +129,10 @@ export async function startRollout(
   }
   const sent = Object.keys(request).filter((k) => k !== "cluster" && k !== "service");
   logger.info(`${plan.name}: UpdateService (${action.why}) with ${sent.join(", ")}.`);
-  const after = updated.service;
-  const primary = after ? primaryDeployment(after) : undefined;
   const newDeployment = action.taskDefinition || action.forceNewDeployment;
   const mode = newDeployment || !isSettled(service) ? "deploy" : "scale";
-  return {
-    plan,
-    watch: {
-      ...base,
-      serviceDeploymentArn: mode === "scale" ? undefined : after?.currentServiceDeployment,
-      deploymentId: primary?.taskDefinition === taskDefinitionArn ? primary.id : undefined,
-      startedAt,
-      mode,
-    },
-  };
+  const started = startedDeployment(service, updated.service, taskDefinitionArn, newDeployment);
+  return { plan, watch: { ...base, ...started, startedAt, mode } };
 }
 
 export interface FollowSettings {
@@ -147,6 +142,8 @@ export interface FollowSettings {
   logs: CloudWatchLogsClient;
   api: ServiceDeploymentsApi;
   containers: readonly ContainerDefinition[];
+  /** Per service, the service deployment its follower found (for a cancellation to stop it). */
+  serviceDeployments: Map<string, string>;
 }
 
 async function followOne(settings: FollowSettings, started: StartedRollout): Promise<ServiceOutcome> {
@@ -166,6 +163,7 @@ async function followOne(settings: FollowSettings, started: StartedRollout): Pro
   try {
     rollout = await followRollout(ecs, api, watch, {
       events: seenEvents,
+      onServiceDeployment: (arn) => settings.serviceDeployments.set(plan.name, arn),
       clock: context.clock,
       logger: context.logger,
       signal: context.signal,
@@ -181,7 +179,7 @@ async function followOne(settings: FollowSettings, started: StartedRollout): Pro
       action: plan.action.kind,
       status: "timed-out",
       reason,
-      serviceDeploymentArn: watch.serviceDeploymentArn,
+      serviceDeploymentArn: settings.serviceDeployments.get(plan.name) ?? watch.serviceDeploymentArn,
       evidence: await explainFailure(ecs, logs, evidenceRequest(settings, watch, seenEvents), context.logger),
     };
   }
@@ -255,18 +253,12 @@ export async function handleCancellation(
   }
   for (const r of inFlight) {
     const watch = r.watch as RolloutWatch;
+    const serviceDeploymentArn = settings.serviceDeployments.get(r.plan.name) ?? watch.serviceDeploymentArn;
     try {
-      if (watch.serviceDeploymentArn) {
-        await ecs.send(
-          new StopServiceDeploymentCommand({
-            serviceDeploymentArn: watch.serviceDeploymentArn,
-            stopType: "ROLLBACK",
-          }),
-        );
-        actions[r.plan.name] = `StopServiceDeployment ROLLBACK ${watch.serviceDeploymentArn}`;
-        logger.warning(
-          `${r.plan.name}: asked ECS to roll back service deployment ${watch.serviceDeploymentArn}.`,
-        );
+      if (serviceDeploymentArn) {
+        await ecs.send(new StopServiceDeploymentCommand({ serviceDeploymentArn, stopType: "ROLLBACK" }));
+        actions[r.plan.name] = `StopServiceDeployment ROLLBACK ${serviceDeploymentArn}`;
+        logger.warning(`${r.plan.name}: asked ECS to roll back service deployment ${serviceDeploymentArn}.`);
       } else if (r.plan.rollbackTarget) {
         await ecs.send(
           new UpdateServiceCommand({

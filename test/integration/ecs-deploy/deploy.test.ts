@@ -20,6 +20,7 @@ import {
   workspace,
   world,
 } from "./stack";
+import { STALE_READS, staleCurrentDeployment } from "./stale-ecs";
 
 let sim: Simulator | undefined;
 afterEach(async () => {
@@ -189,6 +190,28 @@ describe("ecs-deploy: rolling deployments", () => {
     expect(sim.calls.filter((c) => c.seq > before && MUTATING.has(c.operation))).toEqual([]);
     expect(again.outputs["task-definition-arn"]).toBe(arnOf("web:2"));
     expect(again.stdout).toContain("already registered, identical");
+  });
+
+  it("follows the service deployment its update started while ECS still reports the previous one as current", async () => {
+    sim = await startSimulator({
+      services: [...builtInServices, staleCurrentDeployment],
+      scenario: world(),
+    });
+    const previous = webService(sim).serviceDeployments.at(-1)?.arn;
+    const run = await deploy(sim, { containers: `app=${image("2")}` });
+    expect(run.errors).toEqual([]);
+    expect(run.outputs.status).toBe("succeeded");
+    const arn = run.outputs["service-deployment-arn"] ?? "";
+    expect(arn).not.toBe(previous);
+    const record = ecsOf(sim).serviceDeployments.byArn.get(arn);
+    expect(record?.status).toBe("SUCCESSFUL");
+    expect(record?.targetRevision.config.taskDefinitionArn).toBe(arnOf("web:2"));
+    // Success was not taken from the replaced deployment's old SUCCESSFUL: the step read the rollout
+    // until after ECS finished the new one, and never followed the old one.
+    const reads = calls(sim, "DescribeServiceDeployments");
+    expect(reads.at(-1)?.at ?? 0).toBeGreaterThanOrEqual(record?.finishedAt ?? Number.POSITIVE_INFINITY);
+    expect(reads.filter((c) => c.input.serviceDeploymentArns?.toString() === previous)).toEqual([]);
+    expect(calls(sim, "DescribeServices").length).toBeGreaterThan(STALE_READS);
   });
 
   it("completes under throttling of 20 % of calls with one registration and one update", async () => {

@@ -3,6 +3,7 @@
 import {
   type Deployment,
   DescribeServiceDeploymentsCommand,
+  DescribeServiceRevisionsCommand,
   DescribeServicesCommand,
   ECSClient,
   type Service,
@@ -16,6 +17,7 @@ import {
   judgeRollout,
   progressLine,
   type RolloutWatch,
+  startedDeployment,
 } from "../../../packages/core/src/ecs/rollout";
 import { ServiceDeploymentsApi } from "../../../packages/core/src/ecs/service-deployments";
 import { RecordingLogger } from "../../../packages/core/src/logger";
@@ -355,6 +357,172 @@ describe("followRollout", () => {
     expect(api.available).toBe(false);
     expect(await api.describe(SD)).toBeUndefined();
     expect(ecsMock.commandCalls(DescribeServiceDeploymentsCommand)).toHaveLength(1);
+  });
+});
+
+describe("the rollout's own service deployment", () => {
+  const ecsMock = mockClient(ECSClient);
+  const ecs = new ECSClient({ region: "eu-west-1" });
+  beforeEach(() => ecsMock.reset());
+  const OLD = "arn:aws:ecs:eu-west-1:123456789012:service-deployment/prod/web/old";
+  const NEW = "arn:aws:ecs:eu-west-1:123456789012:service-deployment/prod/web/new";
+  const OTHER = "arn:aws:ecs:eu-west-1:123456789012:service-deployment/prod/web/other";
+  const fresh: RolloutWatch = {
+    ...watch,
+    serviceDeploymentArn: undefined,
+    deploymentId: undefined,
+    replaced: { serviceDeploymentArn: OLD, deploymentIds: ["ecs-svc/1"] },
+  };
+
+  /** DescribeServices names `current[i]` at poll i; each service deployment has a status per poll. */
+  function world(current: string[], statuses: Record<string, ServiceDeployment["status"][]>) {
+    let poll = 0;
+    const revisionOf: Record<string, number> = { [OLD]: 1, [NEW]: 2, [OTHER]: 3 };
+    ecsMock.on(DescribeServicesCommand).callsFake(() => {
+      const arn = current[Math.min(poll, current.length - 1)];
+      poll++;
+      return {
+        services: [
+          service(
+            [
+              deployment("ecs-svc/2", 2),
+              deployment("ecs-svc/1", 1, { status: "ACTIVE", rolloutState: "COMPLETED" }),
+            ],
+            { currentServiceDeployment: arn },
+          ),
+        ],
+      };
+    });
+    ecsMock.on(DescribeServiceDeploymentsCommand).callsFake((input: { serviceDeploymentArns: string[] }) => {
+      const arn = input.serviceDeploymentArns[0] ?? "";
+      const list = statuses[arn] ?? [];
+      return {
+        serviceDeployments: [
+          {
+            serviceDeploymentArn: arn,
+            status: list[Math.min(poll - 1, list.length - 1)],
+            targetServiceRevision: { arn: `rev-${revisionOf[arn]}` },
+          },
+        ],
+      };
+    });
+    ecsMock.on(DescribeServiceRevisionsCommand).callsFake((input: { serviceRevisionArns: string[] }) => ({
+      serviceRevisions: input.serviceRevisionArns.map((arn) => ({
+        serviceRevisionArn: arn,
+        taskDefinition: TD(Number(arn.split("-")[1])),
+      })),
+    }));
+  }
+
+  function follow(w: RolloutWatch) {
+    const logger = new RecordingLogger();
+    return followRollout(ecs, new ServiceDeploymentsApi(ecs, logger), w, {
+      clock: new SimulatedClock(),
+      logger,
+      intervalMs: 5_000,
+      timeoutMs: 120_000,
+    });
+  }
+
+  const described = () =>
+    ecsMock
+      .commandCalls(DescribeServiceDeploymentsCommand)
+      .map((c) => c.args[0].input.serviceDeploymentArns?.[0]);
+
+  it("never takes the replaced one's SUCCESSFUL while ECS still reports it as current", async () => {
+    world([OLD, OLD, NEW, NEW], {
+      [OLD]: ["SUCCESSFUL"],
+      [NEW]: ["IN_PROGRESS", "IN_PROGRESS", "IN_PROGRESS", "SUCCESSFUL"],
+    });
+    const found: string[] = [];
+    const logger = new RecordingLogger();
+    const result = await followRollout(ecs, new ServiceDeploymentsApi(ecs, logger), fresh, {
+      clock: new SimulatedClock(),
+      logger,
+      intervalMs: 5_000,
+      timeoutMs: 120_000,
+      onServiceDeployment: (arn) => found.push(arn),
+    });
+    expect(result).toMatchObject({ outcome: "succeeded", serviceDeploymentArn: NEW, polls: 4 });
+    expect(described()).not.toContain(OLD);
+    expect(new Set(found)).toEqual(new Set([NEW]));
+    // The target revision is read once, whatever the number of polls.
+    expect(ecsMock.commandCalls(DescribeServiceRevisionsCommand)).toHaveLength(1);
+  });
+
+  it("leaves a service deployment whose target revision is another task definition", async () => {
+    world([OTHER, OTHER, NEW, NEW], {
+      [OTHER]: ["SUCCESSFUL"],
+      [NEW]: ["IN_PROGRESS", "IN_PROGRESS", "IN_PROGRESS", "SUCCESSFUL"],
+    });
+    const result = await follow({ ...fresh, replaced: undefined });
+    expect(result).toMatchObject({ outcome: "succeeded", serviceDeploymentArn: NEW, polls: 4 });
+    expect(described().filter((arn) => arn === OTHER)).toHaveLength(1);
+  });
+
+  it("fails while waiting for it when deployments[] already shows the new rollout FAILED", () => {
+    const failed = service(
+      [
+        deployment("ecs-svc/2", 2, { rolloutState: "FAILED", rolloutStateReason: "tasks failed to start." }),
+        deployment("ecs-svc/1", 1, { status: "ACTIVE", rolloutState: "COMPLETED" }),
+      ],
+      { currentServiceDeployment: OLD },
+    );
+    expect(judgeRollout(fresh, { service: failed, awaitingServiceDeployment: true })).toMatchObject({
+      state: "failed",
+      reason: "tasks failed to start.",
+    });
+    const settledOnOld = service([deployment("ecs-svc/1", 2, { rolloutState: "COMPLETED" })]);
+    expect(judgeRollout(fresh, { service: settledOnOld, awaitingServiceDeployment: true }).state).toBe(
+      "in-progress",
+    );
+  });
+
+  it("without the API, is not the replaced deployment even when it runs the same revision (force-new-deployment)", () => {
+    const forced = { ...fresh, replaced: { serviceDeploymentArn: undefined, deploymentIds: ["ecs-svc/1"] } };
+    const onlyOld = service([deployment("ecs-svc/1", 2, { rolloutState: "COMPLETED", runningCount: 3 })]);
+    expect(judgeRollout(forced, { service: onlyOld }).state).toBe("in-progress");
+    const newOne = service([deployment("ecs-svc/9", 2, { rolloutState: "COMPLETED", runningCount: 3 })]);
+    expect(judgeRollout(forced, { service: newOne }).state).toBe("succeeded");
+  });
+
+  it.each([
+    ["names the new one", NEW, "ecs-svc/2", { serviceDeploymentArn: NEW, deploymentId: "ecs-svc/2" }],
+    [
+      "still names the replaced one",
+      OLD,
+      "ecs-svc/1",
+      { serviceDeploymentArn: undefined, deploymentId: undefined },
+    ],
+  ])("startedDeployment: an UpdateService response that %s", (_what, current, primaryId, expected) => {
+    const before = service([deployment("ecs-svc/1", 1, { rolloutState: "COMPLETED" })], {
+      currentServiceDeployment: OLD,
+    });
+    const after = service(
+      [
+        deployment(primaryId, primaryId === "ecs-svc/1" ? 1 : 2),
+        deployment("ecs-svc/1", 1, { status: "ACTIVE" }),
+      ],
+      { currentServiceDeployment: current },
+    );
+    expect(startedDeployment(before, after, TD(2), true)).toEqual({
+      ...expected,
+      replaced: { serviceDeploymentArn: OLD, deploymentIds: ["ecs-svc/1"] },
+    });
+  });
+
+  it("startedDeployment: a desired count alone keeps following the rollout in flight", () => {
+    const inFlight = service(
+      [
+        deployment("ecs-svc/2", 2),
+        deployment("ecs-svc/1", 1, { status: "ACTIVE", rolloutState: "COMPLETED" }),
+      ],
+      { currentServiceDeployment: NEW },
+    );
+    expect(startedDeployment(inFlight, inFlight, TD(2), false)).toEqual({
+      serviceDeploymentArn: NEW,
+      deploymentId: "ecs-svc/2",
+    });
   });
 });
 

@@ -41,11 +41,23 @@ export interface RolloutWatch {
    */
   knownEventIds: readonly string[];
   mode: RolloutMode;
+  /**
+   * What the service showed before the UpdateService that started this rollout. None of it is this
+   * rollout: right after an update ECS may still report the previous service deployment as current
+   * (and list only the old deployments), and following that one would call its old SUCCESSFUL a
+   * success of the new revision.
+   */
+  replaced?: { serviceDeploymentArn: string | undefined; deploymentIds: readonly string[] } | undefined;
 }
 
 export interface RolloutObservation {
   service: Service;
   serviceDeployment?: ServiceDeployment | undefined;
+  /**
+   * The service deployments API is there but this rollout's service deployment is not known yet
+   * (the service still reports the one it replaced): only a FAILED rollout decides meanwhile.
+   */
+  awaitingServiceDeployment?: boolean;
 }
 
 export type RolloutJudgement =
@@ -60,8 +72,12 @@ function label(arn: string | undefined): string {
   return arn ? revisionLabel(arn) : "an unknown task definition";
 }
 
+function replacedDeployment(watch: RolloutWatch, deployment: Deployment): boolean {
+  return deployment.id !== undefined && (watch.replaced?.deploymentIds ?? []).includes(deployment.id);
+}
+
 function ownDeployment(watch: RolloutWatch, service: Service): Deployment | undefined {
-  const deployments = service.deployments ?? [];
+  const deployments = (service.deployments ?? []).filter((d) => !replacedDeployment(watch, d));
   if (watch.deploymentId) return deployments.find((d) => d.id === watch.deploymentId);
   return (
     deployments.find((d) => d.status === "PRIMARY" && d.taskDefinition === watch.taskDefinitionArn) ??
@@ -97,6 +113,13 @@ export function judgeRollout(watch: RolloutWatch, observation: RolloutObservatio
           status: "COMPLETED",
           reason: `${service.runningCount ?? 0} tasks of ${target} run.`,
         }
+      : { state: "in-progress" };
+  }
+
+  if (observation.awaitingServiceDeployment && !sd) {
+    const own = ownDeployment(watch, service);
+    return own?.rolloutState === "FAILED"
+      ? { state: "failed", status: "FAILED", reason: own.rolloutStateReason ?? "the rollout failed" }
       : { state: "in-progress" };
   }
 
@@ -158,6 +181,10 @@ export function judgeRollout(watch: RolloutWatch, observation: RolloutObservatio
   // Without the service deployments API: the deployment's rolloutState.
   const own = ownDeployment(watch, service);
   if (!own) {
+    // ECS lists only the deployments this rollout replaced: the new one is not there yet.
+    const listed = service.deployments ?? [];
+    if (listed.length > 0 && listed.every((d) => replacedDeployment(watch, d)))
+      return { state: "in-progress" };
     if (runs === watch.taskDefinitionArn && isSettled(service)) {
       return {
         state: "succeeded",
@@ -208,6 +235,40 @@ export function judgeRollout(watch: RolloutWatch, observation: RolloutObservatio
     state: "failed",
     status: own.status ?? "REPLACED",
     reason: `The deployment of ${target} was replaced by deployment ${primary?.id ?? "?"} (${label(primary?.taskDefinition)}).`,
+  };
+}
+
+/**
+ * The service deployment and deployments[] entry an UpdateService started, from its response. Right
+ * after an update ECS may still report the previous ones; those are left out (the follower then
+ * finds the new ones) and recorded as replaced, so they are never taken for this rollout.
+ */
+export function startedDeployment(
+  before: Service,
+  after: Service | undefined,
+  taskDefinitionArn: string,
+  newDeployment: boolean,
+): Pick<RolloutWatch, "serviceDeploymentArn" | "deploymentId" | "replaced"> {
+  const primary = primaryDeployment(after ?? before);
+  const ownPrimary = primary?.taskDefinition === taskDefinitionArn ? primary.id : undefined;
+  if (!newDeployment) {
+    // Only the desired count changed: the rollout in flight, if any, is still the one to follow.
+    return {
+      serviceDeploymentArn: isSettled(before)
+        ? undefined
+        : (after?.currentServiceDeployment ?? before.currentServiceDeployment),
+      deploymentId: ownPrimary,
+    };
+  }
+  const replaced = {
+    serviceDeploymentArn: before.currentServiceDeployment,
+    deploymentIds: (before.deployments ?? []).flatMap((d) => (d.id ? [d.id] : [])),
+  };
+  const current = after?.currentServiceDeployment;
+  return {
+    serviceDeploymentArn: current !== replaced.serviceDeploymentArn ? current : undefined,
+    deploymentId: ownPrimary && !replaced.deploymentIds.includes(ownPrimary) ? ownPrimary : undefined,
+    replaced,
   };
 }
 
@@ -267,6 +328,8 @@ export interface FollowOptions {
   random?: () => number;
   /** Receives every new service event as it is seen too (still filled when the wait times out). */
   events?: ServiceEvent[];
+  /** Told the rollout's service deployment once it is known (for a cancellation to stop it). */
+  onServiceDeployment?: (serviceDeploymentArn: string) => void;
 }
 
 function eventKey(event: ServiceEvent): string {
@@ -296,7 +359,16 @@ export async function followRollout(
   const seenEvents = new Set<string>(watch.knownEventIds);
   const events: ServiceEvent[] = options.events ?? [];
   const timeline: { at: number; what: string }[] = [];
-  let serviceDeploymentArn = watch.serviceDeploymentArn;
+  // Service deployments that are not this rollout's: the one it replaced, and any whose target
+  // revision turned out to be another task definition.
+  const notOurs = new Set<string>(
+    watch.replaced?.serviceDeploymentArn ? [watch.replaced.serviceDeploymentArn] : [],
+  );
+  let serviceDeploymentArn =
+    watch.serviceDeploymentArn && !notOurs.has(watch.serviceDeploymentArn)
+      ? watch.serviceDeploymentArn
+      : undefined;
+  let confirmed = watch.mode !== "deploy";
   let lastLine = "";
   let lastState = "";
   let polls = 0;
@@ -325,10 +397,34 @@ export async function followRollout(
             `DescribeServices no longer returns ${watch.service}: ${JSON.stringify(out.failures ?? [])}`,
           );
         }
-        if (!serviceDeploymentArn && watch.mode !== "scale")
-          serviceDeploymentArn = service.currentServiceDeployment;
-        const serviceDeployment = serviceDeploymentArn ? await api.describe(serviceDeploymentArn) : undefined;
-        observation = { service, serviceDeployment };
+        const current = service.currentServiceDeployment;
+        if (!serviceDeploymentArn && watch.mode !== "scale" && current && !notOurs.has(current)) {
+          serviceDeploymentArn = current;
+        }
+        let serviceDeployment = serviceDeploymentArn ? await api.describe(serviceDeploymentArn) : undefined;
+        const targetRevision = serviceDeployment?.targetServiceRevision?.arn;
+        if (serviceDeploymentArn && serviceDeployment && !confirmed && targetRevision) {
+          // A rollout is judged on its own service deployment only: one whose target revision runs
+          // another task definition is not it (revisions are cached, so this costs one call).
+          const revision = await api.revision(targetRevision);
+          if (revision?.taskDefinition && revision.taskDefinition !== watch.taskDefinitionArn) {
+            logger.debug(
+              `${watch.service}: ${serviceDeploymentArn} deploys ${revisionLabel(revision.taskDefinition)}, not ${revisionLabel(watch.taskDefinitionArn)}; waiting for this rollout's own.`,
+            );
+            notOurs.add(serviceDeploymentArn);
+            serviceDeploymentArn = undefined;
+            serviceDeployment = undefined;
+          } else {
+            confirmed = true;
+          }
+        }
+        if (serviceDeploymentArn && serviceDeployment) options.onServiceDeployment?.(serviceDeploymentArn);
+        observation = {
+          service,
+          serviceDeployment,
+          awaitingServiceDeployment:
+            watch.mode !== "scale" && api.available && !serviceDeployment && current !== undefined,
+        };
         failuresInARow = 0;
       } catch (error) {
         failuresInARow++;

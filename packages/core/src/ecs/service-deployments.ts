@@ -36,6 +36,8 @@ export class ServiceDeploymentsApi {
   readonly #ecs: ECSClient;
   readonly #logger: Logger;
   #unavailable: string | undefined;
+  /** Service revisions never change once created: each is read once. */
+  readonly #revisions = new Map<string, ServiceRevision>();
 
   constructor(ecs: ECSClient, logger: Logger) {
     this.#ecs = ecs;
@@ -98,12 +100,23 @@ export class ServiceDeploymentsApi {
     );
   }
 
+  /** The revisions of the first 20 ARNs that exist; undefined when the API is unavailable. */
   async revisions(arns: string[]): Promise<ServiceRevision[] | undefined> {
-    if (arns.length === 0) return [];
-    const out = await this.#call("DescribeServiceRevisions", () =>
-      this.#ecs.send(new DescribeServiceRevisionsCommand({ serviceRevisionArns: arns.slice(0, 20) })),
-    );
-    return out?.serviceRevisions;
+    const wanted = [...new Set(arns)].slice(0, 20);
+    const missing = wanted.filter((arn) => !this.#revisions.has(arn));
+    if (missing.length > 0) {
+      const out = await this.#call("DescribeServiceRevisions", () =>
+        this.#ecs.send(new DescribeServiceRevisionsCommand({ serviceRevisionArns: missing })),
+      );
+      if (!out) return undefined;
+      for (const revision of out.serviceRevisions ?? []) {
+        if (revision.serviceRevisionArn) this.#revisions.set(revision.serviceRevisionArn, revision);
+      }
+    }
+    return wanted.flatMap((arn) => {
+      const revision = this.#revisions.get(arn);
+      return revision ? [revision] : [];
+    });
   }
 
   async revision(arn: string): Promise<ServiceRevision | undefined> {
