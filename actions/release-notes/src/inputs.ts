@@ -40,7 +40,7 @@ export const inputSpec = {
     hint: 'Pass the `migrations` output of migrate: [{"file": "...", "destructive": false}, ...].',
   }),
   verdict: input.choice(["pass", "fail", "inconclusive"]),
-  report: input.json<unknown>({ hint: "Pass the `report` output of health-gate (a JSON object)." }),
+  "health-report": input.json<unknown>({ hint: "Pass the `report` output of health-gate (a JSON object)." }),
   "rollback-action": input.string({
     pattern: /^[\w.-]+\/[\w.-]+(\/[\w./-]+)?@[\w./-]+$/,
     hint: "Write it as a `uses:` value: <owner>/shipline/actions/auto-rollback@v1.",

@@ -267,7 +267,7 @@ function deploymentFacts(
     previousTaskDefinitionArn: inputs.previousTaskDefinitionArn,
     migrations: inputs.migrations,
     verdict: inputs.verdict,
-    healthReport: inputs.report,
+    healthReport: inputs.healthReport,
     previous: recorded && previousTag ? { ...recorded, tag: previousTag } : undefined,
     rollbackAction: plan.rollbackAction,
     rollbackWith: inputs.rollbackWith ?? {},
