@@ -96,8 +96,10 @@ export function timelineOf(results: readonly ServiceRollbackResult[], evidence: 
       what:
         r.action === "stop"
           ? `rollback started (StopServiceDeployment ROLLBACK) to ${to}`
-          : r.action === "follow-ecs"
-            ? `ECS rolling back to ${to}`
+          : r.plan.action.kind === "follow-ecs"
+            ? r.plan.action.rollout === "rollback"
+              ? `ECS rolling back to ${to}`
+              : `rollout of ${to} already in progress, followed`
             : `rollback started (UpdateService) to ${to}`,
     });
     if (r.restoredAt)

@@ -207,7 +207,12 @@ async function startRestore(
   if (action.kind === "follow-ecs") {
     logger.info(`${plan.name}: ${action.why}; following it.`);
     return {
-      watch: { ...base, serviceDeploymentArn: action.serviceDeploymentArn, mode: "rollback" },
+      watch: {
+        ...base,
+        serviceDeploymentArn: action.serviceDeploymentArn,
+        deploymentId: action.deploymentId,
+        mode: action.rollout,
+      },
       action: "follow-ecs",
     };
   }
@@ -279,8 +284,9 @@ export async function restore(
       result.rollout = rollout;
       result.serviceDeploymentArn = rollout.serviceDeploymentArn;
       const sd = rollout.serviceDeployment;
-      if (sd?.rollback?.startedAt && action !== "update") result.rollbackStartedAt = sd.rollback.startedAt;
-      else if (sd?.createdAt && action === "update") result.rollbackStartedAt = sd.createdAt;
+      if (sd?.rollback?.startedAt && watch.mode === "rollback")
+        result.rollbackStartedAt = sd.rollback.startedAt;
+      else if (sd?.createdAt && watch.mode === "deploy") result.rollbackStartedAt = sd.createdAt;
       if (rollout.outcome === "failed") {
         result.reason = rollout.reason;
         return result;

@@ -102,7 +102,7 @@ export async function main(context: ActionContext): Promise<void> {
     logger.info(
       s.rollbackTarget
         ? `${s.name}: rollback target ${revisionLabel(s.rollbackTarget.taskDefinitionArn)} (${s.rollbackTarget.source}${s.rollbackTarget.images.length ? `; ${s.rollbackTarget.images.map((i) => `${i.container} ${i.digest ?? i.image}`).join(", ")}` : ""}).`
-        : `${s.name}: no rollback target (the service has not completed a rollout before).`,
+        : `${s.name}: no rollback target (${s.noRollbackTarget ?? "none found"}).`,
     );
   }
   let outcomes: ServiceOutcome[] = [];

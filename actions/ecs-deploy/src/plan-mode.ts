@@ -29,7 +29,7 @@ function serviceLine(plan: ServicePlan, deployed: string): string {
   const action = plan.action;
   const target = plan.rollbackTarget
     ? `, rollback target ${revisionLabel(plan.rollbackTarget.taskDefinitionArn)}`
-    : ", no rollback target (no completed rollout yet)";
+    : `, no rollback target (${plan.noRollbackTarget ?? "none found"})`;
   const runs = revisionLabel(plan.service.taskDefinition ?? "?");
   if (action.kind === "none") return `\`${plan.name}\`: no change (${action.why})${target}`;
   if (action.kind === "follow") return `\`${plan.name}\`: no update; ${action.why}${target}`;

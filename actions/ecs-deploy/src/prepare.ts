@@ -48,6 +48,8 @@ export interface ServicePlan {
   service: Service;
   action: ServiceAction;
   rollbackTarget: RollbackTarget | undefined;
+  /** Why there is no rollback target, when there is none. */
+  noRollbackTarget?: string;
   knownEventIds: string[];
 }
 
@@ -195,6 +197,25 @@ async function findEqualRevision(
   return undefined;
 }
 
+/**
+ * Why a rollback target cannot be deployed again (deregistered, or no longer readable), or undefined
+ * when it can: a target ECS would refuse is no rollback target.
+ */
+async function undeployable(
+  taskDefinitionArn: string,
+  cache: TaskDefinitionCache,
+): Promise<string | undefined> {
+  try {
+    const found = await cache.get(taskDefinitionArn);
+    return found.definition.status === "ACTIVE"
+      ? undefined
+      : `is ${found.definition.status ?? "not ACTIVE"} (deregistered) and cannot be deployed again`;
+  } catch (error) {
+    if (error instanceof UserError) return "can no longer be read (deleted?)";
+    throw error;
+  }
+}
+
 function decide(service: Service, targetArn: string | undefined, inputs: Inputs): ServiceAction {
   const desiredCount =
     inputs.desiredCount !== undefined && inputs.desiredCount !== service.desiredCount
@@ -283,11 +304,23 @@ export async function prepareDeploy(
   const plans: ServicePlan[] = [];
   for (const service of services) {
     const name = service.serviceName ?? "";
+    const captured = await captureRollbackTarget(service, cluster, api, exclude);
+    const unusable = captured ? await undeployable(captured.taskDefinitionArn, cache) : undefined;
+    if (captured && unusable) {
+      logger.warning(
+        `${name}: ${revisionLabel(captured.taskDefinitionArn)}, the revision it would roll back to, ${unusable}, so there is no rollback target (auto-rollback would refuse it). Register that revision again to keep one.`,
+      );
+    }
     plans.push({
       name,
       service,
       action: decide(service, reuse?.arn, inputs),
-      rollbackTarget: await captureRollbackTarget(service, cluster, api, exclude),
+      rollbackTarget: unusable ? undefined : captured,
+      ...(captured
+        ? unusable
+          ? { noRollbackTarget: `${revisionLabel(captured.taskDefinitionArn)} ${unusable}` }
+          : {}
+        : { noRollbackTarget: "the service has not completed a rollout before" }),
       knownEventIds: eventIds(service),
     });
   }

@@ -191,17 +191,51 @@ describe("auto-rollback of a deployment still in flight", () => {
     sim = await startSimulator({ scenario: world({ images: { [image("2")]: { kind: "crash" } } }) });
     const deployed = await deploy(sim, { containers: `app=${image("2")}` });
     expect(deployed.outputs.status).toBe("failed");
+    // ecs-deploy failed at the first poll that showed the rollback; slow ECS down so that it is
+    // certainly still rolling back when auto-rollback looks.
+    ecsOf(sim).core.timings.schedulerDelayMs = 60_000;
+    const record = ecsOf(sim).serviceDeployments.byArn.get(deployed.outputs["service-deployment-arn"] ?? "");
+    expect(record?.status).toBe("ROLLBACK_IN_PROGRESS");
     const before = lastSeq(sim);
     const run = await rollback(sim, {
       "previous-task-definition-arn": deployed.outputs["previous-task-definition-arn"],
       "task-definition-arn": deployed.outputs["task-definition-arn"],
     });
     expect(run.errors).toEqual([]);
-    expect(run.outputs["rolled-back"]).toBe("true");
-    // ECS was rolling back (or had just finished): nothing of ours was needed.
-    expect(["follow-ecs", "none"]).toContain(run.outputs.action);
+    expect(run.outputs).toMatchObject({
+      "rolled-back": "true",
+      action: "follow-ecs",
+      "service-deployment-arn": deployed.outputs["service-deployment-arn"],
+    });
+    expect(run.stdout).toContain(
+      "ECS is already rolling back to web:1 (ROLLBACK_IN_PROGRESS); following it.",
+    );
     expect(mutations(sim, before)).toEqual([]);
+    expect(record?.status).toBe("ROLLBACK_SUCCESSFUL");
     expect(running(sim).taskDefinition).toBe(arnOf("web:1"));
+  });
+
+  it("follows a rollout of the target already in flight instead of updating the service again", async () => {
+    // Pulls of a simulated minute keep each rollout in flight for a few real seconds.
+    sim = await startSimulator({ scenario: world({ revisions: ["2"], timings: { pullMs: 60_000 } }) });
+    await deploy(sim, { "task-definition": arnOf("web:2"), wait: "false" });
+    // An earlier rollback's UpdateService back to web:1 (a run that was cancelled, say).
+    const back = await deploy(sim, { "task-definition": arnOf("web:1"), wait: "false" });
+    const before = lastSeq(sim);
+    const run = await rollback(sim, { "task-definition": "web:1" });
+    expect(run.errors).toEqual([]);
+    expect(run.outputs).toMatchObject({
+      "rolled-back": "true",
+      action: "follow-ecs",
+      "service-deployment-arn": back.outputs["service-deployment-arn"],
+    });
+    expect(run.stdout).toMatch(/a rollout of web:1 is already IN_PROGRESS/);
+    expect(mutations(sim, before)).toEqual([]);
+    expect(running(sim)).toEqual({
+      taskDefinition: arnOf("web:1"),
+      deployments: 1,
+      rolloutState: "COMPLETED",
+    });
   });
 });
 

@@ -370,6 +370,26 @@ describe("ecs-deploy: native strategies and the fallback", () => {
   });
 });
 
+describe("ecs-deploy: the rollback target", () => {
+  it("records none, and says why, when the revision the service runs was deregistered", async () => {
+    sim = await startSimulator({ scenario: world() });
+    // web:1 keeps running, but nobody could deploy it again.
+    ecsOf(sim).operations.DeregisterTaskDefinition?.({ taskDefinition: "web:1" });
+    const run = await deploy(sim, { containers: `app=${image("2")}`, plan: "true" });
+    expect(run.errors).toEqual([]);
+    expect(run.outputs["previous-task-definition-arn"]).toBe("");
+    expect(
+      run.annotations.some(
+        (a) =>
+          a.level === "warning" &&
+          a.message.includes("web: web:1, the revision it would roll back to, is INACTIVE (deregistered)"),
+      ),
+    ).toBe(true);
+    expect(run.summary).toContain("no rollback target (web:1 is INACTIVE (deregistered)");
+    expect(JSON.parse(run.outputs.report ?? "{}").rollbackTargets).toEqual({ web: null });
+  });
+});
+
 describe("ecs-deploy: revision hygiene", () => {
   it("keep-revisions deregisters old revisions but never the one deployed or the rollback target", async () => {
     // web:1 runs; web:2..web:5 were registered since and never completed on the service.

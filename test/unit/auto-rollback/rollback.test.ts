@@ -73,8 +73,36 @@ describe("decideRollback", () => {
     ],
     ["the bad deployment finished", service(2, true), sd("SUCCESSFUL"), [TD(1)], "update"],
     ["the service deployments API is unavailable", service(2, false), undefined, [], "update"],
+    [
+      "a rollout of the target is already in flight (a re-run)",
+      service(1, false),
+      sd("IN_PROGRESS"),
+      [TD(2)],
+      "follow-ecs",
+    ],
+    [
+      "a rollout of the target is in flight, without the service deployments API",
+      service(1, false),
+      undefined,
+      [],
+      "follow-ecs",
+    ],
   ] as const)("%s: %s", (_what, svc, deployment, sources, kind) => {
     expect(decideRollback(svc, deployment, sources, TD(1)).kind).toBe(kind);
+  });
+
+  it("follows ECS's rollback as a rollback, and a rollout of the target as a deployment", () => {
+    expect(decideRollback(service(1, false), sd("ROLLBACK_IN_PROGRESS"), [TD(1)], TD(1))).toMatchObject({
+      kind: "follow-ecs",
+      rollout: "rollback",
+      serviceDeploymentArn: "sd",
+    });
+    expect(decideRollback(service(1, false), sd("IN_PROGRESS"), [TD(2)], TD(1))).toMatchObject({
+      kind: "follow-ecs",
+      rollout: "deploy",
+      serviceDeploymentArn: "sd",
+      deploymentId: "d2",
+    });
   });
 });
 
@@ -114,6 +142,29 @@ describe("inferBadRevision", () => {
     expect(await inferBadRevision(service(1, true), "prod", api())).toMatchObject({
       taskDefinitionArn: TD(2),
       alreadyLeft: true,
+    });
+  });
+
+  it("is the one before while a deployment back to an older revision is in flight (a re-run)", async () => {
+    history([
+      { n: 1, status: "IN_PROGRESS" },
+      { n: 2, status: "SUCCESSFUL" },
+      { n: 1, status: "SUCCESSFUL" },
+    ]);
+    expect(await inferBadRevision(service(1, false), "prod", api())).toMatchObject({
+      taskDefinitionArn: TD(2),
+      alreadyLeft: true,
+    });
+  });
+
+  it("is the newest deployment's revision while it rolls forward to a newer revision", async () => {
+    history([
+      { n: 3, status: "IN_PROGRESS" },
+      { n: 2, status: "SUCCESSFUL" },
+    ]);
+    expect(await inferBadRevision(service(3, false), "prod", api())).toMatchObject({
+      taskDefinitionArn: TD(3),
+      alreadyLeft: false,
     });
   });
 
@@ -272,6 +323,7 @@ describe("the rollback report", () => {
         bad: TD(2),
         badStartedAt: new Date("2026-03-02T09:00:00Z"),
         target: { taskDefinitionArn: TD(1), source: "recorded" },
+        action: { kind: "stop", why: "", serviceDeploymentArn: "sd" },
       },
       action: "stop",
       rolledBack: true,

@@ -10,15 +10,25 @@ import {
 } from "@aws-sdk/client-ecs";
 import { UserError } from "../errors";
 import { ROLLING_FORWARD, type ServiceDeploymentsApi } from "./service-deployments";
-import { isSettled, lastGoodRevision, type RollbackTarget } from "./service-snapshot";
+import { isSettled, lastGoodRevision, primaryDeployment, type RollbackTarget } from "./service-snapshot";
 import { revisionLabel } from "./task-definition";
 
 /** How the service gets back to the target. */
 export type RollbackAction =
   /** It already runs the target, rollout COMPLETED: nothing to change. */
   | { kind: "none"; why: string }
-  /** ECS is already rolling back to the target (circuit breaker, alarm, an earlier stop): follow it. */
-  | { kind: "follow-ecs"; why: string; serviceDeploymentArn: string }
+  /**
+   * ECS is already on its way to the target: rolling back to it (circuit breaker, alarm, an earlier
+   * stop), or rolling it out (an earlier rollback's UpdateService, e.g. a re-run): follow that.
+   */
+  | {
+      kind: "follow-ecs";
+      why: string;
+      /** rollback: a service deployment being rolled back; deploy: a rollout of the target. */
+      rollout: "rollback" | "deploy";
+      serviceDeploymentArn: string | undefined;
+      deploymentId?: string | undefined;
+    }
   /** The bad deployment is still rolling forward from the target: StopServiceDeployment ROLLBACK. */
   | { kind: "stop"; why: string; serviceDeploymentArn: string }
   /** UpdateService to the target. */
@@ -39,15 +49,16 @@ export interface BadRevision {
   taskDefinitionArn: string | undefined;
   /** When its deployment was created, when known. */
   startedAt: Date | undefined;
-  /** The service already left it (a SUCCESSFUL deployment back to an older revision). */
+  /** The service already left it, or is leaving it (a deployment back to an older revision). */
   alreadyLeft: boolean;
 }
 
 /**
  * Which revision is bad when nobody said: the target of the newest service deployment (after ECS's
- * own rollback the service already runs the good one). When that deployment SUCCESSFULLY went to an
- * older revision of the family than the one before it, the service was already rolled back: the one
- * before is the bad one. Without the service deployments API: what the service runs.
+ * own rollback the service already runs the good one). When that deployment went (SUCCESSFUL) or is
+ * going (PENDING, IN_PROGRESS) to an older revision of the family than the one before it, the service
+ * was already rolled back, or is being rolled back by an earlier run: the one before is the bad one.
+ * Without the service deployments API: what the service runs.
  */
 export async function inferBadRevision(
   service: Service,
@@ -67,8 +78,9 @@ export async function inferBadRevision(
   const [current, previous] = recent;
   const currentTd = taskDefinitionOf(current?.targetServiceRevisionArn);
   const previousTd = taskDefinitionOf(previous?.targetServiceRevisionArn);
+  const movingTo = ["SUCCESSFUL", ...ROLLING_FORWARD] as readonly string[];
   if (
-    current?.status === "SUCCESSFUL" &&
+    movingTo.includes(current?.status ?? "") &&
     currentTd &&
     previousTd &&
     sameFamily(currentTd, previousTd) &&
@@ -132,11 +144,26 @@ export function decideRollback(
     return {
       kind: "follow-ecs",
       why: `ECS is already rolling back to ${label} (${status})`,
+      rollout: "rollback",
       serviceDeploymentArn: arn,
     };
   }
   if (runs === target && isSettled(service)) {
     return { kind: "none", why: `the service already runs ${label}, rollout COMPLETED` };
+  }
+  const primary = primaryDeployment(service);
+  const rollingOutTarget = serviceDeployment
+    ? (ROLLING_FORWARD as readonly string[]).includes(status)
+    : primary?.rolloutState === "IN_PROGRESS";
+  if (runs === target && primary?.taskDefinition === target && rollingOutTarget) {
+    // Another UpdateService would only start the same rollout again.
+    return {
+      kind: "follow-ecs",
+      why: `a rollout of ${label} is already ${status || "IN_PROGRESS"} (an earlier rollback, or a re-run)`,
+      rollout: "deploy",
+      serviceDeploymentArn: arn,
+      deploymentId: primary.id,
+    };
   }
   if (
     arn &&
