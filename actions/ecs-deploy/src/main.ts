@@ -13,14 +13,21 @@ import { failureFix } from "@shipline/core/ecs/failure-explainer";
 import { pruneRevisions } from "@shipline/core/ecs/revision-hygiene";
 import { ServiceDeploymentsApi } from "@shipline/core/ecs/service-deployments";
 import { containerImages, familyOf, revisionLabel } from "@shipline/core/ecs/task-definition";
-import { CancelledError, UserError } from "@shipline/core/errors";
+import { CancelledError, errorMessage, UserError } from "@shipline/core/errors";
 import type { ActionContext } from "@shipline/core/run";
 import { GitHubDeploymentRecord } from "./github-deployment";
 import { type Inputs, inputSpec } from "./inputs";
 import { outputSpec } from "./outputs";
 import { reportPlan } from "./plan-mode";
 import { type DeployPlan, prepareDeploy } from "./prepare";
-import { type DeployReport, type DeployStatus, overallStatus, serviceReport, writeSummary } from "./report";
+import {
+  type DeployReport,
+  type DeployStatus,
+  mixedState,
+  overallStatus,
+  serviceReport,
+  writeSummary,
+} from "./report";
 import {
   type FollowSettings,
   followAll,
@@ -198,10 +205,34 @@ export async function main(context: ActionContext): Promise<void> {
     serviceDeployments: new Map(),
   };
   let started: StartedRollout[] = [];
+  let refused: ServiceOutcome[] = [];
+  let refusal: unknown;
   try {
-    started = await logger.group("Update the services", () =>
-      Promise.all(plan.services.map((s) => startRollout(ecs, plan.cluster, s, deployedArn, clock, logger))),
+    // allSettled: when ECS refuses one service's update the others may already have been updated;
+    // they are followed (or reported) like any other, so the outcome says where every service is.
+    const updates = await logger.group("Update the services", () =>
+      Promise.allSettled(
+        plan.services.map((s) => startRollout(ecs, plan.cluster, s, deployedArn, clock, logger)),
+      ),
     );
+    started = updates.flatMap((u) => (u.status === "fulfilled" ? [u.value] : []));
+    refused = plan.services.flatMap((s, i) => {
+      const update = updates[i];
+      if (update?.status !== "rejected") return [];
+      refusal ??= update.reason;
+      return [
+        {
+          name: s.name,
+          action: s.action.kind,
+          status: "failed" as const,
+          reason: errorMessage(update.reason),
+          serviceDeploymentArn: undefined,
+          ...(update.reason instanceof UserError && update.reason.fix ? { fix: update.reason.fix } : {}),
+        },
+      ];
+    });
+    // Nothing was changed: the refusal is the whole story.
+    if (refusal !== undefined && !started.some((r) => r.watch)) throw refusal;
     if (!inputs.wait) {
       outcomes = started.map((r) => ({
         name: r.plan.name,
@@ -221,6 +252,7 @@ export async function main(context: ActionContext): Promise<void> {
         ?.targetServiceRevision?.arn;
       if (revisionArn) report.images = imagesFrom(await api.revision(revisionArn), report.images);
     }
+    outcomes = plan.services.flatMap((s) => [...outcomes, ...refused].filter((o) => o.name === s.name));
   } catch (error) {
     if (!isCancellation(error)) {
       await record?.set("error", "shipline ecs-deploy stopped with an error").catch(() => undefined);
@@ -266,17 +298,26 @@ export async function main(context: ActionContext): Promise<void> {
       description,
     );
   }
+  // An update refused for a reason that is not the user's (say, ECS unavailable beyond the retries)
+  // is reported as such once the others are accounted for.
+  if (refusal !== undefined && !(refusal instanceof UserError)) throw refusal;
   if (bad.length > 0) {
     const first = bad[0] as ServiceOutcome;
+    const mixed = mixedState(outcomes, deployedArn);
     throw new UserError(
-      `The deployment of ${revisionLabel(deployedArn)} ${status === "timed-out" ? "did not finish" : "failed"}: ${bad.map((o) => `${o.name}: ${o.reason}`).join(" ")}`,
+      `The deployment of ${revisionLabel(deployedArn)} ${status === "timed-out" ? "did not finish" : "failed"}: ${bad.map((o) => `${o.name}: ${o.reason}`).join(" ")}${mixed ? ` ${mixed.what}` : ""}`,
       {
-        fix:
-          first.status === "timed-out"
-            ? "Raise `wait-timeout` if the rollout is only slow (ECS carries on with it; the events above show where it is); if its tasks keep failing, read the stopped tasks above."
-            : first.evidence
-              ? failureFix(first.evidence)
-              : "Look at the service's events in the ECS console.",
+        fix: [
+          first.fix ??
+            (first.status === "timed-out"
+              ? "Raise `wait-timeout` if the rollout is only slow (ECS carries on with it; the events above show where it is); if its tasks keep failing, read the stopped tasks above."
+              : first.evidence
+                ? failureFix(first.evidence)
+                : "Look at the service's events in the ECS console."),
+          mixed?.next,
+        ]
+          .filter(Boolean)
+          .join(" "),
       },
     );
   }

@@ -60,6 +60,25 @@ export function overallStatus(outcomes: readonly ServiceOutcome[]): DeployStatus
   return "succeeded";
 }
 
+/**
+ * When some services failed while others now run the new revision, what that means and what to do:
+ * the services no longer run one revision, and a rollback has to cover the ones that succeeded too.
+ */
+export function mixedState(
+  outcomes: readonly ServiceOutcome[],
+  deployedArn: string,
+): { what: string; next: string } | undefined {
+  const moved = outcomes.filter((o) => o.status === "succeeded" || o.status === "started");
+  const failed = outcomes.filter((o) => o.status === "failed" || o.status === "timed-out");
+  if (moved.length === 0 || failed.length === 0) return undefined;
+  const names = moved.map((o) => o.name).join(", ");
+  const label = revisionLabel(deployedArn);
+  return {
+    what: `Meanwhile ${names} ${moved.length > 1 ? "run" : "runs"} ${label} (${moved.every((o) => o.status === "succeeded") ? "rolled out" : "rolling out"}): the services no longer run one revision.`,
+    next: `Either fix the failure and deploy again to all of them, or roll ${names} back as well (auto-rollback with this step's previous-task-definition-arn and services: ${names}).`,
+  };
+}
+
 export function serviceReport(outcome: ServiceOutcome, why: string): DeployReport["services"][number] {
   const entry: DeployReport["services"][number] = {
     name: outcome.name,
@@ -161,6 +180,8 @@ export function writeSummary(
       summarizeFailureEvidence(summary, outcome.evidence);
     }
   }
+  const mixed = report.taskDefinitionArn ? mixedState(outcomes, report.taskDefinitionArn) : undefined;
+  if (mixed) summary.paragraph(`⚠️ ${mixed.what} ${mixed.next}`);
   if (report.deregistered.length > 0) {
     summary.paragraph(
       `Deregistered old revisions: ${report.deregistered.map((a) => `\`${revisionLabel(a)}\``).join(", ")}.`,

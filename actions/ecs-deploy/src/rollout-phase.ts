@@ -38,7 +38,9 @@ export interface ServiceOutcome {
   serviceDeploymentArn: string | undefined;
   rollout?: RolloutResult;
   evidence?: FailureEvidence;
-  /** Polls it took, and when it was decided, for the report. */
+  /** What to do about a failure that is not a rollout's (ECS refused the update). */
+  fix?: string;
+  /** What was done about the rollout when the run was cancelled. */
   cancelAction?: string;
 }
 

@@ -5,7 +5,7 @@ import { type FakeGitHub, startFakeGitHub } from "../../rig/fake-github";
 import { everythingPrinted } from "../../rig/harness";
 import { type Simulator, startSimulator } from "../../sim/index";
 import { builtInServices } from "../../sim/services/index";
-import { deniedServiceDeployments } from "../ecs-deploy/denied-ecs";
+import { deniedServiceDeployments } from "../ecs-deploy/ecs-variants";
 import {
   arnOf,
   deploy,

@@ -5,7 +5,13 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { type Simulator, startSimulator } from "../../sim/index";
 import { builtInServices } from "../../sim/services/index";
-import { deniedServiceDeployments } from "./denied-ecs";
+import {
+  deniedServiceDeployments,
+  REFUSAL,
+  refusingUpdates,
+  STALE_READS,
+  staleCurrentDeployment,
+} from "./ecs-variants";
 import {
   arnOf,
   deploy,
@@ -20,7 +26,6 @@ import {
   workspace,
   world,
 } from "./stack";
-import { STALE_READS, staleCurrentDeployment } from "./stale-ecs";
 
 let sim: Simulator | undefined;
 afterEach(async () => {
@@ -252,6 +257,59 @@ describe("ecs-deploy: rolling deployments", () => {
       "scheduler",
     ]);
     expect(run.stdout).toMatch(/worker: 3\/3 running/);
+  });
+
+  it("keeps following the others when one service's rollout fails, and says which ones now run the new revision", async () => {
+    // web is behind the load balancer, whose health checks the image fails; worker has none.
+    sim = await startSimulator({
+      scenario: world({ extraServices: ["worker"], images: { [image("2")]: { kind: "unhealthy" } } }),
+    });
+    const run = await deploy(sim, { services: "web\nworker", containers: `app=${image("2")}` });
+    expect(run.exitCode).toBe(1);
+    expect(run.outputs.status).toBe("failed");
+    const report = JSON.parse(run.outputs.report ?? "{}");
+    expect(report.services.map((s: { name: string; status: string }) => [s.name, s.status])).toEqual([
+      ["web", "failed"],
+      ["worker", "succeeded"],
+    ]);
+    expect(webService(sim, "worker").config.taskDefinitionArn).toBe(arnOf("web:2"));
+    expect(webService(sim, "worker").deployments).toHaveLength(1);
+    const error = run.errors[0]?.message ?? "";
+    expect(error).toContain("web: ECS is rolling the deployment of web:2 back");
+    expect(error).toContain(
+      "Meanwhile worker runs web:2 (rolled out): the services no longer run one revision.",
+    );
+    expect(error).toContain(
+      "roll worker back as well (auto-rollback with this step's previous-task-definition-arn and services: worker)",
+    );
+    expect(run.summary).toContain("Meanwhile worker runs web:2 (rolled out)");
+  });
+
+  it("reports the services it did update when ECS refuses another's update", async () => {
+    sim = await startSimulator({
+      services: [...builtInServices, refusingUpdates(["worker"])],
+      scenario: world({ extraServices: ["worker"] }),
+    });
+    const run = await deploy(sim, {
+      services: "web\nworker",
+      containers: `app=${image("2")}`,
+      wait: "false",
+    });
+    expect(run.exitCode).toBe(1);
+    expect(run.outputs.status).toBe("failed");
+    const report = JSON.parse(run.outputs.report ?? "{}");
+    expect(report.services.map((s: { name: string; status: string }) => [s.name, s.status])).toEqual([
+      ["web", "started"],
+      ["worker", "failed"],
+    ]);
+    expect(JSON.parse(run.outputs["service-deployment-arn"] ?? "{}").web).toMatch(
+      /service-deployment\/prod\/web\//,
+    );
+    const error = run.errors[0]?.message ?? "";
+    expect(error).toContain(`worker: ECS refused to update service worker: ${REFUSAL}`);
+    expect(error).toContain("Meanwhile web runs web:2 (rolling out)");
+    expect(error).toMatch(/Fix: Read ECS's message: .* roll web back as well/s);
+    expect(webService(sim).config.taskDefinitionArn).toBe(arnOf("web:2"));
   });
 
   it("deploys a registered task definition by ARN without registering, and sets desired-count only when given", async () => {

@@ -1,0 +1,95 @@
+// The simulated ECS in the ways real ECS can differ from the happy path, as SimService factories to
+// pass to startSimulator({ services: [...builtInServices, variant] }):
+// - deniedServiceDeployments: a role without ecs:ListServiceDeployments / DescribeServiceDeployments /
+//   DescribeServiceRevisions / StopServiceDeployment (AccessDeniedException); the actions must fall
+//   back to DescribeServices' deployments[] and rolloutState.
+// - staleCurrentDeployment: for a moment after UpdateService, the response and the next few
+//   DescribeServices still name the previous service deployment as current (the eventual consistency
+//   other deployment tools have been caught by); following it would see its old SUCCESSFUL while the
+//   service already names the new task definition.
+// - refusingUpdates(names): UpdateService of those services is refused, as ECS refuses a task
+//   definition that does not suit a service.
+import { SimError } from "../../sim/errors";
+import { EcsService } from "../../sim/services/ecs";
+import type { Shape, SimRuntime } from "../../sim/types";
+
+const DENIED = [
+  "ListServiceDeployments",
+  "DescribeServiceDeployments",
+  "DescribeServiceRevisions",
+  "StopServiceDeployment",
+];
+
+class DeniedServiceDeploymentsEcs extends EcsService {
+  constructor(runtime: SimRuntime) {
+    super(runtime);
+    for (const operation of DENIED) {
+      this.operations[operation] = (_input: Shape) => {
+        throw new SimError(
+          "AccessDeniedException",
+          `User: arn:aws:sts::123456789012:assumed-role/deploy/gha is not authorized to perform: ecs:${operation}`,
+        );
+      };
+    }
+  }
+}
+
+export const deniedServiceDeployments = (runtime: SimRuntime): EcsService =>
+  new DeniedServiceDeploymentsEcs(runtime);
+
+/** How many DescribeServices after an update still report the replaced service deployment. */
+export const STALE_READS = 3;
+
+class StaleCurrentDeploymentEcs extends EcsService {
+  constructor(runtime: SimRuntime) {
+    super(runtime);
+    const update = this.operations.UpdateService;
+    const describe = this.operations.DescribeServices;
+    if (!update || !describe) throw new Error("the ECS simulator has no UpdateService or DescribeServices");
+    // Service name -> the service deployment it had before the update, and the reads left.
+    const stale = new Map<string, { arn: string; reads: number }>();
+    this.operations.UpdateService = async (input: Shape) => {
+      const service = this.core.findService(
+        this.core.cluster(typeof input.cluster === "string" ? input.cluster : undefined),
+        String(input.service),
+      );
+      const previous = service?.serviceDeployments.at(-1)?.arn;
+      const out = (await update(input)) as { service: Shape };
+      const name = String(out.service.serviceName);
+      if (previous && previous !== out.service.currentServiceDeployment) {
+        stale.set(name, { arn: previous, reads: STALE_READS });
+        out.service.currentServiceDeployment = previous;
+      }
+      return out;
+    };
+    this.operations.DescribeServices = async (input: Shape) => {
+      const out = (await describe(input)) as { services: Shape[] };
+      for (const service of out.services) {
+        const entry = stale.get(String(service.serviceName));
+        if (!entry || entry.reads <= 0) continue;
+        entry.reads--;
+        service.currentServiceDeployment = entry.arn;
+      }
+      return out;
+    };
+  }
+}
+
+export const staleCurrentDeployment = (runtime: SimRuntime): EcsService =>
+  new StaleCurrentDeploymentEcs(runtime);
+
+export const REFUSAL =
+  "Task definition does not support launch_type FARGATE: the container app needs more memory than the task has.";
+
+export function refusingUpdates(names: readonly string[]): (runtime: SimRuntime) => EcsService {
+  return (runtime) => {
+    const ecs = new EcsService(runtime);
+    const update = ecs.operations.UpdateService;
+    if (!update) throw new Error("the ECS simulator has no UpdateService");
+    ecs.operations.UpdateService = (input: Shape) => {
+      if (names.includes(String(input.service))) throw new SimError("InvalidParameterException", REFUSAL);
+      return update(input);
+    };
+    return ecs;
+  };
+}
