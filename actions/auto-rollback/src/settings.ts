@@ -115,7 +115,7 @@ export function checkDatabaseSafety(
     `Refusing to roll back: the migrations applied with this release were destructive${which}. The previous revision was written for the schema before them; putting it back does not bring back what they dropped, and it may fail or corrupt data against the new schema.${snapshot}`,
     {
       input: "destructive-migrations",
-      fix: "Roll forward with a fix instead; or restore the database from the snapshot first and then roll back; or, if you have checked the previous revision works with the new schema, set `force: true`.",
+      fix: "Roll forward with a fix instead; or restore the database from the snapshot first and then roll back; or, if you have checked the previous revision works with the new schema, set `force: true`. If ECS has already rolled the service back on its own (circuit breaker or alarm), the previous revision is running against the new schema now: check it at once.",
     },
   );
 }

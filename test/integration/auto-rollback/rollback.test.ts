@@ -262,6 +262,7 @@ describe("auto-rollback refuses what is unsafe, before changing anything", () =>
     );
     expect(message).toContain("shipline-shop-0043-abc123");
     expect(message).toContain("set `force: true`");
+    expect(message).toContain("If ECS has already rolled the service back on its own");
     // Refused before any AWS call at all.
     expect(sim.calls.filter((c) => c.seq > before)).toEqual([]);
 

@@ -3,6 +3,7 @@
 // rollouts, re-runs, throttling, several services, blue/green, the fallback without the service
 // deployments API, and revision hygiene.
 import { afterEach, describe, expect, it } from "vitest";
+import { everythingPrinted } from "../../rig/harness";
 import { type Simulator, startSimulator } from "../../sim/index";
 import { builtInServices } from "../../sim/services/index";
 import {
@@ -360,9 +361,9 @@ describe("ecs-deploy: rolling deployments", () => {
       { name: "LOG_LEVEL", value: "debug" },
       { name: "FEATURE_FLAGS", value: "checkout-v2-secret-rollout" },
     ]);
-    expect(run.stdout).not.toContain("checkout-v2-secret-rollout");
-    expect(run.summary).not.toContain("checkout-v2-secret-rollout");
-    expect(run.outputs.report).not.toContain("checkout-v2-secret-rollout");
+    // Nowhere: log (debug lines included), summary, outputs.
+    expect(everythingPrinted(run)).not.toContain("checkout-v2-secret-rollout");
+    expect(run.debug.join("\n")).not.toContain("checkout-v2-secret-rollout");
   });
 
   it("returns right after UpdateService with wait: false", async () => {

@@ -1,0 +1,66 @@
+// auto-rollback refuses what it cannot do safely or cannot work out, with a clear error and without a
+// single mutating call reaching the simulator (through the committed bundle).
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type Simulator, startSimulator } from "../../sim/index";
+import { arnOf, lastSeq, MUTATING, rollback, world } from "../ecs-deploy/stack";
+
+// web runs web:1 (its only completed rollout); web:2 is registered but never ran.
+let sim: Simulator;
+beforeAll(async () => {
+  sim = await startSimulator({ scenario: world({ revisions: ["2"] }) });
+});
+afterAll(async () => {
+  await sim.stop();
+});
+
+const cases: { name: string; inputs: Record<string, string>; error: RegExp }[] = [
+  {
+    name: "a service that does not exist",
+    inputs: { services: "web, api", "task-definition": "web:1" },
+    error: /In ECS cluster "prod", service "api" was not found/,
+  },
+  {
+    name: "a cluster that does not exist",
+    inputs: { cluster: "staging", "task-definition": "web:1" },
+    error: /ECS cluster "staging" was not found/,
+  },
+  {
+    name: "previous-task-definition-arn that is not ecs-deploy's output",
+    inputs: { "previous-task-definition-arn": '{"web": 7}' },
+    error: /Input `previous-task-definition-arn`: the entry for web is not valid/,
+  },
+  {
+    name: "a target that was never registered",
+    inputs: { "task-definition": "web:9" },
+    error: /The rollback target web:9 could not be read/,
+  },
+  {
+    name: "a target that is the revision being rolled back",
+    inputs: { "task-definition": "web:2", "task-definition-arn": arnOf("web:2") },
+    error: /The rollback target of web, web:2, is the revision being rolled back/,
+  },
+  {
+    name: "nothing to return to (the service never completed another revision)",
+    inputs: {},
+    error:
+      /No rollback target for web: it has no SUCCESSFUL service deployment of a revision other than web:1/,
+  },
+  {
+    name: "an incident issue without a token",
+    inputs: { "task-definition": "web:1", "incident-issue": "true" },
+    error: /Input `incident-issue`: opening an issue needs a token/,
+  },
+];
+
+describe("auto-rollback refuses before changing anything", () => {
+  it.each(cases)("fails clearly on $name, with no mutating call", async ({ inputs, error }) => {
+    const before = lastSeq(sim);
+    const run = await rollback(sim, inputs);
+    expect(run.exitCode).toBe(1);
+    expect(run.errors).toHaveLength(1);
+    expect(run.errors[0]?.message).toMatch(error);
+    expect(run.errors[0]?.message).toMatch(/\nFix: /);
+    expect(sim.calls.filter((c) => c.seq > before && MUTATING.has(c.operation))).toEqual([]);
+    expect(run.stdout).not.toContain("This is a bug in shipline");
+  });
+});
