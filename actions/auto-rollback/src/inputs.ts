@@ -3,6 +3,7 @@
 // service-deployment-arn), migrate (destructive, migrations, snapshot-id), health-gate (verdict,
 // report, failed-checks).
 import { awsInputSpec } from "@shipline/core/aws";
+import { servicesInputSpec } from "@shipline/core/ecs/services-input";
 import { type InputSpec, type InputValues, input } from "@shipline/core/inputs";
 
 const ARN_OR_MAP_HINT =
@@ -15,16 +16,7 @@ function stringList(value: unknown, what: string): string[] {
 }
 
 export const inputSpec = {
-  cluster: input.string({
-    required: true,
-    pattern: /^(arn:aws[a-z-]*:ecs:[a-z0-9-]+:\d{12}:cluster\/)?[a-zA-Z0-9_-]{1,255}$/,
-    hint: "Give the cluster's name (letters, digits, - and _) or its ARN.",
-  }),
-  services: input.list({
-    required: true,
-    itemPattern: /^(arn:aws[a-z-]*:ecs:[a-z0-9-]+:\d{12}:service\/[a-zA-Z0-9_-]+\/)?[a-zA-Z0-9_-]{1,255}$/,
-    itemHint: "Give service names (or ARNs), comma or newline separated.",
-  }),
+  ...servicesInputSpec,
   "task-definition": input.string({
     pattern: /^(arn:aws[a-z-]*:ecs:[a-z0-9-]+:\d{12}:task-definition\/)?[a-zA-Z0-9_-]{1,255}:\d+$/,
     hint: "Give a task-definition ARN or family:revision.",

@@ -11,6 +11,7 @@ import {
   warnIfBeyondSessionLife,
 } from "@shipline/core/aws";
 import { ServiceDeploymentsApi } from "@shipline/core/ecs/service-deployments";
+import { perServiceOutput } from "@shipline/core/ecs/services-input";
 import { revisionLabel } from "@shipline/core/ecs/task-definition";
 import { CancelledError, isAbortError, UserError } from "@shipline/core/errors";
 import { createGitHubClient, repoFromEnv, runUrl } from "@shipline/core/github";
@@ -28,11 +29,6 @@ import {
 } from "./report";
 import { planRollbacks, restore, type ServiceRollbackPlan, type ServiceRollbackResult } from "./restore";
 import { checkDatabaseSafety, settingsFrom } from "./settings";
-
-function perService(names: string[], values: Record<string, string | undefined>): string {
-  if (names.length === 1) return values[names[0] as string] ?? "";
-  return JSON.stringify(Object.fromEntries(names.map((n) => [n, values[n] ?? ""])));
-}
 
 export async function main(context: ActionContext): Promise<void> {
   const inputs = context.inputs(inputSpec);
@@ -180,16 +176,16 @@ export async function main(context: ActionContext): Promise<void> {
   report.durationSeconds = Math.round((clock.now() - startedAt) / 100) / 10;
   outputs.setAll({
     "rolled-back": rolledBack ? "true" : "false",
-    "task-definition-arn": perService(
+    "task-definition-arn": perServiceOutput(
       names,
       Object.fromEntries(plans.map((p) => [p.name, p.target.taskDefinitionArn])),
     ),
-    "rolled-back-from": perService(names, Object.fromEntries(plans.map((p) => [p.name, p.bad]))),
-    "service-deployment-arn": perService(
+    "rolled-back-from": perServiceOutput(names, Object.fromEntries(plans.map((p) => [p.name, p.bad]))),
+    "service-deployment-arn": perServiceOutput(
       names,
       Object.fromEntries(results.map((r) => [r.plan.name, r.serviceDeploymentArn])),
     ),
-    action: perService(names, Object.fromEntries(results.map((r) => [r.plan.name, r.action]))),
+    action: perServiceOutput(names, Object.fromEntries(results.map((r) => [r.plan.name, r.action]))),
     "incident-issue-url": report.incidentIssueUrl ?? "",
     "duration-seconds": String(report.durationSeconds),
     report,

@@ -1,5 +1,6 @@
 // Cross-input rules of auto-rollback, checked before anything is read or changed: per-service values
 // from ecs-deploy's outputs, and the database-safety refusal when destructive migrations ran.
+import { perServiceInput } from "@shipline/core/ecs/services-input";
 import { TASK_DEFINITION_ARN } from "@shipline/core/ecs/task-definition";
 import { UserError } from "@shipline/core/errors";
 import { inputError } from "@shipline/core/inputs";
@@ -12,52 +13,6 @@ export interface Settings {
   badServiceDeployment: Record<string, string | undefined>;
   destructiveMigrations: string[];
   destructive: boolean;
-}
-
-/** An ARN for every service, or a JSON object keyed by service (ecs-deploy's outputs for several). */
-export function perService(
-  name: string,
-  value: string | undefined,
-  services: readonly string[],
-  check: (v: string) => boolean,
-): Record<string, string | undefined> {
-  const out: Record<string, string | undefined> = {};
-  if (!value) return out;
-  if (!value.trim().startsWith("{")) {
-    for (const service of services) out[service] = value;
-    return out;
-  }
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(value);
-  } catch (error) {
-    throw inputError(
-      name,
-      `it is not valid JSON (${(error as Error).message}).`,
-      "Pass the output of ecs-deploy unchanged.",
-    );
-  }
-  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
-    throw inputError(
-      name,
-      "it is not a JSON object keyed by service.",
-      "Pass the output of ecs-deploy unchanged.",
-    );
-  }
-  for (const service of services) {
-    const short = service.split("/").pop() ?? service;
-    const entry = (parsed as Record<string, unknown>)[service] ?? (parsed as Record<string, unknown>)[short];
-    if (entry === undefined || entry === "") continue;
-    if (typeof entry !== "string" || !check(entry)) {
-      throw inputError(
-        name,
-        `the entry for ${service} is not valid.`,
-        "Pass the output of ecs-deploy unchanged.",
-      );
-    }
-    out[service] = entry;
-  }
-  return out;
 }
 
 export function settingsFrom(inputs: Inputs): Settings {
@@ -75,13 +30,13 @@ export function settingsFrom(inputs: Inputs): Settings {
       "Pass the workflow token as `github-token` (with `issues: write`), or set `incident-issue: false`.",
     );
   }
-  const recorded = perService(
+  const recorded = perServiceInput(
     "previous-task-definition-arn",
     inputs.previousTaskDefinitionArn,
     inputs.services,
     (v) => TASK_DEFINITION_ARN.test(v),
   );
-  const badServiceDeployment = perService(
+  const badServiceDeployment = perServiceInput(
     "service-deployment-arn",
     inputs.serviceDeploymentArn,
     inputs.services,

@@ -1,20 +1,12 @@
 // The inputs of ecs-deploy; a contract test keeps this spec equal to action.yml.
 import { awsInputSpec } from "@shipline/core/aws";
+import { servicesInputSpec } from "@shipline/core/ecs/services-input";
 import { type InputSpec, type InputValues, input } from "@shipline/core/inputs";
 
 const NAME = /^[a-zA-Z0-9_-]{1,255}$/;
 
 export const inputSpec = {
-  cluster: input.string({
-    required: true,
-    pattern: /^(arn:aws[a-z-]*:ecs:[a-z0-9-]+:\d{12}:cluster\/)?[a-zA-Z0-9_-]{1,255}$/,
-    hint: "Give the cluster's name (letters, digits, - and _) or its ARN.",
-  }),
-  services: input.list({
-    required: true,
-    itemPattern: /^(arn:aws[a-z-]*:ecs:[a-z0-9-]+:\d{12}:service\/[a-zA-Z0-9_-]+\/)?[a-zA-Z0-9_-]{1,255}$/,
-    itemHint: "Give service names (or ARNs), comma or newline separated.",
-  }),
+  ...servicesInputSpec,
   "task-definition": input.string(),
   containers: input.keyValues({
     keyPattern: NAME,

@@ -12,6 +12,7 @@ import {
 import { failureFix } from "@shipline/core/ecs/failure-explainer";
 import { pruneRevisions } from "@shipline/core/ecs/revision-hygiene";
 import { ServiceDeploymentsApi } from "@shipline/core/ecs/service-deployments";
+import { perServiceOutput } from "@shipline/core/ecs/services-input";
 import { containerImages, familyOf, revisionLabel } from "@shipline/core/ecs/task-definition";
 import { CancelledError, errorMessage, UserError } from "@shipline/core/errors";
 import type { ActionContext } from "@shipline/core/run";
@@ -54,14 +55,6 @@ function imagesFrom(
         : `${c.image.replace(/:[^:/]+$/, "")}@${c.imageDigest}`;
   }
   return out;
-}
-
-/** One value for one service; a JSON object keyed by service for several. */
-function perService(names: string[], values: Record<string, string | undefined>): string {
-  if (names.length === 1) return values[names[0] as string] ?? "";
-  const out: Record<string, string> = {};
-  for (const name of names) out[name] = values[name] ?? "";
-  return JSON.stringify(out);
 }
 
 export async function main(context: ActionContext): Promise<void> {
@@ -123,8 +116,8 @@ export async function main(context: ActionContext): Promise<void> {
     }
     outputs.setAll({
       "task-definition-arn": report.taskDefinitionArn ?? "",
-      "previous-task-definition-arn": perService(names, previous),
-      "service-deployment-arn": perService(
+      "previous-task-definition-arn": perServiceOutput(names, previous),
+      "service-deployment-arn": perServiceOutput(
         names,
         Object.fromEntries(report.services.map((s) => [s.name, s.serviceDeploymentArn ?? undefined])),
       ),

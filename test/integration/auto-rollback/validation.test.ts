@@ -2,7 +2,7 @@
 // single mutating call reaching the simulator (through the committed bundle).
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Simulator, startSimulator } from "../../sim/index";
-import { arnOf, lastSeq, MUTATING, rollback, world } from "../ecs-deploy/stack";
+import { arnOf, expectRefused, lastSeq, rollback, world } from "../ecs-deploy/stack";
 
 // web runs web:1 (its only completed rollout); web:2 is registered but never ran.
 let sim: Simulator;
@@ -56,11 +56,6 @@ describe("auto-rollback refuses before changing anything", () => {
   it.each(cases)("fails clearly on $name, with no mutating call", async ({ inputs, error }) => {
     const before = lastSeq(sim);
     const run = await rollback(sim, inputs);
-    expect(run.exitCode).toBe(1);
-    expect(run.errors).toHaveLength(1);
-    expect(run.errors[0]?.message).toMatch(error);
-    expect(run.errors[0]?.message).toMatch(/\nFix: /);
-    expect(sim.calls.filter((c) => c.seq > before && MUTATING.has(c.operation))).toEqual([]);
-    expect(run.stdout).not.toContain("This is a bug in shipline");
+    expectRefused(sim, run, before, error);
   });
 });

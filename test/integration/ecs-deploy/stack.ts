@@ -4,6 +4,7 @@
 import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { expect } from "vitest";
 import { type ActionRun, type RunActionOptions, runAction } from "../../rig/harness";
 import { type CallRecord, type Scenario, type Simulator, simulatorEnv } from "../../sim/index";
 import type { EcsService } from "../../sim/services/ecs";
@@ -199,6 +200,19 @@ export async function rollback(
     env: { ...simulatorEnv(sim), ...(options.env ?? {}) },
     inputs: { cluster: "prod", services: "web", "poll-interval": `${POLL_MS}ms`, ...inputs },
   });
+}
+
+/**
+ * A refused run: exit code 1, one clear user error with a fix (not a bug report), and not one
+ * mutating call attempted since `before` (refused ones included).
+ */
+export function expectRefused(sim: Simulator, run: ActionRun, before: number, error: RegExp): void {
+  expect(run.exitCode).toBe(1);
+  expect(run.errors).toHaveLength(1);
+  expect(run.errors[0]?.message).toMatch(error);
+  expect(run.errors[0]?.message).toMatch(/\nFix: /);
+  expect(sim.calls.filter((c) => c.seq > before && MUTATING.has(c.operation))).toEqual([]);
+  expect(run.stdout).not.toContain("This is a bug in shipline");
 }
 
 /** Calls since `from` (a sequence number) that change something, successful ones only. */

@@ -16,9 +16,10 @@ import {
   timelineOf,
 } from "../../../actions/auto-rollback/src/report";
 import type { ServiceRollbackResult } from "../../../actions/auto-rollback/src/restore";
-import { checkDatabaseSafety, perService, settingsFrom } from "../../../actions/auto-rollback/src/settings";
+import { checkDatabaseSafety, settingsFrom } from "../../../actions/auto-rollback/src/settings";
 import { chooseTarget, decideRollback, inferBadRevision } from "../../../packages/core/src/ecs/rollback";
 import { ServiceDeploymentsApi } from "../../../packages/core/src/ecs/service-deployments";
+import { perServiceInput, perServiceOutput } from "../../../packages/core/src/ecs/services-input";
 import { parseInputs } from "../../../packages/core/src/inputs";
 import { RecordingLogger } from "../../../packages/core/src/logger";
 
@@ -236,12 +237,20 @@ function parse(given: Record<string, string>) {
 describe("auto-rollback settings", () => {
   it("takes an ARN for every service or ecs-deploy's JSON object keyed by service", () => {
     const check = (v: string) => v.startsWith("arn:");
-    expect(perService("x", TD(1), ["web", "worker"], check)).toEqual({ web: TD(1), worker: TD(1) });
-    expect(perService("x", JSON.stringify({ web: TD(1), worker: "" }), ["web", "worker"], check)).toEqual({
+    // What ecs-deploy writes is what auto-rollback reads.
+    const written = perServiceOutput(["web", "worker"], { web: TD(1) });
+    expect(perServiceInput("x", written, ["web", "worker"], check)).toEqual({ web: TD(1) });
+    expect(perServiceOutput(["web"], { web: TD(1) })).toBe(TD(1));
+    expect(perServiceInput("x", TD(1), ["web", "worker"], check)).toEqual({ web: TD(1), worker: TD(1) });
+    expect(
+      perServiceInput("x", JSON.stringify({ web: TD(1), worker: "" }), ["web", "worker"], check),
+    ).toEqual({
       web: TD(1),
     });
-    expect(() => perService("x", '{"web": 3}', ["web"], check)).toThrow(/the entry for web is not valid/);
-    expect(() => perService("x", "{nope", ["web"], check)).toThrow(/not valid JSON/);
+    expect(() => perServiceInput("x", '{"web": 3}', ["web"], check)).toThrow(
+      /the entry for web is not valid/,
+    );
+    expect(() => perServiceInput("x", "{nope", ["web"], check)).toThrow(/not valid JSON/);
   });
 
   it("needs a token for environment and incident-issue", () => {

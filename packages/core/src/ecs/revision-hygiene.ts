@@ -6,7 +6,7 @@ import {
   ListTaskDefinitionsCommand,
 } from "@aws-sdk/client-ecs";
 import type { Logger } from "../logger";
-import { revisionLabel } from "./task-definition";
+import { familyOf, revisionLabel, revisionOf } from "./task-definition";
 
 export interface PruneRequest {
   family: string;
@@ -21,13 +21,9 @@ export interface PruneResult {
   deregistered: string[];
 }
 
-function revisionNumber(arn: string): number {
-  return Number(arn.split(":").pop() ?? 0);
-}
-
 /** Which revisions to deregister, from the ACTIVE ones. Pure, so the rules are unit-tested. */
 export function revisionsToDeregister(active: readonly string[], request: PruneRequest): PruneResult {
-  const newestFirst = [...active].sort((a, b) => revisionNumber(b) - revisionNumber(a));
+  const newestFirst = [...active].sort((a, b) => revisionOf(b) - revisionOf(a));
   const kept: string[] = [];
   const deregistered: string[] = [];
   for (const [index, arn] of newestFirst.entries()) {
@@ -51,7 +47,7 @@ export async function listActiveRevisions(ecs: ECSClient, family: string): Promi
       }),
     );
     // familyPrefix matches the family exactly, but be strict in case a caller passes a prefix.
-    arns.push(...(page.taskDefinitionArns ?? []).filter((a) => revisionLabel(a).split(":")[0] === family));
+    arns.push(...(page.taskDefinitionArns ?? []).filter((a) => familyOf(a) === family));
     nextToken = page.nextToken;
   } while (nextToken);
   return arns;

@@ -11,7 +11,7 @@ import {
 import { UserError } from "../errors";
 import { ROLLING_FORWARD, type ServiceDeploymentsApi } from "./service-deployments";
 import { isSettled, lastGoodRevision, primaryDeployment, type RollbackTarget } from "./service-snapshot";
-import { revisionLabel } from "./task-definition";
+import { familyOf, revisionLabel, revisionOf } from "./task-definition";
 
 /** How the service gets back to the target. */
 export type RollbackAction =
@@ -36,14 +36,6 @@ export type RollbackAction =
 
 /** ECS is rolling a service deployment back (its own decision or a StopServiceDeployment). */
 const ROLLING_BACK = ["ROLLBACK_REQUESTED", "ROLLBACK_IN_PROGRESS"];
-
-function revisionNumber(taskDefinition: string): number {
-  return Number(revisionLabel(taskDefinition).split(":")[1] ?? Number.NaN);
-}
-
-function sameFamily(a: string, b: string): boolean {
-  return revisionLabel(a).split(":")[0] === revisionLabel(b).split(":")[0];
-}
 
 export interface BadRevision {
   taskDefinitionArn: string | undefined;
@@ -83,8 +75,8 @@ export async function inferBadRevision(
     movingTo.includes(current?.status ?? "") &&
     currentTd &&
     previousTd &&
-    sameFamily(currentTd, previousTd) &&
-    revisionNumber(previousTd) > revisionNumber(currentTd)
+    familyOf(currentTd) === familyOf(previousTd) &&
+    revisionOf(previousTd) > revisionOf(currentTd)
   ) {
     return { taskDefinitionArn: previousTd, startedAt: previous?.createdAt, alreadyLeft: true };
   }

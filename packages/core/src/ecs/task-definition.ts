@@ -73,6 +73,11 @@ export function familyOf(taskDefinition: string): string {
   return revisionLabel(taskDefinition).split(":")[0] ?? taskDefinition;
 }
 
+/** The revision number of an ARN or family:revision (NaN for a bare family). */
+export function revisionOf(taskDefinition: string): number {
+  return Number(revisionLabel(taskDefinition).split(":")[1] ?? Number.NaN);
+}
+
 /**
  * Turns what DescribeTaskDefinition returned (or a file holding it) into a RegisterTaskDefinition
  * input: read-only fields dropped, tags carried separately.
