@@ -275,6 +275,7 @@ export async function restore(
   try {
     if (watch) {
       const rollout = await followRollout(ecs, api, watch, {
+        justStarted: action !== "follow-ecs",
         clock,
         logger,
         signal: context.signal,

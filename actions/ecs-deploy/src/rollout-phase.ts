@@ -166,6 +166,7 @@ async function followOne(settings: FollowSettings, started: StartedRollout): Pro
     rollout = await followRollout(ecs, api, watch, {
       events: seenEvents,
       onServiceDeployment: (arn) => settings.serviceDeployments.set(plan.name, arn),
+      justStarted: plan.action.kind === "update",
       clock: context.clock,
       logger: context.logger,
       signal: context.signal,

@@ -284,6 +284,37 @@ describe("followRollout", () => {
     expect(clock.sleeps).toEqual([5_000, 5_000, 5_000]);
   });
 
+  it("reads a rollout it just started one interval later, and one in flight at once", async () => {
+    const done = {
+      service: service([deployment("ecs-svc/2", 2, { rolloutState: "COMPLETED", runningCount: 3 })]),
+      sd: sd("SUCCESSFUL"),
+    };
+    for (const [justStarted, firstReadAt] of [
+      [true, 5_000],
+      [false, 0],
+    ] as const) {
+      ecsMock.reset();
+      const clock = new SimulatedClock(0);
+      const readAt: number[] = [];
+      ecsMock.on(DescribeServicesCommand).callsFake(() => {
+        readAt.push(clock.now());
+        return { services: [done.service] };
+      });
+      ecsMock.on(DescribeServiceDeploymentsCommand).resolves({ serviceDeployments: [done.sd] });
+      const logger = new RecordingLogger();
+      const result = await followRollout(ecs, new ServiceDeploymentsApi(ecs, logger), watch, {
+        clock,
+        logger,
+        intervalMs: 5_000,
+        timeoutMs: 60_000,
+        random: () => 0.5,
+        justStarted,
+      });
+      expect(result.outcome).toBe("succeeded");
+      expect(readAt).toEqual([firstReadAt]);
+    }
+  });
+
   it("rides out a failed read, but not three in a row", async () => {
     let calls = 0;
     ecsMock.on(DescribeServicesCommand).callsFake(() => {

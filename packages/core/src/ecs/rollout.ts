@@ -13,7 +13,7 @@ import {
 import type { Clock } from "../clock";
 import { errorMessage } from "../errors";
 import type { Logger } from "../logger";
-import { done, pending, poll } from "../poller";
+import { done, nextDelay, pending, poll } from "../poller";
 import type { ServiceDeploymentsApi } from "./service-deployments";
 import { circuitBreakerThreshold, isSettled, primaryDeployment } from "./service-snapshot";
 import { revisionLabel } from "./task-definition";
@@ -330,6 +330,12 @@ export interface FollowOptions {
   events?: ServiceEvent[];
   /** Told the rollout's service deployment once it is known (for a cancellation to stop it). */
   onServiceDeployment?: (serviceDeploymentArn: string) => void;
+  /**
+   * The rollout was started just now (UpdateService, StopServiceDeployment): the first read is one
+   * interval later, since one made at once could only show it PENDING with nothing started, which
+   * the call that started it already said. A rollout already in flight is read at once.
+   */
+  justStarted?: boolean;
 }
 
 function eventKey(event: ServiceEvent): string {
@@ -374,11 +380,20 @@ export async function followRollout(
   let polls = 0;
   let failuresInARow = 0;
   const tolerated = options.toleratedFailures ?? 3;
+  let budget = options.timeoutMs;
+  if (options.justStarted) {
+    const pause = Math.min(
+      budget,
+      nextDelay(options.intervalMs, 0.1, Number.POSITIVE_INFINITY, options.random ?? Math.random),
+    );
+    await clock.sleep(pause, options.signal);
+    budget -= pause;
+  }
 
   return poll(
     {
       intervalMs: options.intervalMs,
-      timeoutMs: options.timeoutMs,
+      timeoutMs: budget,
       clock,
       fixedRate: true,
       ...(options.signal ? { signal: options.signal } : {}),
