@@ -129,15 +129,16 @@ describe("ecs-deploy GitHub deployment records", () => {
 
 describe("ecs-deploy cancellation", () => {
   // Image pulls that take ten simulated minutes (ten real seconds): the rollout is in progress when
-  // the runner cancels.
+  // the runner cancels, which it does as soon as the step has read the rollout once.
   const slowPull = { pullMs: 10 * 60_000 };
+  const following = { cancelWhen: /web: \d+\/\d+ running/ };
 
   it("stops the service deployment with ROLLBACK when rollback-on-cancel is set", async () => {
     sim = await startSimulator({ scenario: world({ timings: slowPull }) });
     const run = await deploy(
       sim,
       { containers: `app=${image("2")}`, "rollback-on-cancel": "true" },
-      { cancelAfterMs: 2_500 },
+      following,
     );
     expect(run.exitCode).toBe(1);
     expect(run.outputs.status).toBe("cancelled");
@@ -157,7 +158,7 @@ describe("ecs-deploy cancellation", () => {
 
   it("leaves ECS alone on cancellation without rollback-on-cancel, and says so", async () => {
     sim = await startSimulator({ scenario: world({ timings: slowPull }) });
-    const run = await deploy(sim, { containers: `app=${image("2")}` }, { cancelAfterMs: 2_500 });
+    const run = await deploy(sim, { containers: `app=${image("2")}` }, following);
     expect(run.exitCode).toBe(1);
     const after = lastSeq(sim);
     expect(sim.calls.filter((c) => c.operation === "StopServiceDeployment")).toHaveLength(0);
