@@ -1,6 +1,6 @@
 // Bad inputs fail ecs-deploy with a clear error and change nothing: no mutating call reaches the
 // simulator (through the committed bundle).
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, it } from "vitest";
 import { type Simulator, startSimulator } from "../../sim/index";
 import { arnOf, deploy, expectRefused, image, lastSeq, webTaskDefinition, workspace, world } from "./stack";
 
