@@ -1,6 +1,6 @@
 // auto-rollback refuses what it cannot do safely or cannot work out, with a clear error and without a
 // single mutating call reaching the simulator (through the committed bundle).
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, it } from "vitest";
 import { type Simulator, startSimulator } from "../../sim/index";
 import { arnOf, expectRefused, lastSeq, rollback, world } from "../ecs-deploy/stack";
 
