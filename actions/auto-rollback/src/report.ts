@@ -63,7 +63,14 @@ export function evidenceFromHealthReport(
   };
 }
 
-/** Bad deploy started, verdict, rollback started, restored, verified: in that order, per service. */
+/**
+ * Bad deploy started, verdict, rollback started, restored, verified: in that order, per service.
+ * Each time comes from its source: ECS for the deployments (exact, where the runner would only see a
+ * change at its next poll), health-gate's report for the verdict, the runner for the verification
+ * (ECS has no time for it). In real use these are all wall clocks and agree to about a second; the
+ * entries are listed in the order things happen, never sorted by time, so a skew cannot reorder them.
+ * (Against the simulator's scaled clock the ECS times run ahead of the runner's.)
+ */
 export function timelineOf(results: readonly ServiceRollbackResult[], evidence: Evidence): TimelineEntry[] {
   const entries: TimelineEntry[] = [];
   for (const r of results) {
