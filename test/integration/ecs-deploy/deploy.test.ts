@@ -234,16 +234,26 @@ describe("ecs-deploy: rolling deployments", () => {
   });
 
   it("deploys one registered revision to several services in parallel", async () => {
-    sim = await startSimulator({ scenario: world({ extraServices: ["worker", "scheduler"] }) });
+    // Every UpdateService takes 400 real ms (24 simulated seconds) to answer.
+    const slowUpdates = {
+      service: "ecs",
+      operation: "UpdateService",
+      kind: "latency" as const,
+      latencyMs: 400,
+    };
+    sim = await startSimulator({
+      scenario: world({ extraServices: ["worker", "scheduler"], faults: [slowUpdates] }),
+    });
     const run = await deploy(sim, { services: "web\nworker\nscheduler", containers: `app=${image("2")}` });
     expect(run.errors).toEqual([]);
     expect(run.exitCode).toBe(0);
     expect(calls(sim, "RegisterTaskDefinition")).toHaveLength(1);
     const updates = calls(sim, "UpdateService");
     expect(updates.map((u) => u.input.service).sort()).toEqual(["scheduler", "web", "worker"]);
-    // Parallel: every service was updated before the first poll of the rollouts.
-    const firstPoll = calls(sim, "DescribeServiceDeployments")[0]?.seq ?? 0;
-    expect(updates.every((u) => u.seq < firstPoll)).toBe(true);
+    // Parallel: the three updates were answered together, not one slow answer after another (which
+    // would spread them over at least 48 simulated seconds).
+    const answered = updates.map((u) => u.at);
+    expect(Math.max(...answered) - Math.min(...answered)).toBeLessThan(12_000);
     for (const name of ["web", "worker", "scheduler"]) {
       expect(webService(sim, name).config.taskDefinitionArn).toBe(arnOf("web:2"));
     }
