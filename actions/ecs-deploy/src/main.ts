@@ -250,6 +250,7 @@ export async function main(context: ActionContext): Promise<void> {
     if (!isCancellation(error)) {
       await record?.set("error", "shipline ecs-deploy stopped with an error").catch(() => undefined);
       publish("failed");
+      writeSummary(context.summary, report, outcomes);
       throw error;
     }
     const cancelled = await handleCancellation(follow, started);
