@@ -13,7 +13,7 @@ import {
 import { ServiceDeploymentsApi } from "@shipline/core/ecs/service-deployments";
 import { perServiceOutput } from "@shipline/core/ecs/services-input";
 import { revisionLabel } from "@shipline/core/ecs/task-definition";
-import { CancelledError, isAbortError, UserError } from "@shipline/core/errors";
+import { CancelledError, errorMessage, isAbortError, UserError } from "@shipline/core/errors";
 import { createGitHubClient, repoFromEnv, runUrl } from "@shipline/core/github";
 import type { ActionContext } from "@shipline/core/run";
 import { markDeployments, upsertIncident } from "./github-report";
@@ -79,25 +79,36 @@ export async function main(context: ActionContext): Promise<void> {
   );
   const names = plans.map((p) => p.name);
 
-  let results: ServiceRollbackResult[];
-  try {
-    results = await logger.group("Roll back, follow and verify", async () => {
-      // allSettled: every follower has stopped before the step goes on.
-      const settled = await Promise.allSettled(
-        plans.map((plan) => restore(context, ecs, elb, api, inputs, plan)),
-      );
-      const rejected = settled.find((s): s is PromiseRejectedResult => s.status === "rejected");
-      if (rejected) throw rejected.reason;
-      return settled.map((s) => (s as PromiseFulfilledResult<ServiceRollbackResult>).value);
-    });
-  } catch (error) {
-    if (error instanceof CancelledError || isAbortError(error)) {
-      throw new CancelledError(
-        "The workflow run was cancelled while the rollback was followed. Nothing was stopped: ECS carries on with the rollback; check the service in the ECS console.",
-      );
-    }
-    throw error;
+  // allSettled: every follower has stopped before the step goes on, and a service whose rollback
+  // could not even start (ECS refused it) is reported beside the others rather than hiding them.
+  const settled = await logger.group("Roll back, follow and verify", () =>
+    Promise.allSettled(plans.map((plan) => restore(context, ecs, elb, api, inputs, plan))),
+  );
+  if (
+    settled.some(
+      (s) => s.status === "rejected" && (s.reason instanceof CancelledError || isAbortError(s.reason)),
+    )
+  ) {
+    throw new CancelledError(
+      "The workflow run was cancelled while the rollback was followed. Nothing was stopped: ECS carries on with the rollback; check the service in the ECS console.",
+    );
   }
+  let unexpected: unknown;
+  const results: ServiceRollbackResult[] = settled.map((s, i) => {
+    const plan = plans[i] as ServiceRollbackPlan;
+    if (s.status === "fulfilled") return s.value;
+    if (!(s.reason instanceof UserError)) unexpected ??= s.reason;
+    return {
+      plan,
+      action: plan.action.kind,
+      rolledBack: false,
+      reason: `${plan.name}: ${errorMessage(s.reason)}`,
+      serviceDeploymentArn: undefined,
+      rollbackStartedAt: undefined,
+      restoredAt: undefined,
+      verifiedAt: undefined,
+    };
+  });
   const rolledBack = results.every((r) => r.rolledBack);
   const report: RollbackReport = {
     rolledBack,
@@ -192,6 +203,8 @@ export async function main(context: ActionContext): Promise<void> {
   });
   writeSummary(context.summary, report);
 
+  // Not the user's to fix (ECS unavailable beyond the retries, say): reported as such, after the rest.
+  if (unexpected !== undefined) throw unexpected;
   const failed = results.filter((r) => !r.rolledBack);
   if (failed.length > 0) {
     throw new UserError(`The rollback was not verified: ${failed.map((r) => r.reason).join(" ")}`, {

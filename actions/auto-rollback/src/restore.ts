@@ -7,6 +7,7 @@ import {
   type ECSClient,
   type Service,
   UpdateServiceCommand,
+  type UpdateServiceCommandOutput,
 } from "@aws-sdk/client-ecs";
 import type { ElasticLoadBalancingV2Client } from "@aws-sdk/client-elastic-load-balancing-v2";
 import {
@@ -20,6 +21,7 @@ import {
 import {
   eventIds,
   followRollout,
+  isRefusedUpdate,
   type RolloutResult,
   type RolloutWatch,
   startedDeployment,
@@ -230,13 +232,23 @@ async function startRestore(
       `${plan.name}: the bad deployment finished before it could be stopped; updating the service instead.`,
     );
   }
-  const out = await ecs.send(
-    new UpdateServiceCommand({
-      cluster: inputs.cluster,
-      service: plan.name,
-      taskDefinition: plan.target.taskDefinitionArn,
-    }),
-  );
+  let out: UpdateServiceCommandOutput;
+  try {
+    out = await ecs.send(
+      new UpdateServiceCommand({
+        cluster: inputs.cluster,
+        service: plan.name,
+        taskDefinition: plan.target.taskDefinitionArn,
+      }),
+    );
+  } catch (error) {
+    if (!isRefusedUpdate(error)) throw error;
+    throw new UserError(`ECS refused to roll back service ${plan.name}: ${error.message}`, {
+      input: "services",
+      fix: "Read ECS's message: the target revision must suit the service (network mode, launch type, load balancer container and port); roll back to another revision with `task-definition`.",
+      cause: error,
+    });
+  }
   logger.info(`${plan.name}: UpdateService to ${revisionLabel(plan.target.taskDefinitionArn)} sent.`);
   return {
     watch: {

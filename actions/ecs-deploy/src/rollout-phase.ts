@@ -13,6 +13,7 @@ import {
 import { explainFailure, type FailureEvidence } from "@shipline/core/ecs/failure-explainer";
 import {
   followRollout,
+  isRefusedUpdate,
   type RolloutResult,
   type RolloutWatch,
   startedDeployment,
@@ -115,12 +116,7 @@ export async function startRollout(
   try {
     updated = await send();
   } catch (error) {
-    if (
-      error instanceof Error &&
-      /InvalidParameter|ClientException|ServiceNotActive|PlatformUnknown|PlatformTaskDefinitionIncompatibility|AccessDenied/.test(
-        error.name,
-      )
-    ) {
+    if (isRefusedUpdate(error)) {
       throw new UserError(`ECS refused to update service ${plan.name}: ${error.message}`, {
         input: "services",
         fix: "Read ECS's message: the task definition must suit the service (network mode, launch type, load balancer container and port).",

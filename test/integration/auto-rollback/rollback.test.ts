@@ -5,7 +5,7 @@ import { type FakeGitHub, startFakeGitHub } from "../../rig/fake-github";
 import { everythingPrinted } from "../../rig/harness";
 import { type Simulator, startSimulator } from "../../sim/index";
 import { builtInServices } from "../../sim/services/index";
-import { deniedServiceDeployments } from "../ecs-deploy/ecs-variants";
+import { deniedServiceDeployments, REFUSAL, refusingUpdates } from "../ecs-deploy/ecs-variants";
 import {
   arnOf,
   deploy,
@@ -236,6 +236,31 @@ describe("auto-rollback of a deployment still in flight", () => {
       deployments: 1,
       rolloutState: "COMPLETED",
     });
+  });
+});
+
+describe("auto-rollback of several services", () => {
+  it("rolls back and verifies the others when ECS refuses one, and reports every one", async () => {
+    sim = await startSimulator({
+      services: [...builtInServices, refusingUpdates(["worker"], "web:2")],
+      scenario: world({ revisions: ["2"], extraServices: ["worker"] }),
+    });
+    // Both run web:1; the revision to return to is web:2 (say web:1 turned out bad).
+    const run = await rollback(sim, { services: "web\nworker", "task-definition": "web:2" });
+    expect(run.exitCode).toBe(1);
+    expect(run.outputs["rolled-back"]).toBe("false");
+    const report = JSON.parse(run.outputs.report ?? "{}");
+    expect(report.services.map((s: { name: string; rolledBack: boolean }) => [s.name, s.rolledBack])).toEqual(
+      [
+        ["web", true],
+        ["worker", false],
+      ],
+    );
+    expect(webService(sim).config.taskDefinitionArn).toBe(arnOf("web:2"));
+    expect(run.stdout).toMatch(/web: verified: 3\/3 tasks of web:2 RUNNING/);
+    expect(run.errors[0]?.message).toContain(`worker: ECS refused to roll back service worker: ${REFUSAL}`);
+    expect(run.errors[0]?.message).not.toContain("This is a bug");
+    expect(run.summary).toContain("Rollback not verified");
   });
 });
 

@@ -81,13 +81,20 @@ export const staleCurrentDeployment = (runtime: SimRuntime): EcsService =>
 export const REFUSAL =
   "Task definition does not support launch_type FARGATE: the container app needs more memory than the task has.";
 
-export function refusingUpdates(names: readonly string[]): (runtime: SimRuntime) => EcsService {
+/** Refuses the UpdateService of the named services (only those to `revision`, e.g. "web:1", if given). */
+export function refusingUpdates(
+  names: readonly string[],
+  revision?: string,
+): (runtime: SimRuntime) => EcsService {
   return (runtime) => {
     const ecs = new EcsService(runtime);
     const update = ecs.operations.UpdateService;
     if (!update) throw new Error("the ECS simulator has no UpdateService");
     ecs.operations.UpdateService = (input: Shape) => {
-      if (names.includes(String(input.service))) throw new SimError("InvalidParameterException", REFUSAL);
+      const toRevision = !revision || String(input.taskDefinition ?? "").endsWith(`/${revision}`);
+      if (names.includes(String(input.service)) && toRevision) {
+        throw new SimError("InvalidParameterException", REFUSAL);
+      }
       return update(input);
     };
     return ecs;

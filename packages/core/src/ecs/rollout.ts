@@ -272,6 +272,16 @@ export function startedDeployment(
   };
 }
 
+/** ECS refusing an UpdateService for a reason the user must fix (the revision does not suit the service). */
+export function isRefusedUpdate(error: unknown): error is Error {
+  return (
+    error instanceof Error &&
+    /InvalidParameter|ClientException|ServiceNotActive|PlatformUnknown|PlatformTaskDefinitionIncompatibility|AccessDenied/.test(
+      error.name,
+    )
+  );
+}
+
 /** "web: 2/3 running, 1 pending · failed tasks 1/3 · stage SCALE_UP · IN_PROGRESS". */
 export function progressLine(watch: RolloutWatch, observation: RolloutObservation): string {
   const { service, serviceDeployment: sd } = observation;
