@@ -196,6 +196,7 @@ export async function main(context: ActionContext): Promise<void> {
     api,
     containers,
     serviceDeployments: new Map(),
+    finished: new Map(),
   };
   let started: StartedRollout[] = [];
   let refused: ServiceOutcome[] = [];
@@ -254,16 +255,20 @@ export async function main(context: ActionContext): Promise<void> {
       throw error;
     }
     const cancelled = await handleCancellation(follow, started);
-    outcomes = plan.services.map((s) => ({
-      name: s.name,
-      action: s.action.kind,
-      status: "cancelled",
-      reason: cancelled.actions[s.name] ?? "cancelled",
-      serviceDeploymentArn:
-        follow.serviceDeployments.get(s.name) ??
-        started.find((r) => r.plan.name === s.name)?.watch?.serviceDeploymentArn,
-      cancelAction: cancelled.actions[s.name] ?? "none",
-    }));
+    outcomes = plan.services.map(
+      (s): ServiceOutcome => ({
+        ...(follow.finished.get(s.name) ?? {
+          name: s.name,
+          action: s.action.kind,
+          status: "cancelled",
+          reason: cancelled.actions[s.name] ?? "cancelled",
+          serviceDeploymentArn:
+            follow.serviceDeployments.get(s.name) ??
+            started.find((r) => r.plan.name === s.name)?.watch?.serviceDeploymentArn,
+        }),
+        cancelAction: cancelled.actions[s.name] ?? "none",
+      }),
+    );
     await record
       ?.set(
         "error",

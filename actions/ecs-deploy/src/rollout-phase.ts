@@ -142,6 +142,8 @@ export interface FollowSettings {
   containers: readonly ContainerDefinition[];
   /** Per service, the service deployment its follower found (for a cancellation to stop it). */
   serviceDeployments: Map<string, string>;
+  /** Per service, the outcome of a follow that ended (a cancellation leaves those alone). */
+  finished: Map<string, ServiceOutcome>;
 }
 
 async function followOne(settings: FollowSettings, started: StartedRollout): Promise<ServiceOutcome> {
@@ -225,7 +227,13 @@ export async function followAll(
   rollouts: StartedRollout[],
 ): Promise<ServiceOutcome[]> {
   // allSettled: every follower has stopped polling before the step goes on (or ends).
-  const settled = await Promise.allSettled(rollouts.map((r) => followOne(settings, r)));
+  const settled = await Promise.allSettled(
+    rollouts.map(async (r) => {
+      const outcome = await followOne(settings, r);
+      settings.finished.set(r.plan.name, outcome);
+      return outcome;
+    }),
+  );
   const rejected = settled.filter((s): s is PromiseRejectedResult => s.status === "rejected");
   const cancelled = rejected.find((r) => isCancellation(r.reason));
   if (cancelled) throw cancelled.reason;
@@ -240,8 +248,15 @@ export async function handleCancellation(
 ): Promise<{ message: string; actions: Record<string, string> }> {
   const { context, inputs, ecs } = settings;
   const { logger } = context;
-  const inFlight = rollouts.filter((r) => r.watch && r.watch.mode !== "scale");
+  // A rollout whose outcome was known before the cancellation is left as it is: there is nothing in
+  // flight to stop (ECS would refuse), and its outcome stays in the report.
+  const inFlight = rollouts.filter(
+    (r) => r.watch && r.watch.mode !== "scale" && !settings.finished.has(r.plan.name),
+  );
   const actions: Record<string, string> = {};
+  for (const [name, outcome] of settings.finished) {
+    actions[name] = `already ${outcome.status} before the cancellation; left as it is`;
+  }
   if (!inputs.rollbackOnCancel) {
     for (const r of inFlight) actions[r.plan.name] = "left running";
     const message =

@@ -156,6 +156,33 @@ describe("ecs-deploy cancellation", () => {
     expect(run.summary).toContain("ECS deploy cancelled");
   });
 
+  it("leaves a service whose rollout already succeeded as it is when rolling back the others on cancel", async () => {
+    // web (behind the load balancer) drains its old targets for five simulated minutes; worker has no
+    // load balancer and is done long before.
+    sim = await startSimulator({
+      scenario: world({ extraServices: ["worker"], deregistrationDelaySeconds: 300 }),
+    });
+    const run = await deploy(
+      sim,
+      { services: "web\nworker", containers: `app=${image("2")}`, "rollback-on-cancel": "true" },
+      { cancelWhen: /worker: .*SUCCESSFUL/ },
+    );
+    expect(run.outputs.status).toBe("cancelled");
+    const arns = JSON.parse(run.outputs["service-deployment-arn"] ?? "{}");
+    const stops = sim.calls.filter((c) => c.operation === "StopServiceDeployment");
+    expect(stops.map((c) => c.input.serviceDeploymentArn)).toEqual([arns.web]);
+    expect(stops.every((c) => c.status < 400)).toBe(true);
+    const report = JSON.parse(run.outputs.report ?? "{}");
+    expect(report.services.map((s: { name: string; status: string }) => [s.name, s.status])).toEqual([
+      ["web", "cancelled"],
+      ["worker", "succeeded"],
+    ]);
+    expect(run.errors[0]?.message).toContain(
+      "worker: already succeeded before the cancellation; left as it is",
+    );
+    expect(ecsOf(sim).serviceDeployments.byArn.get(arns.worker)?.status).toBe("SUCCESSFUL");
+  });
+
   it("leaves ECS alone on cancellation without rollback-on-cancel, and says so", async () => {
     sim = await startSimulator({ scenario: world({ timings: slowPull }) });
     const run = await deploy(sim, { containers: `app=${image("2")}` }, following);

@@ -91,6 +91,8 @@ export interface WorldOptions {
   deregistered?: string[];
   /** ECS timings (simulated ms), e.g. a long pullMs to keep a rollout in progress. */
   timings?: Record<string, number>;
+  /** How long the load balancer drains a deregistered target (default 20 s): web's rollout waits for it. */
+  deregistrationDelaySeconds?: number;
 }
 
 /** web:1 runs steady; images of the next versions behave as told (default: healthy). */
@@ -104,7 +106,7 @@ export function world(options: WorldOptions = {}): Scenario {
     healthCheckIntervalSeconds: 10,
     healthyThresholdCount: 2,
     unhealthyThresholdCount: 2,
-    deregistrationDelaySeconds: 20,
+    deregistrationDelaySeconds: options.deregistrationDelaySeconds ?? 20,
   });
   const service = (serviceName: string, withLoadBalancer: boolean) => ({
     cluster: "prod",
