@@ -161,8 +161,8 @@ describe("auto-rollback of a deploy that passed ECS but is bad", () => {
 
 describe("auto-rollback of a deployment still in flight", () => {
   it("stops the bad service deployment with ROLLBACK and verifies the previous revision", async () => {
-    // Pulls of three simulated minutes (three real seconds) keep web:2 rolling forward.
-    sim = await startSimulator({ scenario: world({ timings: { pullMs: 3 * 60_000 } }) });
+    // Pulls of six simulated minutes (three real seconds) keep web:2 rolling forward.
+    sim = await startSimulator({ scenario: world({ timings: { pullMs: 6 * 60_000 } }) });
     const deployed = await deploy(sim, { containers: `app=${image("2")}`, wait: "false" });
     expect(deployed.outputs.status).toBe("started");
     const before = lastSeq(sim);
@@ -216,8 +216,8 @@ describe("auto-rollback of a deployment still in flight", () => {
   });
 
   it("follows a rollout of the target already in flight instead of updating the service again", async () => {
-    // Pulls of a simulated minute keep each rollout in flight for a few real seconds.
-    sim = await startSimulator({ scenario: world({ revisions: ["2"], timings: { pullMs: 60_000 } }) });
+    // Pulls of three simulated minutes keep each rollout in flight for a second and a half (real).
+    sim = await startSimulator({ scenario: world({ revisions: ["2"], timings: { pullMs: 3 * 60_000 } }) });
     await deploy(sim, { "task-definition": arnOf("web:2"), wait: "false" });
     // An earlier rollback's UpdateService back to web:1 (a run that was cancelled, say).
     const back = await deploy(sim, { "task-definition": arnOf("web:1"), wait: "false" });

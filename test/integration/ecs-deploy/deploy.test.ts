@@ -1,5 +1,5 @@
-// ecs-deploy through the committed bundle against the AWS simulator (scaled clock: 1 real ms = 60
-// simulated ms, so a 200 ms poll interval is 12 simulated seconds): healthy and crash-looping
+// ecs-deploy through the committed bundle against the AWS simulator (scaled clock: 1 real ms = 120
+// simulated ms, so a 100 ms poll interval is 12 simulated seconds): healthy and crash-looping
 // rollouts, re-runs, throttling, several services, blue/green, the fallback without the service
 // deployments API, and revision hygiene.
 import { afterEach, describe, expect, it } from "vitest";
@@ -234,7 +234,7 @@ describe("ecs-deploy: rolling deployments", () => {
   });
 
   it("deploys one registered revision to several services in parallel", async () => {
-    // Every UpdateService takes 400 real ms (24 simulated seconds) to answer.
+    // Every UpdateService takes 400 real ms (48 simulated seconds) to answer.
     const slowUpdates = {
       service: "ecs",
       operation: "UpdateService",
@@ -251,7 +251,7 @@ describe("ecs-deploy: rolling deployments", () => {
     const updates = calls(sim, "UpdateService");
     expect(updates.map((u) => u.input.service).sort()).toEqual(["scheduler", "web", "worker"]);
     // Parallel: the three updates were answered together, not one slow answer after another (which
-    // would spread them over at least 48 simulated seconds).
+    // would spread them over at least 96 simulated seconds).
     const answered = updates.map((u) => u.at);
     expect(Math.max(...answered) - Math.min(...answered)).toBeLessThan(12_000);
     for (const name of ["web", "worker", "scheduler"]) {

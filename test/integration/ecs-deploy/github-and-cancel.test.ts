@@ -128,7 +128,7 @@ describe("ecs-deploy GitHub deployment records", () => {
 });
 
 describe("ecs-deploy cancellation", () => {
-  // Image pulls that take ten simulated minutes (ten real seconds): the rollout is in progress when
+  // Image pulls that take ten simulated minutes (five real seconds): the rollout is in progress when
   // the runner cancels, which it does as soon as the step has read the rollout once.
   const slowPull = { pullMs: 10 * 60_000 };
   const following = { cancelWhen: /web: \d+\/\d+ running/ };
@@ -198,7 +198,7 @@ describe("ecs-deploy cancellation", () => {
 
 describe("ecs-deploy wait-timeout", () => {
   it("fails with status timed-out when the rollout outlasts wait-timeout, and leaves ECS rolling", async () => {
-    // Pulls of thirty simulated minutes (thirty real seconds) outlast a ten-second wait.
+    // Pulls of thirty simulated minutes (fifteen real seconds) outlast a ten-second wait.
     sim = await startSimulator({ scenario: world({ timings: { pullMs: 30 * 60_000 } }) });
     const run = await deploy(sim, { containers: `app=${image("2")}`, "wait-timeout": "10s" });
     expect(run.exitCode).toBe(1);

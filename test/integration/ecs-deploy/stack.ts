@@ -1,6 +1,7 @@
 // The simulated world the ecs-deploy and auto-rollback bundle tests run in: service "web" running
 // web:1 (three tasks behind an ALB target group) in cluster "prod", on a scaled clock so a rollout of
-// simulated minutes takes a couple of real seconds, and helpers to run the bundles against it.
+// a simulated minute takes about half a real second (with polls of 12 simulated seconds, fine enough
+// to see every stage), and helpers to run the bundles against it.
 import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -22,9 +23,9 @@ export const NETWORK = {
   },
 };
 /** Simulated milliseconds per real millisecond in the bundle tests. */
-export const FACTOR = 60;
+export const FACTOR = 120;
 /** The poll interval the tests give the bundles (real time; FACTOR × it in simulated time). */
-export const POLL_MS = 200;
+export const POLL_MS = 100;
 
 export const MUTATING = new Set([
   "RegisterTaskDefinition",
