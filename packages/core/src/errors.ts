@@ -1,10 +1,13 @@
 // The one error type for "the user must change something". Everything else is treated as a bug.
+import type { Annotation } from "./logger";
 
 export interface UserErrorOptions {
   /** What the user should do about it, in one or two sentences. */
   fix?: string;
   /** The action input the problem is in, when there is one. */
   input?: string;
+  /** The file and line the problem is at, when it is in a file of the repository. */
+  at?: Annotation;
   cause?: unknown;
 }
 
@@ -15,12 +18,14 @@ export interface UserErrorOptions {
 export class UserError extends Error {
   readonly fix: string | undefined;
   readonly input: string | undefined;
+  readonly at: Annotation | undefined;
 
   constructor(message: string, options: UserErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = "UserError";
     this.fix = options.fix;
     this.input = options.input;
+    this.at = options.at;
   }
 }
 

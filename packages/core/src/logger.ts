@@ -30,7 +30,7 @@ export interface Logger {
   readonly secrets: Secrets;
 }
 
-function toProperties(annotation: Annotation | undefined): core.AnnotationProperties {
+export function toAnnotationProperties(annotation: Annotation | undefined): core.AnnotationProperties {
   if (!annotation) return {};
   const props: core.AnnotationProperties = {};
   if (annotation.title !== undefined) props.title = annotation.title;
@@ -58,9 +58,9 @@ export function createRunnerLogger(clock: Clock = systemClock): Logger {
     secrets,
     info: (message) => core.info(message),
     debug: (message) => core.debug(message),
-    notice: (message, annotation) => core.notice(message, toProperties(annotation)),
-    warning: (message, annotation) => core.warning(message, toProperties(annotation)),
-    error: (message, annotation) => core.error(message, toProperties(annotation)),
+    notice: (message, annotation) => core.notice(message, toAnnotationProperties(annotation)),
+    warning: (message, annotation) => core.warning(message, toAnnotationProperties(annotation)),
+    error: (message, annotation) => core.error(message, toAnnotationProperties(annotation)),
     progress: (message) => core.info(`[${formatElapsed(clock.now() - startedAt)}] ${message}`),
     group: (title, fn) => core.group(title, fn),
   };

@@ -5,7 +5,7 @@ import type { Clock } from "./clock";
 import { systemClock } from "./clock";
 import { CancelledError, describeUserError, errorMessage, isUserError } from "./errors";
 import { type InputSpec, type InputValues, parseInputs, runnerInputSource } from "./inputs";
-import { createRunnerLogger, type Logger } from "./logger";
+import { type Annotation, createRunnerLogger, type Logger, toAnnotationProperties } from "./logger";
 import { type OutputSpec, Outputs } from "./outputs";
 import { SummaryBuilder } from "./summary";
 
@@ -35,7 +35,8 @@ export interface RunDeps {
   logger: Logger;
   clock: Clock;
   env: NodeJS.ProcessEnv;
-  setFailed(message: string): void;
+  /** Fails the step with one error annotation, placed at a file and line when one is given. */
+  setFailed(message: string, at?: Annotation): void;
   setOutput(name: string, value: string): void;
   writeSummary(markdown: string): Promise<void>;
   saveState(name: string, value: string): void;
@@ -49,7 +50,12 @@ export function runnerDeps(): RunDeps {
     logger: createRunnerLogger(systemClock),
     clock: systemClock,
     env,
-    setFailed: (message) => core.setFailed(message),
+    setFailed: (message, at) => {
+      if (!at) return core.setFailed(message);
+      // core.setFailed takes no annotation properties; this is what it does, with them.
+      process.exitCode = core.ExitCode.Failure;
+      core.error(message, toAnnotationProperties(at));
+    },
     setOutput: (name, value) => core.setOutput(name, value),
     writeSummary: async (markdown) => {
       if (!env.GITHUB_STEP_SUMMARY) return;
@@ -99,11 +105,13 @@ export async function run(main: ActionMain, deps: RunDeps = runnerDeps()): Promi
   };
 
   let failure: string | undefined;
+  let failureAt: Annotation | undefined;
   try {
     await main(context);
   } catch (error) {
     if (isUserError(error)) {
       failure = describeUserError(error);
+      failureAt = error.at;
     } else if (error instanceof CancelledError) {
       failure = error.message;
     } else {
@@ -122,5 +130,5 @@ export async function run(main: ActionMain, deps: RunDeps = runnerDeps()): Promi
       logger.warning(`Could not write the step summary: ${errorMessage(error)}`);
     }
   }
-  if (failure !== undefined) deps.setFailed(logger.secrets.redact(failure));
+  if (failure !== undefined) deps.setFailed(logger.secrets.redact(failure), failureAt);
 }

@@ -316,8 +316,14 @@ describe.runIf(available("PostgreSQL", postgresAvailable(), "apt-get install pos
         "migrations/0001_accounts.up.sql",
         "migrations/0002_broken.up.sql",
       ]);
-      // lint: false: the files are read for the destructive flag only, without annotations.
-      expect(run.annotations.filter((a) => a.properties.file)).toEqual([]);
+      // lint: false: no lint annotation; the one error annotation of the failure points at the line.
+      expect(run.errors).toHaveLength(1);
+      expect(run.annotations.filter((a) => a.properties.file)).toEqual([run.errors[0]]);
+      expect(run.errors[0]?.properties).toMatchObject({
+        file: "migrations/0002_broken.up.sql",
+        line: "3",
+        title: "Migration failed",
+      });
       const columns = await rows<{ column_name: string }>(
         url,
         "SELECT column_name FROM information_schema.columns WHERE table_name = 'accounts'",

@@ -183,6 +183,7 @@ describe.runIf(available("PostgreSQL", postgresAvailable(), "apt-get install pos
       expect((error as UserError).message).toMatch(
         /db\/V2__broken\.sql line 3 failed: relation "no_such_table" does not exist/,
       );
+      expect((error as UserError).at).toMatchObject({ file: "db/V2__broken.sql", line: 3 });
       const columns = await query<{ column_name: string }>(
         url,
         "SELECT column_name FROM information_schema.columns WHERE table_name = 'users' ORDER BY column_name",
@@ -190,6 +191,26 @@ describe.runIf(available("PostgreSQL", postgresAvailable(), "apt-get install pos
       expect(columns.map((c) => c.column_name)).toEqual(["email", "id"]);
       const history = await query<{ version: string }>(url, "SELECT version FROM shipline_migrations");
       expect(history.map((h) => h.version)).toEqual(["1"]);
+    });
+
+    it("points at the failed statement's line when PostgreSQL gives no position", async () => {
+      const url = await server.createDatabase();
+      const failing: SqlMigration[] = [
+        migrations[0] as SqlMigration,
+        {
+          version: "2",
+          description: "bad data",
+          file: "db/V2__bad_data.sql",
+          // A unique violation carries no position: the line must come from the statement itself.
+          sql: "INSERT INTO users (id, email) VALUES (1, 'a');\n-- again\n\nINSERT INTO users (id, email)\n  VALUES (1, 'b');\n",
+        },
+      ];
+      const error = await migrate(url, failing).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(UserError);
+      expect((error as UserError).message).toMatch(/db\/V2__bad_data\.sql line 4 failed: duplicate key/);
+      expect((error as UserError).at).toMatchObject({ file: "db/V2__bad_data.sql", line: 4 });
+      const rows = await query<{ n: string }>(url, "SELECT count(*) AS n FROM users");
+      expect(rows[0]?.n).toBe("0");
     });
 
     it("refuses to run when an applied file has changed", async () => {

@@ -9,6 +9,7 @@ import { type ActionMain, type RunDeps, run } from "../../../packages/core/src/r
 function fakeDeps(env: NodeJS.ProcessEnv = {}) {
   const logger = new RecordingLogger();
   const failures: string[] = [];
+  const failedAt: unknown[] = [];
   const outputs: Record<string, string> = {};
   const summaries: string[] = [];
   const saved: Record<string, string> = {};
@@ -17,7 +18,10 @@ function fakeDeps(env: NodeJS.ProcessEnv = {}) {
     logger,
     clock: new SimulatedClock(),
     env,
-    setFailed: (message) => failures.push(message),
+    setFailed: (message, at) => {
+      failures.push(message);
+      failedAt.push(at);
+    },
     setOutput: (name, value) => {
       outputs[name] = value;
     },
@@ -34,7 +38,7 @@ function fakeDeps(env: NodeJS.ProcessEnv = {}) {
       };
     },
   };
-  return { deps, logger, failures, outputs, summaries, saved, cancel: () => cancel?.() };
+  return { deps, logger, failures, failedAt, outputs, summaries, saved, cancel: () => cancel?.() };
 }
 
 describe("run", () => {
@@ -59,6 +63,17 @@ describe("run", () => {
       "Service web not found in cluster prod.\nFix: Check the `services` input.",
     ]);
     expect(fake.logger.text("debug")).toBe("");
+  });
+
+  it("places the failure at the file and line a user error names", async () => {
+    const fake = fakeDeps();
+    await run(async () => {
+      throw new UserError("db/V2__x.sql line 3 failed: boom.", {
+        at: { file: "db/V2__x.sql", line: 3, title: "Migration failed" },
+      });
+    }, fake.deps);
+    expect(fake.failures).toEqual(["db/V2__x.sql line 3 failed: boom."]);
+    expect(fake.failedAt).toEqual([{ file: "db/V2__x.sql", line: 3, title: "Migration failed" }]);
   });
 
   it("reports a bug once, with its stack in the debug log", async () => {

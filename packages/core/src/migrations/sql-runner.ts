@@ -9,7 +9,7 @@ import { formatDuration } from "../inputs";
 import type { Logger } from "../logger";
 import { done, PollTimeoutError, pending, poll } from "../poller";
 import { mustRunOutsideTransaction } from "./rules";
-import type { SqlParser } from "./sql-parser";
+import type { ParsedStatement, SqlParser } from "./sql-parser";
 
 export interface SqlMigration {
   version: string;
@@ -376,6 +376,7 @@ export class SqlMigrationRunner {
         `${migration.file} line ${e?.line ?? 1}: the SQL does not parse: ${e?.message ?? ""}.`,
         {
           fix: "Fix the SQL; nothing of this file was applied.",
+          at: { file: migration.file, line: e?.line ?? 1, title: "Migration does not parse" },
         },
       );
     }
@@ -389,15 +390,31 @@ export class SqlMigrationRunner {
     if (transactional) {
       try {
         await this.#client.query("BEGIN");
-        await this.#client.query(migration.sql);
+      } catch (error) {
+        throw this.#failure(migration, undefined, error, "Nothing of the file was applied.");
+      }
+      // One statement at a time inside the transaction, so a failure names the statement's line.
+      for (const statement of parsed.statements) {
+        try {
+          await this.#client.query(statement.text);
+        } catch (error) {
+          await this.#client.query("ROLLBACK").catch(() => undefined);
+          throw this.#failure(
+            migration,
+            statement,
+            error,
+            "The file was rolled back: nothing of it was applied and the history has no row for it.",
+          );
+        }
+      }
+      try {
         await this.#record(migration, clock.now() - started);
         await this.#client.query("COMMIT");
       } catch (error) {
         await this.#client.query("ROLLBACK").catch(() => undefined);
         throw this.#failure(
           migration,
-          migration.sql,
-          0,
+          undefined,
           error,
           "The file was rolled back: nothing of it was applied and the history has no row for it.",
         );
@@ -414,8 +431,7 @@ export class SqlMigrationRunner {
               : `Statements 1–${index} of the file were applied and stay applied`;
           throw this.#failure(
             migration,
-            statement.text,
-            statement.line - 1,
+            statement,
             error,
             `${done}; the history has no row for it. Make the file safe to re-run (IF NOT EXISTS; drop an INVALID index left by a failed CONCURRENTLY build) and re-run.`,
           );
@@ -448,16 +464,17 @@ export class SqlMigrationRunner {
     );
   }
 
+  /** The error for a failed file: at the line PostgreSQL points at, else the failed statement's first. */
   #failure(
     migration: SqlMigration,
-    sql: string,
-    lineOffset: number,
+    statement: ParsedStatement | undefined,
     error: unknown,
     consequence: string,
   ): UserError {
     const pgError = error as PgError;
-    const line = lineOfPosition(sql, pgError.position);
-    const where = line === undefined ? "" : ` line ${line + lineOffset}`;
+    const within = statement ? lineOfPosition(statement.text, pgError.position) : undefined;
+    const line = statement ? statement.line - 1 + (within ?? 1) : undefined;
+    const where = line === undefined ? "" : ` line ${line}`;
     const code = pgError.code ? ` (SQLSTATE ${pgError.code})` : "";
     const detail = [pgError.detail, pgError.hint].filter(Boolean).join(" ");
     return new UserError(
@@ -466,6 +483,11 @@ export class SqlMigrationRunner {
         fix:
           (pgError.code && SQLSTATE_FIX[pgError.code]) ??
           "Fix the migration and re-run; files before it stay applied.",
+        at: {
+          file: migration.file,
+          ...(line === undefined ? {} : { line }),
+          title: "Migration failed",
+        },
         cause: error,
       },
     );
@@ -510,19 +532,29 @@ export class SqlMigrationRunner {
       const started = this.#options.clock.now();
       this.#options.logger.info(`Rolling back ${migration.file} with ${downFile}`);
       const parsed = this.#parser.parse(downSql);
+      const syntax = parsed.errors[0];
+      if (syntax) {
+        throw new UserError(`${downFile} line ${syntax.line}: the SQL does not parse: ${syntax.message}.`, {
+          fix: "Fix the down file; nothing of it was applied, and the versions after it stay rolled back.",
+          at: { file: downFile, line: syntax.line, title: "Down migration does not parse" },
+        });
+      }
       const outside = parsed.statements.some((s) => mustRunOutsideTransaction(s.node));
+      let current: ParsedStatement | undefined;
       try {
         if (!outside) await this.#client.query("BEGIN");
-        if (outside) for (const s of parsed.statements) await this.#client.query(s.text);
-        else await this.#client.query(downSql);
+        for (const statement of parsed.statements) {
+          current = statement;
+          await this.#client.query(statement.text);
+        }
+        current = undefined;
         await this.#client.query(`DELETE FROM ${this.#table} WHERE version = $1`, [row.version]);
         if (!outside) await this.#client.query("COMMIT");
       } catch (error) {
         if (!outside) await this.#client.query("ROLLBACK").catch(() => undefined);
         throw this.#failure(
           { ...migration, file: downFile },
-          downSql,
-          0,
+          current,
           error,
           "This down file was rolled back; the versions after it stay rolled back.",
         );
