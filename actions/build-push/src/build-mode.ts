@@ -210,7 +210,7 @@ export async function buildMode(
   }
 
   let digest: string;
-  const docker = new DockerCli(logger);
+  const docker = new DockerCli(logger, "docker", context.signal);
   if (existing && build.skipExisting) {
     digest = existing.digest;
     report.skipped = `skipped: ECR already holds ${commitTag.name}`;

@@ -1,9 +1,9 @@
 // Mode command: the project's own migration tool on the runner, DATABASE_URL from the secret input,
 // its output streamed (masked) as it runs, and its last lines shown when it fails.
-import { spawn } from "node:child_process";
 import { accessSync, constants } from "node:fs";
 import { resolve } from "node:path";
 import { CancelledError, UserError } from "@shipline/core/errors";
+import { type ExecResult, execCommand } from "@shipline/core/exec";
 import { formatDuration } from "@shipline/core/inputs";
 import { hasCommandOnPath } from "@shipline/core/migrations/command-path";
 import type { ActionContext } from "@shipline/core/run";
@@ -13,73 +13,6 @@ export interface CommandResult {
   exitCode: number;
   durationMs: number;
   lastLines: string[];
-}
-
-interface Spawned {
-  exitCode: number | null;
-  signal: NodeJS.Signals | null;
-  timedOut: boolean;
-  cancelled: boolean;
-}
-
-/**
- * Runs a program without a shell, one callback per output line as it arrives; stops it (SIGTERM,
- * then SIGKILL) on timeout or cancellation.
- */
-function spawnStreaming(
-  program: string,
-  args: string[],
-  options: {
-    cwd: string;
-    env: NodeJS.ProcessEnv;
-    timeoutMs: number;
-    signal: AbortSignal;
-    onLine: (line: string) => void;
-  },
-): Promise<Spawned> {
-  return new Promise((resolvePromise, reject) => {
-    const child = spawn(program, args, {
-      cwd: options.cwd,
-      env: options.env,
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let timedOut = false;
-    let cancelled = false;
-    const partial = { stdout: "", stderr: "" };
-    const feed = (stream: "stdout" | "stderr", chunk: string): void => {
-      const lines = (partial[stream] + chunk).split(/\r?\n/);
-      partial[stream] = lines.pop() ?? "";
-      for (const line of lines) options.onLine(line);
-    };
-    child.stdout.setEncoding("utf8").on("data", (chunk: string) => feed("stdout", chunk));
-    child.stderr.setEncoding("utf8").on("data", (chunk: string) => feed("stderr", chunk));
-    let killTimer: NodeJS.Timeout | undefined;
-    const stop = (): void => {
-      child.kill("SIGTERM");
-      killTimer = setTimeout(() => child.kill("SIGKILL"), 10_000);
-    };
-    const timer = setTimeout(() => {
-      timedOut = true;
-      stop();
-    }, options.timeoutMs);
-    const onAbort = (): void => {
-      cancelled = true;
-      stop();
-    };
-    options.signal.addEventListener("abort", onAbort, { once: true });
-    child.on("error", (error) => {
-      clearTimeout(timer);
-      options.signal.removeEventListener("abort", onAbort);
-      reject(error);
-    });
-    child.on("close", (exitCode, signal) => {
-      clearTimeout(timer);
-      if (killTimer) clearTimeout(killTimer);
-      options.signal.removeEventListener("abort", onAbort);
-      for (const rest of [partial.stdout, partial.stderr]) if (rest) options.onLine(rest);
-      resolvePromise({ exitCode, signal, timedOut, cancelled });
-    });
-  });
 }
 
 /** The job's environment without the action's INPUT_* variables: the tool gets only what it is given. */
@@ -140,13 +73,15 @@ export async function runMigrationCommand(
   logger.info(
     `Running \`${command.join(" ")}\` in ${inputs.workingDirectory}${inputs.databaseUrl ? ` with ${inputs.databaseUrlEnv} set from \`database-url\`` : ""}:`,
   );
-  let result: Spawned;
+  let result: ExecResult;
   try {
-    result = await spawnStreaming(program, args, {
+    result = await execCommand(program, args, {
       cwd,
-      env: { ...withoutInputs(context.env), ...env },
+      replaceEnv: { ...withoutInputs(context.env), ...env },
       timeoutMs: inputs.timeout,
       signal: context.signal,
+      stopSignal: "SIGTERM",
+      echo: false,
       // The runner masks registered secrets in its log, but the raw stream must not carry them either.
       onLine: (line) => {
         const safe = logger.secrets.redact(line);
@@ -177,12 +112,9 @@ export async function runMigrationCommand(
       },
     );
   }
-  const exitCode = result.exitCode ?? 1;
+  const exitCode = result.exitCode;
   if (result.exitCode !== 0) {
-    const how =
-      result.exitCode === null
-        ? `was killed by ${result.signal ?? "a signal"}`
-        : `exited with code ${result.exitCode}`;
+    const how = result.killedBy ? `was killed by ${result.killedBy}` : `exited with code ${result.exitCode}`;
     throw new UserError(`\`${command.join(" ")}\` ${how} after ${formatDuration(durationMs)}. ${lastLines}`, {
       fix: "Read the tool's output above; fix the migration or the database access and re-run.",
     });

@@ -1,5 +1,7 @@
 // build-push in build mode, through the committed bundle, against a real Docker engine, a real
 // registry and the simulator's ECR in front of it (integration).
+
+import { spawnSync } from "node:child_process";
 import { DescribeImagesCommand, DescribeRepositoriesCommand, ECRClient } from "@aws-sdk/client-ecr";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { awsClientConfig } from "../../../packages/core/src/aws";
@@ -219,6 +221,39 @@ describe.runIf(stackAvailable())(
       expect(run.exitCode).toBe(1);
       expect(run.errors[0]?.message).toContain("needs docker buildx");
       expect(run.calls.map((c) => c.operation).filter((op) => MUTATING_ECR_CALLS.includes(op))).toEqual([]);
+    });
+
+    it("stops the docker build when the workflow is cancelled, pushing nothing", async () => {
+      const mark = stack.registry.mark();
+      const sha = "d".repeat(40);
+      const run = await runBuildPush(
+        stack,
+        {
+          repository: "shop/web",
+          context: "slow-app",
+          network: "host",
+          "build-args": `BASE=${BUSYBOX_BASE}`,
+          "branch-tag": "false",
+        },
+        { sha, cancelWhen: /slow-step-started/ },
+      );
+      expect(run.exitCode).toBe(1);
+      expect(run.errors.at(-1)?.message).toMatch(/cancelled; `docker build` was stopped/);
+      // The RUN step sleeps for 417 s: ending within a minute means the build itself was stopped.
+      expect(run.durationMs).toBeLessThan(60_000);
+      const stillSleeping = async (): Promise<boolean> =>
+        spawnSync("pgrep", ["-f", "sleep 417"], { encoding: "utf8" }).status === 0;
+      const deadline = Date.now() + 20_000;
+      while ((await stillSleeping()) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 250));
+      expect(await stillSleeping()).toBe(false);
+      // The login came before the build; nothing was tagged or scanned after it.
+      expect(run.calls.map((c) => c.operation).filter((op) => MUTATING_ECR_CALLS.includes(op))).toEqual([
+        "GetAuthorizationToken",
+      ]);
+      await stack.registry.settle();
+      expect(stack.registry.requests(mark).filter((r) => r.method !== "GET" && r.method !== "HEAD")).toEqual(
+        [],
+      );
     });
 
     it("rebuilds a commit already in ECR with skip-existing: false, moving its commit tag", async () => {

@@ -88,6 +88,8 @@ export async function runBuildPush(
     client?: string;
     post?: { state: Record<string, string> };
     env?: Record<string, string>;
+    /** Cancel the run (SIGINT, as the runner does) when a log line matches. */
+    cancelWhen?: RegExp;
   } = {},
 ): Promise<BuildPushRun> {
   const before = stack.sim.calls.length;
@@ -97,6 +99,7 @@ export async function runBuildPush(
     workspace: stack.workspace,
     timeoutMs: 120_000,
     ...(options.post ? { post: options.post } : {}),
+    ...(options.cancelWhen ? { cancelWhen: options.cancelWhen } : {}),
     env: {
       ...stack.engine.env(options.client ?? DEBIAN_DOCKER_CLIENT),
       ...simulatorEnv(stack.sim),
