@@ -251,6 +251,61 @@ describe.each(reusable.map((w) => [w.file, w] as const))("%s", (_, workflow) => 
     expect(jobsOf(workflow).filter(([, job]) => job.environment !== undefined).length).toBeLessThanOrEqual(1);
   });
 
+  it("uses every input and secret it declares", () => {
+    const spec = workflowCall(workflow) ?? {};
+    const used = expressionsIn(workflow.jobs).join("\n");
+    const unused = [
+      ...Object.keys(spec.inputs ?? {}).filter((name) => !used.includes(`inputs.${name}`)),
+      ...Object.keys(spec.secrets ?? {}).filter((name) => !used.includes(`secrets.${name}`)),
+    ];
+    expect(unused).toEqual([]);
+  });
+
+  // A workflow input named like an action input (or like it with the action's prefix, e.g.
+  // migration-rules for migrate's rules, gate-timeout for health-gate's timeout) is that setting:
+  // every step of the action gets it, so a threshold set by the caller cannot silently not apply.
+  it("passes each setting it declares to every step of the action it is named after", () => {
+    const prefixes: Record<string, string[]> = {
+      "build-push": ["build"],
+      migrate: ["migration", "migrations"],
+      "ecs-deploy": ["deploy"],
+      "health-gate": ["gate"],
+      "auto-rollback": ["rollback"],
+    };
+    // Same-named settings a step leaves out on purpose.
+    const notForwarded: Record<string, string[]> = {
+      // configure-aws-credentials gives every later step of the job the region (AWS_REGION).
+      "*": ["aws-region"],
+      // An environment tag set at build time would name an image the environment does not run yet.
+      image: ["environment"],
+      // The deploy-plan job runs only when deploy-plan is true; its one step always plans.
+      "deploy-plan": ["plan"],
+      // The workflow offers no ecs-task migration: its task definition would be the one ecs-deploy
+      // registers after the migration.
+      migrate: ["cluster", "task-definition", "container"],
+      // auto-rollback's task-definition is a rollback target, not the file that was deployed.
+      rollback: ["task-definition"],
+      // The restored version is not this commit; the smoke tests may need what only it has.
+      "gate-after-rollback": ["version-json-path", "version-header", "smoke-tests"],
+    };
+    const inputs = workflowCall(workflow)?.inputs ?? {};
+    const problems: string[] = [];
+    for (const [jobId, , step] of stepsOf(workflow)) {
+      const action = shiplineAction(step.uses);
+      if (!action) continue;
+      const skip = [step.id ?? "", action, jobId, "*"].flatMap((key) => notForwarded[key] ?? []);
+      for (const input of Object.keys(actionYaml(action).inputs ?? {})) {
+        if (skip.includes(input)) continue;
+        const setting = [input, ...(prefixes[action] ?? []).map((p) => `${p}-${input}`)].find(
+          (name) => name in inputs,
+        );
+        if (setting && step.with?.[input] !== `\${{ inputs.${setting} }}`)
+          problems.push(`${jobId}/${step.id ?? action}: ${input} is not \${{ inputs.${setting} }}`);
+      }
+    }
+    expect(problems).toEqual([]);
+  });
+
   it("checks shipline out at the commit the workflow runs from, with only the actions and bundles", () => {
     for (const [, , step] of stepsOf(workflow)) {
       if (thirdPartyAction(step.uses)?.action !== "actions/checkout" || step.with?.path !== ".shipline")
