@@ -1,5 +1,7 @@
 // Entry point of the migrate bundle: nothing imports this file.
+import { explainAwsErrors } from "@shipline/core/aws-errors";
 import { run } from "@shipline/core/run";
 import { main } from "./main";
 
-await run(main);
+// An AWS failure the user can act on (denied, expired, throttled, missing) is reported as theirs.
+await run(explainAwsErrors("migrate", main));

@@ -1,0 +1,63 @@
+// AWS failures the user can act on (throttling beyond the retries, a denied or failing service) end
+// ecs-deploy and auto-rollback with a user error naming the input and the fix, never a bug report;
+// and a re-run once AWS answers again finishes the job without registering a second revision.
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { type Simulator, startSimulator } from "../../sim/index";
+import { deploy, image, lastSeq, mutations, rollback, world } from "./stack";
+
+let sim: Simulator;
+beforeEach(async () => {
+  sim = await startSimulator({ scenario: world({ revisions: ["2"] }) });
+});
+afterEach(async () => {
+  await sim.stop();
+});
+
+async function fault(rule: Record<string, unknown>): Promise<void> {
+  const response = await fetch(`${sim.endpoint}/_sim/faults`, { method: "POST", body: JSON.stringify(rule) });
+  expect(response.ok).toBe(true);
+}
+
+async function clearFaults(): Promise<void> {
+  await fetch(`${sim.endpoint}/_sim/faults`, { method: "DELETE" });
+}
+
+describe("ecs-deploy and auto-rollback report AWS failures as the user's to act on", () => {
+  it.each([
+    ["ecs-deploy", () => deploy(sim, { containers: `app=${image("2")}`, "aws-max-attempts": "2" })],
+    ["auto-rollback", () => rollback(sim, { "aws-max-attempts": "2" })],
+  ])(
+    "%s: throttling that outlasts the retries names aws-max-attempts and changes nothing",
+    async (_name, start) => {
+      await fault({ service: "ecs", operation: "DescribeServices", kind: "throttle" });
+      const before = lastSeq(sim);
+      const run = await start();
+      expect(run.exitCode).toBe(1);
+      expect(run.errors).toHaveLength(1);
+      expect(run.errors[0]?.message).toMatch(/AWS kept throttling .* after 2 attempts: ThrottlingException/);
+      expect(run.errors[0]?.message).toMatch(/\nFix: Raise `aws-max-attempts`/);
+      expect(run.stdout).not.toContain("This is a bug in shipline");
+      expect(mutations(sim, before)).toEqual([]);
+    },
+  );
+
+  it("ecs-deploy: an ECS outage during UpdateService is AWS's, and a re-run reuses the registered revision", async () => {
+    await fault({ service: "ecs", operation: "UpdateService", kind: "server-error" });
+    const before = lastSeq(sim);
+    const failed = await deploy(sim, { containers: `app=${image("3")}`, "aws-max-attempts": "1" });
+    expect(failed.exitCode).toBe(1);
+    expect(failed.errors[0]?.message).toMatch(/AWS failed to answer ecs-deploy: ServerException/);
+    expect(failed.errors[0]?.message).toMatch(/\nFix: This is on AWS's side: re-run the step/);
+    expect(failed.stdout).not.toContain("This is a bug in shipline");
+    expect(mutations(sim, before).map((c) => c.operation)).toEqual(["RegisterTaskDefinition"]);
+
+    await clearFaults();
+    const rerun = await deploy(sim, { containers: `app=${image("3")}` });
+    expect(rerun.exitCode).toBe(0);
+    expect(rerun.outputs["task-definition-arn"]).toBe(failed.outputs["task-definition-arn"]);
+    expect(mutations(sim, before).map((c) => c.operation)).toEqual([
+      "RegisterTaskDefinition",
+      "UpdateService",
+    ]);
+  });
+});
