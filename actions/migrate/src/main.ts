@@ -3,7 +3,7 @@
 import { compareVersions } from "@shipline/core/migrations/discovery";
 import { lintTotals } from "@shipline/core/migrations/lint";
 import { loadSqlParser } from "@shipline/core/migrations/sql-parser";
-import { SqlMigrationRunner } from "@shipline/core/migrations/sql-runner";
+import { type AppliedMigration, SqlMigrationRunner } from "@shipline/core/migrations/sql-runner";
 import type { ActionContext } from "@shipline/core/run";
 import { SummaryBuilder } from "@shipline/core/summary";
 import { backUp } from "./backup-phase";
@@ -113,10 +113,19 @@ export async function main(context: ActionContext): Promise<void> {
       await logger.group("Take the migration lock", () => runner.acquireLock());
       if (inputs.downTo !== undefined) {
         const downTo = inputs.downTo;
-        const undone = await logger.group(`Roll back to version ${downTo}`, () =>
-          runner.rollback(migrations, downTo, compareVersions),
-        );
-        report.rolledBack = undone.map((u) => u.file);
+        // Each down file commits on its own: those undone before a failing one are reported too.
+        const undone: AppliedMigration[] = [];
+        try {
+          await logger.group(`Roll back to version ${downTo}`, () =>
+            runner.rollback(migrations, downTo, compareVersions, (u) => {
+              undone.push(u);
+              report.rolledBack.push(u.file);
+            }),
+          );
+        } catch (error) {
+          if (undone.length > 0) summarizeApplied(context, "Rolled back before the failure", undone);
+          throw error;
+        }
         summarizeApplied(context, `Rolled back to version ${downTo}`, undone);
         publish();
         return;
@@ -132,17 +141,25 @@ export async function main(context: ActionContext): Promise<void> {
       if (plan.pending.length > 0) {
         report.snapshotId = await backUp(context, inputs, settings, report.destructive);
       }
-      const applied = await logger.group("Apply", async () => {
-        await runner.ensureHistoryTable();
-        const done = await runner.apply(plan.pending);
-        logger.info(
-          done.length
-            ? `Applied ${done.length} file${done.length === 1 ? "" : "s"}: ${done.map((a) => a.file).join(", ")}.`
-            : "Nothing to apply: the database is up to date.",
-        );
-        return done;
-      });
-      report.applied = applied.map((a) => a.file);
+      // Each file commits on its own: those applied before a failing one are in the outputs too.
+      const applied: AppliedMigration[] = [];
+      try {
+        await logger.group("Apply", async () => {
+          await runner.ensureHistoryTable();
+          await runner.apply(plan.pending, (a) => {
+            applied.push(a);
+            report.applied.push(a.file);
+          });
+          logger.info(
+            applied.length
+              ? `Applied ${applied.length} file${applied.length === 1 ? "" : "s"}: ${applied.map((a) => a.file).join(", ")}.`
+              : "Nothing to apply: the database is up to date.",
+          );
+        });
+      } catch (error) {
+        if (applied.length > 0) summarizeApplied(context, "Applied before the failure", applied);
+        throw error;
+      }
       summarizeApplied(context, "Applied", applied);
     } finally {
       await runner.close();

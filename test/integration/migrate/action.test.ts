@@ -316,6 +316,10 @@ describe.runIf(available("PostgreSQL", postgresAvailable(), "apt-get install pos
         "migrations/0001_accounts.up.sql",
         "migrations/0002_broken.up.sql",
       ]);
+      // The file committed before the failing one is applied, and the outputs say so.
+      expect(json<string[]>(run, "applied")).toEqual(["migrations/0001_accounts.up.sql"]);
+      expect(json<{ applied: string[] }>(run, "report").applied).toEqual(["migrations/0001_accounts.up.sql"]);
+      expect(run.summary).toMatch(/Applied before the failure[\s\S]*migrations\/0001_accounts\.up\.sql/);
       // lint: false: no lint annotation; the one error annotation of the failure points at the line.
       expect(run.errors).toHaveLength(1);
       expect(run.annotations.filter((a) => a.properties.file)).toEqual([run.errors[0]]);
@@ -389,6 +393,29 @@ describe.runIf(available("PostgreSQL", postgresAvailable(), "apt-get install pos
           )
         ).map((r) => r.tablename),
       ).toEqual(["shipline_migrations", "t"]);
+    });
+
+    it("reports the down files undone before one that fails", async () => {
+      const url = await server.createDatabase();
+      const workspace = tempWorkspace({
+        "migrations/1_t.up.sql": "CREATE TABLE t (id int);\n",
+        "migrations/1_t.down.sql": "DROP TABLE t;\n",
+        "migrations/2_u.up.sql": "CREATE TABLE u (id int);\n",
+        "migrations/2_u.down.sql": "DROP TABLE no_such_table;\n",
+        "migrations/3_v.up.sql": "CREATE TABLE v (id int);\n",
+        "migrations/3_v.down.sql": "DROP TABLE v;\n",
+      });
+      expect(
+        (await runAction("migrate", { workspace, inputs: { mode: "sql", "database-url": url } })).exitCode,
+      ).toBe(0);
+      const run = await runAction("migrate", {
+        workspace,
+        inputs: { mode: "sql", "database-url": url, "down-to": "0" },
+      });
+      expect(run.exitCode).toBe(1);
+      expect(run.errors.at(-1)?.message).toMatch(/migrations\/2_u\.down\.sql line 1 failed/);
+      expect(json<{ rolledBack: string[] }>(run, "report").rolledBack).toEqual(["migrations/3_v.down.sql"]);
+      expect(run.summary).toMatch(/Rolled back before the failure[\s\S]*migrations\/3_v\.down\.sql/);
     });
 
     it("runs the project's own tool with DATABASE_URL, streaming its output with the URL masked", async () => {

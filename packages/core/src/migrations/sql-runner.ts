@@ -358,11 +358,20 @@ export class SqlMigrationRunner {
   }
 
   /** Applies the migrations in order; the lock must be held. Stops at the first failure. */
-  async apply(migrations: readonly SqlMigration[]): Promise<AppliedMigration[]> {
+  /**
+   * Applies the files in order, each committed on its own. `onApplied` hears of each committed file
+   * as it happens, so a caller can say what was applied before a later file failed.
+   */
+  async apply(
+    migrations: readonly SqlMigration[],
+    onApplied?: (applied: AppliedMigration) => void,
+  ): Promise<AppliedMigration[]> {
     if (!this.#locked) throw new Error("apply() needs the migration lock");
     const applied: AppliedMigration[] = [];
     for (const migration of migrations) {
-      applied.push(await this.#applyOne(migration));
+      const one = await this.#applyOne(migration);
+      applied.push(one);
+      onApplied?.(one);
     }
     return applied;
   }
@@ -501,6 +510,7 @@ export class SqlMigrationRunner {
     migrations: readonly SqlMigration[],
     toVersion: string,
     compare: (a: string, b: string) => number,
+    onUndone?: (undone: AppliedMigration) => void,
   ): Promise<AppliedMigration[]> {
     if (!this.#locked) throw new Error("rollback() needs the migration lock");
     if (toVersion !== "0" && !migrations.some((m) => m.version === toVersion)) {
@@ -559,13 +569,15 @@ export class SqlMigrationRunner {
           "This down file was rolled back; the versions after it stay rolled back.",
         );
       }
-      undone.push({
+      const one: AppliedMigration = {
         version: row.version,
         file: downFile,
         durationMs: this.#options.clock.now() - started,
         statements: parsed.statements.length,
         transactional: !outside,
-      });
+      };
+      undone.push(one);
+      onUndone?.(one);
     }
     return undone;
   }
