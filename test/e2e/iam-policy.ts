@@ -41,3 +41,15 @@ export function documentedIamActions(readme = join(ROOT, "README.md")): Record<s
   }
   return out;
 }
+
+/** Every AWS action the README's deploy-role policy (the JSON block after the IAM table) allows. */
+export function deployRolePolicyActions(readme = join(ROOT, "README.md")): string[] {
+  const text = readFileSync(readme, "utf8");
+  const after = text.slice(text.indexOf("<!-- iam:end -->"));
+  const block = /```json\n([\s\S]*?)```/.exec(after)?.[1];
+  if (!block) throw new Error("README.md has no deploy-role policy after the IAM table");
+  const policy = JSON.parse(block) as { Statement: { Effect: string; Action: string | string[] }[] };
+  return policy.Statement.filter((s) => s.Effect === "Allow")
+    .flatMap((s) => (Array.isArray(s.Action) ? s.Action : [s.Action]))
+    .sort();
+}

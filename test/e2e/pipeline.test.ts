@@ -25,7 +25,7 @@ import { everythingPrinted } from "../rig/harness";
 import { postgresAvailable } from "../rig/services/postgres";
 import type { Elbv2Service } from "../sim/services/elbv2";
 import type { RdsService } from "../sim/services/rds";
-import { documentedIamActions } from "./iam-policy";
+import { deployRolePolicyActions, documentedIamActions } from "./iam-policy";
 
 const ARN = "arn:aws:ecs:eu-west-1:123456789012:task-definition/";
 /** Where a story leaves its step summaries and logs (beside the demo's, not over them). */
@@ -377,6 +377,22 @@ describe.runIf(available("PostgreSQL", postgresAvailable(), "npm ci (embedded-po
 );
 
 describe("IAM policy in the README", () => {
+  it("gives a deploy-role policy that allows every call the deploy job can make", () => {
+    const documented = documentedIamActions();
+    const needed = new Set<string>();
+    for (const action of ["migrate", "ecs-deploy", "health-gate", "auto-rollback"]) {
+      for (const a of [...(documented[action]?.pipeline ?? []), ...(documented[action]?.sometimes ?? [])])
+        needed.add(a);
+    }
+    // Settings the example callers use or the workflow can reach: the ALB's metrics (load-balancer)
+    // and stopping a rollout still in flight when ecs-deploy gave up waiting.
+    for (const action of ["health-gate", "auto-rollback"])
+      for (const a of documented[action]?.other ?? []) needed.add(a);
+    needed.add("iam:PassRole");
+    const allowed = deployRolePolicyActions();
+    expect([...needed].filter((a) => !allowed.includes(a)).sort()).toEqual([]);
+  });
+
   it("lists, per action, exactly the AWS actions the pipeline's runs called", () => {
     const documented = documentedIamActions();
     expect(Object.keys(documented).sort()).toEqual([
