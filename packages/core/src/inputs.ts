@@ -306,9 +306,10 @@ function parseJsonInput<T>(options: JsonOptions<T>): (raw: string) => T {
     try {
       value = JSON.parse(raw);
     } catch (error) {
-      const detail = error instanceof Error ? error.message : String(error);
+      // The parser's message quotes the text around the error, which would print part of a secret.
+      const detail = options.secret ? "" : ` (${error instanceof Error ? error.message : String(error)})`;
       throw new InvalidValue(
-        `it is not valid JSON (${detail}).`,
+        `it is not valid JSON${detail}.`,
         options.hint ?? "Check quotes, commas and brackets.",
       );
     }
@@ -397,7 +398,17 @@ export function parseInputs<S extends InputSpec>(spec: S, options: ParseInputsOp
   for (const [name, def] of Object.entries(spec)) {
     const given = options.source(name)?.trim();
     if (!given) continue;
-    if (def.secret) options.secrets?.add(given);
+    if (def.secret) {
+      options.secrets?.add(given);
+      // The parts a secret is used by are registered too: each value of key=value lines (a header or
+      // a build secret is printed without its key), and the password of a connection URL.
+      if (def.kind === "key-values") {
+        for (const line of given.split(/\r?\n/)) {
+          const at = line.indexOf("=");
+          if (at > 0 && !line.trim().startsWith("#")) options.secrets?.add(line.slice(at + 1).trim());
+        }
+      } else if (/^[a-z][a-z0-9+.-]*:\/\/[^/@\s]*:[^/@\s]*@/i.test(given)) options.secrets?.addUrl(given);
+    }
     // A URL with credentials in it (https://user:pass@host) carries a secret even when the input is not
     // marked secret: its password is masked before the URL can appear in a message or report.
     else if (def.kind === "url" && /^[a-z]+:\/\/[^/@\s]*:[^/@\s]*@/i.test(given))

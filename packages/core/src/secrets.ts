@@ -8,6 +8,17 @@ export interface SecretSink {
 
 const MIN_LENGTH = 3;
 
+/**
+ * How a value reads once written inside a JSON string (outputs and reports are JSON) or a markdown
+ * table cell (the step summary): a quote, backslash or pipe in a password would otherwise slip past
+ * redaction in its escaped form.
+ */
+function printedForms(value: string): string[] {
+  const json = JSON.stringify(value).slice(1, -1);
+  const tableCell = value.replace(/\\/g, "\\\\").replace(/\|/g, "\\|").replace(/\r?\n/g, "<br>");
+  return [json, tableCell];
+}
+
 export class Secrets {
   readonly #values = new Set<string>();
   readonly #sink: SecretSink;
@@ -17,18 +28,27 @@ export class Secrets {
   }
 
   /**
-   * Registers a secret and the forms it commonly takes when printed (URL-encoded, base64), before
-   * anything can print it. Very short values are not registered: masking "a" would garble the log.
+   * Registers a secret and the forms it commonly takes when printed (URL-encoded, base64, escaped in
+   * JSON or a markdown table), before anything can print it. Very short values are not registered:
+   * masking "a" would garble the log.
    */
   add(value: string | undefined): void {
     if (value === undefined || value.length < MIN_LENGTH) return;
-    const forms = new Set([value, encodeURIComponent(value), Buffer.from(value).toString("base64")]);
+    const forms = new Set([
+      value,
+      encodeURIComponent(value),
+      Buffer.from(value).toString("base64"),
+      ...printedForms(value),
+    ]);
     for (const form of forms) {
       if (form.length < MIN_LENGTH || this.#values.has(form)) continue;
       this.#values.add(form);
-      // Multi-line secrets are masked line by line by the runner; register each line too.
+      // Multi-line secrets are masked line by line by the runner; redact each line too, so a summary
+      // hides what the log hides.
       for (const line of form.split(/\r?\n/)) {
-        if (line.trim().length >= MIN_LENGTH) this.#sink.mask(line);
+        if (line.trim().length < MIN_LENGTH) continue;
+        this.#sink.mask(line);
+        if (line !== form) this.#values.add(line);
       }
     }
   }

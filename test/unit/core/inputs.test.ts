@@ -246,6 +246,29 @@ describe("parseInputs", () => {
     );
   });
 
+  it("registers each value of secret key=value lines, and the password of a secret URL", () => {
+    const secretSpec = {
+      headers: input.keyValues({ secret: true }),
+      "database-url": input.string({ secret: true }),
+    };
+    const { logger, values } = parseWith(secretSpec, {
+      headers: "# tenant header\nAuthorization=Bearer tok-123456\nX-Scope-OrgID = acme-prod",
+      "database-url": "postgres://app:s3cr%40t-pw@db:5432/shop",
+    });
+    values();
+    expect(logger.masked).toEqual(expect.arrayContaining(["Bearer tok-123456", "acme-prod", "s3cr@t-pw"]));
+    expect(logger.secrets.redact("sent Bearer tok-123456 as acme-prod; password s3cr@t-pw")).toBe(
+      "sent *** as ***; password ***",
+    );
+  });
+
+  it("does not quote a secret JSON input back in its parse error", () => {
+    const secretSpec = { credentials: input.json({ secret: true }) };
+    const error = problemOf(parseWith(secretSpec, { credentials: "hunter2-json-secret" }).values);
+    expect(error.message).toMatch(/`credentials`: it is not valid JSON/);
+    expect(error.message).not.toContain("hunter2");
+  });
+
   it("reads INPUT_ variables the way the runner names them", () => {
     const source = runnerInputSource({ "INPUT_WAIT-TIMEOUT": "5m", INPUT_MY_INPUT: "x" });
     expect(source("wait-timeout")).toBe("5m");

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { Secrets } from "../../../packages/core/src/secrets";
+import { SummaryBuilder } from "../../../packages/core/src/summary";
 
 describe("Secrets", () => {
   it("masks the value and its encoded forms, and redacts them from text", () => {
@@ -33,5 +34,22 @@ describe("Secrets", () => {
     const masked: string[] = [];
     new Secrets({ mask: (v) => masked.push(v) }).add("-----BEGIN KEY-----\nAAAA\n-----END KEY-----");
     expect(masked).toEqual(expect.arrayContaining(["-----BEGIN KEY-----", "AAAA", "-----END KEY-----"]));
+  });
+
+  it("redacts a secret in the escaped forms JSON and markdown tables give it", () => {
+    const secrets = new Secrets({ mask: () => {} });
+    const password = 'pa"ss\\wo|rd';
+    secrets.add(password);
+    const json = JSON.stringify({ url: `postgres://app:${password}@db/shop` });
+    const table = new SummaryBuilder().table(["Password"], [[password]]).toMarkdown();
+    expect(json).not.toContain(password);
+    expect(secrets.redact(json)).toBe('{"url":"postgres://app:***@db/shop"}');
+    expect(secrets.redact(table)).toBe("| Password |\n| --- |\n| *** |\n");
+  });
+
+  it("redacts each line of a multi-line secret, as the runner masks each line in the log", () => {
+    const secrets = new Secrets({ mask: () => {} });
+    secrets.add("-----BEGIN KEY-----\nMIIEvQIBADANBg\n-----END KEY-----");
+    expect(secrets.redact("key body: MIIEvQIBADANBg")).toBe("key body: ***");
   });
 });
