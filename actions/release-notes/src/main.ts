@@ -389,29 +389,36 @@ export async function main(context: ActionContext): Promise<void> {
   });
 
   let release: ReleaseSectionResult | undefined;
+  let writeFailure: unknown;
   if (inputs.dryRun) {
     logger.info("Dry run: the notes go to the step summary and the `notes` output only.");
   } else {
-    release = await logger.group("Release", async () => {
-      const result = await upsertReleaseSection(github, {
-        ...repo,
-        tag: plan.tag,
-        key: SECTION_KEY,
-        content: rendered.markdown,
-        name: inputs.releaseName ?? plan.tag,
-        prerelease: plan.version.version.prerelease.length > 0,
-        makeLatest: range.latest,
-        draft: inputs.draft,
-        targetCommitish: range.tagSha,
-        existing,
+    try {
+      release = await logger.group("Release", async () => {
+        const result = await upsertReleaseSection(github, {
+          ...repo,
+          tag: plan.tag,
+          key: SECTION_KEY,
+          content: rendered.markdown,
+          name: inputs.releaseName ?? plan.tag,
+          prerelease: plan.version.version.prerelease.length > 0,
+          makeLatest: range.latest,
+          draft: inputs.draft,
+          targetCommitish: range.tagSha,
+          existing,
+        });
+        logger.info(`Release ${plan.tag}: ${releaseStatus(result, false)} (${result.release.url}).`);
+        return result;
       });
-      logger.info(`Release ${plan.tag}: ${releaseStatus(result, false)} (${result.release.url}).`);
-      return result;
-    });
+    } catch (error) {
+      // The notes are ready: a refused write still hands them over (outputs, summary), then fails.
+      writeFailure = error;
+    }
   }
 
   const shown = release?.release ?? existing;
   const report = buildReport(plan, range, organized, rendered, lookup, release, existing, inputs.dryRun);
+  if (writeFailure !== undefined) report.releaseWriteFailed = true;
   outputs.setAll({
     "release-url": shown?.url ?? "",
     "release-id": shown ? String(shown.id) : "",
@@ -421,6 +428,8 @@ export async function main(context: ActionContext): Promise<void> {
   });
 
   const listed = organized.sections.reduce((sum, section) => sum + section.changes.length, 0);
+  const status =
+    writeFailure !== undefined ? "not written: the write failed" : releaseStatus(release, inputs.dryRun);
   context.summary
     .heading(`Release notes for ${plan.tag}${inputs.dryRun ? " (dry run)" : ""}`)
     .table(
@@ -435,13 +444,9 @@ export async function main(context: ActionContext): Promise<void> {
         ["Reverted pairs left out", organized.reverts.length],
         ["Excluded by configuration", organized.excluded.length],
         ["GitHub GraphQL requests", `${lookup.requests}${lookup.splits ? ` (${lookup.splits} splits)` : ""}`],
-        [
-          "Release",
-          shown
-            ? `[${plan.tag}](${shown.url}): ${releaseStatus(release, inputs.dryRun)}`
-            : releaseStatus(release, inputs.dryRun),
-        ],
+        ["Release", shown ? `[${plan.tag}](${shown.url}): ${status}` : status],
       ],
     )
-    .details("Notes", rendered.markdown, inputs.dryRun);
+    .details("Notes", rendered.markdown, inputs.dryRun || writeFailure !== undefined);
+  if (writeFailure !== undefined) throw writeFailure;
 }

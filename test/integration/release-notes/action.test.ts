@@ -133,6 +133,30 @@ describe("release-notes bundle", () => {
     expect(everythingPrinted(run)).not.toContain(TOKEN);
   });
 
+  it("still hands over the notes (outputs, summary) when GitHub refuses the release write", async () => {
+    seedPreviousRelease();
+    fake.faults.push({
+      method: "POST",
+      path: /\/releases$/,
+      status: 403,
+      times: 1,
+      body: { message: "Resource not accessible by integration" },
+    });
+    const run = await releaseNotes("v1.5.0", { inputs: DEPLOYMENT_INPUTS });
+    expect(run.exitCode).toBe(1);
+    expect(run.errors).toHaveLength(1);
+    expect(run.errors[0]?.message).toMatch(/GitHub refused to write the release of v1\.5\.0 \(HTTP 403\)/);
+    expect(run.stdout).not.toContain("This is a bug in shipline");
+    expect(fake.state.releases.find((r) => r.tag_name === "v1.5.0")).toBeUndefined();
+    expect(run.outputs.notes).toContain("v1.4.0...v1.5.0");
+    expect(run.outputs["previous-tag"]).toBe("v1.4.0");
+    expect(run.outputs["release-url"]).toBe("");
+    expect(JSON.parse(run.outputs.report ?? "{}")).toMatchObject({ tag: "v1.5.0", releaseWriteFailed: true });
+    expect(run.summary).toContain("not written: the write failed");
+    expect(run.summary).toContain(run.outputs.notes?.split("\n")[0]);
+    expect(everythingPrinted(run)).not.toContain(TOKEN);
+  });
+
   it("leaves one release after two runs, and the second run writes nothing", async () => {
     const first = await releaseNotes("v1.5.0", { inputs: DEPLOYMENT_INPUTS });
     expectSuccess(first);
