@@ -203,7 +203,8 @@ export async function main(context: ActionContext): Promise<void> {
   });
   writeSummary(context.summary, report);
 
-  // Not the user's to fix (ECS unavailable beyond the retries, say): reported as such, after the rest.
+  // Not a UserError (ECS throttling beyond the retries, say): rethrown once the rest is reported; the
+  // entry point explains AWS failures, anything else is a bug.
   if (unexpected !== undefined) throw unexpected;
   const failed = results.filter((r) => !r.rolledBack);
   if (failed.length > 0) {

@@ -297,8 +297,8 @@ export async function main(context: ActionContext): Promise<void> {
       description,
     );
   }
-  // An update refused for a reason that is not the user's (say, ECS unavailable beyond the retries)
-  // is reported as such once the others are accounted for.
+  // An update refused with something other than a UserError (say, ECS unavailable beyond the
+  // retries) is rethrown once the others are accounted for; the entry point explains AWS failures.
   if (refusal !== undefined && !(refusal instanceof UserError)) throw refusal;
   if (bad.length > 0) {
     const first = bad[0] as ServiceOutcome;

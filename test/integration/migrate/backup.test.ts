@@ -177,4 +177,27 @@ describe("migrate bundle: backup before applying", () => {
     );
     expect(existsSync(join(ws, "migrated"))).toBe(false);
   });
+
+  it("calls RDS throttling beyond the retries the user's to act on, and migrates nothing", async () => {
+    const s = await simulator({ instances: [{ id: "shop-db" }] });
+    await fetch(`${s.endpoint}/_sim/faults`, {
+      method: "POST",
+      body: JSON.stringify({ service: "rds", operation: "CreateDBSnapshot", kind: "throttle" }),
+    });
+    const ws = workspace(HARMLESS);
+    const run = await runAction("migrate", {
+      workspace: ws,
+      env: simulatorEnv(s),
+      inputs: inputs({ backup: "always", "db-instance-identifier": "shop-db", "aws-max-attempts": "2" }),
+    });
+    expect(run.exitCode).toBe(1);
+    expect(run.errors).toHaveLength(1);
+    expect(run.errors[0]?.message).toMatch(
+      /^AWS kept throttling migrate's calls after 2 attempts: Throttling/,
+    );
+    expect(run.errors[0]?.message).toMatch(/\nFix: Raise `aws-max-attempts`/);
+    expect(run.stdout).not.toContain("This is a bug in shipline");
+    expect(existsSync(join(ws, "migrated"))).toBe(false);
+    expect(s.service<RdsService>("rds").snapshots()).toEqual([]);
+  });
 });
