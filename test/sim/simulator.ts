@@ -14,7 +14,11 @@ export interface FaultRule {
   service?: string;
   /** Operation name ("UpdateService") or any when omitted. */
   operation?: string;
-  kind: "throttle" | "server-error" | "drop" | "latency";
+  /**
+   * drop: the connection is destroyed before the call is handled; drop-response: the call is handled
+   * (its effects happen) and then the connection is destroyed, as when an answer is lost on the way back.
+   */
+  kind: "throttle" | "server-error" | "drop" | "drop-response" | "latency";
   /** Probability per matching call (default 1). */
   rate?: number;
   /** Fire at most this many times (default unlimited). */
@@ -384,6 +388,16 @@ export class Simulator {
       }
     }
 
+    // Only a call that took effect can lose its answer; an injected error is an answer already.
+    if (!record.fault && this.#matchFault(def.name, operation, "drop-response")) {
+      record.fault = "drop-response";
+      if (failure) {
+        record.status = failure.status;
+        record.error = failure.code;
+      }
+      req.socket.destroy();
+      return;
+    }
     res.setHeader("x-amzn-RequestId", requestId);
     if (failure) {
       record.status = failure.status;

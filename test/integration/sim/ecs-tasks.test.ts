@@ -181,6 +181,47 @@ describe("RunTask", () => {
     ).rejects.toMatchObject({ name: "ConflictException", resourceIds: first.tasks?.map((t) => t.taskArn) });
   });
 
+  it.each([
+    ["its own clientToken", "deploy-1234-migrate"],
+    ["the clientToken the SDK fills in", undefined],
+  ])(
+    "starts one task when a RunTask's answer is lost and the SDK retries it, by %s",
+    async (_, clientToken) => {
+      sim = await startSimulator({
+        scenario: {
+          ...migrationScenario(),
+          faults: [{ service: "ecs", operation: "RunTask", kind: "drop-response", count: 1 }],
+        },
+      });
+      const { ecs } = simulatorClients(sim);
+      const out = await ecs.send(new RunTaskCommand(migration(clientToken ? { clientToken } : {})));
+      const calls = sim.calls.filter((c) => c.operation === "RunTask");
+      expect(calls.map((c) => c.fault ?? "answered")).toEqual(["drop-response", "answered"]);
+      const tokens = calls.map((c) => c.input.clientToken);
+      expect(tokens[0]).toBeTruthy();
+      expect(tokens[1]).toBe(tokens[0]);
+      const listed = await ecs.send(
+        new ListTasksCommand({ cluster: "default", startedBy: "shipline-migrate" }),
+      );
+      expect(listed.taskArns).toEqual(out.tasks?.map((t) => t.taskArn));
+    },
+  );
+
+  it("registers a second revision when a RegisterTaskDefinition's answer is lost: the call is not idempotent", async () => {
+    sim = await startSimulator({
+      scenario: {
+        ...migrationScenario(),
+        faults: [{ service: "ecs", operation: "RegisterTaskDefinition", kind: "drop-response", count: 1 }],
+      },
+    });
+    const { ecs } = simulatorClients(sim);
+    const out = await ecs.send(
+      new RegisterTaskDefinitionCommand(webTaskDefinition(`${REGISTRY}/web:3`) as never),
+    );
+    expect(out.taskDefinition?.revision).toBe(4);
+    expect(sim.calls.map((c) => c.fault ?? "answered")).toEqual(["drop-response", "answered"]);
+  });
+
   it("starts `count` tasks and lists them by family, startedBy and desired status", async () => {
     sim = await startSimulator({ scenario: migrationScenario() });
     const { ecs } = simulatorClients(sim);
