@@ -2,7 +2,11 @@
 // copies) and the actions they call: inputs and outputs that exist, required values given, pinned
 // third-party actions, least permissions, one deploy per environment at a time, and the script that
 // finds shipline's own commit.
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { parse } from "yaml";
+import { ROOT } from "../../scripts/lib/repo";
 import {
   actionYaml,
   exampleWorkflows,
@@ -396,6 +400,27 @@ describe("the example callers", () => {
         expect(job.uses).toMatch(/^<owner>\/shipline\/\.github\/workflows\/[a-z-]+\.yml@v1$/);
       }
     }
+  });
+});
+
+// The one-line call the README shows a user is a valid call too.
+describe("the README's reusable-workflow call", () => {
+  const readme = readFileSync(join(ROOT, "README.md"), "utf8");
+  const section = readme.slice(readme.indexOf("## Use it in your repository"));
+  const block = /```yaml\n([\s\S]*?)```/.exec(section)?.[1] ?? "";
+  const call = (parse(block) as { jobs?: Record<string, WorkflowJob> } | null)?.jobs?.deploy;
+  const deploy = byFile(".github/workflows/deploy.yml");
+  const spec = workflowCall(deploy) ?? {};
+
+  it("passes only declared inputs, every required one, and the permissions the called jobs need", () => {
+    expect(call?.uses).toBe("<owner>/shipline/.github/workflows/deploy.yml@v1");
+    const declared = Object.keys(spec.inputs ?? {});
+    expect(Object.keys(call?.with ?? {}).filter((key) => !declared.includes(key))).toEqual([]);
+    const required = Object.entries(spec.inputs ?? {}).filter(([, def]) => def.required);
+    expect(required.map(([name]) => name).filter((name) => !given(call?.with?.[name]))).toEqual([]);
+    expect(call?.permissions).toEqual(
+      byFile("examples/workflows/deploy-production.yml").jobs.deploy?.permissions,
+    );
   });
 });
 
