@@ -93,7 +93,9 @@ describe("UpdateService", () => {
       await ecs.send(new RegisterTaskDefinitionCommand(webTaskDefinition(`${REGISTRY}/web:${tag}`) as never));
     }
     await ecs.send(new UpdateServiceCommand({ service: "web", taskDefinition: "web:2" }));
-    sim.advance(20_000);
+    sim.advance(10_000);
+    const between = new Date(sim.now());
+    sim.advance(10_000);
     await ecs.send(new UpdateServiceCommand({ service: "web", taskDefinition: "web:3" }));
     expect(sim.runUntil(() => web(sim as Simulator).deployments.length === 1, 20 * MINUTE)).toBe(true);
     const listed = await ecs.send(new ListServiceDeploymentsCommand({ service: "web" }));
@@ -103,6 +105,14 @@ describe("UpdateService", () => {
       new ListServiceDeploymentsCommand({ service: "web", status: ["STOPPED"] }),
     );
     expect(stopped.serviceDeployments).toHaveLength(1);
+    const since = await ecs.send(
+      new ListServiceDeploymentsCommand({ service: "web", createdAt: { after: between } }),
+    );
+    expect(since.serviceDeployments?.map((d) => d.status)).toEqual(["SUCCESSFUL"]);
+    const until = await ecs.send(
+      new ListServiceDeploymentsCommand({ service: "web", createdAt: { before: between } }),
+    );
+    expect(until.serviceDeployments?.map((d) => d.status)).toEqual(["STOPPED", "SUCCESSFUL"]);
   });
 });
 
