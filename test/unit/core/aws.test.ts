@@ -71,6 +71,39 @@ describe("createAwsClient", () => {
     }
   });
 
+  it("builds the client with the retry mode and attempts it is given, standard and 5 by default", async () => {
+    const adaptive = createAwsClient(
+      ECSClient,
+      { region: "eu-west-1", retryMode: "adaptive", maxAttempts: 7 },
+      { env: credentials },
+    );
+    const modeOf = async (client: ECSClient) =>
+      ((await client.config.retryStrategy()) as { mode?: string }).mode;
+    expect(await modeOf(adaptive)).toBe("adaptive");
+    expect(await adaptive.config.maxAttempts()).toBe(7);
+    const plain = createAwsClient(ECSClient, { region: "eu-west-1" }, { env: credentials });
+    expect(await modeOf(plain)).toBe("standard");
+    expect(await plain.config.maxAttempts()).toBe(5);
+  });
+
+  it("prefers the endpoint input over the AWS_ENDPOINT_URL variables", async () => {
+    vi.stubEnv("AWS_ENDPOINT_URL_ECS", "http://127.0.0.1:9");
+    vi.stubEnv("AWS_ENDPOINT_URL", "http://127.0.0.1:9");
+    try {
+      const ecs = createAwsClient(
+        ECSClient,
+        { region: "eu-west-1", endpoint, maxAttempts: 1 },
+        { env: credentials },
+      );
+      const before = seen.length;
+      await ecs.send(new DescribeClustersCommand({ clusters: ["prod"] }));
+      expect(seen.length - before).toBe(1);
+    } finally {
+      vi.stubEnv("AWS_ENDPOINT_URL_ECS", undefined);
+      vi.stubEnv("AWS_ENDPOINT_URL", undefined);
+    }
+  });
+
   it("retries throttling up to the configured attempts", async () => {
     const ecs = createAwsClient(
       ECSClient,
