@@ -144,6 +144,59 @@ describe("rolling deployments", () => {
   });
 });
 
+describe("rolling deployment bounds", () => {
+  it.each([
+    // desired, minimumHealthyPercent, maximumPercent: at most floor(max% x desired) tasks, at least
+    // ceil(min% x desired) healthy ones.
+    [4, 50, 100, 4, 2],
+    [4, 0, 100, 4, 0],
+    [4, 100, 125, 5, 4],
+    [3, 50, 150, 4, 2],
+  ])(
+    "keeps %i tasks within minimumHealthyPercent %i and maximumPercent %i (at most %i, at least %i healthy)",
+    async (desired, minimumHealthyPercent, maximumPercent, most, leastHealthy) => {
+      sim = await startSimulator({ scenario: webScenario() });
+      const { ecs } = simulatorClients(sim);
+      await ecs.send(
+        new UpdateServiceCommand({
+          cluster: "default",
+          service: "web",
+          desiredCount: desired,
+          deploymentConfiguration: {
+            minimumHealthyPercent,
+            maximumPercent,
+            deploymentCircuitBreaker: { enable: true, rollback: true },
+          },
+        }),
+      );
+      sim.advance(10 * 60_000);
+      expect(await describeWeb(sim)).toMatchObject({ desiredCount: desired, runningCount: desired });
+
+      const arn = await deploy(sim, `${REGISTRY}/web:2`);
+      const service = webService(sim);
+      const ecsSim = sim.service<EcsService>("ecs");
+      let peak = 0;
+      let lowestHealthy = Number.POSITIVE_INFINITY;
+      const done = sim.runUntil(() => {
+        const wanted = ecsSim.rollouts.activeTasks(service);
+        peak = Math.max(peak, wanted.length);
+        lowestHealthy = Math.min(lowestHealthy, wanted.filter((t) => ecsSim.tasks.isHealthy(t)).length);
+        return service.deployments.length === 1 && service.deployments[0]?.rolloutState === "COMPLETED";
+      }, 60 * 60_000);
+      expect(done).toBe(true);
+      expect(peak).toBeLessThanOrEqual(most);
+      expect(lowestHealthy).toBeGreaterThanOrEqual(leastHealthy);
+      // The bounds are used, not just respected: a rollout that never overlapped or never dipped
+      // would pass the checks above too.
+      if (most > desired) expect(peak).toBeGreaterThan(desired);
+      if (leastHealthy < desired) expect(lowestHealthy).toBeLessThan(desired);
+      expect((await describeWeb(sim)).deployments?.map((d) => [d.taskDefinition, d.runningCount])).toEqual([
+        [arn, desired],
+      ]);
+    },
+  );
+});
+
 async function currentServiceDeployment(s: Simulator): Promise<ServiceDeployment> {
   const { ecs } = simulatorClients(s);
   const service = await describeWeb(s);
