@@ -148,6 +148,26 @@ describe("migrate bundle: one-off ECS task", () => {
     expect(result.summary).toMatch(/\| arn:aws:ecs:[^|]+ \| app \| 0 \| EssentialContainerExited \|/);
   });
 
+  it("says once why the log does not show when it cannot be read, and still judges the task", async () => {
+    sim = await startSimulator({
+      scenario: {
+        ...scenario(MIGRATES, 15),
+        faults: [{ service: "logs", operation: "GetLogEvents", kind: "throttle" }],
+      },
+    });
+    const result = await run(sim, { inputs: { "aws-max-attempts": "1" } });
+    expect(result.errors).toEqual([]);
+    expect(result.exitCode).toBe(0);
+    const warnings = result.annotations.filter(
+      (a) => a.level === "warning" && a.message.includes("Cannot read the task's log"),
+    );
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]?.message).toMatch(
+      /Cannot read the task's log \(\/ecs\/shop shop\/app\/[0-9a-f]+\): ThrottlingException: .*allow logs:GetLogEvents/,
+    );
+    expect(sim.callsTo("GetLogEvents", "logs").length).toBeGreaterThan(1);
+  });
+
   it("fails on exit code 1 with the stop code, stopped reason, exit code and log tail", async () => {
     sim = await startSimulator({ scenario: scenario(FAILS, 60) });
     const result = await run(sim, { inputs: { "log-tail-lines": "2" } });

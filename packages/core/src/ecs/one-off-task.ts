@@ -258,12 +258,23 @@ export async function followTask(
       ? new LogStreamFollower(logs, options.logStream, { keep: Math.max(options.tailLines, 50) })
       : undefined;
   const emit = options.onLine ?? ((line: LogLine) => logger.info(line.message));
+  // A log that cannot be read (a role without logs:GetLogEvents, throttling) does not fail the task,
+  // but the user is told once why no output shows, rather than left with a silent step.
+  let logWarned = false;
   const drain = async (): Promise<void> => {
     if (!follower) return;
     try {
       for (const line of await follower.read()) emit(line);
     } catch (error) {
-      logger.debug(`Reading the task's log failed: ${errorMessage(error)}`);
+      if (logWarned) {
+        logger.debug(`Reading the task's log failed: ${errorMessage(error)}`);
+        return;
+      }
+      logWarned = true;
+      const ref = options.logStream;
+      logger.warning(
+        `Cannot read the task's log${ref ? ` (${ref.group} ${ref.stream})` : ""}: ${error instanceof Error && error.name !== "Error" ? `${error.name}: ` : ""}${errorMessage(error)}. The task is followed without its output; allow logs:GetLogEvents on the log group to see it.`,
+      );
     }
   };
 
