@@ -129,9 +129,13 @@ export async function main(context: ActionContext): Promise<void> {
   };
 
   if (inputs.plan) {
-    const url = await logger.group("Plan", () => reportPlan(context, inputs, plan));
-    report.planCommentUrl = url ?? null;
-    publish("planned");
+    // The plan is made even when the pull-request comment cannot be written: its outputs are set.
+    try {
+      const url = await logger.group("Plan", () => reportPlan(context, inputs, plan));
+      report.planCommentUrl = url ?? null;
+    } finally {
+      publish("planned");
+    }
     return;
   }
 

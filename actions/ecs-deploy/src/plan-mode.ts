@@ -3,6 +3,7 @@
 import { readFileSync } from "node:fs";
 import { changesTable, describeChanges } from "@shipline/core/ecs/plan-diff";
 import { revisionLabel } from "@shipline/core/ecs/task-definition";
+import { errorMessage, UserError } from "@shipline/core/errors";
 import { createGitHubClient, repoFromEnv, upsertComment } from "@shipline/core/github";
 import type { ActionContext } from "@shipline/core/run";
 import type { Inputs } from "./inputs";
@@ -100,14 +101,33 @@ export async function reportPlan(
     return undefined;
   }
   const github = createGitHubClient(inputs.githubToken, { logger });
-  const comment = await upsertComment(github, {
-    ...repoFromEnv(context.env),
-    issueNumber: number,
-    key: `ecs-deploy-plan:${plan.cluster}:${plan.services.map((s) => s.name).join(",")}`,
-    body: markdown,
-  });
+  let comment: Awaited<ReturnType<typeof upsertComment>>;
+  try {
+    comment = await upsertComment(github, {
+      ...repoFromEnv(context.env),
+      issueNumber: number,
+      key: `ecs-deploy-plan:${plan.cluster}:${plan.services.map((s) => s.name).join(",")}`,
+      body: markdown,
+    });
+  } catch (error) {
+    const status = httpStatusOf(error);
+    if (status !== 401 && status !== 403 && status !== 404) throw error;
+    throw new UserError(
+      `GitHub refused the plan comment on pull request #${number} (HTTP ${status}): ${errorMessage(error)}. The plan is in the log and the step summary.`,
+      {
+        input: "github-token",
+        fix: "Give the job `permissions: pull-requests: write` (a pull request from a fork only gets a read-only token), or leave `github-token` empty to skip the comment.",
+        cause: error,
+      },
+    );
+  }
   logger.info(
     `${comment.created ? "Wrote" : comment.changed ? "Updated" : "Kept"} the plan comment on pull request #${number}: ${comment.url}`,
   );
   return comment.url;
+}
+
+function httpStatusOf(error: unknown): number | undefined {
+  const status = typeof error === "object" && error !== null && "status" in error ? error.status : undefined;
+  return typeof status === "number" ? status : undefined;
 }

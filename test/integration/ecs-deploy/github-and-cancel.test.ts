@@ -65,6 +65,40 @@ describe("ecs-deploy plan mode", () => {
     expect(mutations(sim)).toEqual([]);
   });
 
+  it("names the missing permission when GitHub refuses the comment, still giving the plan's outputs", async () => {
+    sim = await startSimulator({ scenario: world() });
+    github = await startFakeGitHub();
+    github.faults.push({
+      method: "POST",
+      path: /\/issues\/42\/comments$/,
+      status: 403,
+      times: 1,
+      body: { message: "Resource not accessible by integration" },
+    });
+    const run = await deploy(
+      sim,
+      { plan: "true", "github-token": TOKEN, containers: `app=${image("2")}` },
+      {
+        env: { GITHUB_API_URL: github.url },
+        eventName: "pull_request",
+        event: { pull_request: { number: 42 } },
+      },
+    );
+    expect(run.exitCode).toBe(1);
+    expect(run.errors).toHaveLength(1);
+    expect(run.errors[0]?.message).toMatch(
+      /GitHub refused the plan comment on pull request #42 \(HTTP 403\): Resource not accessible by integration/,
+    );
+    expect(run.errors[0]?.message).toMatch(/\nFix: Give the job `permissions: pull-requests: write`/);
+    expect(run.stdout).not.toContain("This is a bug in shipline");
+    expect(run.outputs.status).toBe("planned");
+    expect(JSON.parse(run.outputs.report ?? "{}")).toMatchObject({ status: "planned", planCommentUrl: null });
+    expect(run.summary).toContain("a new revision of web** would be registered");
+    expect(github.state.comments).toEqual([]);
+    expect(mutations(sim)).toEqual([]);
+    expect(everythingPrinted(run)).not.toContain(TOKEN);
+  });
+
   it("says the task definition would be reused when nothing differs", async () => {
     sim = await startSimulator({ scenario: world({ revisions: ["2"] }) });
     const run = await deploy(sim, { plan: "true", containers: `app=${image("2")}` });
