@@ -9,6 +9,7 @@ import {
   resolveRegion,
   warnIfBeyondSessionLife,
 } from "@shipline/core/aws";
+import { awsUserError } from "@shipline/core/aws-errors";
 import { failureFix } from "@shipline/core/ecs/failure-explainer";
 import { pruneRevisions } from "@shipline/core/ecs/revision-hygiene";
 import { ServiceDeploymentsApi } from "@shipline/core/ecs/service-deployments";
@@ -256,6 +257,18 @@ export async function main(context: ActionContext): Promise<void> {
       await record?.set("error", "shipline ecs-deploy stopped with an error").catch(() => undefined);
       publish("failed");
       writeSummary(context.summary, report, outcomes);
+      // AWS stopped answering after ECS took the update: say that the rollout goes on without us.
+      const explained = awsUserError(error, "ecs-deploy");
+      const sent = started.filter((r) => r.watch).map((r) => r.plan.name);
+      if (explained && sent.length > 0) {
+        throw new UserError(
+          `ECS has the update of ${sent.join(", ")} to ${revisionLabel(deployedArn)} and carries on with it, but this step could not follow the rollout: ${explained.message}`,
+          {
+            fix: `${explained.fix ?? ""} Re-running the step follows the rollout in progress; it does not start another.`.trim(),
+            cause: error,
+          },
+        );
+      }
       throw error;
     }
     const cancelled = await handleCancellation(follow, started);

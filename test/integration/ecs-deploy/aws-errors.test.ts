@@ -41,6 +41,44 @@ describe("ecs-deploy and auto-rollback report AWS failures as the user's to act 
     },
   );
 
+  it("ecs-deploy: losing AWS while following says ECS carries on, and a re-run follows that rollout", async () => {
+    let faulted: Promise<void> | undefined;
+    const before = lastSeq(sim);
+    const failed = await deploy(
+      sim,
+      { containers: `app=${image("3")}`, "aws-max-attempts": "1" },
+      {
+        onLine: (line) => {
+          if (!faulted && line.includes("Follow the rollout")) {
+            faulted = fault({ service: "ecs", operation: "DescribeServices", kind: "throttle" });
+          }
+        },
+      },
+    );
+    await faulted;
+    expect(failed.exitCode).toBe(1);
+    expect(failed.errors).toHaveLength(1);
+    expect(failed.errors[0]?.message).toMatch(
+      /^ECS has the update of web to web:3 and carries on with it, but this step could not follow the rollout: AWS kept throttling/,
+    );
+    expect(failed.errors[0]?.message).toMatch(/Re-running the step follows the rollout in progress/);
+    expect(mutations(sim, before).map((c) => c.operation)).toEqual([
+      "RegisterTaskDefinition",
+      "UpdateService",
+    ]);
+
+    await clearFaults();
+    const rerun = await deploy(sim, { containers: `app=${image("3")}` });
+    expect(rerun.exitCode, rerun.stdout).toBe(0);
+    // Followed to the end, or already ended by the time of the re-run: either way no second update.
+    expect(rerun.outputs.status).toMatch(/^(succeeded|unchanged)$/);
+    expect(rerun.outputs["task-definition-arn"]).toBe(failed.outputs["task-definition-arn"]);
+    expect(mutations(sim, before).map((c) => c.operation)).toEqual([
+      "RegisterTaskDefinition",
+      "UpdateService",
+    ]);
+  });
+
   it("ecs-deploy: an ECS outage during UpdateService is AWS's, and a re-run reuses the registered revision", async () => {
     await fault({ service: "ecs", operation: "UpdateService", kind: "server-error" });
     const before = lastSeq(sim);
