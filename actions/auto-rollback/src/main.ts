@@ -10,6 +10,7 @@ import {
   resolveRegion,
   warnIfBeyondSessionLife,
 } from "@shipline/core/aws";
+import { awsUserError } from "@shipline/core/aws-errors";
 import { ServiceDeploymentsApi } from "@shipline/core/ecs/service-deployments";
 import { perServiceOutput } from "@shipline/core/ecs/services-input";
 import { revisionLabel } from "@shipline/core/ecs/task-definition";
@@ -94,15 +95,19 @@ export async function main(context: ActionContext): Promise<void> {
     );
   }
   let unexpected: unknown;
+  // What the user can do about AWS failures (throttling, denied calls) met while rolling back.
+  const awsFixes = new Set<string>();
   const results: ServiceRollbackResult[] = settled.map((s, i) => {
     const plan = plans[i] as ServiceRollbackPlan;
     if (s.status === "fulfilled") return s.value;
-    if (!(s.reason instanceof UserError)) unexpected ??= s.reason;
+    const explained = s.reason instanceof UserError ? undefined : awsUserError(s.reason, "auto-rollback");
+    if (explained?.fix) awsFixes.add(explained.fix);
+    if (!(s.reason instanceof UserError) && !explained) unexpected ??= s.reason;
     return {
       plan,
       action: plan.action.kind,
       rolledBack: false,
-      reason: `${plan.name}: ${errorMessage(s.reason)}`,
+      reason: `${plan.name}: ${explained?.message ?? errorMessage(s.reason)}`,
       serviceDeploymentArn: undefined,
       rollbackStartedAt: undefined,
       restoredAt: undefined,
@@ -203,13 +208,18 @@ export async function main(context: ActionContext): Promise<void> {
   });
   writeSummary(context.summary, report);
 
-  // Not a UserError (ECS throttling beyond the retries, say): rethrown once the rest is reported; the
-  // entry point explains AWS failures, anything else is a bug.
+  // Neither a UserError nor an AWS failure the user can act on: a bug, raised once the rest is reported.
   if (unexpected !== undefined) throw unexpected;
   const failed = results.filter((r) => !r.rolledBack);
   if (failed.length > 0) {
     throw new UserError(`The rollback was not verified: ${failed.map((r) => r.reason).join(" ")}`, {
-      fix: "The service is not on a known good revision: look at its events and tasks in the ECS console now, and roll back by hand (aws ecs update-service --task-definition <good revision>) if needed.",
+      fix: [
+        "The service is not on a known good revision: look at its events and tasks in the ECS console now, and roll back by hand (aws ecs update-service --task-definition <good revision>) if needed.",
+        ...awsFixes,
+        ...(awsFixes.size > 0
+          ? ["A re-run follows a rollback ECS already has in flight instead of starting another."]
+          : []),
+      ].join(" "),
     });
   }
   if (problems.length > 0) {

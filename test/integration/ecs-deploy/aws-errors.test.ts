@@ -79,6 +79,47 @@ describe("ecs-deploy and auto-rollback report AWS failures as the user's to act 
     ]);
   });
 
+  it("auto-rollback: losing AWS while following says the rollback is not verified, and a re-run finishes it", async () => {
+    const deployed = await deploy(sim, { containers: `app=${image("3")}` });
+    expect(deployed.outputs.status).toBe("succeeded");
+    const targets = {
+      "previous-task-definition-arn": deployed.outputs["previous-task-definition-arn"],
+      "task-definition-arn": deployed.outputs["task-definition-arn"],
+      verdict: "fail",
+    };
+    const before = lastSeq(sim);
+    let faulted: Promise<void> | undefined;
+    const failed = await rollback(
+      sim,
+      { ...targets, "aws-max-attempts": "1" },
+      {
+        onLine: (line) => {
+          if (!faulted && /UpdateService to web:\d+ sent/.test(line)) {
+            faulted = fault({ service: "ecs", operation: "DescribeServices", kind: "throttle" });
+          }
+        },
+      },
+    );
+    await faulted;
+    expect(failed.exitCode).toBe(1);
+    expect(failed.errors).toHaveLength(1);
+    expect(failed.errors[0]?.message).toMatch(
+      /^The rollback was not verified: web: AWS kept throttling auto-rollback's calls: ThrottlingException/,
+    );
+    expect(failed.errors[0]?.message).toMatch(
+      /Raise `aws-max-attempts`.*A re-run follows a rollback ECS already has in flight/s,
+    );
+    expect(failed.stdout).not.toContain("This is a bug in shipline");
+    expect(failed.outputs["rolled-back"]).toBe("false");
+    expect(JSON.parse(failed.outputs.report ?? "{}").services[0].reason).toMatch(/AWS kept throttling/);
+
+    await clearFaults();
+    const rerun = await rollback(sim, targets);
+    expect(rerun.exitCode, rerun.stdout).toBe(0);
+    expect(rerun.outputs["rolled-back"]).toBe("true");
+    expect(mutations(sim, before).map((c) => c.operation)).toEqual(["UpdateService"]);
+  });
+
   it("ecs-deploy: an ECS outage during UpdateService is AWS's, and a re-run reuses the registered revision", async () => {
     await fault({ service: "ecs", operation: "UpdateService", kind: "server-error" });
     const before = lastSeq(sim);
