@@ -8,6 +8,7 @@ import {
   resolveRegion,
   warnIfBeyondSessionLife,
 } from "@shipline/core/aws";
+import { awsUserError } from "@shipline/core/aws-errors";
 import {
   awslogsStream,
   clientTokenFor,
@@ -123,23 +124,38 @@ export async function runEcsTask(
       }
     : undefined;
 
-  const outcome = await logger.group(
-    `Follow the task until it stops${logStream ? ` (log ${logStream.group} ${logStream.stream})` : ""}`,
-    () =>
-      followTask(ecs, logStream ? logs : undefined, {
-        cluster,
-        taskArn,
-        container: prepared.container.container,
-        logStream,
-        clock: context.clock,
-        logger,
-        signal: context.signal,
-        timeoutMs: inputs.timeout,
-        intervalMs: inputs.pollInterval,
-        tailLines: inputs.logTailLines,
-        onLine: (line) => logger.info(`│ ${logger.secrets.redact(line.message)}`),
-      }),
-  );
+  let outcome: Awaited<ReturnType<typeof followTask>>;
+  try {
+    outcome = await logger.group(
+      `Follow the task until it stops${logStream ? ` (log ${logStream.group} ${logStream.stream})` : ""}`,
+      () =>
+        followTask(ecs, logStream ? logs : undefined, {
+          cluster,
+          taskArn,
+          container: prepared.container.container,
+          logStream,
+          clock: context.clock,
+          logger,
+          signal: context.signal,
+          timeoutMs: inputs.timeout,
+          intervalMs: inputs.pollInterval,
+          tailLines: inputs.logTailLines,
+          onLine: (line) => logger.info(`│ ${logger.secrets.redact(line.message)}`),
+        }),
+    );
+  } catch (error) {
+    // The migration runs on in ECS when AWS stops answering: a new attempt of the job would start a
+    // second one next to it, so the user is told to wait for this one first.
+    const explained = awsUserError(error, "migrate");
+    if (!explained) throw error;
+    throw new UserError(
+      `Task ${taskArn} was started and keeps running in ECS, but this step could not follow it: ${explained.message}`,
+      {
+        fix: `${explained.fix ?? ""} Before re-running the job, wait for the task to stop and read its exit code and log in the ECS console: a new attempt starts another migration task.`.trim(),
+        cause: error,
+      },
+    );
+  }
 
   summary.heading("One-off task", 3);
   summary.table(

@@ -168,6 +168,43 @@ describe("migrate bundle: one-off ECS task", () => {
     expect(sim.callsTo("GetLogEvents", "logs").length).toBeGreaterThan(1);
   });
 
+  it("says the task keeps running when AWS stops answering while it is followed, and sets task-arn", async () => {
+    sim = await startSimulator({ scenario: scenario(MIGRATES, 15) });
+    const s = sim;
+    let faulted: Promise<Response> | undefined;
+    const result = await runAction("migrate", {
+      workspace: tempWorkspace(),
+      env: simulatorEnv(s),
+      inputs: {
+        mode: "ecs-task",
+        cluster: "default",
+        service: "web",
+        "task-definition": "shop:2",
+        command: "npx prisma migrate deploy",
+        "poll-interval": "1s",
+        "aws-max-attempts": "1",
+      },
+      onLine: (line) => {
+        if (!faulted && line.startsWith("Started arn:aws:ecs:")) {
+          faulted = fetch(`${s.endpoint}/_sim/faults`, {
+            method: "POST",
+            body: JSON.stringify({ service: "ecs", operation: "DescribeTasks", kind: "throttle" }),
+          });
+        }
+      },
+    });
+    await faulted;
+    expect(result.exitCode).toBe(1);
+    expect(result.errors).toHaveLength(1);
+    expect(result.errors[0]?.message).toMatch(
+      /^Task arn:aws:ecs:\S+ was started and keeps running in ECS, but this step could not follow it: AWS kept throttling migrate's calls/,
+    );
+    expect(result.errors[0]?.message).toMatch(/Before re-running the job, wait for the task to stop/);
+    expect(result.stdout).not.toContain("This is a bug in shipline");
+    expect(result.outputs["task-arn"]).toMatch(/^arn:aws:ecs:eu-west-1:123456789012:task\/default\//);
+    expect(sim.callsTo("StopTask", "ecs")).toEqual([]);
+  });
+
   it("fails on exit code 1 with the stop code, stopped reason, exit code and log tail", async () => {
     sim = await startSimulator({ scenario: scenario(FAILS, 60) });
     const result = await run(sim, { inputs: { "log-tail-lines": "2" } });
