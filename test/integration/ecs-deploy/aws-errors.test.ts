@@ -2,7 +2,11 @@
 // ecs-deploy and auto-rollback with a user error naming the input and the fix, never a bug report;
 // and a re-run once AWS answers again finishes the job without registering a second revision.
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { SimError } from "../../sim/errors";
 import { type Simulator, startSimulator } from "../../sim/index";
+import { EcsService } from "../../sim/services/ecs";
+import { builtInServices } from "../../sim/services/index";
+import type { SimRuntime } from "../../sim/types";
 import { deploy, image, lastSeq, mutations, rollback, world } from "./stack";
 
 let sim: Simulator;
@@ -12,6 +16,19 @@ beforeEach(async () => {
 afterEach(async () => {
   await sim.stop();
 });
+
+/** ECS for a role that may not register task definitions (no ecs:RegisterTaskDefinition). */
+class NoRegisterEcs extends EcsService {
+  constructor(runtime: SimRuntime) {
+    super(runtime);
+    this.operations.RegisterTaskDefinition = () => {
+      throw new SimError(
+        "AccessDeniedException",
+        "User: arn:aws:sts::123456789012:assumed-role/deploy/gha is not authorized to perform: ecs:RegisterTaskDefinition on resource: *",
+      );
+    };
+  }
+}
 
 async function fault(rule: Record<string, unknown>): Promise<void> {
   const response = await fetch(`${sim.endpoint}/_sim/faults`, { method: "POST", body: JSON.stringify(rule) });
@@ -138,5 +155,23 @@ describe("ecs-deploy and auto-rollback report AWS failures as the user's to act 
       "RegisterTaskDefinition",
       "UpdateService",
     ]);
+  });
+
+  it("ecs-deploy: a call the role may not make names the IAM action, with a fix, and changes nothing", async () => {
+    await sim.stop();
+    sim = await startSimulator({
+      scenario: world({ revisions: ["2"] }),
+      services: [...builtInServices, (runtime: SimRuntime) => new NoRegisterEcs(runtime)],
+    });
+    const before = lastSeq(sim);
+    const run = await deploy(sim, { containers: `app=${image("3")}` });
+    expect(run.exitCode).toBe(1);
+    expect(run.errors).toHaveLength(1);
+    expect(run.errors[0]?.message).toMatch(
+      /^AWS denied a call ecs-deploy needs: AccessDeniedException: User: \S+ is not authorized to perform: ecs:RegisterTaskDefinition/,
+    );
+    expect(run.errors[0]?.message).toMatch(/\nFix: Allow the IAM action named above/);
+    expect(run.stdout).not.toContain("This is a bug in shipline");
+    expect(mutations(sim, before)).toEqual([]);
   });
 });
