@@ -218,15 +218,20 @@ export async function main(context: ActionContext): Promise<void> {
     refused = plan.services.flatMap((s, i) => {
       const update = updates[i];
       if (update?.status !== "rejected") return [];
-      refusal ??= update.reason;
+      // An AWS failure the user can act on (throttled, denied) is reported per service like a refusal.
+      const reason =
+        update.reason instanceof UserError
+          ? update.reason
+          : (awsUserError(update.reason, "ecs-deploy") ?? update.reason);
+      refusal ??= reason;
       return [
         {
           name: s.name,
           action: s.action.kind,
           status: "failed" as const,
-          reason: errorMessage(update.reason),
+          reason: errorMessage(reason),
           serviceDeploymentArn: undefined,
-          ...(update.reason instanceof UserError && update.reason.fix ? { fix: update.reason.fix } : {}),
+          ...(reason instanceof UserError && reason.fix ? { fix: reason.fix } : {}),
         },
       ];
     });
@@ -314,8 +319,8 @@ export async function main(context: ActionContext): Promise<void> {
       description,
     );
   }
-  // An update refused with something other than a UserError (say, ECS unavailable beyond the
-  // retries) is rethrown once the others are accounted for; the entry point explains AWS failures.
+  // An update refused for a reason neither the user's nor AWS's (a bug) is rethrown once the others
+  // are accounted for.
   if (refusal !== undefined && !(refusal instanceof UserError)) throw refusal;
   if (bad.length > 0) {
     const first = bad[0] as ServiceOutcome;

@@ -30,6 +30,19 @@ class NoRegisterEcs extends EcsService {
   }
 }
 
+/** ECS that keeps throttling UpdateService of "worker" only, as a busy account can. */
+class ThrottledWorkerEcs extends EcsService {
+  constructor(runtime: SimRuntime) {
+    super(runtime);
+    const update = this.operations.UpdateService;
+    if (!update) throw new Error("the ECS simulator has no UpdateService");
+    this.operations.UpdateService = (input) => {
+      if (input.service === "worker") throw new SimError("ThrottlingException", "Rate exceeded");
+      return update(input);
+    };
+  }
+}
+
 async function fault(rule: Record<string, unknown>): Promise<void> {
   const response = await fetch(`${sim.endpoint}/_sim/faults`, { method: "POST", body: JSON.stringify(rule) });
   expect(response.ok).toBe(true);
@@ -173,5 +186,31 @@ describe("ecs-deploy and auto-rollback report AWS failures as the user's to act 
     expect(run.errors[0]?.message).toMatch(/\nFix: Allow the IAM action named above/);
     expect(run.stdout).not.toContain("This is a bug in shipline");
     expect(mutations(sim, before)).toEqual([]);
+  });
+
+  it("ecs-deploy: one service's throttled update is reported beside the service that was updated", async () => {
+    await sim.stop();
+    sim = await startSimulator({
+      scenario: world({ revisions: ["2"], extraServices: ["worker"] }),
+      services: [...builtInServices, (runtime: SimRuntime) => new ThrottledWorkerEcs(runtime)],
+    });
+    const run = await deploy(sim, {
+      services: "web\nworker",
+      containers: `app=${image("2")}`,
+      wait: "false",
+      "aws-max-attempts": "1",
+    });
+    expect(run.exitCode).toBe(1);
+    expect(run.errors).toHaveLength(1);
+    const error = run.errors[0]?.message ?? "";
+    expect(error).toMatch(/^The deployment of web:2 failed: worker: AWS kept throttling ecs-deploy's calls/);
+    expect(error).toContain("Meanwhile web runs web:2 (rolling out)");
+    expect(error).toMatch(/Fix: Raise `aws-max-attempts`/);
+    expect(run.stdout).not.toContain("This is a bug in shipline");
+    const report = JSON.parse(run.outputs.report ?? "{}");
+    expect(report.services.map((s: { name: string; status: string }) => [s.name, s.status])).toEqual([
+      ["web", "started"],
+      ["worker", "failed"],
+    ]);
   });
 });
