@@ -18,7 +18,7 @@ export interface FaultRule {
    * drop: the connection is destroyed before the call is handled; drop-response: the call is handled
    * (its effects happen) and then the connection is destroyed, as when an answer is lost on the way back.
    */
-  kind: "throttle" | "server-error" | "drop" | "drop-response" | "latency";
+  kind: "throttle" | "server-error" | "access-denied" | "drop" | "drop-response" | "latency";
   /** Probability per matching call (default 1). */
   rate?: number;
   /** Fire at most this many times (default unlimited). */
@@ -355,6 +355,15 @@ export class Simulator {
       failure = new SimError(
         def.throttlingErrorCode ?? (def.protocol === "query" ? "Throttling" : "ThrottlingException"),
         "Rate exceeded",
+      );
+    } else if (this.#matchFault(def.name, operation, "access-denied")) {
+      record.fault = "access-denied";
+      // IAM's wording: the caller, the action, and why (no policy allows it).
+      const query = def.protocol === "query";
+      failure = new SimError(
+        query ? "AccessDenied" : "AccessDeniedException",
+        `User: arn:aws:sts::${this.accountId}:assumed-role/shipline-simulated/GitHubActions is not authorized to perform: ${record.iamAction} because no identity-based policy allows the ${record.iamAction} action`,
+        query ? 403 : 400,
       );
     } else if (this.#matchFault(def.name, operation, "server-error")) {
       record.fault = "server-error";

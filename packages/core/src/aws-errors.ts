@@ -66,6 +66,18 @@ function requestIdOf(failure: AwsFailure): string {
 }
 
 /**
+ * True when retrying cannot help: the call was denied, or the job's credentials are missing, wrong
+ * or expired. A check that keeps polling should stop on these instead of waiting out its window.
+ */
+export function isPermanentAwsFailure(error: unknown): boolean {
+  if (typeof error !== "object" || error === null) return false;
+  const name = text((error as AwsFailure).name) ?? "";
+  return (
+    DENIED.has(name) || BAD_CREDENTIALS.has(name) || EXPIRED.has(name) || name === "CredentialsProviderError"
+  );
+}
+
+/**
  * The user error an AWS failure amounts to, or undefined when it is not one a user can act on
  * (then it stays a bug). `action` names the step in the messages, e.g. "ecs-deploy".
  */

@@ -161,6 +161,24 @@ describe.concurrent("health-gate bundle against the AWS simulator", () => {
     expect(checks(run)["target health web"]?.status).toBe("pass");
   });
 
+  it("stops at the first denied GetMetricData, naming the IAM action, instead of soaking to inconclusive", async (t) => {
+    const sim = await simulator(
+      t,
+      {},
+      { faults: [{ service: "cloudwatch", operation: "GetMetricData", kind: "access-denied" }] },
+    );
+    const run = await gate(sim, { soak: "5m", timeout: "10m" });
+    expect(run.exitCode).toBe(1);
+    expect(run.errors).toHaveLength(1);
+    expect(run.errors[0]?.message).toMatch(
+      /AWS denied a call health-gate needs: .*not authorized to perform: cloudwatch:GetMetricData/,
+    );
+    expect(run.errors[0]?.message).toContain("Fix: Allow the IAM action named above");
+    // One denied call ends it: no second read, and nowhere near the five-minute soak.
+    expect(sim.calls.filter((c) => c.operation === "GetMetricData")).toHaveLength(1);
+    expect(run.durationMs).toBeLessThan(20_000);
+  });
+
   it("refuses a target group that does not exist, as the user's to fix", async (t) => {
     const sim = await simulator(t);
     const run = await gate(sim, {

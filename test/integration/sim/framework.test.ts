@@ -220,6 +220,42 @@ describe("faults", () => {
     expect(sim.calls).toHaveLength(2);
   });
 
+  it("a denied call fails at once with IAM's error naming the action, on JSON and query protocols", async () => {
+    sim = await startSimulator({
+      scenario: {
+        faults: [
+          { service: "cloudwatch", operation: "GetMetricData", kind: "access-denied" },
+          { service: "elbv2", kind: "access-denied" },
+        ],
+      },
+    });
+    const cloudwatch = new CloudWatchClient(clientConfig(sim, 5));
+    await expect(
+      cloudwatch.send(
+        new GetMetricDataCommand({
+          StartTime: new Date(0),
+          EndTime: new Date(60_000),
+          MetricDataQueries: [{ Id: "errors", Expression: "SUM(x)" }],
+        }),
+      ),
+    ).rejects.toMatchObject({
+      name: "AccessDeniedException",
+      message: expect.stringContaining("not authorized to perform: cloudwatch:GetMetricData"),
+    });
+    const elb = new ElasticLoadBalancingV2Client(clientConfig(sim, 5));
+    await expect(
+      elb.send(new DescribeTargetHealthCommand({ TargetGroupArn: "arn:x" })),
+    ).rejects.toMatchObject({
+      name: "AccessDenied",
+      $metadata: { httpStatusCode: 403 },
+    });
+    // Not retried: one call each, both logged with the fault.
+    expect(sim.calls.map((c) => `${c.iamAction} ${c.fault ?? "ok"}`)).toEqual([
+      "cloudwatch:GetMetricData access-denied",
+      "elasticloadbalancing:DescribeTargetHealth access-denied",
+    ]);
+  });
+
   it("a dropped connection is retried by the SDK", async () => {
     sim = await startSimulator({ scenario: { faults: [{ kind: "drop", count: 1 }] } });
     sim.service<LogsService>("logs").append("/g", "s", ["a"]);

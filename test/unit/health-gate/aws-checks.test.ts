@@ -128,6 +128,18 @@ describe("albMetricsSource", () => {
     const [refused] = await source.read({ startMs: start, endMs: start + 60_000 });
     expect(refused?.error).toBe("GetMetricData answered Forbidden for requests: no access");
   });
+
+  it.each(["AccessDeniedException", "ExpiredTokenException", "UnrecognizedClientException"])(
+    "lets %s through: it will not heal while the gate waits",
+    async (name) => {
+      const denied = Object.assign(new Error("not authorized to perform: cloudwatch:GetMetricData"), {
+        name,
+      });
+      cloudwatch.on(GetMetricDataCommand).rejects(denied);
+      const source = albMetricsSource(config, { cloudwatch: new CloudWatchClient(region) });
+      await expect(source.read({ startMs: start, endMs: start + 60_000 })).rejects.toMatchObject({ name });
+    },
+  );
 });
 
 describe("elbTargetHealthReader", () => {

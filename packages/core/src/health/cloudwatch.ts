@@ -7,6 +7,7 @@ import {
   type MetricDataQuery,
   type MetricDataResult,
 } from "@aws-sdk/client-cloudwatch";
+import { isPermanentAwsFailure } from "../aws-errors";
 import { errorMessage } from "../errors";
 import type { MetricDefinition, MetricReading, MetricSource, MetricWindow } from "./metrics";
 
@@ -144,6 +145,9 @@ export function albMetricsSource(
         ) {
           throw error;
         }
+        // A denied call or dead credentials will not heal during the soak: say so now (the run
+        // wrapper names the IAM action) rather than end inconclusive minutes later.
+        if (isPermanentAwsFailure(error)) throw error;
         const message = `GetMetricData failed: ${errorMessage(error)}`;
         return [
           { check: errorRate.name, value: null, requests: null, error: message },
