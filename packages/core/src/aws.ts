@@ -23,13 +23,14 @@ export const awsInputSpec = {
     hint: 'Give a region code such as "eu-west-1".',
   }),
   "aws-endpoint-url": input.url(),
-  "aws-max-attempts": input.integer({ default: "5", min: 1, max: 20 }),
+  // No default in action.yml, so the SDK's own AWS_MAX_ATTEMPTS still applies when the input is unset.
+  "aws-max-attempts": input.integer({ min: 1, max: 20 }),
 };
 
 export function awsSettingsFromInputs(values: {
   awsRegion: string | undefined;
   awsEndpointUrl: string | undefined;
-  awsMaxAttempts: number;
+  awsMaxAttempts: number | undefined;
 }): AwsSettings {
   return { region: values.awsRegion, endpoint: values.awsEndpointUrl, maxAttempts: values.awsMaxAttempts };
 }
@@ -43,6 +44,23 @@ export function resolveRegion(settings: AwsSettings, env: NodeJS.ProcessEnv = pr
     });
   }
   return region;
+}
+
+/** Attempts per call when neither the input nor AWS_MAX_ATTEMPTS says: a deploy outlives brief throttling. */
+export const DEFAULT_MAX_ATTEMPTS = 5;
+
+// The SDK's standard variables, read here because the factory sets both values explicitly (which
+// would otherwise hide them). A value the SDK would reject is ignored rather than failing the step.
+function attemptsFromEnv(env: NodeJS.ProcessEnv): number | undefined {
+  const value = env.AWS_MAX_ATTEMPTS?.trim();
+  if (!value || !/^\d+$/.test(value)) return undefined;
+  const attempts = Number(value);
+  return attempts >= 1 && attempts <= 20 ? attempts : undefined;
+}
+
+function retryModeFromEnv(env: NodeJS.ProcessEnv): "standard" | "adaptive" | undefined {
+  const mode = env.AWS_RETRY_MODE?.trim().toLowerCase();
+  return mode === "standard" || mode === "adaptive" ? mode : undefined;
 }
 
 export interface AwsClientConfig {
@@ -60,8 +78,8 @@ export function awsClientConfig(
 ): AwsClientConfig {
   const config: AwsClientConfig = {
     region: resolveRegion(settings, env),
-    maxAttempts: settings.maxAttempts ?? 5,
-    retryMode: settings.retryMode ?? "standard",
+    maxAttempts: settings.maxAttempts ?? attemptsFromEnv(env) ?? DEFAULT_MAX_ATTEMPTS,
+    retryMode: settings.retryMode ?? retryModeFromEnv(env) ?? "standard",
     customUserAgent: [["shipline", SHIPLINE_VERSION]],
     requestHandler: new NodeHttpHandler({
       connectionTimeout: 5_000,

@@ -86,6 +86,20 @@ describe("createAwsClient", () => {
     expect(await plain.config.maxAttempts()).toBe(5);
   });
 
+  it("takes AWS_RETRY_MODE and AWS_MAX_ATTEMPTS when the step sets neither, and the input over them", () => {
+    const env = { AWS_REGION: "eu-west-1", AWS_RETRY_MODE: "Adaptive", AWS_MAX_ATTEMPTS: "9" };
+    expect(awsClientConfig({}, env)).toMatchObject({ retryMode: "adaptive", maxAttempts: 9 });
+    expect(awsClientConfig({ maxAttempts: 2, retryMode: "standard" }, env)).toMatchObject({
+      retryMode: "standard",
+      maxAttempts: 2,
+    });
+    // Values the SDK would reject are ignored, not fatal.
+    expect(
+      awsClientConfig({}, { AWS_REGION: "eu-west-1", AWS_RETRY_MODE: "legacy", AWS_MAX_ATTEMPTS: "0" }),
+    ).toMatchObject({ retryMode: "standard", maxAttempts: 5 });
+    expect(awsClientConfig({}, { AWS_REGION: "eu-west-1", AWS_MAX_ATTEMPTS: "three" }).maxAttempts).toBe(5);
+  });
+
   it("prefers the endpoint input over the AWS_ENDPOINT_URL variables", async () => {
     vi.stubEnv("AWS_ENDPOINT_URL_ECS", "http://127.0.0.1:9");
     vi.stubEnv("AWS_ENDPOINT_URL", "http://127.0.0.1:9");
