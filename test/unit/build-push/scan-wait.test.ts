@@ -3,6 +3,7 @@
 import {
   DescribeImageScanFindingsCommand,
   ECRClient,
+  LimitExceededException,
   ScanNotFoundException,
   StartImageScanCommand,
 } from "@aws-sdk/client-ecr";
@@ -74,6 +75,27 @@ describe("waitForScan", () => {
       "scan: IN_PROGRESS",
       "scan: COMPLETE, 2 high",
     ]);
+  });
+
+  it("refuses, as the user's to fix, when ECR will not start another scan today", async () => {
+    ecrMock
+      .on(DescribeImageScanFindingsCommand)
+      .rejects(new ScanNotFoundException({ message: "no scan", $metadata: {} }));
+    ecrMock.on(StartImageScanCommand).rejects(
+      new LimitExceededException({
+        message: "The scan quota per image has been exceeded. Wait and try again.",
+        $metadata: {},
+      }),
+    );
+    const error = await waitForScan(
+      new ECRClient({ region: "eu-west-1" }),
+      repo,
+      DIGEST,
+      options(new RecordingLogger()),
+    ).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(UserError);
+    expect((error as UserError).message).toMatch(/ECR refused to start a scan .*scan quota per image/);
+    expect((error as UserError).fix).toMatch(/scan on push/);
   });
 
   it("reads enhanced findings by their vulnerability id", async () => {

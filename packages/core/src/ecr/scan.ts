@@ -145,6 +145,16 @@ export async function waitForScan(
               lastStatus = "STARTED";
               return pending;
             } catch (startError) {
+              // ECR allows one manual scan per image a day, and caps scans per account.
+              if (isAwsError(startError, "LimitExceededException")) {
+                throw new UserError(
+                  `ECR refused to start a scan of sha256:${digest.slice(7, 19)}…: ${(startError as Error).message}`,
+                  {
+                    fix: "Turn on scan on push for the repository (in ECR, or `scan-on-push` when build-push creates it) or enhanced scanning, so images are scanned without a manual scan; or re-run later.",
+                    cause: startError,
+                  },
+                );
+              }
               // Enhanced scanning refuses manual scans: its own scan comes without asking.
               if (!isAwsError(startError, "ValidationException")) throw startError;
               logger.debug(`StartImageScan: ${(startError as Error).message}`);
