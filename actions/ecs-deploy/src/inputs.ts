@@ -24,6 +24,7 @@ export const inputSpec = {
   "poll-interval": input.duration({ default: "5s", min: "100ms", max: "5m" }),
   "rollback-on-cancel": input.boolean({ default: "false" }),
   plan: input.boolean({ default: "false" }),
+  "register-only": input.boolean({ default: "false" }),
   "keep-revisions": input.integer({ min: 1, max: 1000 }),
   "log-tail-lines": input.integer({ default: "30", min: 1, max: 500 }),
   "github-token": input.string({ secret: true }),

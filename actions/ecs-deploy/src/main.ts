@@ -140,6 +140,31 @@ export async function main(context: ActionContext): Promise<void> {
     return;
   }
 
+  if (inputs.registerOnly) {
+    // For a one-off task (a migration) that must run the new image before the services do. A later
+    // ecs-deploy with the same inputs finds this revision (the family's newest, identical) and reuses it.
+    let arn = plan.reuse?.arn;
+    if (arn) {
+      logger.info(`AWS already holds this task definition as ${revisionLabel(arn)}: nothing registered.`);
+    } else {
+      const registered = await logger.group("Register the task definition", () =>
+        registerTaskDefinition(ecs, plan.rendered, logger),
+      );
+      arn = registered.arn;
+      report.registered = true;
+      report.taskDefinitionArn = arn;
+    }
+    logger.info(`register-only: ${names.join(", ")} not updated; they still run their current revisions.`);
+    report.services = report.services.map((s) => ({
+      ...s,
+      status: "not updated",
+      reason: "register-only: a later ecs-deploy step updates the services",
+    }));
+    publish("registered");
+    writeSummary(context.summary, report, []);
+    return;
+  }
+
   const changing = plan.services.some((s) => s.action.kind !== "none");
   if (!changing) {
     logger.info(

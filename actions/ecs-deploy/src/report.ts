@@ -10,6 +10,7 @@ import type { ServiceOutcome } from "./rollout-phase";
 
 export type DeployStatus =
   | "planned"
+  | "registered"
   | "unchanged"
   | "succeeded"
   | "started"
@@ -115,6 +116,7 @@ export function serviceReport(outcome: ServiceOutcome, why: string): DeployRepor
 }
 
 const ICON: Record<string, string> = {
+  registered: "📝",
   succeeded: "✅",
   unchanged: "✅",
   started: "▶️",

@@ -65,6 +65,20 @@ export function settingsFrom(inputs: Inputs, env: NodeJS.ProcessEnv): Settings {
       "Set `environment` too, or remove `environment-url`.",
     );
   }
+  if (inputs.registerOnly && inputs.plan) {
+    throw inputError(
+      "register-only",
+      "`plan` changes nothing, and `register-only` registers a task definition: they cannot both be true.",
+      "Use `plan` for the pull-request check and `register-only` in the deploy job, in separate steps.",
+    );
+  }
+  if (inputs.registerOnly && inputs.environment) {
+    throw inputError(
+      "environment",
+      "`register-only` deploys nothing, so there is no GitHub deployment to record.",
+      "Give `environment` to the ecs-deploy step that updates the services, not to the one that only registers.",
+    );
+  }
   for (const [container, image] of Object.entries(inputs.containers ?? {})) {
     if (!IMAGE.test(image)) {
       throw inputError(
