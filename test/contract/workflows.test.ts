@@ -284,9 +284,14 @@ describe.each(reusable.map((w) => [w.file, w] as const))("%s", (_, workflow) => 
       image: ["environment"],
       // The deploy-plan job runs only when deploy-plan is true; its one step always plans.
       "deploy-plan": ["plan"],
-      // The workflow offers no ecs-task migration: its task definition would be the one ecs-deploy
-      // registers after the migration.
-      migrate: ["cluster", "task-definition", "container"],
+      // ecs-task mode runs the revision the register step made, not the task-definition file, and
+      // cluster, service and container go to migrate only in that mode (it refuses them in others):
+      // the pipeline test below checks those expressions.
+      migrate: ["task-definition", "cluster", "service", "container"],
+      // The pull-request lint job only lints.
+      "migration-lint": ["cluster", "service", "task-definition", "container"],
+      // The register step only registers: a deployment record, timeouts and polls are the deploy's.
+      register: ["environment", "environment-url", "wait-timeout", "poll-interval", "timeout"],
       // auto-rollback's task-definition is a rollback target, not the file that was deployed.
       rollback: ["task-definition"],
       // The restored version is not this commit; the smoke tests may need what only it has.
@@ -348,6 +353,7 @@ describe("the deploy workflow", () => {
 
   it("migrates, deploys, gates, then rolls back only on a failed deploy or a fail verdict", () => {
     expect(steps.filter((s) => shiplineAction(s.uses)).map((s) => s.id)).toEqual([
+      "register",
       "migrate",
       "deploy",
       "gate",
@@ -360,6 +366,28 @@ describe("the deploy workflow", () => {
     expect(step("gate-after-rollback").if).toBe("failure() && steps.rollback.outcome == 'success'");
     expect(step("deploy").with?.containers).toBe(
       `\${{ inputs.container }}=\${{ needs.build.outputs.image }}`,
+    );
+  });
+
+  it("runs an ecs-task migration on a revision registered with the new image, which the deploy reuses", () => {
+    const register = step("register");
+    expect(register.if).toBe("inputs.migration-mode == 'ecs-task'");
+    expect(register.with?.["register-only"]).toBe(true);
+    // The same rendering inputs as the deploy step, so the deploy finds the identical revision.
+    for (const key of ["cluster", "services", "task-definition", "containers"]) {
+      expect(register.with?.[key], key).toBe(step("deploy").with?.[key]);
+    }
+    const expr = (body: string): string => `${"$"}{{ ${body} }}`;
+    const migrate = step("migrate").with ?? {};
+    expect(migrate["task-definition"]).toBe(expr("steps.register.outputs.task-definition-arn"));
+    expect(migrate.cluster).toBe(expr("inputs.migration-mode == 'ecs-task' && inputs.cluster || ''"));
+    expect(migrate.service).toBe(
+      expr("inputs.migration-mode == 'ecs-task' && (inputs.migration-service || inputs.services) || ''"),
+    );
+    expect(migrate.container).toBe(expr("inputs.migration-mode == 'ecs-task' && inputs.container || ''"));
+    // The database URL never goes into a task's overrides, where DescribeTasks would show it.
+    expect(migrate["database-url"]).toBe(
+      expr("inputs.migration-mode != 'ecs-task' && secrets.DATABASE_URL || ''"),
     );
   });
 
