@@ -1,8 +1,12 @@
 // The application repository the demo deploys: a shop's web service (the demo service, run from its
 // image's settings), its Dockerfile, task definition and migrations, with pull requests merged the ways
 // GitHub merges them, and two releases. v1.1.0 carries a bug: a setting that makes 30 % of API requests
-// fail, or (the crash variant) one the service cannot parse, so it exits at boot.
-import { readFileSync } from "node:fs";
+// fail, or (the crash variant) one the service cannot parse, so it exits at boot, or (the
+// broken-migration variant) a migration PostgreSQL rejects. With `migrationTask`, the image also
+// carries the migrations and the shop's migration tool, and the task definition gives the container
+// DATABASE_URL from Secrets Manager: the migration runs as a one-off ECS task of the new image.
+import { execFileSync } from "node:child_process";
+import { mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { type Person, TestRepo } from "../../test/rig/git-repo";
 import { ROOT } from "../lib/repo";
@@ -25,13 +29,20 @@ const alice: Person = { name: "Alice Archer", email: "alice@shop.test", login: "
 const bob: Person = { name: "Bob Baker", email: "bob@shop.test", login: "bob" };
 const carol: Person = { name: "Carol Chen", email: "carol@shop.test", login: "carol" };
 
-function dockerfile(failureRate: string): string {
+/** Where the task definition's DATABASE_URL comes from (migrationTask); the world holds its value. */
+export const DATABASE_URL_SECRET_ARN =
+  "arn:aws:secretsmanager:eu-west-1:123456789012:secret:shop/database-url-Q7mZ2k";
+
+function dockerfile(failureRate: string, migrationTask: boolean): string {
   return [
     "# The shop's web service. The image carries the version and the settings the service runs with.",
     "FROM shipline-demo/busybox:1",
     "ARG VERSION=dev",
     `ENV VERSION=\${VERSION} LATENCY_MS=10 FAILURE_RATE=${failureRate}`,
     "COPY service/ /app/",
+    ...(migrationTask
+      ? ["# The migrations and their tool, for the one-off migration task.", "COPY db/ /app/db/"]
+      : []),
     'CMD ["node", "/app/server.mjs"]',
     "",
   ].join("\n");
@@ -63,9 +74,30 @@ const TASK_DEFINITION = {
   ],
 };
 
-export function buildShopRepo(variant: Variant): ShopRepo {
+/** The task definition with DATABASE_URL from Secrets Manager in the web container. */
+function taskDefinitionWithDatabaseSecret(): Record<string, unknown> {
+  const [web, ...rest] = TASK_DEFINITION.containerDefinitions;
+  if (!web) throw new Error("the task definition has no container");
+  return {
+    ...TASK_DEFINITION,
+    containerDefinitions: [
+      { ...web, secrets: [{ name: "DATABASE_URL", valueFrom: DATABASE_URL_SECRET_ARN }] },
+      ...rest,
+    ],
+  };
+}
+
+export interface ShopRepoOptions {
+  /** The migrations run as a one-off ECS task of the new image (see the top of this file). */
+  migrationTask?: boolean;
+}
+
+export function buildShopRepo(variant: Variant, options: ShopRepoOptions = {}): ShopRepo {
+  const migrationTask = options.migrationTask ?? false;
   const repo = TestRepo.create("shipline-demo-shop-");
-  const server = readFileSync(join(ROOT, "test", "fixtures", "demo-service", "server.mjs"), "utf8");
+  const fixture = (name: string) =>
+    readFileSync(join(ROOT, "test", "fixtures", "demo-service", name), "utf8");
+  const server = fixture("server.mjs");
   repo.commit({ message: "chore: start the shop", files: { "README.md": "# shop\n" } });
   repo.squashPullRequest({
     number: 1,
@@ -73,7 +105,10 @@ export function buildShopRepo(variant: Variant): ShopRepo {
     author: alice,
     labels: ["enhancement"],
     commits: [
-      { message: "feat: products", files: { "service/server.mjs": server, Dockerfile: dockerfile("0") } },
+      {
+        message: "feat: products",
+        files: { "service/server.mjs": server, Dockerfile: dockerfile("0", false) },
+      },
     ],
   });
   repo.mergeCommitPullRequest({
@@ -93,11 +128,16 @@ export function buildShopRepo(variant: Variant): ShopRepo {
             ");",
             "",
           ].join("\n"),
+          ...(migrationTask
+            ? { "service/migrate.mjs": fixture("migrate.mjs"), Dockerfile: dockerfile("0", true) }
+            : {}),
         },
       },
       {
         message: "chore: task definition",
-        files: { "deploy/task-definition.json": `${JSON.stringify(TASK_DEFINITION, null, 2)}\n` },
+        files: {
+          "deploy/task-definition.json": `${JSON.stringify(migrationTask ? taskDefinitionWithDatabaseSecret() : TASK_DEFINITION, null, 2)}\n`,
+        },
       },
     ],
   });
@@ -113,7 +153,11 @@ export function buildShopRepo(variant: Variant): ShopRepo {
       {
         message: "feat: gift messages",
         files: {
-          "db/migrations/002_add_gift_message.sql": "ALTER TABLE orders ADD COLUMN gift_message text;\n",
+          "db/migrations/002_add_gift_message.sql":
+            // A misspelt column: valid SQL to the linter, refused by PostgreSQL when it is applied.
+            variant === "broken-migration"
+              ? "ALTER TABLE orders ADD COLUMN gift_message text;\nCOMMENT ON COLUMN orders.gift_mesage IS 'printed on the packing slip';\n"
+              : "ALTER TABLE orders ADD COLUMN gift_message text;\n",
         },
       },
     ],
@@ -126,7 +170,12 @@ export function buildShopRepo(variant: Variant): ShopRepo {
       {
         message: "perf: batch order writes",
         // The bug this release ships, as the demo service can show it.
-        files: { Dockerfile: dockerfile(variant === "bad-release" ? "0.3" : "30%") },
+        files: {
+          Dockerfile: dockerfile(
+            { "bad-release": "0.3", "crash-at-boot": "30%", "broken-migration": "0" }[variant],
+            migrationTask,
+          ),
+        },
       },
     ],
   });
@@ -139,10 +188,11 @@ export function buildShopRepo(variant: Variant): ShopRepo {
       {
         tag: "v1.1.0",
         sha: second,
-        story:
-          variant === "bad-release"
-            ? "gift messages, and a bug: 30 % of API requests fail"
-            : "gift messages, and a setting the service cannot parse: it exits at boot",
+        story: {
+          "bad-release": "gift messages, and a bug: 30 % of API requests fail",
+          "crash-at-boot": "gift messages, and a setting the service cannot parse: it exits at boot",
+          "broken-migration": "gift messages, in a migration PostgreSQL rejects",
+        }[variant],
       },
     ],
   };
@@ -165,4 +215,24 @@ export function imageEnvironmentAt(shop: ShopRepo, sha: string): Record<string, 
     }
   }
   return env;
+}
+
+/**
+ * The files the image built from a commit's Dockerfile holds (its COPY lines, from the commit's tree),
+ * under `root` as if it were the image's root directory.
+ */
+export function imageFilesAt(shop: ShopRepo, sha: string, root: string): void {
+  const text = shop.repo.git(["show", `${sha}:Dockerfile`]);
+  for (const line of text.split("\n")) {
+    const match = /^COPY\s+(\S+)\s+(\S+)$/.exec(line.trim());
+    if (!match) continue;
+    const source = (match[1] ?? "").replace(/\/$/, "");
+    const target = join(root, match[2] ?? "");
+    mkdirSync(target, { recursive: true });
+    const tar = execFileSync("git", ["archive", "--format=tar", `${sha}:${source}`], {
+      cwd: shop.repo.dir,
+      maxBuffer: 64 * 1024 * 1024,
+    });
+    execFileSync("tar", ["-x", "-C", target], { input: tar });
+  }
 }

@@ -1,8 +1,11 @@
 // The simulator's task runtime for the demo: each RUNNING task of the service is one real process of
 // the demo web service, started with the environment the container would have (the image's own ENV,
 // then the task definition's), health-checked over HTTP like the load balancer would, its output
-// written to the task's awslogs stream, its exit reported back as the container's.
+// written to the task's awslogs stream, its exit reported back as the container's. A one-off task
+// (RunTask, e.g. a migration) runs its command as one real process the same way, with the task
+// definition's secrets resolved into its environment as the ECS agent would, until it exits.
 import { type ChildProcess, spawn } from "node:child_process";
+import { dirname, join } from "node:path";
 import { createInterface } from "node:readline";
 import { DEMO_SERVICE_SCRIPT } from "../../test/fixtures/demo-service/launch";
 import type {
@@ -14,6 +17,32 @@ import type {
 
 /** The environment an image sets (its config's Env), by image reference and digest. */
 export type ImageEnvironment = (image: string, digest: string | undefined) => Promise<Record<string, string>>;
+
+/**
+ * A local directory that stands for the image's file system (its root), given the image and the
+ * environment it sets; undefined when the image's files are not known.
+ */
+export type ImageFiles = (
+  image: string,
+  digest: string | undefined,
+  env: Record<string, string>,
+) => Promise<string | undefined>;
+
+/** The value of a task definition secret (a Secrets Manager or SSM ARN); undefined when none exists. */
+export type SecretValue = (valueFrom: string) => string | undefined;
+
+/** A one-off task's process: what it ran and how it ended. */
+export interface OneOffRun {
+  taskArn: string;
+  revision: string;
+  /** The command as the task ran it (the image's paths). */
+  command: string[];
+  /** The names of the variables the task definition's secrets set (never their values). */
+  secretNames: string[];
+  pid: number;
+  /** undefined while it runs. */
+  exitCode: number | undefined;
+}
 
 interface RunningTask {
   task: TaskRuntimeTask;
@@ -32,13 +61,25 @@ export interface TaskProcess {
 
 export class DemoTaskRuntime implements TaskRuntime {
   readonly #running = new Map<string, RunningTask>();
-  /** Every task that got a process, for the timeline and the tests. */
+  readonly #oneOffChildren = new Map<string, ChildProcess>();
+  /** Every service task that got a process, for the timeline and the tests. */
   readonly started: TaskProcess[] = [];
+  /** Every one-off task that got a process. */
+  readonly oneOff: OneOffRun[] = [];
   readonly #imageEnvironment: ImageEnvironment;
+  readonly #imageFiles: ImageFiles | undefined;
+  readonly #secretValue: SecretValue | undefined;
   readonly #node: string;
 
-  constructor(options: { imageEnvironment: ImageEnvironment; node?: string }) {
+  constructor(options: {
+    imageEnvironment: ImageEnvironment;
+    imageFiles?: ImageFiles;
+    secretValue?: SecretValue;
+    node?: string;
+  }) {
     this.#imageEnvironment = options.imageEnvironment;
+    this.#imageFiles = options.imageFiles;
+    this.#secretValue = options.secretValue;
     this.#node = options.node ?? process.execPath;
   }
 
@@ -54,7 +95,25 @@ export class DemoTaskRuntime implements TaskRuntime {
       }));
   }
 
-  async onTaskStarting(task: TaskRuntimeTask, controls: TaskRuntimeControls): Promise<TaskEndpoint> {
+  /** The task definition's secrets, fetched as the ECS agent does before the container starts. */
+  #secrets(secrets: Record<string, string>): Record<string, string> {
+    const values: Record<string, string> = {};
+    for (const [name, valueFrom] of Object.entries(secrets)) {
+      const value = this.#secretValue?.(valueFrom);
+      if (value === undefined)
+        throw new Error(
+          `ResourceInitializationError: unable to pull secrets or registry auth: retrieving secret ${valueFrom} for ${name} failed`,
+        );
+      values[name] = value;
+    }
+    return values;
+  }
+
+  async onTaskStarting(
+    task: TaskRuntimeTask,
+    controls: TaskRuntimeControls,
+  ): Promise<TaskEndpoint | undefined> {
+    if (task.serviceName === undefined) return this.#startOneOff(task, controls);
     const container =
       task.containers.find((c) => c.essential && c.portMappings.length > 0) ?? task.containers[0];
     if (!container) throw new Error("the task has no container");
@@ -65,6 +124,7 @@ export class DemoTaskRuntime implements TaskRuntime {
       PATH: process.env.PATH ?? "",
       ...imageEnv,
       ...container.environment,
+      ...this.#secrets(container.secrets),
       PORT: "0",
       HOST: "127.0.0.1",
     };
@@ -132,7 +192,71 @@ export class DemoTaskRuntime implements TaskRuntime {
     return endpoint;
   }
 
+  /**
+   * A one-off task: its essential container's command (after overrides) as one process, in a
+   * directory that stands for the image. The image's /app is the demo service fixture, so its scripts
+   * run from there (where their dependencies resolve); other absolute paths point into the image.
+   */
+  async #startOneOff(task: TaskRuntimeTask, controls: TaskRuntimeControls): Promise<undefined> {
+    const container = task.containers.find((c) => c.essential) ?? task.containers[0];
+    if (!container) throw new Error("the task has no container");
+    const imageEnv = await this.#imageEnvironment(container.image, container.imageDigest);
+    const env: Record<string, string> = {
+      PATH: process.env.PATH ?? "",
+      ...imageEnv,
+      ...container.environment,
+      ...this.#secrets(container.secrets),
+    };
+    const command = container.command ?? ["node", "/app/server.mjs"];
+    const root = await this.#imageFiles?.(container.image, container.imageDigest, imageEnv);
+    if (!root)
+      throw new Error(`CannotPullContainerError: the files of ${container.image} are not known here`);
+    const fixtures = dirname(DEMO_SERVICE_SCRIPT);
+    const [program, ...args] = command.map((word) => {
+      if (/^\/app\/[\w-]+\.mjs$/.test(word)) return join(fixtures, word.slice("/app/".length));
+      return word.startsWith("/") ? join(root, word) : word;
+    });
+    if (program !== "node")
+      throw new Error(`CannotStartContainerError: the demo runs node commands only, not ${command[0]}`);
+    const child = spawn(this.#node, args, { env, cwd: root, stdio: ["ignore", "pipe", "pipe"] });
+    const run: OneOffRun = {
+      taskArn: task.taskArn,
+      revision: `${task.family}:${task.revision}`,
+      command,
+      secretNames: Object.keys(container.secrets),
+      pid: child.pid ?? -1,
+      exitCode: undefined,
+    };
+    this.oneOff.push(run);
+    this.#oneOffChildren.set(task.taskArn, child);
+    const stderr: string[] = [];
+    const streams = [
+      createInterface({ input: child.stdout as NodeJS.ReadableStream }),
+      createInterface({ input: child.stderr as NodeJS.ReadableStream }),
+    ];
+    streams[0]?.on("line", (line) => controls.log(container.name, [line]));
+    streams[1]?.on("line", (line) => {
+      stderr.push(line);
+      controls.log(container.name, [line]);
+    });
+    // "close" comes after the output is read to its end: the last lines are in the log before the exit.
+    child.once("close", (code, signal) => {
+      run.exitCode = code ?? 1;
+      // Stopped by ECS (StopTask, the simulator closing): the stop already decides how the task ends.
+      if (this.#oneOffChildren.get(task.taskArn) !== child) return;
+      this.#oneOffChildren.delete(task.taskArn);
+      controls.exit(run.exitCode, stderr.at(-1) ?? `exited (${signal ?? code})`);
+    });
+    return undefined;
+  }
+
   onTaskStopping(task: TaskRuntimeTask): void {
+    const oneOff = this.#oneOffChildren.get(task.taskArn);
+    if (oneOff) {
+      this.#oneOffChildren.delete(task.taskArn);
+      void stopChild(oneOff);
+      return;
+    }
     const running = this.#running.get(task.taskArn);
     if (!running) return;
     running.stopping = true;
@@ -143,6 +267,9 @@ export class DemoTaskRuntime implements TaskRuntime {
   async close(): Promise<void> {
     const all = [...this.#running.values()];
     this.#running.clear();
+    const oneOff = [...this.#oneOffChildren.values()];
+    this.#oneOffChildren.clear();
+    await Promise.all(oneOff.map(stopChild));
     await Promise.all(
       all.map((r) => {
         r.stopping = true;

@@ -2,7 +2,8 @@
 // PostgreSQL, a Docker engine and registry when this machine can run them (else images pre-seeded in
 // the simulated ECR), the fake GitHub, the shop's git repository, one real process per running task,
 // a loopback load balancer and steady traffic through it.
-import { existsSync, mkdirSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startTraffic, type Traffic } from "../../test/fixtures/demo-service/traffic";
 import { type FakeGitHub, startFakeGitHub } from "../../test/rig/fake-github";
@@ -14,7 +15,13 @@ import { type Scenario, type Simulator, simulatorEnv, startSimulator } from "../
 import type { EcrService } from "../../test/sim/services/ecr";
 import type { EcsService } from "../../test/sim/services/ecs";
 import { type LoadBalancer, startLoadBalancer } from "./load-balancer";
-import { buildShopRepo, imageEnvironmentAt, type ShopRepo } from "./shop-repo";
+import {
+  buildShopRepo,
+  DATABASE_URL_SECRET_ARN,
+  imageEnvironmentAt,
+  imageFilesAt,
+  type ShopRepo,
+} from "./shop-repo";
 import { DemoTaskRuntime } from "./task-runtime";
 
 /** Simulated milliseconds per real millisecond: a rollout of a simulated minute takes three seconds. */
@@ -29,7 +36,7 @@ export const BUSYBOX_BASE = "shipline-demo/busybox:1";
 /** The token the fake GitHub accepts; treated as the secret it is in real runs. */
 export const GITHUB_TOKEN = "ghs_shiplineDemoToken0123456789abcdefABCDEF";
 
-export type Variant = "bad-release" | "crash-at-boot";
+export type Variant = "bad-release" | "crash-at-boot" | "broken-migration";
 
 export interface World {
   variant: Variant;
@@ -169,6 +176,8 @@ export interface StartWorldOptions {
   outputDir: string;
   /** Use pre-seeded images even when Docker could run. */
   seededImages?: boolean;
+  /** The shop runs its migrations as a one-off ECS task (see shop-repo.ts). */
+  migrationTask?: boolean;
   log?(line: string): void;
 }
 
@@ -219,8 +228,13 @@ export async function startWorld(options: StartWorldOptions): Promise<World> {
           : `no Docker: ${why}`),
     );
     const databaseUrl = await postgres.createDatabase("shop");
-    const shop = buildShopRepo(options.variant);
+    const shop = buildShopRepo(options.variant, { migrationTask: options.migrationTask ?? false });
     stops.push(async () => shop.repo.remove());
+    // The images' files, for the one-off tasks that run them: from the commit each image was built
+    // from (its VERSION), as its Dockerfile copies them.
+    const imagesDir = mkdtempSync(join(tmpdir(), "shipline-demo-images-"));
+    stops.push(async () => rmSync(imagesDir, { recursive: true, force: true }));
+    const imageRoots = new Map<string, string>();
     installGraphQL(github, {
       repoDir: shop.repo.dir,
       pullRequests: shop.repo.pullRequests,
@@ -238,6 +252,19 @@ export async function startWorld(options: StartWorldOptions): Promise<World> {
         if (docker) return registryImageEnvironment(docker.registry, image, digest);
         return (digest && seededEnv.get(digest)) || {};
       },
+      imageFiles: async (_image, _digest, env) => {
+        const sha = env.VERSION ?? "";
+        if (!shop.releases.some((r) => r.sha === sha)) return undefined;
+        let root = imageRoots.get(sha);
+        if (!root) {
+          root = join(imagesDir, sha);
+          imageFilesAt(shop, sha, root);
+          imageRoots.set(sha, root);
+        }
+        return root;
+      },
+      // Secrets Manager, as the task's execution role would read it.
+      secretValue: (valueFrom) => (valueFrom === DATABASE_URL_SECRET_ARN ? databaseUrl : undefined),
     });
     await ecs.setTaskRuntime(runtime);
     sim.load(demoScenario(docker?.registry));

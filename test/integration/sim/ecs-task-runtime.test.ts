@@ -199,4 +199,29 @@ describe("task runtime plug-in", () => {
       portMappings: [{ containerPort: 8080, protocol: "tcp" }],
     });
   });
+
+  it("hands the task definition's secrets to the runtime by name and source, apart from the environment", async () => {
+    const runtime = new ServerPerTask();
+    const { s } = await startWithRuntime(runtime);
+    sim = s;
+    const { ecs } = simulatorClients(s);
+    const definition = webTaskDefinition(`${REGISTRY}/web:1`);
+    const [app] = definition.containerDefinitions;
+    const valueFrom = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:web/db-url-AbC123";
+    await ecs.send(
+      new RegisterTaskDefinitionCommand({
+        ...definition,
+        containerDefinitions: [{ ...app, secrets: [{ name: "DATABASE_URL", valueFrom }] }],
+      } as never),
+    );
+    await ecs.send(
+      new RunTaskCommand({ taskDefinition: "web:2", launchType: "FARGATE", networkConfiguration: NETWORK }),
+    );
+    expect(s.runUntil(() => runtime.started.length === 4, 10 * MINUTE)).toBe(true);
+    const container = runtime.started[3]?.containers[0];
+    expect(container?.secrets).toEqual({ DATABASE_URL: valueFrom });
+    expect(container?.environment).toEqual({ APP_VERSION: "1" });
+    // Service tasks of a definition without secrets get none.
+    expect(runtime.started[0]?.containers[0]?.secrets).toEqual({});
+  });
 });

@@ -13,6 +13,8 @@ export interface TaskRuntimeContainer {
   command?: string[];
   /** The environment after overrides. */
   environment: Record<string, string>;
+  /** The task definition's secrets, by variable name: where the value comes from (valueFrom). */
+  secrets: Record<string, string>;
   portMappings: { containerPort: number; protocol: string }[];
 }
 
@@ -82,6 +84,7 @@ export function runtimeView(task: TaskRecord): TaskRuntimeTask {
       const definition = definitions.find((d) => d.name === c.name) ?? {};
       const ports =
         (definition.portMappings as { containerPort?: number; protocol?: string }[] | undefined) ?? [];
+      const secrets = (definition.secrets as { name?: unknown; valueFrom?: unknown }[] | undefined) ?? [];
       return {
         name: c.name,
         image: c.image,
@@ -89,6 +92,11 @@ export function runtimeView(task: TaskRecord): TaskRuntimeTask {
         essential: c.essential,
         ...(c.command ? { command: c.command } : {}),
         environment: { ...c.environment },
+        secrets: Object.fromEntries(
+          secrets
+            .filter((s) => typeof s.name === "string" && typeof s.valueFrom === "string")
+            .map((s) => [s.name as string, s.valueFrom as string]),
+        ),
         portMappings: ports
           .filter((p) => typeof p.containerPort === "number")
           .map((p) => ({ containerPort: p.containerPort as number, protocol: p.protocol ?? "tcp" })),
