@@ -82,10 +82,24 @@ function shiplineSha(): string {
   }
 }
 
+/**
+ * The push webhook's payload for a merge that made `releases[index]` the head of main: `before` is
+ * the previous head (all zeros for the first push of the branch), which migrate compares with.
+ */
+export function pushPayload(releases: readonly ShopRelease[], index: number): Record<string, unknown> {
+  const release = releases[index];
+  if (!release) throw new Error(`no release ${index}`);
+  return {
+    ref: "refs/heads/main",
+    before: releases[index - 1]?.sha ?? "0".repeat(40),
+    after: release.sha,
+  };
+}
+
 export async function runStory(world: World, options: StoryOptions): Promise<StoryResult> {
   const result: StoryResult = { runs: [], steps: [] };
   const shipline = { repository: SHIPLINE_REPOSITORY, sha: shiplineSha() };
-  for (const release of world.shop.releases) {
+  for (const [index, release] of world.shop.releases.entries()) {
     for (const [trigger, ref, jobs] of [
       ["push main", "refs/heads/main", ["build"]],
       [`tag ${release.tag}`, `refs/tags/${release.tag}`, undefined],
@@ -104,6 +118,7 @@ export async function runStory(world: World, options: StoryOptions): Promise<Sto
           eventName: "push",
           token: GITHUB_TOKEN,
           apiUrl: world.github.url,
+          ...(ref === "refs/heads/main" ? { event: pushPayload(world.shop.releases, index) } : {}),
         },
         workspace: world.shop.repo.dir,
         shipline,

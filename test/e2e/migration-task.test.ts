@@ -9,7 +9,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { callerInputs, SHIPLINE_REPOSITORY, WORKFLOW } from "../../scripts/demo/story";
+import { callerInputs, pushPayload, SHIPLINE_REPOSITORY, WORKFLOW } from "../../scripts/demo/story";
 import { runWorkflow, type StepRecord, type WorkflowRun } from "../../scripts/demo/workflow-runner";
 import { CLUSTER, GITHUB_TOKEN, SERVICE, startWorld, type World } from "../../scripts/demo/world";
 import { ROOT } from "../../scripts/lib/repo";
@@ -74,6 +74,7 @@ describe.runIf(available("PostgreSQL", postgresAvailable(), "npm ci (embedded-po
               sha: release.sha,
               ref: "refs/heads/main",
               eventName: "push",
+              event: pushPayload(world.shop.releases, index),
               token: GITHUB_TOKEN,
               apiUrl: world.github.url,
             },
@@ -220,6 +221,8 @@ describe.runIf(available("PostgreSQL", postgresAvailable(), "npm ci (embedded-po
       expect(migrate.run?.visibleLog).toContain(`│ ${pgError}`);
       expect(migrate.run?.summary).toMatch(/\| web \| 3 \| EssentialContainerExited \|/);
       expect(json(migrate.outputs.applied ?? "[]")).toEqual([]);
+      // The push's previous head is the base: only the file the merge added is new.
+      expect(json(migrate.outputs.pending ?? "[]")).toEqual(["db/migrations/002_add_gift_message.sql"]);
 
       for (const id of ["deploy", "gate", "rollback", "gate-after-rollback"])
         expect(step(run, id).outcome, id).toBe("skipped");

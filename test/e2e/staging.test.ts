@@ -8,7 +8,7 @@ import { join } from "node:path";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
-import { callerInputs, SHIPLINE_REPOSITORY, WORKFLOW } from "../../scripts/demo/story";
+import { callerInputs, pushPayload, SHIPLINE_REPOSITORY, WORKFLOW } from "../../scripts/demo/story";
 import { runWorkflow, type StepRecord, type WorkflowRun } from "../../scripts/demo/workflow-runner";
 import {
   CLUSTER,
@@ -76,6 +76,7 @@ describe.runIf(available("PostgreSQL", postgresAvailable(), "npm ci (embedded-po
               sha: release.sha,
               ref: "refs/heads/main",
               eventName: "push",
+              event: pushPayload(world.shop.releases, index),
               token: GITHUB_TOKEN,
               apiUrl: world.github.url,
             },
