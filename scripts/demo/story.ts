@@ -96,6 +96,42 @@ export function pushPayload(releases: readonly ShopRelease[], index: number): Re
   };
 }
 
+/**
+ * The deploy workflow for the merge that made `releases[index]` main's head, run as a push to main
+ * (the staging caller's trigger), with the release checked out.
+ */
+export async function runMergeToMain(
+  world: World,
+  index: number,
+  options: { inputs: Record<string, string | boolean>; outputDir: string; runId: number },
+): Promise<WorkflowRun> {
+  const release = world.shop.releases[index];
+  if (!release) throw new Error(`no release ${index}`);
+  world.shop.repo.git(["checkout", "-q", "--detach", release.sha]);
+  return runWorkflow({
+    workflow: WORKFLOW,
+    inputs: options.inputs,
+    secrets: { DATABASE_URL: world.databaseUrl },
+    github: {
+      repository: "acme/shop",
+      sha: release.sha,
+      ref: "refs/heads/main",
+      eventName: "push",
+      event: pushPayload(world.shop.releases, index),
+      token: GITHUB_TOKEN,
+      apiUrl: world.github.url,
+    },
+    workspace: world.shop.repo.dir,
+    shipline: { repository: SHIPLINE_REPOSITORY, sha: "0".repeat(40) },
+    credentials: (_role, region) => ({ ...simulatorEnv(world.sim), AWS_REGION: region }),
+    env: world.actionEnv,
+    mark: () => world.sim.calls.length,
+    outputDir: options.outputDir,
+    filePrefix: `${index + 1}-push-main`,
+    runId: options.runId,
+  });
+}
+
 export async function runStory(world: World, options: StoryOptions): Promise<StoryResult> {
   const result: StoryResult = { runs: [], steps: [] };
   const shipline = { repository: SHIPLINE_REPOSITORY, sha: shiplineSha() };

@@ -119,15 +119,8 @@ export class DemoTaskRuntime implements TaskRuntime {
     if (!container) throw new Error("the task has no container");
     // Not answering yet: the load balancer's checks fail until the process serves /health.
     controls.setHealthy(false);
-    const imageEnv = await this.#imageEnvironment(container.image, container.imageDigest);
-    const env: Record<string, string> = {
-      PATH: process.env.PATH ?? "",
-      ...imageEnv,
-      ...container.environment,
-      ...this.#secrets(container.secrets),
-      PORT: "0",
-      HOST: "127.0.0.1",
-    };
+    const { env: containerEnv } = await this.#containerEnvironment(container);
+    const env: Record<string, string> = { ...containerEnv, PORT: "0", HOST: "127.0.0.1" };
     const child = spawn(this.#node, [DEMO_SERVICE_SCRIPT], { env, stdio: ["ignore", "pipe", "pipe"] });
     const running: RunningTask = {
       task,
@@ -192,6 +185,20 @@ export class DemoTaskRuntime implements TaskRuntime {
     return endpoint;
   }
 
+  /** What the container's process sees, as the agent assembles it: image, task definition, secrets. */
+  async #containerEnvironment(
+    container: TaskRuntimeTask["containers"][number],
+  ): Promise<{ env: Record<string, string>; imageEnv: Record<string, string> }> {
+    const imageEnv = await this.#imageEnvironment(container.image, container.imageDigest);
+    const env: Record<string, string> = {
+      PATH: process.env.PATH ?? "",
+      ...imageEnv,
+      ...container.environment,
+      ...this.#secrets(container.secrets),
+    };
+    return { env, imageEnv };
+  }
+
   /**
    * A one-off task: its essential container's command (after overrides) as one process, in a
    * directory that stands for the image. The image's /app is the demo service fixture, so its scripts
@@ -200,13 +207,7 @@ export class DemoTaskRuntime implements TaskRuntime {
   async #startOneOff(task: TaskRuntimeTask, controls: TaskRuntimeControls): Promise<undefined> {
     const container = task.containers.find((c) => c.essential) ?? task.containers[0];
     if (!container) throw new Error("the task has no container");
-    const imageEnv = await this.#imageEnvironment(container.image, container.imageDigest);
-    const env: Record<string, string> = {
-      PATH: process.env.PATH ?? "",
-      ...imageEnv,
-      ...container.environment,
-      ...this.#secrets(container.secrets),
-    };
+    const { env, imageEnv } = await this.#containerEnvironment(container);
     const command = container.command ?? ["node", "/app/server.mjs"];
     const root = await this.#imageFiles?.(container.image, container.imageDigest, imageEnv);
     if (!root)

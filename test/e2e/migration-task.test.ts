@@ -9,14 +9,13 @@ import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { callerInputs, pushPayload, SHIPLINE_REPOSITORY, WORKFLOW } from "../../scripts/demo/story";
-import { runWorkflow, type StepRecord, type WorkflowRun } from "../../scripts/demo/workflow-runner";
-import { CLUSTER, GITHUB_TOKEN, SERVICE, startWorld, type World } from "../../scripts/demo/world";
+import { callerInputs, runMergeToMain } from "../../scripts/demo/story";
+import type { StepRecord, WorkflowRun } from "../../scripts/demo/workflow-runner";
+import { CLUSTER, SERVICE, startWorld, type World } from "../../scripts/demo/world";
 import { ROOT } from "../../scripts/lib/repo";
 import { available } from "../rig/availability";
 import { everythingPrinted } from "../rig/harness";
 import { postgresAvailable } from "../rig/services/postgres";
-import { simulatorEnv } from "../sim/index";
 import type { LogsService } from "../sim/services/logs";
 import type { CallRecord } from "../sim/simulator";
 import { documentedIamActions } from "./iam-policy";
@@ -57,34 +56,16 @@ describe.runIf(available("PostgreSQL", postgresAvailable(), "npm ci (embedded-po
     beforeAll(async () => {
       world = await startWorld({ variant: "broken-migration", outputDir, migrationTask: true });
       for (const [index, release] of world.shop.releases.entries()) {
-        world.shop.repo.git(["checkout", "-q", "--detach", release.sha]);
         const from = world.sim.calls.length;
         runs.push(
-          await runWorkflow({
-            workflow: WORKFLOW,
+          await runMergeToMain(world, index, {
             inputs: {
               ...callerInputs(world, release),
               "migration-mode": "ecs-task",
               "migration-command": MIGRATION_COMMAND,
             },
-            // The caller passes its secrets as always; ecs-task mode must not hand DATABASE_URL on.
-            secrets: { DATABASE_URL: world.databaseUrl },
-            github: {
-              repository: "acme/shop",
-              sha: release.sha,
-              ref: "refs/heads/main",
-              eventName: "push",
-              event: pushPayload(world.shop.releases, index),
-              token: GITHUB_TOKEN,
-              apiUrl: world.github.url,
-            },
-            workspace: world.shop.repo.dir,
-            shipline: { repository: SHIPLINE_REPOSITORY, sha: "0".repeat(40) },
-            credentials: (_role, region) => ({ ...simulatorEnv(world.sim), AWS_REGION: region }),
-            env: world.actionEnv,
-            mark: () => world.sim.calls.length,
+            // DATABASE_URL goes in as the caller's secret, as always; ecs-task mode must not hand it on.
             outputDir,
-            filePrefix: `${index + 1}-push-main`,
             runId: 5300 + index,
           }),
         );

@@ -8,21 +8,13 @@ import { join } from "node:path";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
-import { callerInputs, pushPayload, SHIPLINE_REPOSITORY, WORKFLOW } from "../../scripts/demo/story";
-import { runWorkflow, type StepRecord, type WorkflowRun } from "../../scripts/demo/workflow-runner";
-import {
-  CLUSTER,
-  GITHUB_TOKEN,
-  SERVICE,
-  startWorld,
-  TARGET_GROUP_ARN,
-  type World,
-} from "../../scripts/demo/world";
+import { callerInputs, runMergeToMain } from "../../scripts/demo/story";
+import type { StepRecord, WorkflowRun } from "../../scripts/demo/workflow-runner";
+import { CLUSTER, SERVICE, startWorld, TARGET_GROUP_ARN, type World } from "../../scripts/demo/world";
 import { ROOT } from "../../scripts/lib/repo";
 import { available } from "../rig/availability";
 import { everythingPrinted } from "../rig/harness";
 import { postgresAvailable } from "../rig/services/postgres";
-import { simulatorEnv } from "../sim/index";
 import type { Elbv2Service } from "../sim/services/elbv2";
 import type { RdsService } from "../sim/services/rds";
 
@@ -65,27 +57,10 @@ describe.runIf(available("PostgreSQL", postgresAvailable(), "npm ci (embedded-po
     beforeAll(async () => {
       world = await startWorld({ variant: "bad-release", outputDir });
       for (const [index, release] of world.shop.releases.entries()) {
-        world.shop.repo.git(["checkout", "-q", "--detach", release.sha]);
         runs.push(
-          await runWorkflow({
-            workflow: WORKFLOW,
+          await runMergeToMain(world, index, {
             inputs: stagingInputs(world, release.sha),
-            secrets: { DATABASE_URL: world.databaseUrl },
-            github: {
-              repository: "acme/shop",
-              sha: release.sha,
-              ref: "refs/heads/main",
-              eventName: "push",
-              event: pushPayload(world.shop.releases, index),
-              token: GITHUB_TOKEN,
-              apiUrl: world.github.url,
-            },
-            workspace: world.shop.repo.dir,
-            shipline: { repository: SHIPLINE_REPOSITORY, sha: "0".repeat(40) },
-            credentials: (_role, region) => ({ ...simulatorEnv(world.sim), AWS_REGION: region }),
-            env: world.actionEnv,
             outputDir,
-            filePrefix: `${index + 1}-push-main`,
             runId: 5200 + index,
           }),
         );
