@@ -1,10 +1,16 @@
 // SDK v3 clients pointed at an in-process simulator, built the way the actions build theirs.
 import { CloudWatchClient } from "@aws-sdk/client-cloudwatch";
 import { CloudWatchLogsClient } from "@aws-sdk/client-cloudwatch-logs";
-import { ECSClient } from "@aws-sdk/client-ecs";
+import {
+  DescribeServicesCommand,
+  ECSClient,
+  RegisterTaskDefinitionCommand,
+  type Service,
+} from "@aws-sdk/client-ecs";
 import { ElasticLoadBalancingV2Client } from "@aws-sdk/client-elastic-load-balancing-v2";
 import { awsClientConfig } from "../../../packages/core/src/aws";
 import { type Simulator, simulatorEnv } from "../../sim/index";
+import { webTaskDefinition } from "./web-scenario";
 
 export function simulatorClientConfig(sim: Simulator, maxAttempts = 3) {
   const env = simulatorEnv(sim);
@@ -25,4 +31,20 @@ export function simulatorClients(sim: Simulator, maxAttempts = 3) {
     cloudwatch: new CloudWatchClient(config),
     logs: new CloudWatchLogsClient(config),
   };
+}
+
+/** Service "web" in cluster "default" as DescribeServices returns it (see web-scenario.ts). */
+export async function describeWeb(sim: Simulator, maxAttempts = 3): Promise<Service> {
+  const { ecs } = simulatorClients(sim, maxAttempts);
+  const out = await ecs.send(new DescribeServicesCommand({ cluster: "default", services: ["web"] }));
+  const service = out.services?.[0];
+  if (!service) throw new Error("web is missing");
+  return service;
+}
+
+/** Registers a new revision of the web task definition with this image; returns its ARN. */
+export async function registerWeb(sim: Simulator, image: string): Promise<string> {
+  const { ecs } = simulatorClients(sim);
+  const out = await ecs.send(new RegisterTaskDefinitionCommand(webTaskDefinition(image) as never));
+  return out.taskDefinition?.taskDefinitionArn ?? "";
 }

@@ -1,39 +1,19 @@
 // The deployment circuit breaker's threshold and its rollback target, beyond the three-task service the
 // other rollout tests use: the default threshold grows with desiredCount (clamped to [3, 200]) and a
 // rollback returns to the last COMPLETED deployment, not to whatever ran before the failed one.
-import {
-  DescribeServiceDeploymentsCommand,
-  DescribeServicesCommand,
-  RegisterTaskDefinitionCommand,
-  type Service,
-  UpdateServiceCommand,
-} from "@aws-sdk/client-ecs";
+import { DescribeServiceDeploymentsCommand, UpdateServiceCommand } from "@aws-sdk/client-ecs";
 import { afterEach, describe, expect, it } from "vitest";
 import { type Simulator, startSimulator } from "../../sim/index";
 import type { EcsService } from "../../sim/services/ecs";
 import { circuitBreakerSettings, failureThreshold } from "../../sim/services/ecs-circuit-breaker";
-import { simulatorClients } from "./clients";
-import { REGISTRY, webScenario, webTaskDefinition } from "./web-scenario";
+import { describeWeb, registerWeb, simulatorClients } from "./clients";
+import { REGISTRY, webScenario } from "./web-scenario";
 
 let sim: Simulator | undefined;
 afterEach(async () => {
   await sim?.stop();
   sim = undefined;
 });
-
-async function describeWeb(s: Simulator): Promise<Service> {
-  const { ecs } = simulatorClients(s);
-  const out = await ecs.send(new DescribeServicesCommand({ cluster: "default", services: ["web"] }));
-  const service = out.services?.[0];
-  if (!service) throw new Error("web is missing");
-  return service;
-}
-
-async function register(s: Simulator, image: string): Promise<string> {
-  const { ecs } = simulatorClients(s);
-  const out = await ecs.send(new RegisterTaskDefinitionCommand(webTaskDefinition(image) as never));
-  return out.taskDefinition?.taskDefinitionArn ?? "";
-}
 
 describe("the circuit breaker's default threshold", () => {
   const defaults = circuitBreakerSettings({ deploymentCircuitBreaker: { enable: true, rollback: true } });
@@ -62,7 +42,7 @@ describe("the circuit breaker's default threshold", () => {
     sim.advance(10 * 60_000);
     expect(await describeWeb(sim)).toMatchObject({ desiredCount: 10, runningCount: 10 });
 
-    const arn = await register(sim, `${REGISTRY}/web:2`);
+    const arn = await registerWeb(sim, `${REGISTRY}/web:2`);
     await ecs.send(new UpdateServiceCommand({ cluster: "default", service: "web", taskDefinition: arn }));
     const failing = web.deployments[0];
     expect(failing?.revision.config.taskDefinitionArn).toBe(arn);
@@ -99,7 +79,7 @@ describe("the circuit breaker's rollback target", () => {
     const web = sim.service<EcsService>("ecs").findService("web");
     const first = (await describeWeb(sim)).taskDefinition;
 
-    const second = await register(sim, `${REGISTRY}/web:2`);
+    const second = await registerWeb(sim, `${REGISTRY}/web:2`);
     await ecs.send(new UpdateServiceCommand({ cluster: "default", service: "web", taskDefinition: second }));
     expect(sim.runUntil(() => web.deployments[0]?.rolloutState === "FAILED", 30 * 60_000)).toBe(true);
     const afterSecond = await describeWeb(sim);
@@ -109,7 +89,7 @@ describe("the circuit breaker's rollback target", () => {
       [first, "COMPLETED"],
     ]);
 
-    const third = await register(sim, `${REGISTRY}/web:3`);
+    const third = await registerWeb(sim, `${REGISTRY}/web:3`);
     await ecs.send(
       new UpdateServiceCommand({
         cluster: "default",

@@ -10,7 +10,6 @@ import {
   ListServiceDeploymentsCommand,
   ListTasksCommand,
   RegisterTaskDefinitionCommand,
-  type Service,
   type ServiceDeployment,
   StopServiceDeploymentCommand,
   UpdateServiceCommand,
@@ -19,7 +18,7 @@ import { DescribeTargetHealthCommand } from "@aws-sdk/client-elastic-load-balanc
 import { afterEach, describe, expect, it } from "vitest";
 import { type Simulator, startSimulator } from "../../sim/index";
 import type { EcsService } from "../../sim/services/ecs";
-import { simulatorClients } from "./clients";
+import { describeWeb, simulatorClients } from "./clients";
 import { NETWORK, REGISTRY, TG, webScenario, webTaskDefinition } from "./web-scenario";
 
 let sim: Simulator | undefined;
@@ -27,14 +26,6 @@ afterEach(async () => {
   await sim?.stop();
   sim = undefined;
 });
-
-async function describeWeb(sim: Simulator): Promise<Service> {
-  const { ecs } = simulatorClients(sim);
-  const out = await ecs.send(new DescribeServicesCommand({ cluster: "default", services: ["web"] }));
-  const service = out.services?.[0];
-  if (!service) throw new Error("web is missing");
-  return service;
-}
 
 function webService(s: Simulator) {
   return s.service<EcsService>("ecs").findService("web");
@@ -46,6 +37,24 @@ async function deploy(s: Simulator, image: string): Promise<string> {
   const arn = registered.taskDefinition?.taskDefinitionArn ?? "";
   await ecs.send(new UpdateServiceCommand({ cluster: "default", service: "web", taskDefinition: arn }));
   return arn;
+}
+
+/**
+ * Runs the clock until web settles on one COMPLETED deployment, recording the most tasks the rollout
+ * wanted at once and the fewest of them that were healthy.
+ */
+function watchRollout(s: Simulator, limitMs: number): { done: boolean; peak: number; lowestHealthy: number } {
+  const service = webService(s);
+  const ecsSim = s.service<EcsService>("ecs");
+  let peak = 0;
+  let lowestHealthy = Number.POSITIVE_INFINITY;
+  const done = s.runUntil(() => {
+    const wanted = ecsSim.rollouts.activeTasks(service);
+    peak = Math.max(peak, wanted.length);
+    lowestHealthy = Math.min(lowestHealthy, wanted.filter((t) => ecsSim.tasks.isHealthy(t)).length);
+    return service.deployments.length === 1 && service.deployments[0]?.rolloutState === "COMPLETED";
+  }, limitMs);
+  return { done, peak, lowestHealthy };
 }
 
 describe("rolling deployments", () => {
@@ -66,16 +75,7 @@ describe("rolling deployments", () => {
     ]);
 
     // Never more than 200 % of desired wanted at once, never fewer than 100 % healthy.
-    const service = webService(sim);
-    const ecsSim = sim.service<EcsService>("ecs");
-    let peak = 0;
-    let lowestHealthy = Number.POSITIVE_INFINITY;
-    const done = sim.runUntil(() => {
-      const wanted = ecsSim.rollouts.activeTasks(service);
-      peak = Math.max(peak, wanted.length);
-      lowestHealthy = Math.min(lowestHealthy, wanted.filter((t) => ecsSim.tasks.isHealthy(t)).length);
-      return service.deployments.length === 1 && service.deployments[0]?.rolloutState === "COMPLETED";
-    }, 30 * 60_000);
+    const { done, peak, lowestHealthy } = watchRollout(sim, 30 * 60_000);
     expect(done).toBe(true);
     expect(peak).toBeLessThanOrEqual(6);
     expect(lowestHealthy).toBeGreaterThanOrEqual(3);
@@ -173,16 +173,7 @@ describe("rolling deployment bounds", () => {
       expect(await describeWeb(sim)).toMatchObject({ desiredCount: desired, runningCount: desired });
 
       const arn = await deploy(sim, `${REGISTRY}/web:2`);
-      const service = webService(sim);
-      const ecsSim = sim.service<EcsService>("ecs");
-      let peak = 0;
-      let lowestHealthy = Number.POSITIVE_INFINITY;
-      const done = sim.runUntil(() => {
-        const wanted = ecsSim.rollouts.activeTasks(service);
-        peak = Math.max(peak, wanted.length);
-        lowestHealthy = Math.min(lowestHealthy, wanted.filter((t) => ecsSim.tasks.isHealthy(t)).length);
-        return service.deployments.length === 1 && service.deployments[0]?.rolloutState === "COMPLETED";
-      }, 60 * 60_000);
+      const { done, peak, lowestHealthy } = watchRollout(sim, 60 * 60_000);
       expect(done).toBe(true);
       expect(peak).toBeLessThanOrEqual(most);
       expect(lowestHealthy).toBeGreaterThanOrEqual(leastHealthy);

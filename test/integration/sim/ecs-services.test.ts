@@ -14,7 +14,7 @@ import {
 import { afterEach, describe, expect, it } from "vitest";
 import { type Simulator, startSimulator } from "../../sim/index";
 import type { EcsService } from "../../sim/services/ecs";
-import { simulatorClients } from "./clients";
+import { describeWeb, simulatorClients } from "./clients";
 import { NETWORK, REGISTRY, TG, webScenario, webTaskDefinition } from "./web-scenario";
 
 let sim: Simulator | undefined;
@@ -24,14 +24,6 @@ afterEach(async () => {
 });
 
 const MINUTE = 60_000;
-
-async function describeWeb(s: Simulator, maxAttempts = 3): Promise<Service> {
-  const { ecs } = simulatorClients(s, maxAttempts);
-  const service = (await ecs.send(new DescribeServicesCommand({ cluster: "default", services: ["web"] })))
-    .services?.[0];
-  if (!service) throw new Error("web is missing");
-  return service;
-}
 
 const web = (s: Simulator) => s.service<EcsService>("ecs").findService("web");
 
