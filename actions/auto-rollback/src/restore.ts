@@ -2,8 +2,6 @@
 // bad deployment with ROLLBACK, follow ECS's own rollback or update the service, follow it to the
 // end, and verify the service runs the target with every task healthy.
 import {
-  DescribeTaskDefinitionCommand,
-  type DescribeTaskDefinitionCommandOutput,
   type ECSClient,
   type Service,
   UpdateServiceCommand,
@@ -29,7 +27,7 @@ import {
 import type { ServiceDeploymentsApi } from "@shipline/core/ecs/service-deployments";
 import { describeServices } from "@shipline/core/ecs/service-snapshot";
 import { type VerificationRound, verifyServiceRuns } from "@shipline/core/ecs/service-verification";
-import { revisionLabel } from "@shipline/core/ecs/task-definition";
+import { revisionLabel, TaskDefinitionCache } from "@shipline/core/ecs/task-definition";
 import { UserError } from "@shipline/core/errors";
 import { formatDuration } from "@shipline/core/inputs";
 import { PollTimeoutError } from "@shipline/core/poller";
@@ -61,31 +59,15 @@ export interface ServiceRollbackResult {
 }
 
 async function deployableTarget(
-  ecs: ECSClient,
+  cache: TaskDefinitionCache,
   ref: string,
   source: TargetChoice["source"],
 ): Promise<string> {
   const input = source === "input" ? "task-definition" : "previous-task-definition-arn";
-  let out: DescribeTaskDefinitionCommandOutput;
-  try {
-    out = await ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: ref }));
-  } catch (error) {
-    if (
-      error instanceof Error &&
-      (error.name === "ClientException" || error.name === "InvalidParameterException")
-    ) {
-      throw new UserError(`The rollback target ${ref} could not be read: ${error.message}`, {
-        input,
-        fix: "Give a registered task definition of this account and region.",
-        cause: error,
-      });
-    }
-    throw error;
-  }
-  const arn = out.taskDefinition?.taskDefinitionArn ?? ref;
-  if (out.taskDefinition?.status !== "ACTIVE") {
+  const { arn, definition } = await cache.get(ref, input, "The rollback target");
+  if (definition.status !== "ACTIVE") {
     throw new UserError(
-      `The rollback target ${revisionLabel(arn)} is ${out.taskDefinition?.status ?? "not ACTIVE"}: a deregistered task definition cannot be deployed again.`,
+      `The rollback target ${revisionLabel(arn)} is ${definition.status ?? "not ACTIVE"}: a deregistered task definition cannot be deployed again.`,
       {
         input,
         fix: "Register it again (ecs-deploy with the old task definition file and image) and deploy that, or roll back to another ACTIVE revision with `task-definition`. Keep rollback targets with ecs-deploy's keep-revisions, which never deregisters them.",
@@ -96,13 +78,12 @@ async function deployableTarget(
 }
 
 /** The ARN of a task definition given by ARN or family:revision (INACTIVE ones too). */
-async function arnOf(ecs: ECSClient, ref: string): Promise<string> {
+async function arnOf(cache: TaskDefinitionCache, ref: string): Promise<string> {
   if (ref.startsWith("arn:")) return ref;
   try {
-    const out = await ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: ref }));
-    return out.taskDefinition?.taskDefinitionArn ?? ref;
+    return (await cache.get(ref, "task-definition-arn")).arn;
   } catch (error) {
-    if (error instanceof Error && error.name === "ClientException") return ref;
+    if (error instanceof UserError) return ref;
     throw error;
   }
 }
@@ -134,7 +115,9 @@ export async function planRollbacks(
   settings: Settings,
 ): Promise<ServiceRollbackPlan[]> {
   const services = await describeServices(ecs, inputs.cluster, inputs.services);
-  const givenBad = inputs.taskDefinitionArn ? await arnOf(ecs, inputs.taskDefinitionArn) : undefined;
+  // Services usually share their target (and the bad revision): each definition is read once.
+  const definitions = new TaskDefinitionCache(ecs);
+  const givenBad = inputs.taskDefinitionArn ? await arnOf(definitions, inputs.taskDefinitionArn) : undefined;
   const plans: ServiceRollbackPlan[] = [];
   for (const [index, service] of services.entries()) {
     const name = service.serviceName ?? "";
@@ -171,7 +154,7 @@ export async function planRollbacks(
       recorded: settings.recorded[key],
       bad,
     });
-    target.taskDefinitionArn = await deployableTarget(ecs, target.taskDefinitionArn, target.source);
+    target.taskDefinitionArn = await deployableTarget(definitions, target.taskDefinitionArn, target.source);
     const action = decideRollback(service, current, sources, target.taskDefinitionArn);
     if (bad && target.taskDefinitionArn === bad && action.kind !== "none") {
       throw new UserError(

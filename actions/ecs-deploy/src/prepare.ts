@@ -1,13 +1,7 @@
 // Everything ecs-deploy decides before it changes anything: the services as they are, the task
 // definition to deploy (read, rendered, compared with what AWS already holds), what each service
 // needs (nothing, a follow of a rollout in flight, an update), and each service's rollback target.
-import {
-  DescribeTaskDefinitionCommand,
-  type ECSClient,
-  type Service,
-  type Tag,
-  type TaskDefinition,
-} from "@aws-sdk/client-ecs";
+import type { ECSClient, Service } from "@aws-sdk/client-ecs";
 import { diffTaskDefinitions, type TaskDefinitionChange } from "@shipline/core/ecs/plan-diff";
 import { eventIds } from "@shipline/core/ecs/rollout";
 import type { ServiceDeploymentsApi } from "@shipline/core/ecs/service-deployments";
@@ -19,11 +13,13 @@ import {
   type RollbackTarget,
 } from "@shipline/core/ecs/service-snapshot";
 import {
+  type RegisteredDefinition,
   readTaskDefinitionFile,
   renderTaskDefinition,
   revisionLabel,
   sameTaskDefinition,
   stripReadOnly,
+  TaskDefinitionCache,
   type TaskDefinitionInput,
 } from "@shipline/core/ecs/task-definition";
 import { UserError } from "@shipline/core/errors";
@@ -53,12 +49,6 @@ export interface ServicePlan {
   knownEventIds: string[];
 }
 
-export interface RegisteredDefinition {
-  arn: string;
-  definition: TaskDefinition;
-  tags: Tag[];
-}
-
 export interface DeployPlan {
   cluster: string;
   /** What would be registered (or what is reused). */
@@ -69,46 +59,6 @@ export interface DeployPlan {
   current: RegisteredDefinition;
   changes: TaskDefinitionChange[];
   services: ServicePlan[];
-}
-
-export class TaskDefinitionCache {
-  readonly #byRef = new Map<string, RegisteredDefinition>();
-  constructor(private readonly ecs: ECSClient) {}
-
-  async get(ref: string, input = "task-definition"): Promise<RegisteredDefinition> {
-    const cached = this.#byRef.get(ref);
-    if (cached) return cached;
-    let out: Awaited<ReturnType<typeof this.describe>>;
-    try {
-      out = await this.describe(ref);
-    } catch (error) {
-      if (
-        error instanceof Error &&
-        (error.name === "ClientException" || error.name === "InvalidParameterException")
-      ) {
-        throw new UserError(`Task definition ${ref} could not be read: ${error.message}`, {
-          input,
-          fix: "Give the ARN or family:revision of a registered task definition, in the region of the cluster.",
-          cause: error,
-        });
-      }
-      throw error;
-    }
-    const definition = out.taskDefinition;
-    if (!definition?.taskDefinitionArn) throw new Error(`DescribeTaskDefinition returned nothing for ${ref}`);
-    const found: RegisteredDefinition = {
-      arn: definition.taskDefinitionArn,
-      definition,
-      tags: out.tags ?? [],
-    };
-    this.#byRef.set(ref, found);
-    this.#byRef.set(found.arn, found);
-    return found;
-  }
-
-  private describe(ref: string) {
-    return this.ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: ref, include: ["TAGS"] }));
-  }
 }
 
 async function baseDefinition(

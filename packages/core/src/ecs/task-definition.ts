@@ -3,12 +3,14 @@
 // environment variables per container, and compared in a canonical form so that a definition AWS
 // already holds is reused instead of registered again.
 import { readFileSync } from "node:fs";
-import type {
-  ContainerDefinition,
-  KeyValuePair,
-  RegisterTaskDefinitionCommandInput,
-  Tag,
-  TaskDefinition,
+import {
+  type ContainerDefinition,
+  DescribeTaskDefinitionCommand,
+  type ECSClient,
+  type KeyValuePair,
+  type RegisterTaskDefinitionCommandInput,
+  type Tag,
+  type TaskDefinition,
 } from "@aws-sdk/client-ecs";
 import { parseDocument } from "yaml";
 import { UserError } from "../errors";
@@ -373,4 +375,60 @@ export function containerImages(definition: TaskDefinition | TaskDefinitionInput
   const out: Record<string, string> = {};
   for (const c of definition.containerDefinitions ?? []) out[c.name ?? ""] = c.image ?? "";
   return out;
+}
+
+/** A task definition AWS holds, with its tags. */
+export interface RegisteredDefinition {
+  arn: string;
+  definition: TaskDefinition;
+  tags: Tag[];
+}
+
+/**
+ * DescribeTaskDefinition (with tags) once per definition in a run, by family:revision or ARN alike.
+ * A definition that cannot be read (never registered, deleted, malformed reference) is the user's.
+ */
+export class TaskDefinitionCache {
+  readonly #byRef = new Map<string, RegisteredDefinition>();
+  constructor(private readonly ecs: ECSClient) {}
+
+  /** `input` names the input that gave `ref`; `subject` is what the error calls it. */
+  async get(
+    ref: string,
+    input = "task-definition",
+    subject = "Task definition",
+  ): Promise<RegisteredDefinition> {
+    const cached = this.#byRef.get(ref);
+    if (cached) return cached;
+    let out: Awaited<ReturnType<typeof this.describe>>;
+    try {
+      out = await this.describe(ref);
+    } catch (error) {
+      if (
+        error instanceof Error &&
+        (error.name === "ClientException" || error.name === "InvalidParameterException")
+      ) {
+        throw new UserError(`${subject} ${ref} could not be read: ${error.message}`, {
+          input,
+          fix: "Give the ARN or family:revision of a registered task definition, in the region of the cluster.",
+          cause: error,
+        });
+      }
+      throw error;
+    }
+    const definition = out.taskDefinition;
+    if (!definition?.taskDefinitionArn) throw new Error(`DescribeTaskDefinition returned nothing for ${ref}`);
+    const found: RegisteredDefinition = {
+      arn: definition.taskDefinitionArn,
+      definition,
+      tags: out.tags ?? [],
+    };
+    this.#byRef.set(ref, found);
+    this.#byRef.set(found.arn, found);
+    return found;
+  }
+
+  private describe(ref: string) {
+    return this.ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: ref, include: ["TAGS"] }));
+  }
 }
