@@ -396,56 +396,35 @@ export class SqlMigrationRunner {
     logger.info(
       `Applying ${migration.file} (${parsed.statements.length} statement${parsed.statements.length === 1 ? "" : "s"}${transactional ? ", in one transaction" : outside ? ", outside a transaction: it has a statement that cannot run in one" : ", with the file's own BEGIN/COMMIT"})`,
     );
+    const rolledBack =
+      "The file was rolled back: nothing of it was applied and the history has no row for it.";
+    const partlyApplied = (index: number): string =>
+      `${index === 0 ? "No statement of the file was applied" : `Statements 1–${index} of the file were applied and stay applied`}; the history has no row for it. Make the file safe to re-run (IF NOT EXISTS; drop an INVALID index left by a failed CONCURRENTLY build) and re-run.`;
     if (transactional) {
       try {
         await this.#client.query("BEGIN");
       } catch (error) {
         throw this.#failure(migration, undefined, error, "Nothing of the file was applied.");
       }
-      // One statement at a time inside the transaction, so a failure names the statement's line.
-      for (const statement of parsed.statements) {
-        try {
-          await this.#client.query(statement.text);
-        } catch (error) {
-          await this.#client.query("ROLLBACK").catch(() => undefined);
-          throw this.#failure(
-            migration,
-            statement,
-            error,
-            "The file was rolled back: nothing of it was applied and the history has no row for it.",
-          );
-        }
+    }
+    // One statement at a time (inside the transaction when there is one), so a failure names its line.
+    for (const [index, statement] of parsed.statements.entries()) {
+      try {
+        await this.#client.query(statement.text);
+      } catch (error) {
+        if (transactional || ownTransactions) await this.#client.query("ROLLBACK").catch(() => undefined);
+        throw this.#failure(migration, statement, error, transactional ? rolledBack : partlyApplied(index));
       }
+    }
+    if (transactional) {
       try {
         await this.#record(migration, clock.now() - started);
         await this.#client.query("COMMIT");
       } catch (error) {
         await this.#client.query("ROLLBACK").catch(() => undefined);
-        throw this.#failure(
-          migration,
-          undefined,
-          error,
-          "The file was rolled back: nothing of it was applied and the history has no row for it.",
-        );
+        throw this.#failure(migration, undefined, error, rolledBack);
       }
     } else {
-      for (const [index, statement] of parsed.statements.entries()) {
-        try {
-          await this.#client.query(statement.text);
-        } catch (error) {
-          if (ownTransactions) await this.#client.query("ROLLBACK").catch(() => undefined);
-          const done =
-            index === 0
-              ? "No statement of the file was applied"
-              : `Statements 1–${index} of the file were applied and stay applied`;
-          throw this.#failure(
-            migration,
-            statement,
-            error,
-            `${done}; the history has no row for it. Make the file safe to re-run (IF NOT EXISTS; drop an INVALID index left by a failed CONCURRENTLY build) and re-run.`,
-          );
-        }
-      }
       await this.#record(migration, clock.now() - started);
     }
     const durationMs = clock.now() - started;
