@@ -2,7 +2,7 @@
 // its output streamed (masked) as it runs, and its last lines shown when it fails.
 import { accessSync, constants } from "node:fs";
 import { resolve } from "node:path";
-import { CancelledError, UserError } from "@shipline/core/errors";
+import { CancelledError, errorMessage, isUserError, UserError } from "@shipline/core/errors";
 import { type ExecResult, execCommand } from "@shipline/core/exec";
 import { formatDuration } from "@shipline/core/inputs";
 import { hasCommandOnPath } from "@shipline/core/migrations/command-path";
@@ -91,8 +91,9 @@ export async function runMigrationCommand(
       },
     });
   } catch (error) {
+    // execCommand already names a program missing from PATH; anything else (not executable) is said here.
     throw new UserError(
-      `Could not start \`${program}\`: ${error instanceof Error ? error.message : String(error)}`,
+      isUserError(error) ? error.message : `Could not start \`${program}\`: ${errorMessage(error)}`,
       {
         input: "command",
         fix: "Install the tool in an earlier step (e.g. `npm ci`, `pip install alembic`) or give its full path.",
@@ -113,7 +114,7 @@ export async function runMigrationCommand(
     );
   }
   const exitCode = result.exitCode;
-  if (result.exitCode !== 0) {
+  if (exitCode !== 0) {
     const how = result.killedBy ? `was killed by ${result.killedBy}` : `exited with code ${result.exitCode}`;
     throw new UserError(`\`${command.join(" ")}\` ${how} after ${formatDuration(durationMs)}. ${lastLines}`, {
       fix: "Read the tool's output above; fix the migration or the database access and re-run.",

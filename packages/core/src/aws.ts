@@ -47,7 +47,7 @@ export function resolveRegion(settings: AwsSettings, env: NodeJS.ProcessEnv = pr
 }
 
 /** Attempts per call when neither the input nor AWS_MAX_ATTEMPTS says: a deploy outlives brief throttling. */
-export const DEFAULT_MAX_ATTEMPTS = 5;
+const DEFAULT_MAX_ATTEMPTS = 5;
 
 // The SDK's standard variables, read here because the factory sets both values explicitly (which
 // would otherwise hide them). A value the SDK would reject is ignored rather than failing the step.
