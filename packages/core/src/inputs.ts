@@ -387,6 +387,9 @@ export interface ParseInputsOptions {
   secrets?: Secrets;
 }
 
+/** scheme://user:password@...: a connection URL that carries a password. */
+const URL_WITH_PASSWORD = /^[a-z][a-z0-9+.-]*:\/\/[^/@\s]*:[^/@\s]*@/i;
+
 /**
  * Parses every input of the spec. Secret values are registered before anything else. All problems
  * are gathered and thrown as one UserError, so a user fixes them in one round.
@@ -407,12 +410,11 @@ export function parseInputs<S extends InputSpec>(spec: S, options: ParseInputsOp
           const at = line.indexOf("=");
           if (at > 0 && !line.trim().startsWith("#")) options.secrets?.add(line.slice(at + 1).trim());
         }
-      } else if (/^[a-z][a-z0-9+.-]*:\/\/[^/@\s]*:[^/@\s]*@/i.test(given)) options.secrets?.addUrl(given);
+      } else if (URL_WITH_PASSWORD.test(given)) options.secrets?.addUrl(given);
     }
     // A URL with credentials in it (https://user:pass@host) carries a secret even when the input is not
     // marked secret: its password is masked before the URL can appear in a message or report.
-    else if (def.kind === "url" && /^[a-z]+:\/\/[^/@\s]*:[^/@\s]*@/i.test(given))
-      options.secrets?.addUrl(given);
+    else if (def.kind === "url" && URL_WITH_PASSWORD.test(given)) options.secrets?.addUrl(given);
   }
 
   for (const [name, def] of Object.entries(spec)) {
