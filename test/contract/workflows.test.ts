@@ -316,9 +316,15 @@ describe.each(reusable.map((w) => [w.file, w] as const))("%s", (_, workflow) => 
   });
 
   it("checks shipline out at the commit the workflow runs from, with only the actions and bundles", () => {
-    for (const [, , step] of stepsOf(workflow)) {
-      if (thirdPartyAction(step.uses)?.action !== "actions/checkout" || step.with?.path !== ".shipline")
-        continue;
+    const checkouts = stepsOf(workflow)
+      .map(([, , step]) => step)
+      .filter(
+        (step) =>
+          thirdPartyAction(step.uses)?.action === "actions/checkout" && step.with?.path === ".shipline",
+      );
+    // Every reusable workflow runs shipline actions, so there is at least one checkout to inspect.
+    expect(checkouts.length).toBeGreaterThan(0);
+    for (const step of checkouts) {
       expect(String(step.with?.repository)).toMatch(
         /^\$\{\{ (steps\.shipline|needs\.build)\.outputs\.(shipline-)?repository \}\}$/,
       );
@@ -423,6 +429,8 @@ describe("the example callers", () => {
   });
 
   it("call the reusable workflows in one line, as a user's repository would", () => {
+    expect(examples.length).toBeGreaterThan(0);
+    expect(examples.map((w) => jobsOf(w).length)).not.toContain(0);
     for (const workflow of examples) {
       for (const [, job] of jobsOf(workflow)) {
         expect(job.uses).toMatch(/^<owner>\/shipline\/\.github\/workflows\/[a-z-]+\.yml@v1$/);
