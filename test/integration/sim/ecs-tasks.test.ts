@@ -197,8 +197,12 @@ describe("RunTask", () => {
       const out = await ecs.send(new RunTaskCommand(migration(clientToken ? { clientToken } : {})));
       const calls = sim.calls.filter((c) => c.operation === "RunTask");
       expect(calls.map((c) => c.fault ?? "answered")).toEqual(["drop-response", "answered"]);
+      // Both attempts carry the same token: the caller's, or the UUID the SDK generated once.
       const tokens = calls.map((c) => c.input.clientToken);
-      expect(tokens[0]).toBeTruthy();
+      const expected =
+        clientToken ??
+        expect.stringMatching(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
+      expect(tokens).toEqual([expected, expected]);
       expect(tokens[1]).toBe(tokens[0]);
       const listed = await ecs.send(
         new ListTasksCommand({ cluster: "default", startedBy: "shipline-migrate" }),
