@@ -13,6 +13,7 @@ import {
   decideRollback,
   inferBadRevision,
   type RollbackAction,
+  recentDeployments,
   stopWithRollback,
   type TargetChoice,
 } from "@shipline/core/ecs/rollback";
@@ -97,14 +98,8 @@ async function startOf(
 ): Promise<Date | undefined> {
   const listed = service.deployments?.find((d) => d.taskDefinition === bad)?.createdAt;
   if (listed) return listed;
-  const recent =
-    (await api.list(cluster, service.serviceArn ?? service.serviceName ?? "", { maxResults: 10 })) ?? [];
-  const revisions =
-    (await api.revisions(recent.map((d) => d.targetServiceRevisionArn ?? "").filter(Boolean))) ?? [];
-  const match = recent.find(
-    (d) => revisions.find((r) => r.serviceRevisionArn === d.targetServiceRevisionArn)?.taskDefinition === bad,
-  );
-  return match?.createdAt;
+  const recent = (await recentDeployments(service, cluster, api, 10)) ?? [];
+  return recent.find((d) => d.taskDefinition === bad)?.deployment.createdAt;
 }
 
 /** Reads everything and decides, changing nothing. */

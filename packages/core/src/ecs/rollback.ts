@@ -6,6 +6,7 @@ import {
   type ECSClient,
   type Service,
   type ServiceDeployment,
+  type ServiceDeploymentBrief,
   StopServiceDeploymentCommand,
 } from "@aws-sdk/client-ecs";
 import { UserError } from "../errors";
@@ -57,34 +58,50 @@ export async function inferBadRevision(
   cluster: string,
   api: ServiceDeploymentsApi,
 ): Promise<BadRevision> {
-  const recent = await api.list(cluster, service.serviceArn ?? service.serviceName ?? "", { maxResults: 5 });
-  if (!recent || recent.length === 0) {
+  const [current, previous] = (await recentDeployments(service, cluster, api, 5)) ?? [];
+  if (!current) {
     return { taskDefinitionArn: service.taskDefinition, startedAt: undefined, alreadyLeft: false };
   }
-  const revisions =
-    (await api.revisions(
-      recent.map((d) => d.targetServiceRevisionArn).filter((a): a is string => Boolean(a)),
-    )) ?? [];
-  const taskDefinitionOf = (arn: string | undefined) =>
-    revisions.find((r) => r.serviceRevisionArn === arn)?.taskDefinition;
-  const [current, previous] = recent;
-  const currentTd = taskDefinitionOf(current?.targetServiceRevisionArn);
-  const previousTd = taskDefinitionOf(previous?.targetServiceRevisionArn);
+  const currentTd = current.taskDefinition;
+  const previousTd = previous?.taskDefinition;
   const movingTo = ["SUCCESSFUL", ...ROLLING_FORWARD] as readonly string[];
   if (
-    movingTo.includes(current?.status ?? "") &&
+    movingTo.includes(current.deployment.status ?? "") &&
     currentTd &&
     previousTd &&
     familyOf(currentTd) === familyOf(previousTd) &&
     revisionOf(previousTd) > revisionOf(currentTd)
   ) {
-    return { taskDefinitionArn: previousTd, startedAt: previous?.createdAt, alreadyLeft: true };
+    return { taskDefinitionArn: previousTd, startedAt: previous?.deployment.createdAt, alreadyLeft: true };
   }
   return {
     taskDefinitionArn: currentTd ?? service.taskDefinition,
-    startedAt: current?.createdAt,
+    startedAt: current.deployment.createdAt,
     alreadyLeft: false,
   };
+}
+
+/**
+ * The newest service deployments of a service (newest first), each with the task definition it
+ * deploys when its revision is known. Undefined without the service deployments API.
+ */
+export async function recentDeployments(
+  service: Service,
+  cluster: string,
+  api: ServiceDeploymentsApi,
+  maxResults: number,
+): Promise<{ deployment: ServiceDeploymentBrief; taskDefinition: string | undefined }[] | undefined> {
+  const recent = await api.list(cluster, service.serviceArn ?? service.serviceName ?? "", { maxResults });
+  if (!recent) return undefined;
+  const revisions =
+    (await api.revisions(
+      recent.map((d) => d.targetServiceRevisionArn).filter((a): a is string => Boolean(a)),
+    )) ?? [];
+  return recent.map((deployment) => ({
+    deployment,
+    taskDefinition: revisions.find((r) => r.serviceRevisionArn === deployment.targetServiceRevisionArn)
+      ?.taskDefinition,
+  }));
 }
 
 export interface TargetChoice {
