@@ -6,11 +6,11 @@ import {
   type ContainerDefinition,
   type ECSClient,
   RegisterTaskDefinitionCommand,
-  StopServiceDeploymentCommand,
   UpdateServiceCommand,
   type UpdateServiceCommandInput,
 } from "@aws-sdk/client-ecs";
 import { explainFailure, type FailureEvidence } from "@shipline/core/ecs/failure-explainer";
+import { stopWithRollback } from "@shipline/core/ecs/rollback";
 import {
   followRollout,
   isRefusedUpdate,
@@ -270,9 +270,17 @@ export async function handleCancellation(
     const serviceDeploymentArn = settings.serviceDeployments.get(r.plan.name) ?? watch.serviceDeploymentArn;
     try {
       if (serviceDeploymentArn) {
-        await ecs.send(new StopServiceDeploymentCommand({ serviceDeploymentArn, stopType: "ROLLBACK" }));
-        actions[r.plan.name] = `StopServiceDeployment ROLLBACK ${serviceDeploymentArn}`;
-        logger.warning(`${r.plan.name}: asked ECS to roll back service deployment ${serviceDeploymentArn}.`);
+        if (await stopWithRollback(ecs, serviceDeploymentArn)) {
+          actions[r.plan.name] = `StopServiceDeployment ROLLBACK ${serviceDeploymentArn}`;
+          logger.warning(
+            `${r.plan.name}: asked ECS to roll back service deployment ${serviceDeploymentArn}.`,
+          );
+        } else {
+          actions[r.plan.name] = "finished before the stop arrived; left as it is";
+          logger.warning(
+            `${r.plan.name}: ${serviceDeploymentArn} finished before the stop arrived; left as it is.`,
+          );
+        }
       } else if (r.plan.rollbackTarget) {
         await ecs.send(
           new UpdateServiceCommand({
@@ -290,7 +298,6 @@ export async function handleCancellation(
         logger.warning(`${r.plan.name}: no rollback target is known; ECS was left alone.`);
       }
     } catch (error) {
-      // ConflictException: it finished before the stop arrived.
       actions[r.plan.name] = `rollback failed: ${errorMessage(error)}`;
       logger.warning(
         `${r.plan.name}: could not roll back (${errorMessage(error)}); check the service in the ECS console.`,

@@ -6,6 +6,7 @@ import {
   ListServiceDeploymentsCommand,
   type Service,
   type ServiceDeployment,
+  StopServiceDeploymentCommand,
 } from "@aws-sdk/client-ecs";
 import { mockClient } from "aws-sdk-client-mock";
 import { beforeEach, describe, expect, it } from "vitest";
@@ -17,7 +18,12 @@ import {
 } from "../../../actions/auto-rollback/src/report";
 import type { ServiceRollbackResult } from "../../../actions/auto-rollback/src/restore";
 import { checkDatabaseSafety, settingsFrom } from "../../../actions/auto-rollback/src/settings";
-import { chooseTarget, decideRollback, inferBadRevision } from "../../../packages/core/src/ecs/rollback";
+import {
+  chooseTarget,
+  decideRollback,
+  inferBadRevision,
+  stopWithRollback,
+} from "../../../packages/core/src/ecs/rollback";
 import { ServiceDeploymentsApi } from "../../../packages/core/src/ecs/service-deployments";
 import { perServiceInput, perServiceOutput } from "../../../packages/core/src/ecs/services-input";
 import { parseInputs } from "../../../packages/core/src/inputs";
@@ -350,5 +356,28 @@ describe("the rollback report", () => {
       ["2026-03-02T09:15:00.000Z", "web:1 restored (ROLLBACK_SUCCESSFUL)"],
       ["2026-03-02T09:15:10.000Z", "verified: 2/2 tasks of web:1 RUNNING"],
     ]);
+  });
+});
+
+describe("stopWithRollback", () => {
+  const SD_ARN = "arn:aws:ecs:eu-west-1:123456789012:service-deployment/prod/web/abc";
+  const named = (name: string) => Object.assign(new Error(`${name} from ECS`), { name });
+
+  it("sends StopServiceDeployment with stopType ROLLBACK and says it was sent", async () => {
+    ecsMock.on(StopServiceDeploymentCommand).resolves({ serviceDeploymentArn: SD_ARN });
+    await expect(stopWithRollback(ecs, SD_ARN)).resolves.toBe(true);
+    expect(ecsMock.commandCalls(StopServiceDeploymentCommand).map((c) => c.args[0].input)).toEqual([
+      { serviceDeploymentArn: SD_ARN, stopType: "ROLLBACK" },
+    ]);
+  });
+
+  it("answers false when the deployment finished before the stop arrived (ConflictException)", async () => {
+    ecsMock.on(StopServiceDeploymentCommand).rejects(named("ConflictException"));
+    await expect(stopWithRollback(ecs, SD_ARN)).resolves.toBe(false);
+  });
+
+  it("passes any other error on", async () => {
+    ecsMock.on(StopServiceDeploymentCommand).rejects(named("AccessDeniedException"));
+    await expect(stopWithRollback(ecs, SD_ARN)).rejects.toMatchObject({ name: "AccessDeniedException" });
   });
 });
