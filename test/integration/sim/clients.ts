@@ -6,6 +6,7 @@ import {
   ECSClient,
   RegisterTaskDefinitionCommand,
   type Service,
+  UpdateServiceCommand,
 } from "@aws-sdk/client-ecs";
 import { ElasticLoadBalancingV2Client } from "@aws-sdk/client-elastic-load-balancing-v2";
 import { awsClientConfig } from "../../../packages/core/src/aws";
@@ -47,4 +48,12 @@ export async function registerWeb(sim: Simulator, image: string): Promise<string
   const { ecs } = simulatorClients(sim);
   const out = await ecs.send(new RegisterTaskDefinitionCommand(webTaskDefinition(image) as never));
   return out.taskDefinition?.taskDefinitionArn ?? "";
+}
+
+/** Registers a web revision with this image and points the service at it; returns the revision's ARN. */
+export async function deployWeb(sim: Simulator, image: string): Promise<string> {
+  const arn = await registerWeb(sim, image);
+  const { ecs } = simulatorClients(sim);
+  await ecs.send(new UpdateServiceCommand({ cluster: "default", service: "web", taskDefinition: arn }));
+  return arn;
 }

@@ -2,7 +2,6 @@
 import {
   DescribeServiceDeploymentsCommand,
   DescribeServicesCommand,
-  RegisterTaskDefinitionCommand,
   StopServiceDeploymentCommand,
   UpdateServiceCommand,
 } from "@aws-sdk/client-ecs";
@@ -11,7 +10,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { type Scenario, type Simulator, startSimulator } from "../../sim/index";
 import type { EcsService } from "../../sim/services/ecs";
 import type { Elbv2Service } from "../../sim/services/elbv2";
-import { simulatorClients } from "./clients";
+import { deployWeb, simulatorClients } from "./clients";
 import { NETWORK, REGISTRY, webTaskDefinition } from "./web-scenario";
 
 let sim: Simulator | undefined;
@@ -77,18 +76,6 @@ function blueGreenScenario(
   };
 }
 
-async function deploy(s: Simulator, image: string): Promise<void> {
-  const { ecs } = simulatorClients(s);
-  const td = await ecs.send(new RegisterTaskDefinitionCommand(webTaskDefinition(image) as never));
-  await ecs.send(
-    new UpdateServiceCommand({
-      cluster: "default",
-      service: "web",
-      taskDefinition: td.taskDefinition?.taskDefinitionArn,
-    }),
-  );
-}
-
 /** Runs the simulation, noting each lifecycle stage and traffic share the service deployment passes through. */
 function follow(s: Simulator, budgetMs: number) {
   const service = s.service<EcsService>("ecs").findService("web");
@@ -112,7 +99,7 @@ describe("blue/green deployments", () => {
       scenario: blueGreenScenario({ strategy: "BLUE_GREEN", bakeTimeInMinutes: 5 }),
     });
     const { ecs, elb } = simulatorClients(sim);
-    await deploy(sim, `${REGISTRY}/web:2`);
+    await deployWeb(sim, `${REGISTRY}/web:2`);
     const service = sim.service<EcsService>("ecs").findService("web");
     const green = () =>
       sim?.service<EcsService>("ecs").rollouts.activeTasks(service, service.deployments[0]) ?? [];
@@ -183,7 +170,7 @@ describe("blue/green deployments", () => {
 
     // The next deployment goes to the group that was blue.
     sim.runUntil(() => service.deployments.length === 1 && service.steady, 10 * MINUTE);
-    await deploy(sim, `${REGISTRY}/web:3`);
+    await deployWeb(sim, `${REGISTRY}/web:3`);
     sim.runUntil(() => green().some((t) => t.targets.length > 0), 10 * MINUTE);
     expect(green()[0]?.targets[0]?.targetGroupArn).toBe(BLUE);
   });
@@ -192,7 +179,7 @@ describe("blue/green deployments", () => {
     sim = await startSimulator({
       scenario: blueGreenScenario({ strategy: "BLUE_GREEN" }, { [`${REGISTRY}/web:2`]: { kind: "crash" } }),
     });
-    await deploy(sim, `${REGISTRY}/web:2`);
+    await deployWeb(sim, `${REGISTRY}/web:2`);
     const { stages, traffic, serviceDeployment } = follow(sim, 60 * MINUTE);
     expect(serviceDeployment?.status).toBe("ROLLBACK_SUCCESSFUL");
     expect(serviceDeployment?.circuitBreaker.status).toBe("TRIGGERED");
@@ -209,7 +196,7 @@ describe("blue/green deployments", () => {
       scenario: blueGreenScenario({ strategy: "BLUE_GREEN", bakeTimeInMinutes: 30 }),
     });
     const { ecs } = simulatorClients(sim);
-    await deploy(sim, `${REGISTRY}/web:2`);
+    await deployWeb(sim, `${REGISTRY}/web:2`);
     const service = sim.service<EcsService>("ecs").findService("web");
     expect(
       sim.runUntil(() => service.serviceDeployments.at(-1)?.lifecycleStage === "BAKE_TIME", 30 * MINUTE),
@@ -238,7 +225,7 @@ describe("linear and canary deployments", () => {
         linearConfiguration: { stepPercent: 25, stepBakeTimeInMinutes: 2 },
       }),
     });
-    await deploy(sim, `${REGISTRY}/web:2`);
+    await deployWeb(sim, `${REGISTRY}/web:2`);
     const started = sim.now();
     const { traffic, serviceDeployment } = follow(sim, 60 * MINUTE);
     expect(traffic).toEqual([0, 25, 50, 75, 100]);
@@ -253,7 +240,7 @@ describe("linear and canary deployments", () => {
         canaryConfiguration: { canaryPercent: 10, canaryBakeTimeInMinutes: 15 },
       }),
     });
-    await deploy(sim, `${REGISTRY}/web:2`);
+    await deployWeb(sim, `${REGISTRY}/web:2`);
     const service = sim.service<EcsService>("ecs").findService("web");
     expect(
       sim.runUntil(() => service.serviceDeployments.at(-1)?.productionTrafficPercent === 10, 30 * MINUTE),

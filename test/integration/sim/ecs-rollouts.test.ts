@@ -18,7 +18,7 @@ import { DescribeTargetHealthCommand } from "@aws-sdk/client-elastic-load-balanc
 import { afterEach, describe, expect, it } from "vitest";
 import { type Simulator, startSimulator } from "../../sim/index";
 import type { EcsService } from "../../sim/services/ecs";
-import { describeWeb, simulatorClients } from "./clients";
+import { deployWeb, describeWeb, simulatorClients } from "./clients";
 import { NETWORK, REGISTRY, TG, webScenario, webTaskDefinition } from "./web-scenario";
 
 let sim: Simulator | undefined;
@@ -29,14 +29,6 @@ afterEach(async () => {
 
 function webService(s: Simulator) {
   return s.service<EcsService>("ecs").findService("web");
-}
-
-async function deploy(s: Simulator, image: string): Promise<string> {
-  const { ecs } = simulatorClients(s);
-  const registered = await ecs.send(new RegisterTaskDefinitionCommand(webTaskDefinition(image) as never));
-  const arn = registered.taskDefinition?.taskDefinitionArn ?? "";
-  await ecs.send(new UpdateServiceCommand({ cluster: "default", service: "web", taskDefinition: arn }));
-  return arn;
 }
 
 /**
@@ -66,7 +58,7 @@ describe("rolling deployments", () => {
     expect(before.deployments).toHaveLength(1);
     expect(before.deployments?.[0]).toMatchObject({ status: "PRIMARY", rolloutState: "COMPLETED" });
 
-    const arn = await deploy(sim, `${REGISTRY}/web:2`);
+    const arn = await deployWeb(sim, `${REGISTRY}/web:2`);
     const during = await describeWeb(sim);
     expect(during.taskDefinition).toBe(arn);
     expect(during.deployments?.map((d) => [d.status, d.rolloutState])).toEqual([
@@ -172,7 +164,7 @@ describe("rolling deployment bounds", () => {
       sim.advance(10 * 60_000);
       expect(await describeWeb(sim)).toMatchObject({ desiredCount: desired, runningCount: desired });
 
-      const arn = await deploy(sim, `${REGISTRY}/web:2`);
+      const arn = await deployWeb(sim, `${REGISTRY}/web:2`);
       const { done, peak, lowestHealthy } = watchRollout(sim, 60 * 60_000);
       expect(done).toBe(true);
       expect(peak).toBeLessThanOrEqual(most);
@@ -222,7 +214,7 @@ describe("the deployment circuit breaker", () => {
     });
     const { ecs, logs } = simulatorClients(sim);
     const before = await describeWeb(sim);
-    const failedArn = await deploy(sim, `${REGISTRY}/web:2`);
+    const failedArn = await deployWeb(sim, `${REGISTRY}/web:2`);
     const failedId = (await describeWeb(sim)).deployments?.[0]?.id;
 
     // A client polling while it happens sees the failed rollout beside the rollback.
@@ -316,7 +308,7 @@ describe("the deployment circuit breaker", () => {
       }),
     });
     const { elb } = simulatorClients(sim);
-    await deploy(sim, `${REGISTRY}/web:2`);
+    await deployWeb(sim, `${REGISTRY}/web:2`);
     const service = webService(sim);
     expect(
       sim.runUntil(
@@ -420,7 +412,7 @@ describe("StopServiceDeployment", () => {
     });
     const { ecs } = simulatorClients(sim);
     const before = await describeWeb(sim);
-    await deploy(sim, `${REGISTRY}/web:2`);
+    await deployWeb(sim, `${REGISTRY}/web:2`);
     sim.advance(25_000);
     const inFlight = await currentServiceDeployment(sim);
     expect(inFlight.status).toBe("IN_PROGRESS");
@@ -462,7 +454,7 @@ describe("StopServiceDeployment", () => {
       scenario: webScenario({ images: { [`${REGISTRY}/web:2`]: { kind: "slow", startupMs: 20_000 } } }),
     });
     const { ecs } = simulatorClients(sim);
-    await deploy(sim, `${REGISTRY}/web:2`);
+    await deployWeb(sim, `${REGISTRY}/web:2`);
     sim.advance(10_000);
     const inFlight = await currentServiceDeployment(sim);
     await ecs.send(
@@ -501,7 +493,7 @@ describe("service revisions", () => {
       },
     });
     const { ecs } = simulatorClients(sim);
-    await deploy(sim, `${REGISTRY}/web:7`);
+    await deployWeb(sim, `${REGISTRY}/web:7`);
     const sd = await currentServiceDeployment(sim);
     const revision = await ecs.send(
       new DescribeServiceRevisionsCommand({ serviceRevisionArns: [sd.targetServiceRevision?.arn ?? ""] }),
