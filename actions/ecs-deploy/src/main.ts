@@ -140,19 +140,27 @@ export async function main(context: ActionContext): Promise<void> {
     return;
   }
 
+  /** The revision to deploy: the identical one AWS already holds, else one registered now. */
+  const ensureRegistered = async (): Promise<{
+    arn: string;
+    containers: readonly ContainerDefinition[];
+  }> => {
+    if (plan.reuse)
+      return { arn: plan.reuse.arn, containers: plan.reuse.definition.containerDefinitions ?? [] };
+    const registered = await logger.group("Register the task definition", () =>
+      registerTaskDefinition(ecs, plan.rendered, logger),
+    );
+    report.registered = true;
+    report.taskDefinitionArn = registered.arn;
+    return registered;
+  };
+
   if (inputs.registerOnly) {
     // For a one-off task (a migration) that must run the new image before the services do. A later
     // ecs-deploy with the same inputs finds this revision (the family's newest, identical) and reuses it.
-    let arn = plan.reuse?.arn;
-    if (arn) {
+    const { arn } = await ensureRegistered();
+    if (!report.registered) {
       logger.info(`AWS already holds this task definition as ${revisionLabel(arn)}: nothing registered.`);
-    } else {
-      const registered = await logger.group("Register the task definition", () =>
-        registerTaskDefinition(ecs, plan.rendered, logger),
-      );
-      arn = registered.arn;
-      report.registered = true;
-      report.taskDefinitionArn = arn;
     }
     logger.info(`register-only: ${names.join(", ")} not updated; they still run their current revisions.`);
     report.services = report.services.map((s) => ({
@@ -185,18 +193,7 @@ export async function main(context: ActionContext): Promise<void> {
     return;
   }
 
-  let containers: readonly ContainerDefinition[] = plan.reuse?.definition.containerDefinitions ?? [];
-  let taskDefinitionArn = plan.reuse?.arn;
-  if (!taskDefinitionArn) {
-    const registered = await logger.group("Register the task definition", () =>
-      registerTaskDefinition(ecs, plan.rendered, logger),
-    );
-    taskDefinitionArn = registered.arn;
-    containers = registered.containers;
-    report.registered = true;
-    report.taskDefinitionArn = taskDefinitionArn;
-  }
-  const deployedArn = taskDefinitionArn;
+  const { arn: deployedArn, containers } = await ensureRegistered();
 
   let record: GitHubDeploymentRecord | undefined;
   if (inputs.environment && inputs.githubToken) {

@@ -131,8 +131,11 @@ export function writeSummary(
   outcomes: readonly ServiceOutcome[],
 ): void {
   const deployed = report.taskDefinitionArn ? revisionLabel(report.taskDefinitionArn) : "nothing";
+  const services = report.services.map((s) => s.name).join(", ");
   summary.heading(
-    `${ICON[report.status] ?? ""} ECS deploy ${report.status}: ${deployed} to ${report.services.map((s) => s.name).join(", ")}`.trim(),
+    report.status === "registered"
+      ? `${ICON.registered} ECS task definition ${deployed} registered; not deployed to ${services} (register-only)`
+      : `${ICON[report.status] ?? ""} ECS deploy ${report.status}: ${deployed} to ${services}`.trim(),
     2,
   );
   summary.paragraph(
@@ -154,7 +157,7 @@ export function writeSummary(
   );
   if (Object.keys(report.images).length > 0) {
     summary.details(
-      "Images deployed",
+      report.status === "registered" ? "Images of the registered revision" : "Images deployed",
       new SummaryBuilder().table(
         ["Container", "Image"],
         Object.entries(report.images).map(([container, image]) => [container, image]),

@@ -52,7 +52,9 @@ describe("ecs-deploy register-only", () => {
     expect(JSON.parse(registered.outputs.images ?? "{}")).toEqual({ app: image("2") });
     expect(mutations(sim).map((c) => c.operation)).toEqual(["RegisterTaskDefinition"]);
     expect(webService(sim).config.taskDefinitionArn).toBe(arnOf("web:1"));
-    expect(registered.summary).toContain("ECS deploy registered");
+    expect(registered.summary).toContain(
+      "ECS task definition web:2 registered; not deployed to web (register-only)",
+    );
 
     // A re-run finds the identical revision and registers nothing.
     let mark = lastSeq(sim);
