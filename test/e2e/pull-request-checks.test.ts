@@ -132,7 +132,9 @@ describe("pull-request checks end to end", () => {
   });
 
   it("locates shipline in both jobs and prints no token", () => {
+    expect(Object.keys(run.jobs).sort()).toEqual(["deploy-plan", "migration-lint"]);
     for (const job of Object.values(run.jobs)) {
+      expect(job.steps.filter((s) => s.run).length, "steps that ran an action").toBeGreaterThan(0);
       expect(job.steps.find((s) => s.id === "shipline")?.outputs.repository).toBe(SHIPLINE_REPOSITORY);
       for (const step of job.steps) {
         if (step.run) expect(everythingPrinted(step.run)).not.toContain(GITHUB_TOKEN);

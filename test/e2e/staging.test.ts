@@ -5,11 +5,10 @@
 // branch. Asserts the outputs, the service, the database, GitHub, and that no secret reached a log.
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { callerInputs, runMergeToMain } from "../../scripts/demo/story";
-import type { StepRecord, WorkflowRun } from "../../scripts/demo/workflow-runner";
+import type { WorkflowRun } from "../../scripts/demo/workflow-runner";
 import { CLUSTER, SERVICE, startWorld, TARGET_GROUP_ARN, type World } from "../../scripts/demo/world";
 import { ROOT } from "../../scripts/lib/repo";
 import { available } from "../rig/availability";
@@ -17,20 +16,17 @@ import { everythingPrinted } from "../rig/harness";
 import { postgresAvailable } from "../rig/services/postgres";
 import type { Elbv2Service } from "../sim/services/elbv2";
 import type { RdsService } from "../sim/services/rds";
+import {
+  ARN,
+  appliedVersions,
+  expectGateFailedTheBadRelease,
+  json,
+  orderColumns,
+  step,
+} from "./world-helpers";
 
-const ARN = "arn:aws:ecs:eu-west-1:123456789012:task-definition/";
 const outputDir = join(ROOT, "test-output", "e2e", "staging");
 const STAGING_ROLE = "arn:aws:iam::123456789012:role/shop-deploy-staging";
-
-function json<T = unknown>(text: string | undefined): T {
-  return JSON.parse(text ?? "null") as T;
-}
-
-function step(run: WorkflowRun, id: string): StepRecord {
-  const found = run.steps.find((s) => s.id === id);
-  if (!found) throw new Error(`no step ${id}`);
-  return found;
-}
 
 /** The staging caller's `with:` (examples/workflows/deploy-staging.yml), pointed at this world. */
 function stagingInputs(world: World, sha: string): Record<string, string | boolean> {
@@ -122,18 +118,7 @@ describe.runIf(available("PostgreSQL", postgresAvailable(), "npm ci (embedded-po
 
     it("rolls the bad second merge back on its own, and the gate passes on the restored version", () => {
       const run = runs[1] as WorkflowRun;
-      expect(step(run, "migrate").outputs.applied).toBe(
-        JSON.stringify(["db/migrations/002_add_gift_message.sql"]),
-      );
-      expect(step(run, "deploy").outputs).toMatchObject({
-        "task-definition-arn": `${ARN}shop-web:3`,
-        "previous-task-definition-arn": `${ARN}shop-web:2`,
-        status: "succeeded",
-      });
-      const gate = step(run, "gate");
-      expect(gate.outcome).toBe("failure");
-      expect(gate.outputs.verdict).toBe("fail");
-      expect(json(gate.outputs["failed-checks"])).toEqual(["error rate (metrics endpoint)"]);
+      expectGateFailedTheBadRelease(run);
       expect(step(run, "rollback").outputs).toMatchObject({
         "rolled-back": "true",
         "task-definition-arn": `${ARN}shop-web:2`,
@@ -162,26 +147,8 @@ describe.runIf(available("PostgreSQL", postgresAvailable(), "npm ci (embedded-po
         world.shop.releases[0]?.sha,
         world.shop.releases[0]?.sha,
       ]);
-      const client = new pg.Client({ connectionString: world.databaseUrl });
-      await client.connect();
-      try {
-        const columns = await client.query<{ column_name: string }>(
-          "SELECT column_name FROM information_schema.columns WHERE table_name = 'orders' ORDER BY ordinal_position",
-        );
-        expect(columns.rows.map((r) => r.column_name)).toEqual([
-          "id",
-          "sku",
-          "quantity",
-          "created_at",
-          "gift_message",
-        ]);
-        const versions = await client.query<{ version: string }>(
-          "SELECT version FROM shipline_migrations ORDER BY version",
-        );
-        expect(versions.rows.map((r) => r.version)).toEqual(["001", "002"]);
-      } finally {
-        await client.end();
-      }
+      expect(await orderColumns(world)).toEqual(["id", "sku", "quantity", "created_at", "gift_message"]);
+      expect(await appliedVersions(world)).toEqual(["001", "002"]);
       expect(world.sim.service<RdsService>("rds").snapshots()).toEqual([]);
     });
 
