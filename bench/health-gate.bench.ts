@@ -5,14 +5,14 @@
 // bundle against the demo service in real time with the interval scaled down to 250 ms.
 import { gateSettings } from "../actions/health-gate/src/config";
 import { inputSpec } from "../actions/health-gate/src/inputs";
-import { SimulatedClock } from "../packages/core/src/clock";
 import { type GateConfig, runHealthGate } from "../packages/core/src/health/gate";
 import { type HttpClient, HttpRequestError } from "../packages/core/src/health/http";
 import { endpointMetricsSource } from "../packages/core/src/health/metrics-endpoint";
 import { parseStatusMatcher } from "../packages/core/src/health/probe";
 import type { GateSettings } from "../packages/core/src/health/verdict";
-import { parseInputs } from "../packages/core/src/inputs";
-import { RecordingLogger } from "../packages/core/src/logger";
+import { SimulatedClock } from "../packages/core/src/runtime/clock";
+import { parseInputs } from "../packages/core/src/runtime/inputs";
+import { RecordingLogger } from "../packages/core/src/runtime/logger";
 import { startDemoService } from "../test/fixtures/demo-service/launch";
 import { startTraffic } from "../test/fixtures/demo-service/traffic";
 import { runAction } from "../test/rig/harness";

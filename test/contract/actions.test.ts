@@ -2,8 +2,8 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import type { InputSpec } from "../../packages/core/src/inputs";
-import { SHIPLINE_VERSION } from "../../packages/core/src/version";
+import type { InputSpec } from "../../packages/core/src/runtime/inputs";
+import { SHIPLINE_VERSION } from "../../packages/core/src/runtime/version";
 import { staleReadmes } from "../../scripts/lib/action-docs";
 import { listActions, ROOT, readActionYaml } from "../../scripts/lib/repo";
 

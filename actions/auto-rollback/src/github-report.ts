@@ -9,7 +9,7 @@ import {
   runUrl,
   setDeploymentStatus,
   upsertIssue,
-} from "@shipline/core/github";
+} from "@shipline/core/github/client";
 
 interface ListedDeployment {
   id: number;

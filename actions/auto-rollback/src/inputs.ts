@@ -2,9 +2,9 @@
 // outputs they are fed from: ecs-deploy (task-definition-arn, previous-task-definition-arn,
 // service-deployment-arn), migrate (destructive, migrations, snapshot-id), health-gate (verdict,
 // report, failed-checks).
-import { awsInputSpec } from "@shipline/core/aws";
+import { awsInputSpec } from "@shipline/core/aws/clients";
 import { servicesInputSpec } from "@shipline/core/ecs/services-input";
-import { type InputSpec, type InputValues, input } from "@shipline/core/inputs";
+import { type InputSpec, type InputValues, input } from "@shipline/core/runtime/inputs";
 
 const ARN_OR_MAP_HINT =
   "Give a task-definition ARN, or the JSON object keyed by service that ecs-deploy outputs for several services.";

@@ -9,14 +9,14 @@ import {
   createAwsClient,
   resolveRegion,
   warnIfBeyondSessionLife,
-} from "@shipline/core/aws";
-import { awsUserError } from "@shipline/core/aws-errors";
+} from "@shipline/core/aws/clients";
+import { awsUserError } from "@shipline/core/aws/errors";
 import { ServiceDeploymentsApi } from "@shipline/core/ecs/service-deployments";
 import { perServiceOutput } from "@shipline/core/ecs/services-input";
 import { revisionLabel } from "@shipline/core/ecs/task-definition";
-import { CancelledError, errorMessage, isAbortError, UserError } from "@shipline/core/errors";
-import { createGitHubClient, repoFromEnv, runUrl } from "@shipline/core/github";
-import type { ActionContext } from "@shipline/core/run";
+import { createGitHubClient, repoFromEnv, runUrl } from "@shipline/core/github/client";
+import { CancelledError, errorMessage, isAbortError, UserError } from "@shipline/core/runtime/errors";
+import type { ActionContext } from "@shipline/core/runtime/run";
 import { markDeployments, upsertIncident } from "./github-report";
 import { inputSpec } from "./inputs";
 import { outputSpec } from "./outputs";

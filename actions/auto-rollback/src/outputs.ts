@@ -1,5 +1,5 @@
 // The outputs of auto-rollback; a contract test keeps this list equal to action.yml.
-import { defineOutputs } from "@shipline/core/outputs";
+import { defineOutputs } from "@shipline/core/runtime/outputs";
 
 export const outputSpec = defineOutputs([
   "rolled-back",

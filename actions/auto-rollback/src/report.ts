@@ -1,6 +1,6 @@
 // The rollback's report (the `report` output), its timeline, the step summary and the incident body.
 import { revisionLabel } from "@shipline/core/ecs/task-definition";
-import { cell, SummaryBuilder } from "@shipline/core/summary";
+import { cell, SummaryBuilder } from "@shipline/core/runtime/summary";
 import type { ServiceRollbackResult } from "./restore";
 
 export interface TimelineEntry {

@@ -29,10 +29,10 @@ import type { ServiceDeploymentsApi } from "@shipline/core/ecs/service-deploymen
 import { describeServices } from "@shipline/core/ecs/service-snapshot";
 import { type VerificationRound, verifyServiceRuns } from "@shipline/core/ecs/service-verification";
 import { revisionLabel, TaskDefinitionCache } from "@shipline/core/ecs/task-definition";
-import { UserError } from "@shipline/core/errors";
-import { formatDuration } from "@shipline/core/inputs";
-import { PollTimeoutError } from "@shipline/core/poller";
-import type { ActionContext } from "@shipline/core/run";
+import { UserError } from "@shipline/core/runtime/errors";
+import { formatDuration } from "@shipline/core/runtime/format";
+import { PollTimeoutError } from "@shipline/core/runtime/poller";
+import type { ActionContext } from "@shipline/core/runtime/run";
 import type { Inputs } from "./inputs";
 import type { Settings } from "./settings";
 

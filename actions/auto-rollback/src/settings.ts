@@ -2,8 +2,8 @@
 // from ecs-deploy's outputs, and the database-safety refusal when destructive migrations ran.
 import { perServiceInput } from "@shipline/core/ecs/services-input";
 import { TASK_DEFINITION_ARN } from "@shipline/core/ecs/task-definition";
-import { UserError } from "@shipline/core/errors";
-import { inputError } from "@shipline/core/inputs";
+import { UserError } from "@shipline/core/runtime/errors";
+import { inputError } from "@shipline/core/runtime/inputs";
 import type { Inputs } from "./inputs";
 
 export interface Settings {

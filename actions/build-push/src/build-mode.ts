@@ -25,8 +25,8 @@ import {
   planTagChanges,
   shortDigest,
 } from "@shipline/core/ecr/tagging";
-import { UserError } from "@shipline/core/errors";
-import type { ActionContext } from "@shipline/core/run";
+import { UserError } from "@shipline/core/runtime/errors";
+import type { ActionContext } from "@shipline/core/runtime/run";
 import type { BuildPlan, Plan } from "./plan";
 import type { RunReport } from "./report";
 import { runScanGate } from "./scan-gate";

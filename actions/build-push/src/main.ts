@@ -1,10 +1,10 @@
 // build-push: build the commit's image once and push it to ECR, or promote a verified image by
 // re-tagging it; optionally gate on ECR's scan. The same bundle is the post step, which logs out.
 import { ECRClient } from "@aws-sdk/client-ecr";
-import { awsSettingsFromInputs, createAwsClient, warnIfBeyondSessionLife } from "@shipline/core/aws";
+import { awsSettingsFromInputs, createAwsClient, warnIfBeyondSessionLife } from "@shipline/core/aws/clients";
 import { DockerCli } from "@shipline/core/docker/cli";
 import { dockerLogout } from "@shipline/core/docker/login";
-import type { ActionContext } from "@shipline/core/run";
+import type { ActionContext } from "@shipline/core/runtime/run";
 import { buildMode, REGISTRY_STATE } from "./build-mode";
 import { inputSpec } from "./inputs";
 import { planFromInputs } from "./plan";

@@ -1,4 +1,4 @@
 // The outputs of build-push; a contract test keeps this list equal to action.yml.
-import { defineOutputs } from "@shipline/core/outputs";
+import { defineOutputs } from "@shipline/core/runtime/outputs";
 
 export const outputSpec = defineOutputs(["image", "digest", "tags", "registry", "built", "report"]);

@@ -10,7 +10,7 @@ import {
   type RepositorySettings,
 } from "@shipline/core/ecr/repository";
 import type { ScanPolicy, ThresholdSeverity } from "@shipline/core/ecr/scan";
-import { UserError } from "@shipline/core/errors";
+import { UserError } from "@shipline/core/runtime/errors";
 import type { Inputs } from "./inputs";
 
 export interface BuildPlan {

@@ -4,7 +4,7 @@ import type { ECRClient } from "@aws-sdk/client-ecr";
 import { describeImageId } from "@shipline/core/ecr/images";
 import { findRepository, repositoryNotFound } from "@shipline/core/ecr/repository";
 import { applyTagChanges, conflictError, planPromotion } from "@shipline/core/ecr/tagging";
-import type { ActionContext } from "@shipline/core/run";
+import type { ActionContext } from "@shipline/core/runtime/run";
 import { refuseImmutableMovingTags } from "./build-mode";
 import type { Plan } from "./plan";
 import type { RunReport } from "./report";

@@ -3,8 +3,8 @@
 import type { ScanResult, ScanVerdict } from "@shipline/core/ecr/scan";
 import type { ApplyResult } from "@shipline/core/ecr/tagging";
 import { shortDigest } from "@shipline/core/ecr/tagging";
-import { formatDuration } from "@shipline/core/inputs";
-import type { ActionContext } from "@shipline/core/run";
+import { formatDuration } from "@shipline/core/runtime/format";
+import type { ActionContext } from "@shipline/core/runtime/run";
 import { outputSpec } from "./outputs";
 
 export interface ScanReport {

@@ -3,8 +3,8 @@ import type { ECRClient } from "@aws-sdk/client-ecr";
 import type { RepositoryInfo } from "@shipline/core/ecr/repository";
 import { judgeScan, waitForScan } from "@shipline/core/ecr/scan";
 import { shortDigest } from "@shipline/core/ecr/tagging";
-import { UserError } from "@shipline/core/errors";
-import type { ActionContext } from "@shipline/core/run";
+import { UserError } from "@shipline/core/runtime/errors";
+import type { ActionContext } from "@shipline/core/runtime/run";
 import type { ScanGatePlan } from "./plan";
 import type { RunReport } from "./report";
 

@@ -2,7 +2,6 @@
 // before ECS is changed, then success, failure or error. The payload carries the task definitions, so
 // auto-rollback can find the deployment it rolls back.
 
-import { UserError } from "@shipline/core/errors";
 import {
   createDeployment,
   createGitHubClient,
@@ -11,8 +10,9 @@ import {
   repoFromEnv,
   runUrl,
   setDeploymentStatus,
-} from "@shipline/core/github";
-import type { ActionContext } from "@shipline/core/run";
+} from "@shipline/core/github/client";
+import { UserError } from "@shipline/core/runtime/errors";
+import type { ActionContext } from "@shipline/core/runtime/run";
 
 export interface DeploymentPayload {
   cluster: string;

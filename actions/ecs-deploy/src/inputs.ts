@@ -1,7 +1,7 @@
 // The inputs of ecs-deploy; a contract test keeps this spec equal to action.yml.
-import { awsInputSpec } from "@shipline/core/aws";
+import { awsInputSpec } from "@shipline/core/aws/clients";
 import { servicesInputSpec } from "@shipline/core/ecs/services-input";
-import { type InputSpec, type InputValues, input } from "@shipline/core/inputs";
+import { type InputSpec, type InputValues, input } from "@shipline/core/runtime/inputs";
 
 const NAME = /^[a-zA-Z0-9_-]{1,255}$/;
 

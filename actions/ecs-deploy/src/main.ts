@@ -8,15 +8,15 @@ import {
   createAwsClient,
   resolveRegion,
   warnIfBeyondSessionLife,
-} from "@shipline/core/aws";
-import { awsUserError } from "@shipline/core/aws-errors";
+} from "@shipline/core/aws/clients";
+import { awsUserError } from "@shipline/core/aws/errors";
 import { failureFix } from "@shipline/core/ecs/failure-explainer";
 import { pruneRevisions } from "@shipline/core/ecs/revision-hygiene";
 import { ServiceDeploymentsApi } from "@shipline/core/ecs/service-deployments";
 import { perServiceOutput } from "@shipline/core/ecs/services-input";
 import { containerImages, familyOf, revisionLabel } from "@shipline/core/ecs/task-definition";
-import { CancelledError, errorMessage, UserError } from "@shipline/core/errors";
-import type { ActionContext } from "@shipline/core/run";
+import { CancelledError, errorMessage, UserError } from "@shipline/core/runtime/errors";
+import type { ActionContext } from "@shipline/core/runtime/run";
 import { GitHubDeploymentRecord } from "./github-deployment";
 import { type Inputs, inputSpec } from "./inputs";
 import { outputSpec } from "./outputs";

@@ -3,9 +3,9 @@
 import { readFileSync } from "node:fs";
 import { changesTable, describeChanges } from "@shipline/core/ecs/plan-diff";
 import { revisionLabel } from "@shipline/core/ecs/task-definition";
-import { errorMessage, UserError } from "@shipline/core/errors";
-import { createGitHubClient, repoFromEnv, upsertComment } from "@shipline/core/github";
-import type { ActionContext } from "@shipline/core/run";
+import { createGitHubClient, repoFromEnv, upsertComment } from "@shipline/core/github/client";
+import { errorMessage, UserError } from "@shipline/core/runtime/errors";
+import type { ActionContext } from "@shipline/core/runtime/run";
 import type { Inputs } from "./inputs";
 import type { DeployPlan, ServicePlan } from "./prepare";
 

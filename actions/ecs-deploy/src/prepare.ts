@@ -22,8 +22,8 @@ import {
   TaskDefinitionCache,
   type TaskDefinitionInput,
 } from "@shipline/core/ecs/task-definition";
-import { UserError } from "@shipline/core/errors";
-import type { Logger } from "@shipline/core/logger";
+import { UserError } from "@shipline/core/runtime/errors";
+import type { Logger } from "@shipline/core/runtime/logger";
 import type { Inputs } from "./inputs";
 import type { Settings } from "./settings";
 

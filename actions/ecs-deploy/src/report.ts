@@ -4,8 +4,8 @@ import { failureFix, summarizeFailureEvidence } from "@shipline/core/ecs/failure
 import type { TaskDefinitionChange } from "@shipline/core/ecs/plan-diff";
 import type { RollbackTarget } from "@shipline/core/ecs/service-snapshot";
 import { revisionLabel } from "@shipline/core/ecs/task-definition";
-import { formatDuration } from "@shipline/core/inputs";
-import { SummaryBuilder } from "@shipline/core/summary";
+import { formatDuration } from "@shipline/core/runtime/format";
+import { SummaryBuilder } from "@shipline/core/runtime/summary";
 import type { ServiceOutcome } from "./rollout-phase";
 
 export type DeployStatus =

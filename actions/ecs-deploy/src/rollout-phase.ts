@@ -21,11 +21,11 @@ import {
 import type { ServiceDeploymentsApi } from "@shipline/core/ecs/service-deployments";
 import { isSettled, primaryDeployment } from "@shipline/core/ecs/service-snapshot";
 import { revisionLabel, type TaskDefinitionInput } from "@shipline/core/ecs/task-definition";
-import { CancelledError, errorMessage, isAbortError, UserError } from "@shipline/core/errors";
-import { formatDuration } from "@shipline/core/inputs";
-import type { Logger } from "@shipline/core/logger";
-import { PollTimeoutError } from "@shipline/core/poller";
-import type { ActionContext } from "@shipline/core/run";
+import { CancelledError, errorMessage, isAbortError, UserError } from "@shipline/core/runtime/errors";
+import { formatDuration } from "@shipline/core/runtime/format";
+import type { Logger } from "@shipline/core/runtime/logger";
+import { PollTimeoutError } from "@shipline/core/runtime/poller";
+import type { ActionContext } from "@shipline/core/runtime/run";
 import type { Inputs } from "./inputs";
 import type { ServicePlan } from "./prepare";
 

@@ -2,7 +2,7 @@
 // is read from or written to AWS or GitHub.
 import { isAbsolute, resolve } from "node:path";
 import { FAMILY_REVISION, type RenderChanges, TASK_DEFINITION_ARN } from "@shipline/core/ecs/task-definition";
-import { inputError } from "@shipline/core/inputs";
+import { inputError } from "@shipline/core/runtime/inputs";
 import type { Inputs } from "./inputs";
 
 /** Where the task definition to deploy comes from. */

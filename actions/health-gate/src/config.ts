@@ -2,8 +2,7 @@
 // first request, and registering every secret before anything can print it.
 import { CloudWatchClient } from "@aws-sdk/client-cloudwatch";
 import { ElasticLoadBalancingV2Client } from "@aws-sdk/client-elastic-load-balancing-v2";
-import { awsSettingsFromInputs, createAwsClient, warnIfBeyondSessionLife } from "@shipline/core/aws";
-import type { Clock } from "@shipline/core/clock";
+import { awsSettingsFromInputs, createAwsClient, warnIfBeyondSessionLife } from "@shipline/core/aws/clients";
 import {
   albMetricsSource,
   loadBalancerDimension,
@@ -28,8 +27,10 @@ import {
 import { parseSmokeTests, type SmokeTest, SmokeTestsError } from "@shipline/core/health/smoke";
 import { elbTargetHealthReader, type TargetHealthReader } from "@shipline/core/health/target-health";
 import type { GateSettings } from "@shipline/core/health/verdict";
-import { formatDuration, inputError } from "@shipline/core/inputs";
-import type { Logger } from "@shipline/core/logger";
+import type { Clock } from "@shipline/core/runtime/clock";
+import { formatDuration } from "@shipline/core/runtime/format";
+import { inputError } from "@shipline/core/runtime/inputs";
+import type { Logger } from "@shipline/core/runtime/logger";
 import type { Inputs } from "./inputs";
 
 const CHECK_INPUTS = [

@@ -1,6 +1,6 @@
 // The inputs of health-gate; a contract test keeps this spec equal to action.yml.
-import { awsInputSpec } from "@shipline/core/aws";
-import { type InputSpec, type InputValues, input } from "@shipline/core/inputs";
+import { awsInputSpec } from "@shipline/core/aws/clients";
+import { type InputSpec, type InputValues, input } from "@shipline/core/runtime/inputs";
 
 const URL_OR_PATH = /^(https?:\/\/\S+|\/\S*)$/i;
 const URL_OR_PATH_HINT = "Give absolute http(s) URLs, or paths starting with / appended to `base-url`.";

@@ -1,12 +1,13 @@
 // health-gate: decides pass, fail or inconclusive for a fresh deployment from health probes, smoke
 // tests, the served version, load balancer target health and metrics over a soak window.
-import { UserError } from "@shipline/core/errors";
+
 import { runHealthGate } from "@shipline/core/health/gate";
 import { createHttpClient } from "@shipline/core/health/http";
 import { writeHealthSummary } from "@shipline/core/health/report-summary";
 import type { HealthReport } from "@shipline/core/health/verdict";
-import { formatDuration } from "@shipline/core/inputs";
-import type { ActionContext } from "@shipline/core/run";
+import { UserError } from "@shipline/core/runtime/errors";
+import { formatDuration } from "@shipline/core/runtime/format";
+import type { ActionContext } from "@shipline/core/runtime/run";
 import { type GatePlan, planGate } from "./config";
 import { inputSpec } from "./inputs";
 import { outputSpec } from "./outputs";

@@ -1,4 +1,4 @@
 // The outputs of health-gate; a contract test keeps this list equal to action.yml.
-import { defineOutputs } from "@shipline/core/outputs";
+import { defineOutputs } from "@shipline/core/runtime/outputs";
 
 export const outputSpec = defineOutputs(["verdict", "report", "failed-checks"]);

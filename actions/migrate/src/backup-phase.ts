@@ -1,10 +1,10 @@
 // The optional RDS snapshot before applying: always, or only when the pending migrations are
 // destructive.
 import { RDSClient } from "@aws-sdk/client-rds";
-import { awsSettingsFromInputs, createAwsClient, warnIfBeyondSessionLife } from "@shipline/core/aws";
-import { formatDuration } from "@shipline/core/inputs";
+import { awsSettingsFromInputs, createAwsClient, warnIfBeyondSessionLife } from "@shipline/core/aws/clients";
 import { snapshotIdFor, takeSnapshot } from "@shipline/core/migrations/backup";
-import type { ActionContext } from "@shipline/core/run";
+import { formatDuration } from "@shipline/core/runtime/format";
+import type { ActionContext } from "@shipline/core/runtime/run";
 import type { Inputs } from "./inputs";
 import type { Settings } from "./settings";
 

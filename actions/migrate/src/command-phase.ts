@@ -2,11 +2,11 @@
 // its output streamed (masked) as it runs, and its last lines shown when it fails.
 import { accessSync, constants } from "node:fs";
 import { resolve } from "node:path";
-import { CancelledError, errorMessage, isUserError, UserError } from "@shipline/core/errors";
-import { type ExecResult, execCommand } from "@shipline/core/exec";
-import { formatDuration } from "@shipline/core/inputs";
 import { hasCommandOnPath } from "@shipline/core/migrations/command-path";
-import type { ActionContext } from "@shipline/core/run";
+import { CancelledError, errorMessage, isUserError, UserError } from "@shipline/core/runtime/errors";
+import { type ExecResult, execCommand } from "@shipline/core/runtime/exec";
+import { formatDuration } from "@shipline/core/runtime/format";
+import type { ActionContext } from "@shipline/core/runtime/run";
 import type { Inputs } from "./inputs";
 
 export interface CommandResult {

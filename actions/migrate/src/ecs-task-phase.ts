@@ -7,8 +7,8 @@ import {
   createAwsClient,
   resolveRegion,
   warnIfBeyondSessionLife,
-} from "@shipline/core/aws";
-import { awsUserError } from "@shipline/core/aws-errors";
+} from "@shipline/core/aws/clients";
+import { awsUserError } from "@shipline/core/aws/errors";
 import {
   awslogsStream,
   clientTokenFor,
@@ -19,10 +19,10 @@ import {
   taskContainer,
   taskFailureFix,
 } from "@shipline/core/ecs/one-off-task";
-import { UserError } from "@shipline/core/errors";
-import { formatDuration } from "@shipline/core/inputs";
-import type { ActionContext } from "@shipline/core/run";
-import { SummaryBuilder } from "@shipline/core/summary";
+import { UserError } from "@shipline/core/runtime/errors";
+import { formatDuration } from "@shipline/core/runtime/format";
+import type { ActionContext } from "@shipline/core/runtime/run";
+import { SummaryBuilder } from "@shipline/core/runtime/summary";
 import type { Inputs } from "./inputs";
 import type { Settings } from "./settings";
 

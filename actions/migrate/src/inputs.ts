@@ -1,6 +1,6 @@
 // The inputs of migrate; a contract test keeps this spec equal to action.yml.
-import { awsInputSpec } from "@shipline/core/aws";
-import { type InputSpec, type InputValues, input } from "@shipline/core/inputs";
+import { awsInputSpec } from "@shipline/core/aws/clients";
+import { type InputSpec, type InputValues, input } from "@shipline/core/runtime/inputs";
 
 export const MODES = ["lint", "sql", "command", "ecs-task"] as const;
 export type Mode = (typeof MODES)[number];

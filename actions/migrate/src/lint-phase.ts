@@ -2,15 +2,15 @@
 // summary table, and the `migrations` / `destructive` outputs.
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
-import { UserError } from "@shipline/core/errors";
-import { execCommand } from "@shipline/core/exec";
 import { type Collection, collectMigrations } from "@shipline/core/migrations/collect";
 import { lintTotals } from "@shipline/core/migrations/lint";
 import { type BaseRef, filesAddedSince, gitIn, resolveBaseRef } from "@shipline/core/migrations/new-files";
 import type { SqlParser } from "@shipline/core/migrations/sql-parser";
 import type { MigrationReport } from "@shipline/core/migrations/types";
-import type { ActionContext } from "@shipline/core/run";
-import type { SummaryBuilder } from "@shipline/core/summary";
+import { UserError } from "@shipline/core/runtime/errors";
+import { execCommand } from "@shipline/core/runtime/exec";
+import type { ActionContext } from "@shipline/core/runtime/run";
+import type { SummaryBuilder } from "@shipline/core/runtime/summary";
 import type { Inputs } from "./inputs";
 import type { Settings } from "./settings";
 

@@ -1,8 +1,9 @@
 // Cross-input rules of migrate, checked before anything runs: which inputs each mode needs and which
 // it refuses, so a misconfigured run changes nothing.
-import { inputError } from "@shipline/core/inputs";
+
 import { CommandLineError, splitCommandLine } from "@shipline/core/migrations/command-line";
 import { parseRuleLevels, type RuleLevels } from "@shipline/core/migrations/lint";
+import { inputError } from "@shipline/core/runtime/inputs";
 import type { Inputs, Mode } from "./inputs";
 
 export interface Settings {

@@ -2,8 +2,6 @@
 // rollback to a version.
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
-import { UserError } from "@shipline/core/errors";
-import { formatDuration } from "@shipline/core/inputs";
 import type { CollectedMigration } from "@shipline/core/migrations/collect";
 import type { SqlParser } from "@shipline/core/migrations/sql-parser";
 import {
@@ -12,7 +10,9 @@ import {
   type SqlMigration,
   SqlMigrationRunner,
 } from "@shipline/core/migrations/sql-runner";
-import type { ActionContext } from "@shipline/core/run";
+import { UserError } from "@shipline/core/runtime/errors";
+import { formatDuration } from "@shipline/core/runtime/format";
+import type { ActionContext } from "@shipline/core/runtime/run";
 import type { Inputs } from "./inputs";
 
 /** The plain SQL set the runner applies: exactly one directory of Flyway, golang-migrate or glob files. */

@@ -1,11 +1,12 @@
 // The inputs of release-notes; a contract test keeps this spec equal to action.yml.
-import { type InputSpec, type InputValues, input } from "@shipline/core/inputs";
+
 import {
   DIGEST,
   type MigrationRecord,
   parseMigrations,
   TASK_DEFINITION_ARN,
 } from "@shipline/core/release-notes/deployment";
+import { type InputSpec, type InputValues, input } from "@shipline/core/runtime/inputs";
 
 const taskDefinitionArn = {
   pattern: TASK_DEFINITION_ARN,

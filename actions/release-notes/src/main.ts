@@ -2,18 +2,15 @@
 // knows, with what was deployed, written into the tag's GitHub release between shipline's markers.
 import { existsSync, readFileSync } from "node:fs";
 import { resolve } from "node:path";
-import { UserError } from "@shipline/core/errors";
-import { Git } from "@shipline/core/git";
-import { createGitHubClient, type RepoRef, repoFromEnv } from "@shipline/core/github";
+import { createGitHubClient, type RepoRef, repoFromEnv } from "@shipline/core/github/client";
+import { Git } from "@shipline/core/github/git";
 import {
   findReleases,
   lengthOutsideSection,
   type ReleaseRecord,
   type ReleaseSectionResult,
   upsertReleaseSection,
-} from "@shipline/core/github-release";
-import { inputError } from "@shipline/core/inputs";
-import type { Logger } from "@shipline/core/logger";
+} from "@shipline/core/github/release";
 import { groupChanges, organizeChanges, type ReleaseChanges } from "@shipline/core/release-notes/changes";
 import {
   ConfigError,
@@ -42,7 +39,10 @@ import {
   versionOfTag,
   versionTags,
 } from "@shipline/core/release-notes/version-tags";
-import type { ActionContext } from "@shipline/core/run";
+import { UserError } from "@shipline/core/runtime/errors";
+import { inputError } from "@shipline/core/runtime/inputs";
+import type { Logger } from "@shipline/core/runtime/logger";
+import type { ActionContext } from "@shipline/core/runtime/run";
 import { type Inputs, inputSpec } from "./inputs";
 import { outputSpec } from "./outputs";
 

@@ -4,7 +4,7 @@
 import { spawnSync } from "node:child_process";
 import { DescribeImagesCommand, DescribeRepositoriesCommand, ECRClient } from "@aws-sdk/client-ecr";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { awsClientConfig } from "../../../packages/core/src/aws";
+import { awsClientConfig } from "../../../packages/core/src/aws/clients";
 import { everythingPrinted } from "../../rig/harness";
 import { modernClientsWithoutBuildx } from "../../rig/services/docker";
 import {

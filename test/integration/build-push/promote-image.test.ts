@@ -2,11 +2,11 @@
 // simulated ECR with images in memory: no Docker needed (integration: simulator).
 import { ECRClient } from "@aws-sdk/client-ecr";
 import { afterEach, expect, it } from "vitest";
-import { awsClientConfig } from "../../../packages/core/src/aws";
+import { awsClientConfig } from "../../../packages/core/src/aws/clients";
 import { findRepository } from "../../../packages/core/src/ecr/repository";
 import { promoteImage } from "../../../packages/core/src/ecr/tagging";
-import { UserError } from "../../../packages/core/src/errors";
-import { RecordingLogger } from "../../../packages/core/src/logger";
+import { UserError } from "../../../packages/core/src/runtime/errors";
+import { RecordingLogger } from "../../../packages/core/src/runtime/logger";
 import { type Simulator, startSimulator } from "../../sim/index";
 import type { EcrService } from "../../sim/services/ecr";
 

@@ -2,9 +2,6 @@
 // lock between concurrent runs, transactions per file, checksums, plan and down files.
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { systemClock } from "../../../packages/core/src/clock";
-import { UserError } from "../../../packages/core/src/errors";
-import { RecordingLogger } from "../../../packages/core/src/logger";
 import { compareVersions } from "../../../packages/core/src/migrations/discovery";
 import { loadSqlParser, type SqlParser } from "../../../packages/core/src/migrations/sql-parser";
 import {
@@ -12,6 +9,9 @@ import {
   SqlMigrationRunner,
   type SqlRunnerOptions,
 } from "../../../packages/core/src/migrations/sql-runner";
+import { systemClock } from "../../../packages/core/src/runtime/clock";
+import { UserError } from "../../../packages/core/src/runtime/errors";
+import { RecordingLogger } from "../../../packages/core/src/runtime/logger";
 import { available } from "../../rig/availability";
 import {
   embeddedPostgresAvailable,

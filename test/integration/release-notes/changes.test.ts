@@ -1,10 +1,8 @@
 // Release ranges read from real git repositories (built by the tests with the git CLI) and the pull
 // requests the GitHub fake's GraphQL API serves for them.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { SimulatedClock } from "../../../packages/core/src/clock";
-import { Git } from "../../../packages/core/src/git";
-import { createGitHubClient } from "../../../packages/core/src/github";
-import { RecordingLogger } from "../../../packages/core/src/logger";
+import { createGitHubClient } from "../../../packages/core/src/github/client";
+import { Git } from "../../../packages/core/src/github/git";
 import { type Change, groupChanges, organizeChanges } from "../../../packages/core/src/release-notes/changes";
 import { defaultConfig, parseConfig } from "../../../packages/core/src/release-notes/config";
 import { readRange } from "../../../packages/core/src/release-notes/history";
@@ -15,6 +13,8 @@ import {
   versionOfTag,
   versionTags,
 } from "../../../packages/core/src/release-notes/version-tags";
+import { SimulatedClock } from "../../../packages/core/src/runtime/clock";
+import { RecordingLogger } from "../../../packages/core/src/runtime/logger";
 import { type FakeGitHub, startFakeGitHub } from "../../rig/fake-github";
 import { installGraphQL } from "../../rig/fake-github-graphql";
 import { MAINTAINER, TestRepo } from "../../rig/git-repo";

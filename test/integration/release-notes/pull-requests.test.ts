@@ -1,15 +1,15 @@
 // Batched pull-request lookups through the GraphQL fake, over a real repository with many PRs.
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { SimulatedClock } from "../../../packages/core/src/clock";
-import { isUserError } from "../../../packages/core/src/errors";
-import { createGitHubClient } from "../../../packages/core/src/github";
-import { RecordingLogger } from "../../../packages/core/src/logger";
+import { createGitHubClient } from "../../../packages/core/src/github/client";
 import {
   type CommitOnGitHub,
   lookUpPullRequests,
   mergingPullRequest,
   type PullRequestInfo,
 } from "../../../packages/core/src/release-notes/pull-requests";
+import { SimulatedClock } from "../../../packages/core/src/runtime/clock";
+import { isUserError } from "../../../packages/core/src/runtime/errors";
+import { RecordingLogger } from "../../../packages/core/src/runtime/logger";
 import { type FakeGitHub, startFakeGitHub } from "../../rig/fake-github";
 import { type GraphQLFake, installGraphQL } from "../../rig/fake-github-graphql";
 import { TestRepo } from "../../rig/git-repo";

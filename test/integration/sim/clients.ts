@@ -9,7 +9,7 @@ import {
   UpdateServiceCommand,
 } from "@aws-sdk/client-ecs";
 import { ElasticLoadBalancingV2Client } from "@aws-sdk/client-elastic-load-balancing-v2";
-import { awsClientConfig } from "../../../packages/core/src/aws";
+import { awsClientConfig } from "../../../packages/core/src/aws/clients";
 import { type Simulator, simulatorEnv } from "../../sim/index";
 import { webTaskDefinition } from "./web-scenario";
 

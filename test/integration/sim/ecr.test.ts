@@ -24,7 +24,7 @@ import {
   StartImageScanCommand,
 } from "@aws-sdk/client-ecr";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { awsClientConfig } from "../../../packages/core/src/aws";
+import { awsClientConfig } from "../../../packages/core/src/aws/clients";
 import { available } from "../../rig/availability";
 import {
   DOCKER_INSTALL_HINT,

@@ -12,7 +12,7 @@ import {
   ElasticLoadBalancingV2Client,
 } from "@aws-sdk/client-elastic-load-balancing-v2";
 import { afterEach, describe, expect, it } from "vitest";
-import { awsClientConfig } from "../../../packages/core/src/aws";
+import { awsClientConfig } from "../../../packages/core/src/aws/clients";
 import { Scheduler, SimClock } from "../../sim/clock";
 import { SimError } from "../../sim/errors";
 import { type Simulator, simulatorEnv, startSimulator } from "../../sim/index";

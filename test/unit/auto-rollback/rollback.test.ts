@@ -26,8 +26,8 @@ import {
 } from "../../../packages/core/src/ecs/rollback";
 import { ServiceDeploymentsApi } from "../../../packages/core/src/ecs/service-deployments";
 import { perServiceInput, perServiceOutput } from "../../../packages/core/src/ecs/services-input";
-import { parseInputs } from "../../../packages/core/src/inputs";
-import { RecordingLogger } from "../../../packages/core/src/logger";
+import { parseInputs } from "../../../packages/core/src/runtime/inputs";
+import { RecordingLogger } from "../../../packages/core/src/runtime/logger";
 
 const TD = (n: number) => `arn:aws:ecs:eu-west-1:123456789012:task-definition/web:${n}`;
 const ecsMock = mockClient(ECSClient);

@@ -6,8 +6,8 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { inputSpec } from "../../../actions/build-push/src/inputs";
 import { parseSource, planFromInputs } from "../../../actions/build-push/src/plan";
-import { UserError } from "../../../packages/core/src/errors";
-import { parseInputs } from "../../../packages/core/src/inputs";
+import { UserError } from "../../../packages/core/src/runtime/errors";
+import { parseInputs } from "../../../packages/core/src/runtime/inputs";
 
 const SHA = "0123456789abcdef0123456789abcdef01234567";
 let workspace: string;

@@ -34,8 +34,8 @@ import {
   circuitBreakerThreshold,
   describeServices,
 } from "../../../packages/core/src/ecs/service-snapshot";
-import { parseInputs } from "../../../packages/core/src/inputs";
-import { RecordingLogger } from "../../../packages/core/src/logger";
+import { parseInputs } from "../../../packages/core/src/runtime/inputs";
+import { RecordingLogger } from "../../../packages/core/src/runtime/logger";
 
 const TD = (n: number) => `arn:aws:ecs:eu-west-1:123456789012:task-definition/web:${n}`;
 const ecsMock = mockClient(ECSClient);

@@ -3,10 +3,10 @@
 import { describe, expect, it } from "vitest";
 import { planGate } from "../../../actions/health-gate/src/config";
 import { inputSpec } from "../../../actions/health-gate/src/inputs";
-import { SimulatedClock } from "../../../packages/core/src/clock";
-import { UserError } from "../../../packages/core/src/errors";
-import { parseInputs } from "../../../packages/core/src/inputs";
-import { RecordingLogger } from "../../../packages/core/src/logger";
+import { SimulatedClock } from "../../../packages/core/src/runtime/clock";
+import { UserError } from "../../../packages/core/src/runtime/errors";
+import { parseInputs } from "../../../packages/core/src/runtime/inputs";
+import { RecordingLogger } from "../../../packages/core/src/runtime/logger";
 import { fakeHttp } from "./fakes";
 
 function plan(given: Record<string, string>, env: NodeJS.ProcessEnv = {}) {

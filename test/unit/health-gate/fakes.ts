@@ -2,7 +2,6 @@
 // simulated time, a scripted metrics source, and the gate's default settings.
 import { gateSettings } from "../../../actions/health-gate/src/config";
 import { inputSpec } from "../../../actions/health-gate/src/inputs";
-import type { Clock } from "../../../packages/core/src/clock";
 import { type HttpClient, type HttpRequest, HttpRequestError } from "../../../packages/core/src/health/http";
 import type {
   MetricDefinition,
@@ -11,7 +10,8 @@ import type {
   MetricWindow,
 } from "../../../packages/core/src/health/metrics";
 import type { GateSettings } from "../../../packages/core/src/health/verdict";
-import { parseInputs } from "../../../packages/core/src/inputs";
+import type { Clock } from "../../../packages/core/src/runtime/clock";
+import { parseInputs } from "../../../packages/core/src/runtime/inputs";
 
 export interface FakeAnswer {
   status: number;

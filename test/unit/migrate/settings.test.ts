@@ -2,7 +2,7 @@
 import { describe, expect, it } from "vitest";
 import { inputSpec } from "../../../actions/migrate/src/inputs";
 import { settingsFrom } from "../../../actions/migrate/src/settings";
-import { parseInputs } from "../../../packages/core/src/inputs";
+import { parseInputs } from "../../../packages/core/src/runtime/inputs";
 
 function settings(given: Record<string, string>) {
   const inputs = parseInputs(inputSpec, {

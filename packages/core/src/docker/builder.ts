@@ -1,6 +1,6 @@
 // Which builder the runner's docker offers: buildx when installed; else `docker build` with BuildKit
 // when the client still has it built in (before Docker 23); else the legacy builder.
-import { UserError } from "../errors";
+import { UserError } from "../runtime/errors";
 import type { DockerCli } from "./cli";
 
 export type BuilderKind = "buildx" | "buildkit" | "legacy";

@@ -1,8 +1,8 @@
 // The docker CLI on the runner, run through execCommand (no shell); DOCKER_HOST and DOCKER_CONFIG
 // come from the environment like any docker command in a workflow.
-import { CancelledError } from "../errors";
-import { type ExecOptions, type ExecResult, execCommand } from "../exec";
-import type { Logger } from "../logger";
+import { CancelledError } from "../runtime/errors";
+import { type ExecOptions, type ExecResult, execCommand } from "../runtime/exec";
+import type { Logger } from "../runtime/logger";
 
 export class DockerCommandError extends Error {
   constructor(

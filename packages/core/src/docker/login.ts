@@ -1,5 +1,5 @@
 // docker login / logout against a registry; the password goes through stdin only.
-import { UserError } from "../errors";
+import { UserError } from "../runtime/errors";
 import { type DockerCli, DockerCommandError } from "./cli";
 
 export async function dockerLogin(

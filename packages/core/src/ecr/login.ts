@@ -1,7 +1,7 @@
 // ECR login: an authorization token from GetAuthorizationToken, registered as a secret before anything
 // can print it, for `docker login --password-stdin`.
 import { type ECRClient, GetAuthorizationTokenCommand } from "@aws-sdk/client-ecr";
-import type { Logger } from "../logger";
+import type { Logger } from "../runtime/logger";
 
 export interface RegistryLogin {
   username: string;

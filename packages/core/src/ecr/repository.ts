@@ -7,8 +7,8 @@ import {
   type ImageTagMutability,
   type Repository,
 } from "@aws-sdk/client-ecr";
-import { UserError } from "../errors";
-import type { Logger } from "../logger";
+import { UserError } from "../runtime/errors";
+import type { Logger } from "../runtime/logger";
 
 /** True when the SDK error is the named AWS exception. */
 export function isAwsError(error: unknown, name: string): boolean {

@@ -6,11 +6,11 @@ import {
   type ECRClient,
   StartImageScanCommand,
 } from "@aws-sdk/client-ecr";
-import type { Clock } from "../clock";
-import { UserError } from "../errors";
-import { formatDuration } from "../inputs";
-import type { Logger } from "../logger";
-import { done, PollTimeoutError, pending, poll } from "../poller";
+import type { Clock } from "../runtime/clock";
+import { UserError } from "../runtime/errors";
+import { formatDuration } from "../runtime/format";
+import type { Logger } from "../runtime/logger";
+import { done, PollTimeoutError, pending, poll } from "../runtime/poller";
 import type { RepositoryId } from "./images";
 import { isAwsError } from "./repository";
 

@@ -3,8 +3,8 @@
 // before changing anything, then PutImage the same manifest bytes under each tag. No layer moves.
 import { type ECRClient, PutImageCommand } from "@aws-sdk/client-ecr";
 import type { ImageTag } from "../docker/tags";
-import { UserError } from "../errors";
-import type { Logger } from "../logger";
+import { UserError } from "../runtime/errors";
+import type { Logger } from "../runtime/logger";
 import {
   describeImageId,
   digestsOfTags,

@@ -10,10 +10,10 @@ import {
   type ServiceEvent,
   type Task,
 } from "@aws-sdk/client-ecs";
-import { tailLogStream } from "../aws-logs";
-import { errorMessage } from "../errors";
-import type { Logger } from "../logger";
-import { SummaryBuilder } from "../summary";
+import { tailLogStream } from "../aws/logs";
+import { errorMessage } from "../runtime/errors";
+import type { Logger } from "../runtime/logger";
+import { SummaryBuilder } from "../runtime/summary";
 import { awslogsStream } from "./one-off-task";
 import { revisionLabel } from "./task-definition";
 

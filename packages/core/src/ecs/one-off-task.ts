@@ -15,12 +15,12 @@ import {
   StopTaskCommand,
   type Task,
 } from "@aws-sdk/client-ecs";
-import { type LogLine, LogStreamFollower, type LogStreamRef, tailLogStream } from "../aws-logs";
-import type { Clock } from "../clock";
-import { CancelledError, errorMessage, UserError } from "../errors";
-import { formatDuration } from "../inputs";
-import type { Logger } from "../logger";
-import { done, PollTimeoutError, pending, poll } from "../poller";
+import { type LogLine, LogStreamFollower, type LogStreamRef, tailLogStream } from "../aws/logs";
+import type { Clock } from "../runtime/clock";
+import { CancelledError, errorMessage, UserError } from "../runtime/errors";
+import { formatDuration } from "../runtime/format";
+import type { Logger } from "../runtime/logger";
+import { done, PollTimeoutError, pending, poll } from "../runtime/poller";
 
 /** What a one-off task copies from a service so it runs where the service runs. */
 export interface ServicePlacement {

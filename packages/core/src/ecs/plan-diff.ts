@@ -2,7 +2,7 @@
 // environment variable names (values never shown), secrets, cpu and memory, roles, and which other
 // fields differ.
 import type { TaskDefinition } from "@aws-sdk/client-ecs";
-import { cell } from "../summary";
+import { cell } from "../runtime/summary";
 import { canonicalTaskDefinition, type TaskDefinitionInput } from "./task-definition";
 
 export interface TaskDefinitionChange {

@@ -5,7 +5,7 @@ import {
   type ECSClient,
   ListTaskDefinitionsCommand,
 } from "@aws-sdk/client-ecs";
-import type { Logger } from "../logger";
+import type { Logger } from "../runtime/logger";
 import { familyOf, revisionLabel, revisionOf } from "./task-definition";
 
 export interface PruneRequest {

@@ -9,7 +9,7 @@ import {
   type ServiceDeploymentBrief,
   StopServiceDeploymentCommand,
 } from "@aws-sdk/client-ecs";
-import { UserError } from "../errors";
+import { UserError } from "../runtime/errors";
 import { ROLLING_FORWARD, type ServiceDeploymentsApi } from "./service-deployments";
 import { isSettled, lastGoodRevision, primaryDeployment, type RollbackTarget } from "./service-snapshot";
 import { familyOf, revisionLabel, revisionOf } from "./task-definition";

@@ -10,10 +10,10 @@ import {
   type ServiceDeployment,
   type ServiceEvent,
 } from "@aws-sdk/client-ecs";
-import type { Clock } from "../clock";
-import { errorMessage } from "../errors";
-import type { Logger } from "../logger";
-import { done, nextDelay, pending, poll } from "../poller";
+import type { Clock } from "../runtime/clock";
+import { errorMessage } from "../runtime/errors";
+import type { Logger } from "../runtime/logger";
+import { done, nextDelay, pending, poll } from "../runtime/poller";
 import type { ServiceDeploymentsApi } from "./service-deployments";
 import { circuitBreakerThreshold, isSettled, primaryDeployment } from "./service-snapshot";
 import { revisionLabel } from "./task-definition";

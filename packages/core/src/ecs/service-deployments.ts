@@ -12,8 +12,8 @@ import {
   type ServiceDeploymentStatus,
   type ServiceRevision,
 } from "@aws-sdk/client-ecs";
-import { errorMessage } from "../errors";
-import type { Logger } from "../logger";
+import { errorMessage } from "../runtime/errors";
+import type { Logger } from "../runtime/logger";
 
 /** Errors that mean "this API is not there for you", not "this call went wrong". */
 const UNAVAILABLE = new Set([

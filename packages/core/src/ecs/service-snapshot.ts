@@ -9,7 +9,7 @@ import {
   type Service,
   type ServiceRevision,
 } from "@aws-sdk/client-ecs";
-import { UserError } from "../errors";
+import { UserError } from "../runtime/errors";
 import type { ServiceDeploymentsApi } from "./service-deployments";
 
 /**

@@ -9,10 +9,10 @@ import {
   type Task,
 } from "@aws-sdk/client-ecs";
 import type { ElasticLoadBalancingV2Client } from "@aws-sdk/client-elastic-load-balancing-v2";
-import type { Clock } from "../clock";
 import { elbTargetHealthReader, type TargetState } from "../health/target-health";
-import type { Logger } from "../logger";
-import { done, pending, poll } from "../poller";
+import type { Clock } from "../runtime/clock";
+import type { Logger } from "../runtime/logger";
+import { done, pending, poll } from "../runtime/poller";
 import { describeServices, isSettled } from "./service-snapshot";
 import { revisionLabel } from "./task-definition";
 

@@ -1,7 +1,7 @@
 // The ECS services an action works on, and values that differ per service. ecs-deploy writes its
 // per-service outputs (rollback targets, service deployments) in the form auto-rollback reads them:
 // the value itself for one service, a JSON object keyed by service name for several.
-import { input, inputError } from "../inputs";
+import { input, inputError } from "../runtime/inputs";
 
 /** `cluster` and `services`, spread into the input spec of an action that deploys to services. */
 export const servicesInputSpec = {

@@ -13,7 +13,7 @@ import {
   type TaskDefinition,
 } from "@aws-sdk/client-ecs";
 import { parseDocument } from "yaml";
-import { UserError } from "../errors";
+import { UserError } from "../runtime/errors";
 
 /** What RegisterTaskDefinition accepts: the definition plus its tags. */
 export type TaskDefinitionInput = RegisterTaskDefinitionCommandInput;

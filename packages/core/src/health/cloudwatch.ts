@@ -7,8 +7,8 @@ import {
   type MetricDataQuery,
   type MetricDataResult,
 } from "@aws-sdk/client-cloudwatch";
-import { isPermanentAwsFailure } from "../aws-errors";
-import { errorMessage } from "../errors";
+import { isPermanentAwsFailure } from "../aws/errors";
+import { errorMessage } from "../runtime/errors";
 import type { MetricDefinition, MetricReading, MetricSource, MetricWindow } from "./metrics";
 
 export interface AlbMetricsConfig {

@@ -1,10 +1,10 @@
 // The health gate: watches a fresh deployment with probes, smoke tests, target health and metrics on
 // one cadence, fails as soon as the evidence is conclusive, and otherwise decides at the end of the
 // soak window. Every measurement goes into the report.
-import type { Clock } from "../clock";
-import { formatDuration } from "../inputs";
-import type { Logger } from "../logger";
-import { done, PollTimeoutError, pending, poll } from "../poller";
+import type { Clock } from "../runtime/clock";
+import { formatDuration } from "../runtime/format";
+import type { Logger } from "../runtime/logger";
+import { done, PollTimeoutError, pending, poll } from "../runtime/poller";
 import type { HttpClient } from "./http";
 import {
   type Judgement,

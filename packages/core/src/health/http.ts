@@ -1,7 +1,7 @@
 // The HTTP port of the health checks: one request with a hard timeout, the body read up to a limit.
 // Tests and benchmarks pass their own HttpClient (for example one that runs in simulated time).
-import { CancelledError } from "../errors";
-import { SHIPLINE_VERSION } from "../version";
+import { CancelledError } from "../runtime/errors";
+import { SHIPLINE_VERSION } from "../runtime/version";
 
 export interface HttpRequest {
   method: string;

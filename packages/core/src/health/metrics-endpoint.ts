@@ -1,8 +1,8 @@
 // Error rate and p95 latency read straight from services' Prometheus metrics pages (no Prometheus
 // server needed): the request counter and latency histogram are scraped when the soak opens and at each
 // reading, and the difference is judged.
-import type { Clock } from "../clock";
-import { errorMessage } from "../errors";
+import type { Clock } from "../runtime/clock";
+import { errorMessage } from "../runtime/errors";
 import { parseExposition, type Sample } from "./exposition";
 import { type Bucket, histogramQuantile } from "./histogram";
 import { type HttpClient, HttpRequestError } from "./http";

@@ -1,6 +1,6 @@
 // Health probes: one request to a health endpoint, judged on its status, assertions on its JSON body
 // and the version it says it serves.
-import type { Clock } from "../clock";
+import type { Clock } from "../runtime/clock";
 import { type HttpClient, HttpRequestError } from "./http";
 import { jsonValueText, type PathSegment, parseJsonPath, readJsonPath } from "./json-path";
 

@@ -2,7 +2,7 @@
 // fails it. `$window` in a query stands for the soak window so far, so a rate covers only the new
 // version's traffic.
 import { parse as parseYaml, YAMLParseError } from "yaml";
-import { UserError } from "../errors";
+import { UserError } from "../runtime/errors";
 import { type HttpClient, HttpRequestError } from "./http";
 import {
   type MetricDefinition,

@@ -1,7 +1,7 @@
 // The human side of a health report: a verdict line, one table row per check with its measured value
 // against its threshold, and a chart per metric over the soak.
-import { formatDuration } from "../inputs";
-import { SummaryBuilder } from "../summary";
+import { formatDuration } from "../runtime/format";
+import { SummaryBuilder } from "../runtime/summary";
 import { type CheckResult, formatValue, type HealthReport, type Measurement, type Verdict } from "./verdict";
 
 const ICON: Record<Verdict, string> = { pass: "✅ pass", fail: "❌ fail", inconclusive: "⚠️ inconclusive" };

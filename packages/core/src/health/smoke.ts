@@ -1,8 +1,8 @@
 // Smoke tests of key user flows: a list of requests written in YAML (or JSON), each with the status and
 // body it must answer with. Header, URL and body values may reference secrets as ${NAME}.
 import { parse as parseYaml, YAMLParseError } from "yaml";
-import type { Clock } from "../clock";
-import { parseDurationMs } from "../inputs";
+import type { Clock } from "../runtime/clock";
+import { parseDurationMs } from "../runtime/inputs";
 import { type HttpClient, HttpRequestError, resolveUrl } from "./http";
 import { jsonValueText, readJsonPath } from "./json-path";
 import { excerpt, type JsonAssertion, jsonAssertion, parseStatusMatcher, type StatusMatcher } from "./probe";

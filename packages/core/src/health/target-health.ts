@@ -4,7 +4,7 @@ import {
   DescribeTargetHealthCommand,
   type ElasticLoadBalancingV2Client,
 } from "@aws-sdk/client-elastic-load-balancing-v2";
-import { UserError } from "../errors";
+import { UserError } from "../runtime/errors";
 
 export interface TargetState {
   /** "<id>:<port>". */

@@ -8,11 +8,11 @@ import {
   DescribeDBSnapshotsCommand,
   type RDSClient,
 } from "@aws-sdk/client-rds";
-import type { Clock } from "../clock";
-import { UserError } from "../errors";
-import { formatDuration } from "../inputs";
-import type { Logger } from "../logger";
-import { done, PollTimeoutError, pending, poll } from "../poller";
+import type { Clock } from "../runtime/clock";
+import { UserError } from "../runtime/errors";
+import { formatDuration } from "../runtime/format";
+import type { Logger } from "../runtime/logger";
+import { done, PollTimeoutError, pending, poll } from "../runtime/poller";
 
 export type DatabaseKind = "instance" | "cluster";
 

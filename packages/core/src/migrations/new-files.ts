@@ -2,7 +2,7 @@
 // previous tag, the push's previous head) and the files added since it, from git.
 import { execFile } from "node:child_process";
 import { resolve } from "node:path";
-import { UserError } from "../errors";
+import { UserError } from "../runtime/errors";
 
 export interface GitResult {
   exitCode: number;

@@ -3,11 +3,11 @@
 // unless a statement cannot run in one, checksums of applied files, a plan, and down files.
 import { createHash } from "node:crypto";
 import pg from "pg";
-import type { Clock } from "../clock";
-import { errorMessage, UserError } from "../errors";
-import { formatDuration } from "../inputs";
-import type { Logger } from "../logger";
-import { done, PollTimeoutError, pending, poll } from "../poller";
+import type { Clock } from "../runtime/clock";
+import { errorMessage, UserError } from "../runtime/errors";
+import { formatDuration } from "../runtime/format";
+import type { Logger } from "../runtime/logger";
+import { done, PollTimeoutError, pending, poll } from "../runtime/poller";
 import { mustRunOutsideTransaction } from "./rules";
 import type { ParsedStatement, SqlParser } from "./sql-parser";
 

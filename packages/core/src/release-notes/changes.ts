@@ -1,7 +1,7 @@
 // From commits and their pull requests to the changes of a release: one change per pull request
 // (however it was merged) or direct commit, revert pairs cancelled, exclusions applied, each change
 // put in one category, and who contributed.
-import type { GitCommit } from "../git";
+import type { GitCommit } from "../github/git";
 import type { CategoryRule, ReleaseNotesConfig } from "./config";
 import { breakingNote, type ConventionalHeader, matchesType, parseHeader } from "./conventional-commits";
 import type { RangeHistory } from "./history";

@@ -1,6 +1,6 @@
 // The commits of a release range, read with local git: what landed on the branch (first parents)
 // and, for each merge, the branch commits it brought in.
-import type { Git, GitCommit } from "../git";
+import type { Git, GitCommit } from "../github/git";
 
 export interface RangeHistory {
   /** The first-parent commits (what landed on the branch), oldest first. */

@@ -2,10 +2,11 @@
 // per query through aliases, queries made one after another (GitHub asks for serial requests), a
 // query that times out (502/504) split in halves (and the rest of the range queried in that size),
 // other transient failures retried with backoff.
-import type { Clock } from "../clock";
-import { errorMessage, UserError } from "../errors";
-import type { GitHubClient, RepoRef } from "../github";
-import type { Logger } from "../logger";
+
+import type { GitHubClient, RepoRef } from "../github/client";
+import type { Clock } from "../runtime/clock";
+import { errorMessage, UserError } from "../runtime/errors";
+import type { Logger } from "../runtime/logger";
 
 export interface PullRequestAuthor {
   login: string;

@@ -1,0 +1,221 @@
+// The GitHub side of the suite: one Octokit with retry and throttling, and the writes several actions
+// share (PR comments and issues upserted by a hidden marker, deployments and their statuses).
+import { getOctokit } from "@actions/github";
+import { retry } from "@octokit/plugin-retry";
+import { throttling } from "@octokit/plugin-throttling";
+import { UserError } from "../runtime/errors";
+import type { Logger } from "../runtime/logger";
+
+export type GitHubClient = ReturnType<typeof getOctokit>;
+
+export interface GitHubClientOptions {
+  logger: Logger;
+  /** Defaults to GITHUB_API_URL, so GitHub Enterprise Server and the test fake work unchanged. */
+  baseUrl?: string | undefined;
+  /** Retries of a failed request (5xx, network); rate limits are handled by the throttler. */
+  retries?: number;
+  /** Rate-limit waits are allowed this many times per request before giving up. */
+  rateLimitRetries?: number;
+}
+
+export function createGitHubClient(token: string, options: GitHubClientOptions): GitHubClient {
+  const { logger } = options;
+  logger.secrets.add(token);
+  const rateLimitRetries = options.rateLimitRetries ?? 2;
+  const baseUrl = options.baseUrl ?? process.env.GITHUB_API_URL;
+  // Both kinds of rate limit are waited out (the plugin sleeps retryAfter) a bounded number of times.
+  const waitOut =
+    (kind: string) =>
+    (retryAfter: number, request: { method: string; url: string }, _octokit: unknown, retryCount: number) => {
+      logger.warning(`GitHub ${kind} hit on ${request.method} ${request.url}; waiting ${retryAfter}s.`);
+      return retryCount < rateLimitRetries;
+    };
+  return getOctokit(
+    token,
+    {
+      ...(baseUrl ? { baseUrl } : {}),
+      retry: { retries: options.retries ?? 3 },
+      throttle: { onRateLimit: waitOut("rate limit"), onSecondaryRateLimit: waitOut("secondary rate limit") },
+    },
+    retry,
+    throttling,
+  );
+}
+
+export interface RepoRef {
+  owner: string;
+  repo: string;
+}
+
+/** owner/repo of the workflow's repository (GITHUB_REPOSITORY). */
+export function repoFromEnv(env: NodeJS.ProcessEnv = process.env): RepoRef {
+  const full = env.GITHUB_REPOSITORY ?? "";
+  const [owner, repo, ...rest] = full.split("/");
+  if (!owner || !repo || rest.length > 0) {
+    throw new UserError(`GITHUB_REPOSITORY is "${full}", not owner/repo.`, {
+      fix: "Run the action inside a GitHub Actions job, where GITHUB_REPOSITORY is set.",
+    });
+  }
+  return { owner, repo };
+}
+
+/** Link to the current workflow run, for statuses and reports. */
+export function runUrl(env: NodeJS.ProcessEnv = process.env): string | undefined {
+  const server = env.GITHUB_SERVER_URL ?? "https://github.com";
+  if (!env.GITHUB_REPOSITORY || !env.GITHUB_RUN_ID) return undefined;
+  const attempt =
+    env.GITHUB_RUN_ATTEMPT && env.GITHUB_RUN_ATTEMPT !== "1" ? `/attempts/${env.GITHUB_RUN_ATTEMPT}` : "";
+  return `${server}/${env.GITHUB_REPOSITORY}/actions/runs/${env.GITHUB_RUN_ID}${attempt}`;
+}
+
+/** The hidden HTML comment that identifies a body written by shipline. */
+export function marker(key: string): string {
+  return `<!-- shipline:${key} -->`;
+}
+
+export interface UpsertResult {
+  id: number;
+  url: string;
+  created: boolean;
+  /** False when the existing body was already identical. */
+  changed: boolean;
+}
+
+/** Creates or updates the one PR/issue comment carrying the marker, so re-runs do not add comments. */
+export async function upsertComment(
+  github: GitHubClient,
+  target: RepoRef & { issueNumber: number; key: string; body: string },
+): Promise<UpsertResult> {
+  const tag = marker(target.key);
+  const body = `${tag}\n${target.body}`;
+  const comments = await github.paginate(github.rest.issues.listComments, {
+    owner: target.owner,
+    repo: target.repo,
+    issue_number: target.issueNumber,
+    per_page: 100,
+  });
+  const existing = comments.find((c) => c.body?.includes(tag));
+  if (existing) {
+    if (existing.body === body)
+      return { id: existing.id, url: existing.html_url, created: false, changed: false };
+    const { data } = await github.rest.issues.updateComment({
+      owner: target.owner,
+      repo: target.repo,
+      comment_id: existing.id,
+      body,
+    });
+    return { id: data.id, url: data.html_url, created: false, changed: true };
+  }
+  const { data } = await github.rest.issues.createComment({
+    owner: target.owner,
+    repo: target.repo,
+    issue_number: target.issueNumber,
+    body,
+  });
+  return { id: data.id, url: data.html_url, created: true, changed: true };
+}
+
+/**
+ * Creates or updates the one open issue carrying the marker (an incident report), so a re-run adds
+ * a comment-free update instead of a second issue.
+ */
+export async function upsertIssue(
+  github: GitHubClient,
+  target: RepoRef & { key: string; title: string; body: string; labels?: string[] },
+): Promise<UpsertResult & { number: number }> {
+  const tag = marker(target.key);
+  const body = `${tag}\n${target.body}`;
+  const issues = await github.paginate(github.rest.issues.listForRepo, {
+    owner: target.owner,
+    repo: target.repo,
+    state: "open",
+    per_page: 100,
+    ...(target.labels && target.labels.length > 0 ? { labels: target.labels.join(",") } : {}),
+  });
+  const existing = issues.find((i) => !i.pull_request && i.body?.includes(tag));
+  if (existing) {
+    const changed = existing.body !== body || existing.title !== target.title;
+    if (changed) {
+      await github.rest.issues.update({
+        owner: target.owner,
+        repo: target.repo,
+        issue_number: existing.number,
+        title: target.title,
+        body,
+      });
+    }
+    return { id: existing.id, number: existing.number, url: existing.html_url, created: false, changed };
+  }
+  const { data } = await github.rest.issues.create({
+    owner: target.owner,
+    repo: target.repo,
+    title: target.title,
+    body,
+    ...(target.labels ? { labels: target.labels } : {}),
+  });
+  return { id: data.id, number: data.number, url: data.html_url, created: true, changed: true };
+}
+
+export type DeploymentState =
+  | "error"
+  | "failure"
+  | "inactive"
+  | "in_progress"
+  | "queued"
+  | "pending"
+  | "success";
+
+export interface DeploymentRequest extends RepoRef {
+  ref: string;
+  environment: string;
+  description: string;
+  /** Machine-readable context stored with the deployment (image, task definition). */
+  payload?: Record<string, unknown>;
+  productionEnvironment?: boolean;
+}
+
+/** Records a GitHub deployment for an environment; statuses are added with setDeploymentStatus. */
+export async function createDeployment(github: GitHubClient, request: DeploymentRequest): Promise<number> {
+  const response = await github.rest.repos.createDeployment({
+    owner: request.owner,
+    repo: request.repo,
+    ref: request.ref,
+    environment: request.environment,
+    description: request.description.slice(0, 140),
+    auto_merge: false,
+    // The workflow's own checks already gated this run; do not block on commit statuses.
+    required_contexts: [],
+    ...(request.payload ? { payload: request.payload as Record<string, never> } : {}),
+    ...(request.productionEnvironment !== undefined
+      ? { production_environment: request.productionEnvironment }
+      : {}),
+  });
+  if (response.status !== 201 || !("id" in response.data)) {
+    throw new UserError(`GitHub did not create the deployment: ${JSON.stringify(response.data)}`, {
+      fix: "Check the token has `deployments: write` permission.",
+    });
+  }
+  return response.data.id;
+}
+
+export async function setDeploymentStatus(
+  github: GitHubClient,
+  target: RepoRef & {
+    deploymentId: number;
+    state: DeploymentState;
+    description: string;
+    logUrl?: string | undefined;
+    environmentUrl?: string | undefined;
+  },
+): Promise<void> {
+  await github.rest.repos.createDeploymentStatus({
+    owner: target.owner,
+    repo: target.repo,
+    deployment_id: target.deploymentId,
+    state: target.state,
+    description: target.description.slice(0, 140),
+    auto_inactive: target.state === "success",
+    ...(target.logUrl ? { log_url: target.logUrl } : {}),
+    ...(target.environmentUrl ? { environment_url: target.environmentUrl } : {}),
+  });
+}

@@ -1,0 +1,102 @@
+// The logging port: actions talk to a Logger, the runner implementation writes workflow commands,
+// and tests use the recording implementation.
+import * as core from "@actions/core";
+import type { Annotation } from "./annotation";
+import type { Clock } from "./clock";
+import { systemClock } from "./clock";
+import { formatElapsed } from "./format";
+import { Secrets } from "./secrets";
+
+export type { Annotation } from "./annotation";
+
+export interface Logger {
+  info(message: string): void;
+  debug(message: string): void;
+  notice(message: string, annotation?: Annotation): void;
+  warning(message: string, annotation?: Annotation): void;
+  /** An error annotation that does not by itself fail the step (the run wrapper does that). */
+  error(message: string, annotation?: Annotation): void;
+  /** A progress line of a long wait, prefixed with the time since the action started. */
+  progress(message: string): void;
+  /** Runs fn inside a titled, collapsible group of the job log. */
+  group<T>(title: string, fn: () => Promise<T>): Promise<T>;
+  /** Registers secrets: masked in the log from now on, redacted from summaries and outputs. */
+  readonly secrets: Secrets;
+}
+
+export function toAnnotationProperties(annotation: Annotation | undefined): core.AnnotationProperties {
+  if (!annotation) return {};
+  const props: core.AnnotationProperties = {};
+  if (annotation.title !== undefined) props.title = annotation.title;
+  if (annotation.file !== undefined) props.file = annotation.file;
+  if (annotation.line !== undefined) props.startLine = annotation.line;
+  if (annotation.endLine !== undefined) props.endLine = annotation.endLine;
+  if (annotation.column !== undefined) props.startColumn = annotation.column;
+  return props;
+}
+
+/** The Logger of a real run: workflow commands on stdout through @actions/core. */
+export function createRunnerLogger(clock: Clock = systemClock): Logger {
+  const startedAt = clock.now();
+  const secrets = new Secrets({ mask: (value) => core.setSecret(value) });
+  return {
+    secrets,
+    info: (message) => core.info(message),
+    debug: (message) => core.debug(message),
+    notice: (message, annotation) => core.notice(message, toAnnotationProperties(annotation)),
+    warning: (message, annotation) => core.warning(message, toAnnotationProperties(annotation)),
+    error: (message, annotation) => core.error(message, toAnnotationProperties(annotation)),
+    progress: (message) => core.info(`[${formatElapsed(clock.now() - startedAt)}] ${message}`),
+    group: (title, fn) => core.group(title, fn),
+  };
+}
+
+export interface RecordedLine {
+  level: "info" | "debug" | "notice" | "warning" | "error" | "progress" | "group";
+  message: string;
+  annotation?: Annotation;
+}
+
+/** A Logger that records what was said, for tests. Secrets are redacted as the runner would. */
+export class RecordingLogger implements Logger {
+  readonly lines: RecordedLine[] = [];
+  readonly masked: string[] = [];
+  readonly secrets = new Secrets({ mask: (value) => this.masked.push(value) });
+
+  #push(level: RecordedLine["level"], message: string, annotation?: Annotation): void {
+    const line: RecordedLine = { level, message: this.secrets.redact(message) };
+    if (annotation) line.annotation = annotation;
+    this.lines.push(line);
+  }
+
+  info(message: string): void {
+    this.#push("info", message);
+  }
+  debug(message: string): void {
+    this.#push("debug", message);
+  }
+  notice(message: string, annotation?: Annotation): void {
+    this.#push("notice", message, annotation);
+  }
+  warning(message: string, annotation?: Annotation): void {
+    this.#push("warning", message, annotation);
+  }
+  error(message: string, annotation?: Annotation): void {
+    this.#push("error", message, annotation);
+  }
+  progress(message: string): void {
+    this.#push("progress", message);
+  }
+  async group<T>(title: string, fn: () => Promise<T>): Promise<T> {
+    this.#push("group", title);
+    return fn();
+  }
+
+  /** Every recorded message at the given levels, joined by newlines (all levels when none given). */
+  text(...levels: RecordedLine["level"][]): string {
+    return this.lines
+      .filter((l) => levels.length === 0 || levels.includes(l.level))
+      .map((l) => l.message)
+      .join("\n");
+  }
+}

@@ -1,0 +1,377 @@
+// The one-off ECS task and the CloudWatch Logs readers with SDK-level mocks and simulated time.
+import {
+  CloudWatchLogsClient,
+  GetLogEventsCommand,
+  ResourceNotFoundException,
+} from "@aws-sdk/client-cloudwatch-logs";
+import {
+  DescribeServicesCommand,
+  DescribeTaskDefinitionCommand,
+  DescribeTasksCommand,
+  ECSClient,
+  RunTaskCommand,
+  StopTaskCommand,
+  type Task,
+} from "@aws-sdk/client-ecs";
+import { mockClient } from "aws-sdk-client-mock";
+import { beforeEach, describe, expect, it } from "vitest";
+import { LogStreamFollower, tailLogStream } from "../../../../packages/core/src/aws/logs";
+import {
+  awslogsStream,
+  clientTokenFor,
+  describeTaskFailure,
+  followTask,
+  runOneOffTask,
+  servicePlacement,
+  taskContainer,
+  taskFailureFix,
+} from "../../../../packages/core/src/ecs/one-off-task";
+import { SimulatedClock } from "../../../../packages/core/src/runtime/clock";
+import { CancelledError, UserError } from "../../../../packages/core/src/runtime/errors";
+import { RecordingLogger } from "../../../../packages/core/src/runtime/logger";
+
+const ecsMock = mockClient(ECSClient);
+const logsMock = mockClient(CloudWatchLogsClient);
+const ecs = new ECSClient({ region: "eu-west-1" });
+const logs = new CloudWatchLogsClient({ region: "eu-west-1" });
+const TASK = "arn:aws:ecs:eu-west-1:123456789012:task/prod/0123456789abcdef";
+
+beforeEach(() => {
+  ecsMock.reset();
+  logsMock.reset();
+});
+
+function task(lastStatus: string, extra: Partial<Task> = {}, container: Record<string, unknown> = {}): Task {
+  return {
+    taskArn: TASK,
+    lastStatus,
+    containers: [{ name: "app", lastStatus, ...container }],
+    ...extra,
+  } as Task;
+}
+
+/** A log stream whose lines appear as the test pushes them; GetLogEvents pages 2 events at a time. */
+function fakeStream(): string[] {
+  const lines: string[] = [];
+  logsMock
+    .on(GetLogEventsCommand)
+    .callsFake((input: { nextToken?: string; startFromHead?: boolean; limit?: number }) => {
+      if (lines.length === 0 && !input.nextToken) {
+        throw new ResourceNotFoundException({
+          message: "The specified log stream does not exist.",
+          $metadata: {},
+        });
+      }
+      if (input.startFromHead === false) {
+        const limit = input.limit ?? 10_000;
+        return {
+          events: lines.slice(-limit).map((message, i) => ({ timestamp: i, message })),
+          nextForwardToken: `f/${lines.length}`,
+        };
+      }
+      const from = input.nextToken ? Number(input.nextToken.slice(2)) : 0;
+      const page = lines.slice(from, from + 2);
+      return {
+        events: page.map((message, i) => ({ timestamp: from + i, message: `${message}\n` })),
+        nextForwardToken: `f/${from + page.length}`,
+      };
+    });
+  return lines;
+}
+
+function follow(
+  clock: SimulatedClock,
+  logger: RecordingLogger,
+  extra: { signal?: AbortSignal; timeoutMs?: number } = {},
+) {
+  return followTask(ecs, logs, {
+    cluster: "prod",
+    taskArn: TASK,
+    container: "app",
+    logStream: { group: "/ecs/shop", stream: "migrate/app/0123456789abcdef" },
+    clock,
+    logger,
+    timeoutMs: extra.timeoutMs ?? 600_000,
+    intervalMs: 5_000,
+    tailLines: 3,
+    ...(extra.signal ? { signal: extra.signal } : {}),
+  });
+}
+
+describe("servicePlacement", () => {
+  it("copies the service's network configuration, capacity providers and platform version", async () => {
+    const networkConfiguration = {
+      awsvpcConfiguration: {
+        subnets: ["subnet-a", "subnet-b"],
+        securityGroups: ["sg-1"],
+        assignPublicIp: "DISABLED" as const,
+      },
+    };
+    ecsMock.on(DescribeServicesCommand).resolves({
+      services: [
+        {
+          serviceArn: "arn:svc",
+          status: "ACTIVE",
+          taskDefinition: "arn:td:7",
+          networkConfiguration,
+          launchType: "FARGATE",
+          capacityProviderStrategy: [{ capacityProvider: "FARGATE_SPOT", weight: 1 }],
+          platformVersion: "1.4.0",
+        },
+      ],
+    });
+    const placement = await servicePlacement(ecs, "prod", "web");
+    expect(placement).toEqual({
+      serviceArn: "arn:svc",
+      taskDefinition: "arn:td:7",
+      networkConfiguration,
+      launchType: undefined,
+      capacityProviderStrategy: [{ capacityProvider: "FARGATE_SPOT", weight: 1 }],
+      platformVersion: "1.4.0",
+    });
+  });
+
+  it("names a missing service", async () => {
+    ecsMock
+      .on(DescribeServicesCommand)
+      .resolves({ services: [], failures: [{ arn: "web", reason: "MISSING" }] });
+    await expect(servicePlacement(ecs, "prod", "web")).rejects.toThrow(
+      /ECS service "web" was not found in cluster "prod" \(MISSING\)/,
+    );
+  });
+});
+
+describe("taskContainer", () => {
+  const definitions = (containers: { name: string; log?: boolean }[]) =>
+    ecsMock.on(DescribeTaskDefinitionCommand).resolves({
+      taskDefinition: {
+        taskDefinitionArn: "arn:aws:ecs:eu-west-1:123456789012:task-definition/shop:7",
+        containerDefinitions: containers.map((c) => ({
+          name: c.name,
+          ...(c.log
+            ? {
+                logConfiguration: {
+                  logDriver: "awslogs",
+                  options: { "awslogs-group": "/ecs/shop", "awslogs-stream-prefix": "migrate" },
+                },
+              }
+            : {}),
+        })),
+      },
+    });
+
+  it("takes the only container and its awslogs settings", async () => {
+    definitions([{ name: "app", log: true }]);
+    expect(await taskContainer(ecs, "shop:7", undefined)).toEqual({
+      taskDefinitionArn: "arn:aws:ecs:eu-west-1:123456789012:task-definition/shop:7",
+      container: "app",
+      logs: { group: "/ecs/shop", streamPrefix: "migrate" },
+    });
+  });
+
+  it("asks which container when there are several, and names the ones there are", async () => {
+    definitions([{ name: "app" }, { name: "envoy" }]);
+    await expect(taskContainer(ecs, "shop:7", undefined)).rejects.toThrow(
+      /has 2 containers \(app, envoy\); which one/,
+    );
+    await expect(taskContainer(ecs, "shop:7", "migrator")).rejects.toThrow(
+      /has no container "migrator" \(it has app, envoy\)/,
+    );
+    expect((await taskContainer(ecs, "shop:7", "envoy")).logs).toBeUndefined();
+  });
+});
+
+describe("runOneOffTask", () => {
+  it("runs one task with the service's placement, the command override and the client token", async () => {
+    ecsMock.on(RunTaskCommand).resolves({ tasks: [task("PROVISIONING")] });
+    const token = clientTokenFor(["acme/shop", "1001", "1", "shop:7"]);
+    await runOneOffTask(ecs, {
+      cluster: "prod",
+      taskDefinition: "shop:7",
+      container: "app",
+      command: ["npx", "prisma", "migrate", "deploy"],
+      placement: {
+        serviceArn: "arn:svc",
+        taskDefinition: "shop:6",
+        networkConfiguration: { awsvpcConfiguration: { subnets: ["subnet-a"] } },
+        launchType: "FARGATE",
+        capacityProviderStrategy: undefined,
+        platformVersion: "LATEST",
+      },
+      clientToken: token,
+      startedBy: "shipline-migrate-run-1001",
+    });
+    expect(token).toMatch(/^[0-9a-f]{64}$/);
+    expect(ecsMock.commandCalls(RunTaskCommand)[0]?.args[0].input).toEqual({
+      cluster: "prod",
+      taskDefinition: "shop:7",
+      count: 1,
+      startedBy: "shipline-migrate-run-1001",
+      clientToken: token,
+      overrides: { containerOverrides: [{ name: "app", command: ["npx", "prisma", "migrate", "deploy"] }] },
+      networkConfiguration: { awsvpcConfiguration: { subnets: ["subnet-a"] } },
+      launchType: "FARGATE",
+      platformVersion: "LATEST",
+    });
+  });
+
+  it("explains a task ECS would not place", async () => {
+    ecsMock
+      .on(RunTaskCommand)
+      .resolves({ tasks: [], failures: [{ arn: "arn:cluster", reason: "RESOURCE:MEMORY" }] });
+    const error = await runOneOffTask(ecs, {
+      cluster: "prod",
+      taskDefinition: "shop:7",
+      container: "app",
+      command: undefined,
+      placement: {
+        serviceArn: "",
+        taskDefinition: undefined,
+        networkConfiguration: undefined,
+        launchType: "EC2",
+        capacityProviderStrategy: undefined,
+        platformVersion: undefined,
+      },
+      clientToken: "t",
+      startedBy: "s",
+    }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(UserError);
+    expect((error as UserError).message).toMatch(/ECS did not start the task: arn:cluster RESOURCE:MEMORY/);
+  });
+});
+
+describe("followTask", () => {
+  it("judges a task that had already stopped at the first poll, with its whole log", async () => {
+    const lines = fakeStream();
+    lines.push("applying 2 migrations", "applied 20240101_init", "applied 20240201_role");
+    ecsMock
+      .on(DescribeTasksCommand)
+      .resolves({ tasks: [task("STOPPED", { stopCode: "EssentialContainerExited" }, { exitCode: 0 })] });
+    const clock = new SimulatedClock();
+    const logger = new RecordingLogger();
+    const outcome = await follow(clock, logger);
+    expect(outcome.succeeded).toBe(true);
+    expect(ecsMock.commandCalls(DescribeTasksCommand)).toHaveLength(1);
+    expect(logger.text("info")).toContain(
+      "applying 2 migrations\napplied 20240101_init\napplied 20240201_role",
+    );
+  });
+
+  it("follows PENDING straight to STOPPED without waiting for RUNNING, streaming lines as they arrive", async () => {
+    const lines = fakeStream();
+    const states = [
+      task("PROVISIONING"),
+      task("PENDING"),
+      task(
+        "STOPPED",
+        { stopCode: "EssentialContainerExited", stoppedReason: "Essential container in task exited" },
+        { exitCode: 1 },
+      ),
+    ];
+    let poll = 0;
+    ecsMock.on(DescribeTasksCommand).callsFake(() => {
+      poll++;
+      if (poll === 2) lines.push("migrating", "step 1 ok", "step 2 ok");
+      if (poll === 3) lines.push('ERROR: column "role" contains null values');
+      return { tasks: [states[Math.min(poll, states.length) - 1]] };
+    });
+    const clock = new SimulatedClock();
+    const logger = new RecordingLogger();
+    const outcome = await follow(clock, logger);
+    expect(outcome.succeeded).toBe(false);
+    expect(outcome.container.exitCode).toBe(1);
+    expect(outcome.logTail.map((l) => l.message)).toEqual([
+      "step 1 ok",
+      "step 2 ok",
+      'ERROR: column "role" contains null values',
+    ]);
+    expect(logger.text("progress")).toMatch(/PROVISIONING.*\n.*PENDING.*\n.*STOPPED/);
+    const message = describeTaskFailure(outcome);
+    expect(message).toMatch(
+      /container "app" exit code 1\.\nstopCode: EssentialContainerExited\nstoppedReason: Essential container in task exited\nLast 3 log lines:/,
+    );
+    expect(taskFailureFix(outcome)).toMatch(/read its log lines above/);
+  });
+
+  it("fails a task that never started, with no exit code and the reason", async () => {
+    fakeStream();
+    ecsMock.on(DescribeTasksCommand).resolves({
+      tasks: [
+        task("STOPPED", {
+          stopCode: "TaskFailedToStart",
+          stoppedReason: "CannotPullContainerError: pull image manifest has been retried 5 time(s)",
+        }),
+      ],
+    });
+    const outcome = await follow(new SimulatedClock(), new RecordingLogger());
+    expect(outcome.succeeded).toBe(false);
+    expect(outcome.container.exitCode).toBeUndefined();
+    expect(describeTaskFailure(outcome)).toMatch(
+      /no exit code \(the container did not run to completion\)[\s\S]*CannotPullContainerError[\s\S]*wrote no log lines/,
+    );
+    expect(taskFailureFix(outcome)).toMatch(/image exists and can be pulled/);
+  });
+
+  it("stops the task when the workflow is cancelled", async () => {
+    fakeStream();
+    const controller = new AbortController();
+    let polls = 0;
+    ecsMock.on(DescribeTasksCommand).callsFake(() => {
+      if (++polls === 2) controller.abort(new CancelledError());
+      return { tasks: [task("RUNNING")] };
+    });
+    ecsMock.on(StopTaskCommand).resolves({});
+    const error = await follow(new SimulatedClock(), new RecordingLogger(), {
+      signal: controller.signal,
+    }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(CancelledError);
+    expect(ecsMock.commandCalls(StopTaskCommand)[0]?.args[0].input).toMatchObject({
+      cluster: "prod",
+      task: TASK,
+      reason: "The GitHub workflow run was cancelled.",
+    });
+  });
+
+  it("stops the task at the timeout and shows the log tail", async () => {
+    const lines = fakeStream();
+    lines.push("waiting for lock on accounts");
+    ecsMock.on(DescribeTasksCommand).resolves({ tasks: [task("RUNNING")] });
+    ecsMock.on(StopTaskCommand).resolves({});
+    const clock = new SimulatedClock();
+    const error = await follow(clock, new RecordingLogger(), { timeoutMs: 60_000 }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(UserError);
+    expect((error as UserError).message).toMatch(
+      /did not stop within 1m, so it was stopped\. The last 1 log lines:\nwaiting for lock on accounts/,
+    );
+    expect(ecsMock.commandCalls(StopTaskCommand)).toHaveLength(1);
+    expect(ecsMock.commandCalls(DescribeTasksCommand).length).toBeLessThanOrEqual(14);
+  });
+});
+
+describe("CloudWatch Logs readers", () => {
+  it("tails the last lines of a stream, and a missing stream has none", async () => {
+    const lines = fakeStream();
+    expect(await tailLogStream(logs, { group: "g", stream: "s", limit: 2 })).toEqual([]);
+    lines.push("a", "b", "c");
+    expect((await tailLogStream(logs, { group: "g", stream: "s", limit: 2 })).map((l) => l.message)).toEqual([
+      "b",
+      "c",
+    ]);
+  });
+
+  it("follows a stream across pages, returning only what is new each time", async () => {
+    const lines = fakeStream();
+    const follower = new LogStreamFollower(logs, { group: "g", stream: "s" });
+    expect(await follower.read()).toEqual([]);
+    lines.push("1", "2", "3", "4", "5");
+    expect((await follower.read()).map((l) => l.message)).toEqual(["1", "2", "3", "4", "5"]);
+    expect(await follower.read()).toEqual([]);
+    lines.push("6");
+    expect((await follower.read()).map((l) => l.message)).toEqual(["6"]);
+    expect(follower.recent(2).map((l) => l.message)).toEqual(["5", "6"]);
+  });
+
+  it("names awslogs streams as ECS does", () => {
+    expect(awslogsStream("migrate", "app", TASK)).toBe("migrate/app/0123456789abcdef");
+  });
+});

@@ -1,0 +1,127 @@
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import {
+  createDeployment,
+  createGitHubClient,
+  marker,
+  runUrl,
+  setDeploymentStatus,
+  upsertComment,
+  upsertIssue,
+} from "../../../../packages/core/src/github/client";
+import { RecordingLogger } from "../../../../packages/core/src/runtime/logger";
+import { type FakeGitHub, startFakeGitHub } from "../../../rig/fake-github";
+
+let fake: FakeGitHub;
+let logger: RecordingLogger;
+const repo = { owner: "acme", repo: "shop" };
+
+beforeEach(async () => {
+  fake = await startFakeGitHub();
+  logger = new RecordingLogger();
+});
+afterEach(() => fake.close());
+
+function client() {
+  return createGitHubClient("ghs_faketoken123", { logger, baseUrl: fake.url });
+}
+
+describe("GitHub client", () => {
+  it("registers the token as a secret", () => {
+    client();
+    expect(logger.masked).toContain("ghs_faketoken123");
+  });
+
+  it("retries a 502 and succeeds", async () => {
+    fake.faults.push({ method: "POST", path: /\/issues\/7\/comments$/, status: 502, times: 1 });
+    const result = await upsertComment(client(), { ...repo, issueNumber: 7, key: "plan", body: "plan" });
+    expect(result.created).toBe(true);
+    expect(fake.calls.filter((c) => c.method === "POST").map((c) => c.status)).toEqual([502, 201]);
+  });
+
+  it("waits out a rate limit and retries", async () => {
+    const reset = String(Math.ceil(Date.now() / 1000) + 1);
+    fake.faults.push({
+      path: /\/issues\/7\/comments$/,
+      method: "GET",
+      status: 403,
+      times: 1,
+      headers: { "x-ratelimit-remaining": "0", "x-ratelimit-reset": reset },
+      body: { message: "API rate limit exceeded" },
+    });
+    const result = await upsertComment(client(), { ...repo, issueNumber: 7, key: "plan", body: "plan" });
+    expect(result.created).toBe(true);
+    expect(logger.text("warning")).toMatch(/GitHub rate limit hit/);
+  });
+});
+
+describe("upsertComment", () => {
+  it("creates one comment, updates it on change, and leaves it alone when unchanged", async () => {
+    const gh = client();
+    const first = await upsertComment(gh, { ...repo, issueNumber: 3, key: "deploy-plan", body: "v1" });
+    const second = await upsertComment(gh, { ...repo, issueNumber: 3, key: "deploy-plan", body: "v2" });
+    const third = await upsertComment(gh, { ...repo, issueNumber: 3, key: "deploy-plan", body: "v2" });
+    expect([first.created, second.created, third.created]).toEqual([true, false, false]);
+    expect([second.changed, third.changed]).toEqual([true, false]);
+    expect(fake.state.comments).toHaveLength(1);
+    expect(fake.state.comments[0]?.body).toBe(`${marker("deploy-plan")}\nv2`);
+  });
+
+  it("finds its comment beyond the first page", async () => {
+    for (let i = 0; i < 120; i++) {
+      fake.state.comments.push({ id: i + 1, issue_number: 3, body: `chatter ${i}`, html_url: "" });
+    }
+    await upsertComment(client(), { ...repo, issueNumber: 3, key: "k", body: "a" });
+    await upsertComment(client(), { ...repo, issueNumber: 3, key: "k", body: "b" });
+    expect(fake.state.comments.filter((c) => c.body.includes(marker("k")))).toHaveLength(1);
+  });
+});
+
+describe("upsertIssue", () => {
+  it("opens one incident issue and updates it on a re-run", async () => {
+    const gh = client();
+    const a = await upsertIssue(gh, {
+      ...repo,
+      key: "incident:web",
+      title: "Rollback of web",
+      body: "first",
+      labels: ["incident"],
+    });
+    const b = await upsertIssue(gh, {
+      ...repo,
+      key: "incident:web",
+      title: "Rollback of web",
+      body: "second",
+      labels: ["incident"],
+    });
+    expect(a.created).toBe(true);
+    expect(b).toMatchObject({ created: false, changed: true, number: a.number });
+    expect(fake.state.issues).toHaveLength(1);
+    expect(fake.state.issues[0]?.body).toContain("second");
+  });
+});
+
+describe("deployments", () => {
+  it("records a deployment and its statuses", async () => {
+    const gh = client();
+    const id = await createDeployment(gh, {
+      ...repo,
+      ref: "main",
+      environment: "staging",
+      description: "web to rev 7",
+    });
+    await setDeploymentStatus(gh, {
+      ...repo,
+      deploymentId: id,
+      state: "in_progress",
+      description: "rolling out",
+    });
+    await setDeploymentStatus(gh, { ...repo, deploymentId: id, state: "success", description: "stable" });
+    expect(fake.state.deployments[0]).toMatchObject({ environment: "staging", ref: "main" });
+    expect(fake.state.deployments[0]?.statuses.map((s) => s.state)).toEqual(["in_progress", "success"]);
+  });
+
+  it("links to the run, with the attempt when it is a re-run", () => {
+    const env = { GITHUB_REPOSITORY: "acme/shop", GITHUB_RUN_ID: "42", GITHUB_RUN_ATTEMPT: "2" };
+    expect(runUrl(env)).toBe("https://github.com/acme/shop/actions/runs/42/attempts/2");
+  });
+});

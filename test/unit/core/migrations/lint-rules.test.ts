@@ -1,0 +1,289 @@
+// The lint rules and suppressions on small SQL snippets: what each rule reports, where, and what it
+// leaves alone.
+import { beforeAll, describe, expect, it } from "vitest";
+import {
+  MigrationLinter,
+  parseRuleLevels,
+  type RuleLevels,
+} from "../../../../packages/core/src/migrations/lint";
+import { loadSqlParser, type SqlParser } from "../../../../packages/core/src/migrations/sql-parser";
+import type { MigrationReport } from "../../../../packages/core/src/migrations/types";
+
+let parser: SqlParser;
+beforeAll(async () => {
+  parser = await loadSqlParser();
+});
+
+function lint(
+  sql: string,
+  options: { levels?: RuleLevels; wholeFile?: boolean; runnerSetsLockTimeout?: boolean } = {},
+): MigrationReport {
+  const linter = new MigrationLinter(parser, options.levels ?? {}, {
+    runnerSetsLockTimeout: options.runnerSetsLockTimeout ?? false,
+  });
+  return linter.lint({ file: "m.sql", version: "1", sql, wholeFileTransaction: options.wholeFile ?? false });
+}
+
+function found(report: MigrationReport): string[] {
+  return report.findings.map((f) => `${f.line} ${f.rule}`);
+}
+
+const LOCK = "SET lock_timeout = '5s';\n";
+
+describe("rules", () => {
+  it.each([
+    ["ALTER TABLE t ADD COLUMN c int NOT NULL", ["2 adding-not-null-column-without-default"]],
+    ["ALTER TABLE t ADD COLUMN c int NOT NULL DEFAULT 0", []],
+    ["ALTER TABLE t ADD COLUMN c int GENERATED ALWAYS AS IDENTITY", []],
+    ["ALTER TABLE t ADD COLUMN c int", []],
+    ["ALTER TABLE t ALTER COLUMN c SET NOT NULL", ["2 setting-not-null"]],
+    ["ALTER TABLE t ALTER COLUMN c DROP NOT NULL", []],
+    ["CREATE INDEX i ON t (c)", ["2 creating-index-non-concurrently"]],
+    ["CREATE UNIQUE INDEX i ON t (c)", ["2 creating-index-non-concurrently"]],
+    ["ALTER TABLE t DROP COLUMN c", ["2 dropping-column"]],
+    ["DROP TABLE t", ["2 dropping-table"]],
+    ["DROP TABLE IF EXISTS a, b", ["2 dropping-table"]],
+    ["TRUNCATE t", ["2 dropping-table"]],
+    ["DROP SCHEMA s CASCADE", ["2 dropping-table"]],
+    ["DROP INDEX i", []],
+    ["ALTER TABLE t RENAME COLUMN a TO b", ["2 renaming-column"]],
+    ["ALTER TABLE t RENAME TO u", ["2 renaming-table"]],
+    ["ALTER TABLE t RENAME CONSTRAINT a TO b", []],
+    ["ALTER TABLE t ALTER COLUMN c TYPE bigint", ["2 changing-column-type"]],
+    [
+      "ALTER TABLE t ADD CONSTRAINT f FOREIGN KEY (a) REFERENCES u (id)",
+      ["2 adding-constraint-without-not-valid"],
+    ],
+    ["ALTER TABLE t ADD CONSTRAINT f FOREIGN KEY (a) REFERENCES u (id) NOT VALID", []],
+    ["ALTER TABLE t ADD CONSTRAINT c CHECK (a > 0)", ["2 adding-constraint-without-not-valid"]],
+    ["ALTER TABLE t VALIDATE CONSTRAINT c", []],
+    ["ALTER TABLE t ADD CONSTRAINT u UNIQUE (a)", ["2 adding-unique-constraint-without-index"]],
+    ["ALTER TABLE t ADD PRIMARY KEY (id)", ["2 adding-unique-constraint-without-index"]],
+    ["ALTER TABLE t ADD CONSTRAINT u UNIQUE USING INDEX i", []],
+    ["ALTER TABLE t ADD COLUMN c int UNIQUE", ["2 adding-unique-constraint-without-index"]],
+    ["UPDATE t SET a = 1", ["2 data-change-without-where"]],
+    ["UPDATE t SET a = 1 WHERE id = 2", []],
+    ["DELETE FROM t", ["2 data-change-without-where"]],
+    ["DELETE FROM t WHERE a IS NULL", []],
+    ["INSERT INTO t SELECT * FROM u", []],
+    ["CREATE TABLE n (id int)", []],
+    ["CREATE INDEX CONCURRENTLY i ON t (c)", []],
+  ])("%s -> %j", (statement, expected) => {
+    expect(found(lint(`${LOCK}${statement};\n`))).toEqual(expected);
+  });
+
+  it("reports the line of the offending column in a multi-line ALTER TABLE", () => {
+    const report = lint(
+      `${LOCK}ALTER TABLE t\n  ADD COLUMN a int,\n  ADD COLUMN b int NOT NULL,\n  ADD CONSTRAINT f FOREIGN KEY (a) REFERENCES u (id);\n`,
+    );
+    expect(found(report)).toEqual([
+      "4 adding-not-null-column-without-default",
+      "5 adding-constraint-without-not-valid",
+    ]);
+  });
+
+  it("counts lines correctly after multi-byte characters and block comments", () => {
+    const report = lint(
+      `${LOCK}/* ünïcödé\n   comment */ UPDATE t SET name = 'Zoë';\n-- ✓\nDELETE FROM t;\n`,
+    );
+    expect(found(report)).toEqual(["3 data-change-without-where", "5 data-change-without-where"]);
+  });
+
+  it("leaves tables created earlier in the same file alone", () => {
+    const report = lint(
+      "CREATE TABLE n (id int);\nCREATE INDEX n_id ON n (id);\nALTER TABLE n ALTER COLUMN id SET NOT NULL;\nUPDATE n SET id = 1;\n",
+    );
+    expect(found(report)).toEqual([]);
+  });
+
+  it("accepts SET NOT NULL after a validated CHECK (col IS NOT NULL), also from an earlier file", () => {
+    const linter = new MigrationLinter(parser, {}, { runnerSetsLockTimeout: true });
+    linter.lint({
+      file: "1.sql",
+      version: "1",
+      sql: "ALTER TABLE t ADD CONSTRAINT c CHECK (a IS NOT NULL) NOT VALID;\nALTER TABLE t VALIDATE CONSTRAINT c;\n",
+      wholeFileTransaction: false,
+    });
+    const later = linter.lint({
+      file: "2.sql",
+      version: "2",
+      sql: "ALTER TABLE t ALTER COLUMN a SET NOT NULL;\n",
+      wholeFileTransaction: false,
+    });
+    expect(found(later)).toEqual([]);
+    const other = linter.lint({
+      file: "3.sql",
+      version: "3",
+      sql: "ALTER TABLE t ALTER COLUMN b SET NOT NULL;\n",
+      wholeFileTransaction: false,
+    });
+    expect(found(other)).toEqual(["1 setting-not-null"]);
+  });
+
+  it("does not accept a CHECK that was never validated", () => {
+    const report = lint(
+      `${LOCK}ALTER TABLE t ADD CONSTRAINT c CHECK (a IS NOT NULL) NOT VALID;\nALTER TABLE t ALTER COLUMN a SET NOT NULL;\n`,
+    );
+    expect(found(report)).toEqual(["3 setting-not-null"]);
+  });
+});
+
+describe("CONCURRENTLY in a transaction", () => {
+  it("reports it inside an explicit BEGIN ... COMMIT, not after it", () => {
+    const report = lint(
+      "BEGIN;\nCREATE INDEX CONCURRENTLY a ON t (a);\nCOMMIT;\nCREATE INDEX CONCURRENTLY b ON t (b);\n",
+    );
+    expect(found(report)).toEqual(["2 concurrently-in-transaction"]);
+  });
+
+  it("reports it in a multi-statement file the tool runs as one transaction", () => {
+    const sql = `${LOCK}DROP INDEX CONCURRENTLY a;\nREINDEX INDEX CONCURRENTLY b;\n`;
+    expect(found(lint(sql, { wholeFile: true }))).toEqual([
+      "2 concurrently-in-transaction",
+      "3 concurrently-in-transaction",
+    ]);
+    expect(found(lint(sql, { wholeFile: false }))).toEqual([]);
+  });
+
+  it("accepts it alone in a file the tool runs as one transaction", () => {
+    expect(found(lint("CREATE INDEX CONCURRENTLY a ON t (a);\n", { wholeFile: true }))).toEqual([]);
+  });
+});
+
+describe("missing lock_timeout", () => {
+  it("reports the first blocking statement once per file", () => {
+    const report = lint(
+      "CREATE TABLE n (id int);\nALTER TABLE t ADD COLUMN a int;\nALTER TABLE t ADD COLUMN b int;\n",
+    );
+    expect(found(report)).toEqual(["2 missing-lock-timeout"]);
+  });
+
+  it.each([
+    ["SET lock_timeout = '5s'", []],
+    ["SET LOCAL lock_timeout = 3000", []],
+    ["SET lock_timeout TO '1min'", []],
+    ["SET lock_timeout = 0", ["2 missing-lock-timeout"]],
+    ["SET lock_timeout = '0'", ["2 missing-lock-timeout"]],
+    ["SET statement_timeout = '5s'", ["2 missing-lock-timeout"]],
+  ])("after %s -> %j", (setting, expected) => {
+    expect(found(lint(`${setting};\nALTER TABLE t ADD COLUMN a int;\n`))).toEqual(expected);
+  });
+
+  it("is not reported when the sql runner sets lock_timeout itself", () => {
+    expect(found(lint("ALTER TABLE t ADD COLUMN a int;\n", { runnerSetsLockTimeout: true }))).toEqual([]);
+  });
+
+  it("ignores statements that take no blocking lock", () => {
+    expect(
+      found(
+        lint("CREATE INDEX CONCURRENTLY i ON t (a);\nINSERT INTO t VALUES (1);\nCREATE TABLE n (id int);\n"),
+      ),
+    ).toEqual([]);
+  });
+});
+
+describe("suppressions", () => {
+  it.each([
+    [
+      "above the statement",
+      "-- shipline-ignore: dropping-column unused since v2\nALTER TABLE t DROP COLUMN a;\n",
+    ],
+    ["on the statement's line", "ALTER TABLE t DROP COLUMN a; -- shipline-ignore: dropping-column\n"],
+    ["as a block comment", "/* shipline-ignore: dropping-column */ ALTER TABLE t DROP COLUMN a;\n"],
+    [
+      "naming several rules",
+      "-- shipline-ignore: renaming-column, dropping-column\nALTER TABLE t DROP COLUMN a;\n",
+    ],
+  ])("silence the named rule %s", (_, sql) => {
+    const report = lint(`${LOCK}${sql}`);
+    expect(found(report)).toEqual([]);
+    expect(report.suppressed).toBe(1);
+    expect(report.destructive).toBe(true);
+  });
+
+  it("silence only the statement they belong to", () => {
+    const report = lint(
+      `${LOCK}ALTER TABLE t DROP COLUMN a; -- shipline-ignore: dropping-column\nALTER TABLE t DROP COLUMN b;\n`,
+    );
+    expect(found(report)).toEqual(["3 dropping-column"]);
+  });
+
+  it("silence only the rules they name", () => {
+    const report = lint(`${LOCK}-- shipline-ignore: renaming-column\nALTER TABLE t DROP COLUMN a;\n`);
+    expect(found(report)).toEqual(["3 dropping-column"]);
+  });
+
+  it("report a comment naming an unknown rule", () => {
+    const report = lint(`${LOCK}-- shipline-ignore: droping-column\nALTER TABLE t DROP COLUMN a;\n`);
+    expect(found(report)).toEqual(["2 invalid-suppression", "3 dropping-column"]);
+  });
+});
+
+describe("rule levels", () => {
+  it("turns a rule off, down to a warning or up to an error", () => {
+    const sql = "ALTER TABLE t DROP COLUMN a;\n";
+    const levels = parseRuleLevels({ "dropping-column": "off", "missing-lock-timeout": "error" });
+    const report = lint(sql, { levels });
+    expect(report.findings.map((f) => [f.rule, f.severity])).toEqual([["missing-lock-timeout", "error"]]);
+    expect(report.destructive).toBe(true);
+    const warn = lint(`${LOCK}${sql}`, { levels: parseRuleLevels({ "dropping-column": "warn" }) });
+    expect(warn.findings.map((f) => f.severity)).toEqual(["warning"]);
+  });
+
+  it.each([
+    [{ "no-such-rule": "off" }, /"no-such-rule" is not a rule id/],
+    [{ "dropping-column": "loud" }, /not off, warn or error/],
+  ])("refuses %j", (settings, message) => {
+    expect(() => parseRuleLevels(settings)).toThrow(message);
+  });
+});
+
+describe("files that do not parse", () => {
+  it("reports an unterminated string at its line instead of crashing", () => {
+    const report = lint("SELECT 1;\nUPDATE t SET a = 'oops;\n");
+    expect(found(report)).toEqual(["2 parse-error"]);
+    expect(report.findings[0]?.message).toMatch(/unterminated quoted string/);
+  });
+
+  it("reports each broken statement and lints the rest", () => {
+    const report = lint(`${LOCK}ALTER TABLE t DROP COLUM a;\nDELETE FROM t;\nSELEC 1;\n`);
+    expect(found(report)).toEqual(["2 parse-error", "3 data-change-without-where", "4 parse-error"]);
+  });
+
+  it("handles an empty file and a file of comments", () => {
+    expect(lint("").statements).toBe(0);
+    expect(found(lint("-- nothing here\n/* at all */\n"))).toEqual([]);
+  });
+});
+
+describe("tables new in the change", () => {
+  const lintPair = (newInChange: boolean): string[] => {
+    const linter = new MigrationLinter(parser, {}, { runnerSetsLockTimeout: true });
+    linter.lint({
+      file: "1.sql",
+      version: "1",
+      sql: "CREATE TABLE invoices (id int, total int);\n",
+      wholeFileTransaction: true,
+      newInChange,
+    });
+    const second = linter.lint({
+      file: "2.sql",
+      version: "2",
+      sql: "CREATE INDEX invoices_total ON invoices (total);\nALTER TABLE invoices ADD CONSTRAINT c CHECK (total > 0);\n",
+      wholeFileTransaction: true,
+      newInChange,
+    });
+    return found(second);
+  };
+
+  it("lets a later file of the same change index and constrain a table an earlier one created", () => {
+    expect(lintPair(true)).toEqual([]);
+  });
+
+  it("treats a table created by a file already released as existing", () => {
+    expect(lintPair(false)).toEqual([
+      "1 creating-index-non-concurrently",
+      "2 adding-constraint-without-not-valid",
+    ]);
+  });
+});

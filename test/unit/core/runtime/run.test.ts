@@ -1,0 +1,163 @@
+import { describe, expect, it } from "vitest";
+import { SimulatedClock } from "../../../../packages/core/src/runtime/clock";
+import { CancelledError, UserError } from "../../../../packages/core/src/runtime/errors";
+import { input } from "../../../../packages/core/src/runtime/inputs";
+import { RecordingLogger } from "../../../../packages/core/src/runtime/logger";
+import { defineOutputs } from "../../../../packages/core/src/runtime/outputs";
+import { type ActionMain, type RunDeps, run } from "../../../../packages/core/src/runtime/run";
+
+function fakeDeps(env: NodeJS.ProcessEnv = {}) {
+  const logger = new RecordingLogger();
+  const failures: string[] = [];
+  const failedAt: unknown[] = [];
+  const outputs: Record<string, string> = {};
+  const summaries: string[] = [];
+  const saved: Record<string, string> = {};
+  let cancel: (() => void) | undefined;
+  const deps: RunDeps = {
+    logger,
+    clock: new SimulatedClock(),
+    env,
+    setFailed: (message, at) => {
+      failures.push(message);
+      failedAt.push(at);
+    },
+    setOutput: (name, value) => {
+      outputs[name] = value;
+    },
+    writeSummary: async (markdown) => {
+      summaries.push(markdown);
+    },
+    saveState: (name, value) => {
+      saved[name] = value;
+    },
+    onCancel: (handler) => {
+      cancel = handler;
+      return () => {
+        cancel = undefined;
+      };
+    },
+  };
+  return { deps, logger, failures, failedAt, outputs, summaries, saved, cancel: () => cancel?.() };
+}
+
+describe("run", () => {
+  it("calls main once and reports nothing on success", async () => {
+    const fake = fakeDeps();
+    let calls = 0;
+    await run(async (ctx) => {
+      calls++;
+      ctx.summary.heading("done");
+    }, fake.deps);
+    expect(calls).toBe(1);
+    expect(fake.failures).toEqual([]);
+    expect(fake.summaries).toEqual(["## done\n"]);
+  });
+
+  it("turns a user error into one failure with its fix, without a stack", async () => {
+    const fake = fakeDeps();
+    await run(async () => {
+      throw new UserError("Service web not found in cluster prod.", { fix: "Check the `services` input." });
+    }, fake.deps);
+    expect(fake.failures).toEqual([
+      "Service web not found in cluster prod.\nFix: Check the `services` input.",
+    ]);
+    expect(fake.logger.text("debug")).toBe("");
+  });
+
+  it("places the failure at the file and line a user error names", async () => {
+    const fake = fakeDeps();
+    await run(async () => {
+      throw new UserError("db/V2__x.sql line 3 failed: boom.", {
+        at: { file: "db/V2__x.sql", line: 3, title: "Migration failed" },
+      });
+    }, fake.deps);
+    expect(fake.failures).toEqual(["db/V2__x.sql line 3 failed: boom."]);
+    expect(fake.failedAt).toEqual([{ file: "db/V2__x.sql", line: 3, title: "Migration failed" }]);
+  });
+
+  it("reports a bug once, with its stack in the debug log", async () => {
+    const fake = fakeDeps();
+    await run(async () => {
+      throw new TypeError("cannot read properties of undefined");
+    }, fake.deps);
+    expect(fake.failures).toHaveLength(1);
+    expect(fake.failures[0]).toMatch(
+      /^Unexpected error: cannot read properties of undefined\. This is a bug/,
+    );
+    expect(fake.logger.text("debug")).toMatch(/TypeError: cannot read properties of undefined\n\s+at /);
+  });
+
+  it("writes the step summary even when main fails", async () => {
+    const fake = fakeDeps();
+    await run(async (ctx) => {
+      ctx.summary.heading("Deploy failed").paragraph("evidence");
+      throw new UserError("circuit breaker tripped");
+    }, fake.deps);
+    expect(fake.summaries).toEqual(["## Deploy failed\n\nevidence\n"]);
+    expect(fake.failures).toEqual(["circuit breaker tripped"]);
+  });
+
+  it("fails on invalid inputs before main does anything else", async () => {
+    const fake = fakeDeps({ "INPUT_WAIT-TIMEOUT": "5 minutes" });
+    const spec = { "wait-timeout": input.duration({ default: "30m" }) };
+    let reachedWork = false;
+    await run(async (ctx) => {
+      ctx.inputs(spec);
+      reachedWork = true;
+    }, fake.deps);
+    expect(reachedWork).toBe(false);
+    expect(fake.failures[0]).toMatch(/^Input `wait-timeout`: "5 minutes" is not a duration/);
+  });
+
+  it("redacts secrets from outputs, the summary and the failure message", async () => {
+    const fake = fakeDeps({ "INPUT_DATABASE-URL": "postgres://app:topsecret@db/shop" });
+    const spec = { "database-url": input.string({ secret: true }) };
+    const outputSpec = defineOutputs(["report"]);
+    await run(async (ctx) => {
+      const inputs = ctx.inputs(spec);
+      ctx.logger.secrets.addUrl(inputs.databaseUrl);
+      ctx.outputs(outputSpec).set("report", { url: inputs.databaseUrl });
+      ctx.summary.paragraph(`connected to ${inputs.databaseUrl}`);
+      throw new UserError(`migration failed on postgres://app:topsecret@db/shop`);
+    }, fake.deps);
+    const everything = [JSON.stringify(fake.outputs), ...fake.summaries, ...fake.failures].join("\n");
+    expect(everything).not.toContain("topsecret");
+    expect(fake.outputs.report).toBe('{"url":"***"}');
+  });
+
+  it("aborts the context's signal when the runner cancels, and reports the cancellation once", async () => {
+    const fake = fakeDeps();
+    const main: ActionMain = async (ctx) => {
+      fake.cancel();
+      await ctx.clock.sleep(1_000, ctx.signal);
+    };
+    await run(main, fake.deps);
+    expect(fake.failures).toEqual([new CancelledError().message]);
+    expect(fake.logger.text("warning")).toContain("Cancellation requested");
+  });
+
+  it("gives main the state saved by an earlier step", async () => {
+    const fake = fakeDeps({ STATE_registry: "123.dkr.ecr.eu-west-1.amazonaws.com" });
+    let seen: string | undefined;
+    await run(async (ctx) => {
+      seen = ctx.state.get("registry");
+      ctx.state.set("logged-in", "true");
+    }, fake.deps);
+    expect(seen).toBe("123.dkr.ecr.eu-west-1.amazonaws.com");
+    expect(fake.saved).toEqual({ "logged-in": "true" });
+  });
+});
+
+describe("outputs", () => {
+  it("refuses a name that is not declared", async () => {
+    const fake = fakeDeps();
+    await run(async (ctx) => {
+      const outputs = ctx.outputs(defineOutputs(["digest"]));
+      outputs.set("digest", "sha256:abc");
+      (outputs as unknown as { set(n: string, v: string): void }).set("other", "x");
+    }, fake.deps);
+    expect(fake.outputs).toEqual({ digest: "sha256:abc" });
+    expect(fake.failures[0]).toMatch(/output other is not declared/);
+  });
+});
