@@ -3,8 +3,8 @@
 import { ECRClient } from "@aws-sdk/client-ecr";
 import { afterEach, expect, it } from "vitest";
 import { awsClientConfig } from "../../../packages/core/src/aws/clients";
+import { planPromotion, promoteImage, readPromotion } from "../../../packages/core/src/ecr/promotion";
 import { findRepository } from "../../../packages/core/src/ecr/repository";
-import { promoteImage } from "../../../packages/core/src/ecr/tagging";
 import { UserError } from "../../../packages/core/src/runtime/errors";
 import { RecordingLogger } from "../../../packages/core/src/runtime/logger";
 import { type Simulator, startSimulator } from "../../sim/index";
@@ -29,6 +29,27 @@ async function setup() {
   if (!repository) throw new Error("no repository");
   return { client, repository, staging, other };
 }
+
+it("plans which tags go on which digest, and why each may or may not, without writing", async () => {
+  const { client, repository, staging, other } = await setup();
+  const before = sim?.callsTo("PutImage").length;
+  const plan = await planPromotion(client, repository, { tag: "def" }, [
+    { name: "def", pinned: true },
+    { name: "prod", pinned: false },
+    { name: "abc", pinned: false },
+    { name: "v1.0.0", pinned: true },
+  ]);
+  expect(plan.source).toEqual({ tag: "def" });
+  expect(plan.image.digest).toBe(other);
+  expect(plan.changes).toEqual([
+    { tag: "def", action: "unchanged" },
+    { tag: "prod", action: "add" },
+    { tag: "abc", action: "move", from: staging },
+  ]);
+  expect(plan.conflicts).toEqual([{ tag: "v1.0.0", current: staging, reason: "pinned" }]);
+  expect(await readPromotion(client, repository, { tag: "nothing" }, [])).toBeUndefined();
+  expect(sim?.callsTo("PutImage").length).toBe(before);
+});
 
 it("adds tags to an image by PutImage and is idempotent", async () => {
   const { client, repository, staging } = await setup();

@@ -6,7 +6,7 @@ import { Git } from "../../../packages/core/src/github/git";
 import { type Change, groupChanges, organizeChanges } from "../../../packages/core/src/release-notes/changes";
 import { defaultConfig, parseConfig } from "../../../packages/core/src/release-notes/config";
 import { readRange } from "../../../packages/core/src/release-notes/history";
-import { lookUpPullRequests } from "../../../packages/core/src/release-notes/pull-requests";
+import { lookUpRange } from "../../../packages/core/src/release-notes/lookup";
 import {
   parseTagPattern,
   previousVersionTag,
@@ -40,23 +40,11 @@ async function notesFor(repo: TestRepo, from: string | undefined, to: string, co
   installGraphQL(local, { repoDir: repo.dir, pullRequests: repo.pullRequests, people: repo.people });
   try {
     const github = createGitHubClient("ghs_test", { logger, baseUrl: local.url });
-    const lookup = await lookUpPullRequests(
-      github,
-      { owner: "acme", repo: "shop" },
-      history.mainline.map((c) => c.sha),
-      {
-        logger,
-        clock: new SimulatedClock(),
-      },
-    );
-    const inner = history.mainline
-      .filter((c) => c.parents.length > 1 && !lookup.commits.get(c.sha)?.pullRequests.some((pr) => pr.merged))
-      .flatMap((c) => (history.branchCommits.get(c.sha) ?? []).map((b) => b.sha));
-    const second = await lookUpPullRequests(github, { owner: "acme", repo: "shop" }, inner, {
+    // The mainline commits, then the branch commits of merges no pull request made.
+    const { commits: lookups } = await lookUpRange(github, { owner: "acme", repo: "shop" }, history, {
       logger,
       clock: new SimulatedClock(),
     });
-    const lookups = new Map([...lookup.commits, ...second.commits]);
     const changes = groupChanges(history, lookups);
     const previousAuthorEmails = from ? await git.authorEmails(from) : undefined;
     return {

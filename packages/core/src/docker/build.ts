@@ -26,6 +26,30 @@ export interface BuildSpec {
   provenance: boolean;
 }
 
+/** Where an image comes from, for its OCI labels. */
+export interface ImageOrigin {
+  created: Date;
+  /** The commit SHA built. */
+  revision: string;
+  /** https://github.com/owner/repo, when known. */
+  source?: string | undefined;
+  version?: string | undefined;
+}
+
+/** The OCI labels every image gets, then the caller's (which win). */
+export function ociLabels(
+  origin: ImageOrigin,
+  labels: Readonly<Record<string, string>>,
+): Record<string, string> {
+  const oci: Record<string, string> = {
+    "org.opencontainers.image.created": origin.created.toISOString(),
+    "org.opencontainers.image.revision": origin.revision,
+  };
+  if (origin.source) oci["org.opencontainers.image.source"] = origin.source;
+  if (origin.version) oci["org.opencontainers.image.version"] = origin.version;
+  return { ...oci, ...labels };
+}
+
 export interface BuildProblem {
   input: string;
   message: string;

@@ -33,6 +33,24 @@ export interface ImageTag {
   pinned: boolean;
 }
 
+/** The build-push input that asks for a tag of this kind. */
+export function inputOfTagKind(kind: TagKind): string {
+  switch (kind) {
+    case "branch":
+      return "branch-tag";
+    case "environment":
+      return "environment";
+    case "semver":
+      return "semver-tags";
+    case "version":
+      return "version";
+    case "commit":
+      return "commit-tag";
+    default:
+      return "tags";
+  }
+}
+
 export class TagError extends Error {
   constructor(
     message: string,

@@ -34,6 +34,11 @@ export function describeImageId(id: ImageId): string {
   return "tag" in id ? `tag ${id.tag}` : id.digest;
 }
 
+/** The first 12 hex digits of a digest, as docker shows an image id. */
+export function shortDigest(digest: string): string {
+  return digest.replace(/^sha256:/, "").slice(0, 12);
+}
+
 /** Reads "sha256:...", or else a tag. */
 export function imageIdFromReference(reference: string): ImageId {
   return DIGEST_PATTERN.test(reference) ? { digest: reference } : { tag: reference };

@@ -11,7 +11,7 @@ import { UserError } from "../runtime/errors";
 import { formatDuration } from "../runtime/format";
 import type { Logger } from "../runtime/logger";
 import { done, PollTimeoutError, pending, poll } from "../runtime/poller";
-import type { RepositoryId } from "./images";
+import { type RepositoryId, shortDigest } from "./images";
 import { isAwsError } from "./repository";
 
 export const SEVERITIES = [
@@ -275,4 +275,61 @@ export function judgeScan(
     return { severity, count, ignored: result.ignored[severity], allowed, exceeded };
   });
   return { passed: reasons.length === 0, rows, reasons };
+}
+
+/** The gate on an image's scan: the policy it is judged by, and how to wait for the scan. */
+export interface ScanGate {
+  policy: ScanPolicy;
+  /** Finding ids to leave out of the counts. */
+  ignore: string[];
+  timeoutMs: number;
+  intervalMs: number;
+}
+
+/** What the gate found and decided: the scan's status and counts beside the verdict. */
+export interface ScanGateOutcome {
+  status: string;
+  description: string | undefined;
+  threshold: ThresholdSeverity;
+  passed: boolean;
+  reasons: string[];
+  counts: SeverityCounts;
+  ignored: SeverityCounts;
+  ignoredIds: string[];
+  waitedMs: number;
+  rows: ScanVerdictRow[];
+}
+
+/** Judges a finished wait for the scan against the gate's policy. */
+export function judgeScanGate(result: ScanResult, gate: Pick<ScanGate, "policy">): ScanGateOutcome {
+  const verdict = judgeScan(result, gate.policy);
+  return {
+    status: result.status,
+    description: result.description,
+    threshold: gate.policy.threshold,
+    passed: verdict.passed,
+    reasons: verdict.reasons,
+    counts: result.counts,
+    ignored: result.ignored,
+    ignoredIds: result.ignoredIds,
+    waitedMs: result.waitedMs,
+    rows: verdict.rows,
+  };
+}
+
+/** Ids on the ignore list that matched no finding of a settled scan (worth telling: maybe stale). */
+export function unmatchedIgnores(gate: Pick<ScanGate, "ignore">, outcome: ScanGateOutcome): string[] {
+  if (!SETTLED_STATUSES.includes(outcome.status)) return [];
+  return gate.ignore.filter((id) => !outcome.ignoredIds.includes(id));
+}
+
+/** The failure of a gate that did not pass, naming the threshold input and how to get through. */
+export function scanGateError(digest: string, outcome: ScanGateOutcome): UserError {
+  return new UserError(
+    `The scan gate failed for sha256:${shortDigest(digest)}… (threshold ${outcome.threshold.toLowerCase()}): ${outcome.reasons.join("; ")}.`,
+    {
+      input: "scan-severity-threshold",
+      fix: "Update the base image or the vulnerable packages; or, deliberately, raise `scan-allowed-findings` or list the finding ids in `scan-ignore`.",
+    },
+  );
 }

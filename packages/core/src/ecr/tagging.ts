@@ -2,17 +2,10 @@
 // to add or move from what each tag names now, refuse what ECR or the release rules would not allow
 // before changing anything, then PutImage the same manifest bytes under each tag. No layer moves.
 import { type ECRClient, PutImageCommand } from "@aws-sdk/client-ecr";
-import type { ImageTag } from "../docker/tags";
+import { type ImageTag, inputOfTagKind } from "../docker/tags";
 import { UserError } from "../runtime/errors";
 import type { Logger } from "../runtime/logger";
-import {
-  describeImageId,
-  digestsOfTags,
-  getManifest,
-  type ImageId,
-  type ImageManifest,
-  type RepositoryId,
-} from "./images";
+import { type ImageManifest, type RepositoryId, shortDigest } from "./images";
 import { isAwsError, isTagMutable, type RepositoryInfo } from "./repository";
 
 export type TagChange =
@@ -30,10 +23,6 @@ export interface TagConflict {
 export interface TagPlan {
   changes: TagChange[];
   conflicts: TagConflict[];
-}
-
-export function shortDigest(digest: string): string {
-  return digest.replace(/^sha256:/, "").slice(0, 12);
 }
 
 /**
@@ -67,6 +56,28 @@ export function immutableMovingTags(
   repository: Pick<RepositoryInfo, "mutability" | "exclusionFilters">,
 ): string[] {
   return tags.filter((tag) => tag.moving && !isTagMutable(repository, tag.name)).map((tag) => tag.name);
+}
+
+/**
+ * The refusal of moving tags an immutable repository could not let move, naming the inputs that ask
+ * for them; undefined when there is none.
+ */
+export function movingTagsRefusal(
+  tags: readonly Pick<ImageTag, "name" | "moving" | "kind">[],
+  repository: Pick<RepositoryInfo, "name" | "mutability" | "exclusionFilters">,
+): UserError | undefined {
+  const refused = immutableMovingTags(tags, repository);
+  if (refused.length === 0) return undefined;
+  const inputs = [
+    ...new Set(tags.filter((t) => refused.includes(t.name)).map((t) => inputOfTagKind(t.kind))),
+  ];
+  return new UserError(
+    `${repository.name} has ${repository.mutability} tags, but ${refused.map((t) => `\`${t}\``).join(", ")} would have to move to each new image.`,
+    {
+      input: inputs[0] ?? "tags",
+      fix: `Drop ${inputs.map((i) => `\`${i}\``).join(", ")} (tag by commit and version only), or exclude these tags from immutability in the repository's settings.`,
+    },
+  );
 }
 
 export function conflictError(repository: string, conflicts: readonly TagConflict[]): UserError {
@@ -140,49 +151,4 @@ export async function applyTagChanges(
     }
   }
   return results;
-}
-
-export interface PromotionPlan extends TagPlan {
-  /** The source image, as ECR stores it. */
-  image: ImageManifest;
-}
-
-/**
- * Reads the image to promote (refused when it is missing) and what each tag names now. The caller
- * refuses `conflicts` with conflictError before a single write: a refused promote changes nothing.
- */
-export async function planPromotion(
-  client: ECRClient,
-  repository: RepositoryInfo,
-  source: ImageId,
-  tags: readonly Pick<ImageTag, "name" | "pinned">[],
-): Promise<PromotionPlan> {
-  const repoId = { name: repository.name, registryId: repository.registryId };
-  const image = await getManifest(client, repoId, source);
-  if (!image) {
-    throw new UserError(`The image to promote (${describeImageId(source)}) is not in ${repository.name}.`, {
-      input: "source",
-      fix: "Promote an image that was built and pushed (build-push's `image` output of the staging run).",
-    });
-  }
-  const current = await digestsOfTags(
-    client,
-    repoId,
-    tags.map((t) => t.name),
-  );
-  return { image, ...planTagChanges(tags, current, image.digest, repository) };
-}
-
-/** Promotes an image in one call, for callers without a gate between the plan and the writes. */
-export async function promoteImage(
-  client: ECRClient,
-  repository: RepositoryInfo,
-  source: ImageId,
-  tags: readonly Pick<ImageTag, "name" | "pinned">[],
-  logger: Logger,
-): Promise<{ digest: string; results: ApplyResult[] }> {
-  const { image, changes, conflicts } = await planPromotion(client, repository, source, tags);
-  if (conflicts.length > 0) throw conflictError(repository.name, conflicts);
-  const repoId = { name: repository.name, registryId: repository.registryId };
-  return { digest: image.digest, results: await applyTagChanges(client, repoId, image, changes, logger) };
 }

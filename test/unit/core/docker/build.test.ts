@@ -4,6 +4,7 @@ import {
   type BuildSpec,
   buildCommand,
   buildProblems,
+  ociLabels,
   parsePushDigest,
 } from "../../../../packages/core/src/docker/build";
 import { chooseBuilder } from "../../../../packages/core/src/docker/builder";
@@ -99,5 +100,33 @@ describe("parsePushDigest", () => {
     const output = `The push refers to repository [r/shop/web]\n5f70bf18a086: Pushed\nabc: digest: ${digest} size: 528\n`;
     expect(parsePushDigest(output, "abc")).toBe(digest);
     expect(parsePushDigest("nothing here", "abc")).toBeUndefined();
+  });
+});
+
+describe("ociLabels", () => {
+  it("labels the image with when, what and where it was built from, and lets the caller's labels win", () => {
+    const labels = ociLabels(
+      {
+        created: new Date("2026-01-02T03:04:05Z"),
+        revision: "abc",
+        source: "https://github.com/acme/shop",
+        version: "v1.5.0",
+      },
+      { "org.opencontainers.image.source": "https://example.test/mirror", team: "shop" },
+    );
+    expect(labels).toEqual({
+      "org.opencontainers.image.created": "2026-01-02T03:04:05.000Z",
+      "org.opencontainers.image.revision": "abc",
+      "org.opencontainers.image.source": "https://example.test/mirror",
+      "org.opencontainers.image.version": "v1.5.0",
+      team: "shop",
+    });
+  });
+
+  it("leaves out the source and version it does not know", () => {
+    expect(Object.keys(ociLabels({ created: new Date(0), revision: "abc" }, {}))).toEqual([
+      "org.opencontainers.image.created",
+      "org.opencontainers.image.revision",
+    ]);
   });
 });

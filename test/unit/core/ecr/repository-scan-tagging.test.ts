@@ -3,7 +3,11 @@
 import { describe, expect, it } from "vitest";
 import { isTagMutable, parseRepositoryRef } from "../../../../packages/core/src/ecr/repository";
 import { judgeScan, type SeverityCounts, zeroCounts } from "../../../../packages/core/src/ecr/scan";
-import { immutableMovingTags, planTagChanges } from "../../../../packages/core/src/ecr/tagging";
+import {
+  immutableMovingTags,
+  movingTagsRefusal,
+  planTagChanges,
+} from "../../../../packages/core/src/ecr/tagging";
 
 const A = `sha256:${"a".repeat(64)}`;
 const B = `sha256:${"b".repeat(64)}`;
@@ -91,6 +95,21 @@ describe("planTagChanges", () => {
       immutableMovingTags(moving, { mutability: "IMMUTABLE_WITH_EXCLUSION", exclusionFilters: ["latest"] }),
     ).toEqual(["main"]);
     expect(immutableMovingTags(moving, MUTABLE)).toEqual([]);
+  });
+
+  it("refuses moving tags in an immutable repository, naming the inputs that ask for them", () => {
+    const tags = [
+      { name: "abc", moving: false, kind: "commit" as const },
+      { name: "main", moving: true, kind: "branch" as const },
+      { name: "1.5", moving: true, kind: "semver" as const },
+    ];
+    const refusal = movingTagsRefusal(tags, { name: "shop/web", ...IMMUTABLE });
+    expect(refusal?.message).toBe(
+      "shop/web has IMMUTABLE tags, but `main`, `1.5` would have to move to each new image.",
+    );
+    expect(refusal?.input).toBe("branch-tag");
+    expect(refusal?.fix).toContain("Drop `branch-tag`, `semver-tags`");
+    expect(movingTagsRefusal(tags, { name: "shop/web", ...MUTABLE })).toBeUndefined();
   });
 });
 

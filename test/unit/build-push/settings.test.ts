@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { inputSpec } from "../../../actions/build-push/src/inputs";
-import { parseSource, planFromInputs } from "../../../actions/build-push/src/plan";
+import { parseSource, settingsFromInputs } from "../../../actions/build-push/src/settings";
 import { UserError } from "../../../packages/core/src/runtime/errors";
 import { parseInputs } from "../../../packages/core/src/runtime/inputs";
 
@@ -13,20 +13,20 @@ const SHA = "0123456789abcdef0123456789abcdef01234567";
 let workspace: string;
 
 beforeAll(() => {
-  workspace = mkdtempSync(join(tmpdir(), "sl-plan-"));
+  workspace = mkdtempSync(join(tmpdir(), "sl-settings-"));
   mkdirSync(join(workspace, "app"));
   writeFileSync(join(workspace, "app", "Dockerfile"), "FROM scratch\n");
 });
 afterAll(() => rmSync(workspace, { recursive: true, force: true }));
 
-function plan(given: Record<string, string>, env: Record<string, string> = {}) {
+function settings(given: Record<string, string>, env: Record<string, string> = {}) {
   const inputs = parseInputs(inputSpec, { source: (name) => given[name] });
-  return planFromInputs(inputs, { GITHUB_SHA: SHA, GITHUB_REF: "refs/heads/main", ...env }, workspace);
+  return settingsFromInputs(inputs, { GITHUB_SHA: SHA, GITHUB_REF: "refs/heads/main", ...env }, workspace);
 }
 
 function failure(given: Record<string, string>, env: Record<string, string> = {}): UserError {
   try {
-    plan(given, env);
+    settings(given, env);
   } catch (error) {
     if (error instanceof UserError) return error;
     throw error;
@@ -36,49 +36,52 @@ function failure(given: Record<string, string>, env: Record<string, string> = {}
 
 describe("build mode", () => {
   it("tags with the commit and the branch by default, and finds the Dockerfile in the context", () => {
-    const p = plan({ repository: "shop/web", context: "app" });
-    expect(p.mode).toBe("build");
-    expect(p.tags.map((t) => t.name)).toEqual([SHA, "main"]);
-    expect(p.commitTag?.name).toBe(SHA);
-    expect(p.build?.dockerfile).toBe(join(workspace, "app", "Dockerfile"));
-    expect(p.build?.skipExisting).toBe(true);
-    expect(p.create).toBeUndefined();
+    const s = settings({ repository: "shop/web", context: "app" });
+    expect(s.mode).toBe("build");
+    expect(s.tags.map((t) => t.name)).toEqual([SHA, "main"]);
+    expect(s.commitTag?.name).toBe(SHA);
+    expect(s.build?.dockerfile).toBe(join(workspace, "app", "Dockerfile"));
+    expect(s.build?.skipExisting).toBe(true);
+    expect(s.create).toBeUndefined();
   });
 
   it("tags a tag push with its version, and no branch", () => {
-    const p = plan(
+    const s = settings(
       { repository: "shop/web", context: "app", "semver-tags": "true" },
       { GITHUB_REF: "refs/tags/v1.5.0" },
     );
-    expect(p.tags.map((t) => t.name)).toEqual([SHA, "v1.5.0", "1.5.0", "1.5", "1"]);
-    expect(p.version).toBe("v1.5.0");
+    expect(s.tags.map((t) => t.name)).toEqual([SHA, "v1.5.0", "1.5.0", "1.5", "1"]);
+    expect(s.version).toBe("v1.5.0");
   });
 
   it("prefers the commit input over GITHUB_SHA", () => {
     const commit = "f".repeat(40);
     expect(
-      plan({ repository: "shop/web", context: "app", commit, "commit-tag": "short" }).tags[0]?.name,
+      settings({ repository: "shop/web", context: "app", commit, "commit-tag": "short" }).tags[0]?.name,
     ).toBe("fffffff");
   });
 
   it("takes account and region from a repository URI", () => {
-    const p = plan({ repository: "123456789012.dkr.ecr.us-east-2.amazonaws.com/shop/web", context: "app" });
-    expect(p.repository).toEqual({ name: "shop/web", registryId: "123456789012", region: "us-east-2" });
-    expect(p.region).toBe("us-east-2");
+    const s = settings({
+      repository: "123456789012.dkr.ecr.us-east-2.amazonaws.com/shop/web",
+      context: "app",
+    });
+    expect(s.repository).toEqual({ name: "shop/web", registryId: "123456789012", region: "us-east-2" });
+    expect(s.region).toBe("us-east-2");
   });
 
   it("keeps the settings of a repository it may create", () => {
-    const p = plan({
+    const s = settings({
       repository: "shop/web",
       context: "app",
       "create-repository": "true",
       "tag-mutability": "IMMUTABLE",
     });
-    expect(p.create).toEqual({ mutability: "IMMUTABLE", scanOnPush: true });
+    expect(s.create).toEqual({ mutability: "IMMUTABLE", scanOnPush: true });
   });
 
   it("reads secrets, build args, platforms and the scan gate", () => {
-    const p = plan({
+    const s = settings({
       repository: "shop/web",
       context: "app",
       secrets: "npm_token=abc=def\ngh=xyz",
@@ -88,13 +91,13 @@ describe("build mode", () => {
       "scan-allowed-findings": "HIGH=3\nmedium=10",
       "scan-ignore": "CVE-2024-1\nCVE-2024-2",
     });
-    expect(p.build?.secrets).toEqual([
+    expect(s.build?.secrets).toEqual([
       { id: "npm_token", value: "abc=def" },
       { id: "gh", value: "xyz" },
     ]);
-    expect(p.build?.buildArgs).toEqual({ A: "1", B: "two words" });
-    expect(p.build?.platforms).toEqual(["linux/amd64", "linux/arm64"]);
-    expect(p.scan).toEqual({
+    expect(s.build?.buildArgs).toEqual({ A: "1", B: "two words" });
+    expect(s.build?.platforms).toEqual(["linux/amd64", "linux/arm64"]);
+    expect(s.scan).toEqual({
       policy: { threshold: "HIGH", allowed: { HIGH: 3, MEDIUM: 10 } },
       ignore: ["CVE-2024-1", "CVE-2024-2"],
       timeoutMs: 600_000,
@@ -105,7 +108,7 @@ describe("build mode", () => {
 
 describe("promote mode", () => {
   it("adds the version and its semver tags to the source, with no commit or branch tag", () => {
-    const p = plan(
+    const s = settings(
       {
         repository: "shop/web",
         mode: "promote",
@@ -114,9 +117,9 @@ describe("promote mode", () => {
       },
       { GITHUB_REF: "refs/tags/v2.1.0" },
     );
-    expect(p.source).toEqual({ digest: `sha256:${"a".repeat(64)}` });
-    expect(p.tags.map((t) => t.name)).toEqual(["v2.1.0", "2.1.0", "2.1", "2"]);
-    expect(p.build).toBeUndefined();
+    expect(s.source).toEqual({ digest: `sha256:${"a".repeat(64)}` });
+    expect(s.tags.map((t) => t.name)).toEqual(["v2.1.0", "2.1.0", "2.1", "2"]);
+    expect(s.build).toBeUndefined();
   });
 
   it.each([
