@@ -10,13 +10,16 @@ import {
   type DemoServiceOptions,
   startDemoService,
 } from "../../fixtures/demo-service/launch";
-import { startTraffic } from "../../fixtures/demo-service/traffic";
 import { type ActionRun, everythingPrinted, runAction } from "../../rig/harness";
+import { startTrafficProcess } from "./traffic-process";
 
 const VERSION = "4f2a9c1e8b7d6a5f4e3d2c1b0a9f8e7d6c5b4a39";
 const API_TOKEN = "smoke-token-6f1d2e";
 
-/** Starts a demo service (and steady traffic to it) that lives as long as the test. */
+/**
+ * Starts a demo service, and steady traffic to it from a process of its own (so a busy test worker
+ * cannot starve it), that live as long as the test.
+ */
 async function service(
   t: TestContext,
   options: DemoServiceOptions,
@@ -25,12 +28,7 @@ async function service(
   const started = await startDemoService({ version: VERSION, apiToken: API_TOKEN, ...options });
   const traffic =
     trafficPerSecond > 0
-      ? startTraffic({
-          urls: [started.url],
-          ratePerSecond: trafficPerSecond,
-          maxDurationMs: 60_000,
-          timeoutMs: 1_000,
-        })
+      ? await startTrafficProcess(started.url, { ratePerSecond: trafficPerSecond, maxDurationMs: 60_000 })
       : undefined;
   t.onTestFinished(async () => {
     await traffic?.stop();
@@ -89,7 +87,7 @@ describe.concurrent("health-gate bundle against the demo service", () => {
         "smoke-secrets": `API_TOKEN=${API_TOKEN}`,
       }),
     });
-    expect(run.errors).toEqual([]);
+    expect(run.errors, run.visibleLog).toEqual([]);
     expect(run.exitCode).toBe(0);
     expect(run.outputs.verdict).toBe("pass");
     expect(failedChecks(run)).toEqual([]);
@@ -111,7 +109,7 @@ describe.concurrent("health-gate bundle against the demo service", () => {
     const svc = await service(t, { failureRate: 0.1 });
     const run = await runAction("health-gate", { inputs: gateInputs(svc) });
     expect(run.exitCode).toBe(1);
-    expect(run.outputs.verdict).toBe("fail");
+    expect(run.outputs.verdict, run.visibleLog).toBe("fail");
     expect(failedChecks(run)).toEqual(["error rate (metrics endpoint)"]);
     const check = report(run).checks.find((c) => c.name === "error rate (metrics endpoint)");
     expect(check?.summary).toMatch(/^\d+(\.\d+)? % over \d+ requests, must be <= 5 %/);
@@ -132,7 +130,7 @@ describe.concurrent("health-gate bundle against the demo service", () => {
       inputs: gateInputs(svc, { "probe-interval": "500ms", soak: "3s", "latency-p95-threshold": "200ms" }),
     });
     expect(run.exitCode).toBe(1);
-    expect(run.outputs.verdict).toBe("fail");
+    expect(run.outputs.verdict, run.visibleLog).toBe("fail");
     expect(failedChecks(run)).toEqual(["p95 latency (metrics endpoint)"]);
     expect(report(run).checks.find((c) => c.name === "p95 latency (metrics endpoint)")?.summary).toMatch(
       /^\d+(\.\d+)? ms over \d+ requests, must be <= 200 ms/,
