@@ -3,8 +3,9 @@
 // the core SimulatedClock: the gate's real code runs, only time and the service are simulated, and the
 // moment the service goes bad is swept across a whole probe interval. One more case runs the committed
 // bundle against the demo service in real time with the interval scaled down to 250 ms.
-import { gateSettings } from "../actions/health-gate/src/config";
+
 import { inputSpec } from "../actions/health-gate/src/inputs";
+import { gateSettings } from "../actions/health-gate/src/settings";
 import { type GateConfig, runHealthGate } from "../packages/core/src/health/gate";
 import { type HttpClient, HttpRequestError } from "../packages/core/src/health/http";
 import { endpointMetricsSource } from "../packages/core/src/health/metrics-endpoint";

@@ -1,7 +1,8 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: ${NAME} is the smoke tests' secret reference syntax.
 // Acceptance: the committed health-gate bundle, run as the runner runs it, against the demo service on
-// loopback whose behaviour each test switches. Durations are short ("250ms" probes, a 2 s soak) so the
-// suite stays quick; the logic is the same at the 5 s default.
+// loopback whose behaviour each test switches. Durations are short (a probe a second, a 3 s soak) so
+// the suite stays quick, yet long enough that a busy machine's delays do not turn into timeouts; the
+// logic is the same at the 5 s default.
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { describe, expect, it, type TestContext } from "vitest";
@@ -10,13 +11,16 @@ import {
   type DemoServiceOptions,
   startDemoService,
 } from "../../fixtures/demo-service/launch";
-import { startTraffic } from "../../fixtures/demo-service/traffic";
 import { type ActionRun, everythingPrinted, runAction } from "../../rig/harness";
+import { startTrafficProcess } from "./traffic-process";
 
 const VERSION = "4f2a9c1e8b7d6a5f4e3d2c1b0a9f8e7d6c5b4a39";
 const API_TOKEN = "smoke-token-6f1d2e";
 
-/** Starts a demo service (and steady traffic to it) that lives as long as the test. */
+/**
+ * Starts a demo service, and steady traffic to it from a process of its own (so a busy test worker
+ * cannot starve it), that live as long as the test.
+ */
 async function service(
   t: TestContext,
   options: DemoServiceOptions,
@@ -25,12 +29,7 @@ async function service(
   const started = await startDemoService({ version: VERSION, apiToken: API_TOKEN, ...options });
   const traffic =
     trafficPerSecond > 0
-      ? startTraffic({
-          urls: [started.url],
-          ratePerSecond: trafficPerSecond,
-          maxDurationMs: 60_000,
-          timeoutMs: 1_000,
-        })
+      ? await startTrafficProcess(started.url, { ratePerSecond: trafficPerSecond, maxDurationMs: 60_000 })
       : undefined;
   t.onTestFinished(async () => {
     await traffic?.stop();
@@ -50,8 +49,8 @@ function gateInputs(
     "expected-version": VERSION.slice(0, 7),
     "version-json-path": "version",
     "metrics-urls": "/metrics",
-    "probe-interval": "250ms",
-    soak: "2s",
+    "probe-interval": "1s",
+    soak: "3s",
     timeout: "20s",
     ...extra,
   };
@@ -89,7 +88,7 @@ describe.concurrent("health-gate bundle against the demo service", () => {
         "smoke-secrets": `API_TOKEN=${API_TOKEN}`,
       }),
     });
-    expect(run.errors).toEqual([]);
+    expect(run.errors, run.visibleLog).toEqual([]);
     expect(run.exitCode).toBe(0);
     expect(run.outputs.verdict).toBe("pass");
     expect(failedChecks(run)).toEqual([]);
@@ -111,7 +110,7 @@ describe.concurrent("health-gate bundle against the demo service", () => {
     const svc = await service(t, { failureRate: 0.1 });
     const run = await runAction("health-gate", { inputs: gateInputs(svc) });
     expect(run.exitCode).toBe(1);
-    expect(run.outputs.verdict).toBe("fail");
+    expect(run.outputs.verdict, run.visibleLog).toBe("fail");
     expect(failedChecks(run)).toEqual(["error rate (metrics endpoint)"]);
     const check = report(run).checks.find((c) => c.name === "error rate (metrics endpoint)");
     expect(check?.summary).toMatch(/^\d+(\.\d+)? % over \d+ requests, must be <= 5 %/);
@@ -129,10 +128,10 @@ describe.concurrent("health-gate bundle against the demo service", () => {
   it("fails on the p95 latency when responses are slow", async (t) => {
     const svc = await service(t, { latencyMs: 300 });
     const run = await runAction("health-gate", {
-      inputs: gateInputs(svc, { "probe-interval": "500ms", soak: "3s", "latency-p95-threshold": "200ms" }),
+      inputs: gateInputs(svc, { "latency-p95-threshold": "200ms" }),
     });
     expect(run.exitCode).toBe(1);
-    expect(run.outputs.verdict).toBe("fail");
+    expect(run.outputs.verdict, run.visibleLog).toBe("fail");
     expect(failedChecks(run)).toEqual(["p95 latency (metrics endpoint)"]);
     expect(report(run).checks.find((c) => c.name === "p95 latency (metrics endpoint)")?.summary).toMatch(
       /^\d+(\.\d+)? ms over \d+ requests, must be <= 200 ms/,
@@ -154,7 +153,7 @@ describe.concurrent("health-gate bundle against the demo service", () => {
     const svc = await service(t, {});
     let switched: Promise<unknown> | undefined;
     const run = await runAction("health-gate", {
-      inputs: gateInputs(svc, { soak: "10s" }),
+      inputs: gateInputs(svc, { soak: "15s", timeout: "25s" }),
       // Once the gate has seen the service healthy, it stops answering.
       onLine: (line) => {
         if (!switched && line.includes("(stable)")) switched = svc.control({ answering: false });
@@ -167,12 +166,12 @@ describe.concurrent("health-gate bundle against the demo service", () => {
     expect(run.outputs.verdict).toBe("fail");
     expect(failedChecks(run), log).toEqual([`probe ${svc.url}/health`]);
     const probe = report(run).checks.find((c) => c.name === `probe ${svc.url}/health`);
-    expect(probe?.summary, log).toBe("3 failures in a row: no response: timed out after 250 ms");
+    expect(probe?.summary, log).toBe("3 failures in a row: no response: timed out after 1000 ms");
     expect(run.summary).toContain(
       `| probe ${svc.url}/health | ❌ fail | no response | status 200, status = ok`,
     );
-    // Well before the 10 s soak would have let it pass.
-    expect(JSON.parse(run.outputs.report ?? "{}").durationMs).toBeLessThan(10_000);
+    // Well before the 15 s soak would have let it pass.
+    expect(JSON.parse(run.outputs.report ?? "{}").durationMs).toBeLessThan(15_000);
     // Its metrics page stopped answering too: that is the gate's blind spot, not a verdict on metrics.
     expect(report(run).checks.find((c) => c.name === "error rate (metrics endpoint)")?.status).toBe(
       "inconclusive",

@@ -1,7 +1,8 @@
 // Collaborators of the health checks for tests: an HTTP client answering from a function, in
 // simulated time, a scripted metrics source, and the gate's default settings.
-import { gateSettings } from "../../../actions/health-gate/src/config";
+
 import { inputSpec } from "../../../actions/health-gate/src/inputs";
+import { gateSettings } from "../../../actions/health-gate/src/settings";
 import { type HttpClient, type HttpRequest, HttpRequestError } from "../../../packages/core/src/health/http";
 import type {
   MetricDefinition,

@@ -3,12 +3,15 @@ import { describe, expect, it } from "vitest";
 import { inputSpec } from "../../../actions/migrate/src/inputs";
 import { settingsFrom } from "../../../actions/migrate/src/settings";
 import { parseInputs } from "../../../packages/core/src/runtime/inputs";
+import { RecordingLogger } from "../../../packages/core/src/runtime/logger";
 
 function settings(given: Record<string, string>) {
+  const logger = new RecordingLogger();
   const inputs = parseInputs(inputSpec, {
     source: (name) => given[name] ?? inputSpec[name as keyof typeof inputSpec]?.default,
+    secrets: logger.secrets,
   });
-  return settingsFrom(inputs);
+  return settingsFrom(inputs, logger.secrets);
 }
 
 describe("migrate settings", () => {
@@ -80,7 +83,36 @@ describe("migrate settings", () => {
     expect(s).toMatchObject({
       mode: "ecs-task",
       command: ["npx", "prisma", "migrate", "deploy"],
-      backup: { kind: "cluster", identifier: "shop" },
+      backup: { policy: "if-destructive", target: { kind: "cluster", identifier: "shop" } },
+      ecsTask: { cluster: "prod", service: "web", taskDefinition: "web:42", container: undefined },
     });
+  });
+
+  it("reads a glob given with the default layout as exactly those files", () => {
+    expect(settings({ mode: "lint", "migrations-glob": "db/*.sql" }).lint).toMatchObject({
+      layout: "glob",
+      globs: ["db/*.sql"],
+    });
+    expect(settings({ mode: "lint" }).lint.layout).toBe("auto");
+  });
+
+  it("keeps the ecs-task inputs out of the other modes' settings", () => {
+    expect(settings({ mode: "command", command: "npx prisma migrate deploy" }).ecsTask).toBeUndefined();
+  });
+
+  it("masks the database URL's password in every form it is printed in, whoever parsed the inputs", () => {
+    const logger = new RecordingLogger();
+    // Parsed without registering secrets: the masking checked here is the settings' own.
+    const given: Record<string, string> = {
+      mode: "sql",
+      "database-url": "postgres://app:s3cr%2Ft-pw@db.test/shop",
+    };
+    const inputs = parseInputs(inputSpec, {
+      source: (name) => given[name] ?? inputSpec[name as keyof typeof inputSpec]?.default,
+    });
+    expect(logger.secrets.redact("s3cr%2Ft-pw")).toBe("s3cr%2Ft-pw");
+    settingsFrom(inputs, logger.secrets);
+    expect(logger.secrets.redact("connecting as app:s3cr%2Ft-pw")).not.toContain("s3cr%2Ft-pw");
+    expect(logger.secrets.redact("password s3cr/t-pw")).not.toContain("s3cr/t-pw");
   });
 });

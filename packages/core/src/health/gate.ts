@@ -103,7 +103,9 @@ interface MetricTrack {
   breachesInARow: number;
 }
 
-type Ending = "ready" | "failed" | "timeout";
+/** How the watch ended: every check settled, one failed conclusively, or the timeout came first. */
+export type GateEnding = "ready" | "failed" | "timeout";
+type Ending = GateEnding;
 
 function iso(ms: number): string {
   return new Date(ms).toISOString();
@@ -345,21 +347,15 @@ export async function runHealthGate(config: GateConfig, deps: GateDeps): Promise
     ...targets.map((t) => targetCheck(t, ending, settings)),
     ...metrics.map((m) => metricCheck(m, ending, settings, soakStart, finishedAt)),
   ];
-  const verdict = combineVerdicts(checks.map((c) => c.status));
-  const failedChecks = checks.filter((c) => c.status === "fail").map((c) => c.name);
-  const inconclusiveChecks = checks.filter((c) => c.status === "inconclusive").map((c) => c.name);
-  const decisive = checks.find((c) => c.name === triggers[0]) ?? checks.find((c) => c.status === verdict);
-  let reason: string;
-  if (verdict === "pass") {
-    reason = `all ${checks.length} checks passed over ${formatDuration(finishedAt - startedAt)}`;
-  } else if (ending === "timeout" && verdict === "inconclusive") {
-    reason = `the checks did not settle within the timeout of ${formatDuration(settings.timeoutMs)}; ${decisive?.name}: ${decisive?.summary}`;
-  } else {
-    reason = decisive ? `${decisive.name}: ${decisive.summary}` : "no check could be judged";
-  }
+  const decision = decideGate(checks, {
+    ending,
+    triggers,
+    durationMs: finishedAt - startedAt,
+    timeoutMs: settings.timeoutMs,
+  });
   return {
-    verdict,
-    reason,
+    verdict: decision.verdict,
+    reason: decision.reason,
     startedAt: iso(startedAt),
     finishedAt: iso(finishedAt),
     durationMs: finishedAt - startedAt,
@@ -367,9 +363,42 @@ export async function runHealthGate(config: GateConfig, deps: GateDeps): Promise
     expectedVersion: config.expectedVersion ?? null,
     settings,
     checks,
-    failedChecks,
-    inconclusiveChecks,
+    failedChecks: decision.failedChecks,
+    inconclusiveChecks: decision.inconclusiveChecks,
   };
+}
+
+/** The gate's decision: the verdict over every judged check, and the one reason a person reads first. */
+export interface GateDecision {
+  verdict: Verdict;
+  reason: string;
+  failedChecks: string[];
+  inconclusiveChecks: string[];
+}
+
+/**
+ * Decides the verdict from the judged checks and how the watch ended: fail beats inconclusive beats
+ * pass, and the reason names the check that ended the watch (the first trigger), else the first check
+ * with the verdict's status.
+ */
+export function decideGate(
+  checks: readonly CheckResult[],
+  watch: { ending: GateEnding; triggers: readonly string[]; durationMs: number; timeoutMs: number },
+): GateDecision {
+  const verdict = combineVerdicts(checks.map((c) => c.status));
+  const failedChecks = checks.filter((c) => c.status === "fail").map((c) => c.name);
+  const inconclusiveChecks = checks.filter((c) => c.status === "inconclusive").map((c) => c.name);
+  const decisive =
+    checks.find((c) => c.name === watch.triggers[0]) ?? checks.find((c) => c.status === verdict);
+  let reason: string;
+  if (verdict === "pass") {
+    reason = `all ${checks.length} checks passed over ${formatDuration(watch.durationMs)}`;
+  } else if (watch.ending === "timeout" && verdict === "inconclusive") {
+    reason = `the checks did not settle within the timeout of ${formatDuration(watch.timeoutMs)}; ${decisive?.name}: ${decisive?.summary}`;
+  } else {
+    reason = decisive ? `${decisive.name}: ${decisive.summary}` : "no check could be judged";
+  }
+  return { verdict, reason, failedChecks, inconclusiveChecks };
 }
 
 function streakStatus(streak: Streak, ending: Ending, settings: GateSettings): Verdict {

@@ -1,25 +1,25 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: ${NAME} is the smoke tests' secret reference syntax.
-// health-gate's inputs: every rule between inputs is checked before the first request.
+// health-gate's inputs → settings: every rule between inputs is checked before the first request.
 import { describe, expect, it } from "vitest";
-import { planGate } from "../../../actions/health-gate/src/config";
 import { inputSpec } from "../../../actions/health-gate/src/inputs";
+import { settingsFrom } from "../../../actions/health-gate/src/settings";
 import { SimulatedClock } from "../../../packages/core/src/runtime/clock";
 import { UserError } from "../../../packages/core/src/runtime/errors";
 import { parseInputs } from "../../../packages/core/src/runtime/inputs";
 import { RecordingLogger } from "../../../packages/core/src/runtime/logger";
 import { fakeHttp } from "./fakes";
 
-function plan(given: Record<string, string>, env: NodeJS.ProcessEnv = {}) {
+function settings(given: Record<string, string>, env: NodeJS.ProcessEnv = {}) {
   const logger = new RecordingLogger();
   const clock = new SimulatedClock();
   const inputs = parseInputs(inputSpec, { source: (name) => given[name], secrets: logger.secrets });
   const http = fakeHttp(clock, () => ({ status: 200 }));
-  return { plan: planGate(inputs, { logger, http, clock, env }), logger };
+  return { settings: settingsFrom(inputs, { logger, http, clock, env }), logger };
 }
 
 function refusal(given: Record<string, string>): UserError {
   try {
-    plan(given);
+    settings(given);
   } catch (error) {
     if (error instanceof UserError) return error;
     throw error;
@@ -27,24 +27,24 @@ function refusal(given: Record<string, string>): UserError {
   throw new Error("the inputs were accepted");
 }
 
-describe("planGate", () => {
+describe("health-gate settings", () => {
   it("builds probes from paths on the base URL with the default timing", () => {
-    const { plan: p } = plan({
+    const { settings: p } = settings({
       "base-url": "https://shop.test/",
       "health-urls": "/health\nhttps://admin.shop.test/ping",
       "json-assertions": "status=ok",
       "expected-version": "0123456789abcdef",
       "version-header": "x-service-version",
     });
-    expect(p.config.probes.map((probe) => probe.url)).toEqual([
+    expect(p.gate.probes.map((probe) => probe.url)).toEqual([
       "https://shop.test/health",
       "https://admin.shop.test/ping",
     ]);
-    expect(p.config.probes[0]?.version).toEqual({
+    expect(p.gate.probes[0]?.version).toEqual({
       expected: "0123456789abcdef",
       header: "x-service-version",
     });
-    expect(p.config.settings).toEqual({
+    expect(p.gate.settings).toEqual({
       warmUpMs: 0,
       probeIntervalMs: 5_000,
       probeTimeoutMs: 2_000,
@@ -60,17 +60,17 @@ describe("planGate", () => {
   });
 
   it("keeps a probe's timeout within the probe interval", () => {
-    const { plan: p } = plan({
+    const { settings: p } = settings({
       "health-urls": "http://a.test/health",
       "probe-interval": "250ms",
       "probe-timeout": "2s",
     });
-    expect(p.config.settings.probeTimeoutMs).toBe(250);
-    expect(p.config.probes[0]?.timeoutMs).toBe(250);
+    expect(p.gate.settings.probeTimeoutMs).toBe(250);
+    expect(p.gate.probes[0]?.timeoutMs).toBe(250);
   });
 
   it("scopes CloudWatch metrics to the one target group given", () => {
-    const { plan: p } = plan(
+    const { settings: p } = settings(
       {
         "target-group-arns":
           "arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/web/0123456789abcdef",
@@ -80,13 +80,13 @@ describe("planGate", () => {
       { AWS_REGION: "eu-west-1" },
     );
     expect(p.readTargetHealth).toBeTypeOf("function");
-    expect(p.config.metricSources[0]?.definitions[0]?.description).toBe(
+    expect(p.gate.metricSources[0]?.definitions[0]?.description).toBe(
       "HTTPCode_Target_5XX_Count / RequestCount of app/shop/50dc6c495c0c9188, targetgroup/web/0123456789abcdef",
     );
   });
 
   it("registers each smoke secret and Prometheus header value before anything runs", () => {
-    const { logger } = plan({
+    const { logger } = settings({
       "smoke-tests": "- name: a\n  url: https://shop.test/a\n  headers: { Authorization: 'Bearer ${TOKEN}' }",
       "smoke-secrets": "TOKEN=tok-123456",
       "prometheus-url": "https://prom.test",
@@ -99,7 +99,7 @@ describe("planGate", () => {
   });
 
   it("masks the password of a URL given with credentials, and leaves plain URLs readable", () => {
-    const { logger } = plan({
+    const { logger } = settings({
       "base-url": "https://shop.test",
       "health-urls": "/health",
       "prometheus-url": "https://gate:pr0m-pa55@prom.test",
@@ -183,7 +183,7 @@ describe("planGate", () => {
   });
 
   it("needs a region only when an AWS check is configured", () => {
-    expect(() => plan({ "health-urls": "http://a.test/h" })).not.toThrow();
-    expect(() => plan({ "load-balancer": "app/shop/1", soak: "2m" })).toThrow(/No AWS region is set/);
+    expect(() => settings({ "health-urls": "http://a.test/h" })).not.toThrow();
+    expect(() => settings({ "load-balancer": "app/shop/1", soak: "2m" })).toThrow(/No AWS region is set/);
   });
 });

@@ -1,0 +1,45 @@
+// Applies the linted migrations the way the mode says: nothing in mode lint or after a failing lint,
+// the built-in sql runner, the project's own tool, or a one-off ECS task.
+import {
+  lintedRun,
+  type MigrationRunOutcome,
+  withNewFilesPending,
+} from "@shipline/core/migrations/run-outcome";
+import type { SqlParser } from "@shipline/core/migrations/sql-parser";
+import type { ActionContext } from "@shipline/core/runtime/run";
+import type { Settings } from "../settings";
+import type { LintResult } from "./lint";
+import { runCommandMode } from "./run-command";
+import { runEcsTaskMode } from "./run-ecs-task";
+import { runSqlMode } from "./run-sql";
+
+export async function applyMigrations(
+  context: ActionContext,
+  settings: Settings,
+  lint: LintResult,
+  parser: SqlParser,
+): Promise<MigrationRunOutcome> {
+  const linted = lintedRun(settings.mode, lint.inScope, lint.failure);
+  if (linted.failure !== undefined) return linted;
+  switch (settings.mode) {
+    case "lint":
+      return linted;
+    case "sql":
+      return runSqlMode(context, settings, lint, parser, linted);
+    case "command":
+      return runCommandMode(context, settings, newFilesPending(context, linted));
+    case "ecs-task":
+      return runEcsTaskMode(context, settings, newFilesPending(context, linted));
+  }
+}
+
+/** The project's tool or task decides what is pending; the new files are what this run brings. */
+function newFilesPending(context: ActionContext, linted: MigrationRunOutcome): MigrationRunOutcome {
+  const outcome = withNewFilesPending(linted);
+  if (outcome.pending.length > 0) {
+    context.logger.info(
+      `Migrations new in this change (the tool applies whichever are pending):\n${outcome.pending.map((f) => `  ${f}`).join("\n")}`,
+    );
+  }
+  return outcome;
+}
