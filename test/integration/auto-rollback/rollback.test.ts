@@ -159,6 +159,69 @@ describe("auto-rollback of a deploy that passed ECS but is bad", () => {
   });
 });
 
+describe("auto-rollback from ecs-deploy's deploy record", () => {
+  it("rolls back every service of the record, taking cluster, services and targets from it alone", async () => {
+    sim = await startSimulator({ scenario: world({ extraServices: ["worker"] }) });
+    const deployed = await deploy(sim, { services: "web\nworker", containers: `app=${image("2")}` });
+    expect(deployed.outputs.status).toBe("succeeded");
+    const record = JSON.parse(deployed.outputs["deploy-record"] ?? "{}");
+    expect(record).toMatchObject({
+      version: 1,
+      cluster: "prod",
+      taskDefinitionArn: arnOf("web:2"),
+      status: "succeeded",
+      services: [
+        { name: "web", previousTaskDefinitionArn: arnOf("web:1") },
+        { name: "worker", previousTaskDefinitionArn: arnOf("web:1") },
+      ],
+    });
+    expect(record.services.map((s: { serviceDeploymentArn: string }) => s.serviceDeploymentArn)).toEqual(
+      Object.values(JSON.parse(deployed.outputs["service-deployment-arn"] ?? "{}")),
+    );
+    const before = lastSeq(sim);
+    const run = await rollback(sim, {
+      cluster: undefined,
+      services: undefined,
+      "deploy-record": deployed.outputs["deploy-record"],
+      verdict: "fail",
+    });
+    expect(run.errors).toEqual([]);
+    expect(run.exitCode).toBe(0);
+    expect(JSON.parse(run.outputs["rolled-back-from"] ?? "{}")).toEqual({
+      web: arnOf("web:2"),
+      worker: arnOf("web:2"),
+    });
+    const report = JSON.parse(run.outputs.report ?? "{}");
+    expect(
+      report.services.map((s: { name: string; targetSource: string }) => [s.name, s.targetSource]),
+    ).toEqual([
+      ["web", "recorded"],
+      ["worker", "recorded"],
+    ]);
+    expect(mutations(sim, before).map((c) => [c.operation, c.input.service, c.input.taskDefinition])).toEqual(
+      [
+        ["UpdateService", "web", arnOf("web:1")],
+        ["UpdateService", "worker", arnOf("web:1")],
+      ],
+    );
+    for (const name of ["web", "worker"])
+      expect(webService(sim, name).config.taskDefinitionArn).toBe(arnOf("web:1"));
+  });
+
+  it("rolls back only the service `services` picks from the record", async () => {
+    sim = await startSimulator({ scenario: world({ extraServices: ["worker"] }) });
+    const deployed = await deploy(sim, { services: "web\nworker", containers: `app=${image("2")}` });
+    const run = await rollback(sim, {
+      services: "worker",
+      "deploy-record": deployed.outputs["deploy-record"],
+    });
+    expect(run.errors).toEqual([]);
+    expect(run.outputs).toMatchObject({ "rolled-back": "true", "task-definition-arn": arnOf("web:1") });
+    expect(webService(sim, "worker").config.taskDefinitionArn).toBe(arnOf("web:1"));
+    expect(webService(sim).config.taskDefinitionArn).toBe(arnOf("web:2"));
+  });
+});
+
 describe("auto-rollback of a deployment still in flight", () => {
   it("stops the bad service deployment with ROLLBACK and verifies the previous revision", async () => {
     // Pulls of six simulated minutes (three real seconds) keep web:2 rolling forward.
