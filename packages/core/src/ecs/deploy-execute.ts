@@ -154,6 +154,26 @@ export function imagesFrom(
   return out;
 }
 
+/**
+ * The images with the digests that ran, from a service revision; the task definition's images when
+ * it cannot be read (the deploy's result does not depend on it, so that costs one warning).
+ */
+async function imagesThatRan(
+  deps: DeployDeps,
+  revisionArn: string | undefined,
+  definitionImages: Record<string, string>,
+): Promise<Record<string, string>> {
+  if (!revisionArn) return definitionImages;
+  try {
+    return imagesFrom(await deps.api.revision(revisionArn), definitionImages);
+  } catch (error) {
+    deps.logger.warning(
+      `Could not read the image digests that ran (${errorMessage(error)}); the images output names the task definition's images.`,
+    );
+    return definitionImages;
+  }
+}
+
 /** The status of the whole deploy from the services'. */
 export function deployStatus(outcomes: readonly ServiceOutcome[]): DeployStatus {
   const statuses = outcomes.map((o) => o.status);
@@ -492,12 +512,11 @@ async function nothingToDo(
     `Nothing to do: every service already runs ${revisionLabel(revision.arn)} and its rollout is COMPLETED.`,
   );
   const revisionArn = plan.services[0]?.service.currentServiceRevisions?.[0]?.arn;
-  const ran = revisionArn ? await deps.api.revision(revisionArn) : undefined;
   return {
     status: "unchanged",
     taskDefinitionArn: revision.arn,
     services: plan.services.map(unchanged),
-    images: imagesFrom(ran, plannedImages(plan)),
+    images: await imagesThatRan(deps, revisionArn, plannedImages(plan)),
   };
 }
 
@@ -598,6 +617,6 @@ export async function executeDeploy(
   }
   const ran = services.find((o) => o.status === "succeeded")?.rollout?.serviceDeployment
     ?.targetServiceRevision?.arn;
-  const images = ran ? imagesFrom(await deps.api.revision(ran), base.images) : base.images;
+  const images = await imagesThatRan(deps, ran, base.images);
   return { ...base, ...extra, images, status: deployStatus(services), services };
 }

@@ -132,6 +132,16 @@ describe("executeDeploy", () => {
     expect(ecsMock.commandCalls(UpdateServiceCommand)).toEqual([]);
   });
 
+  it("keeps the task definition's images, with one warning, when the digests that ran cannot be read", async () => {
+    ecsMock.on(DescribeServiceRevisionsCommand).rejects(named("ThrottlingException", "Rate exceeded"));
+    const run = deps();
+    const outcome = await executeDeploy(run, planOf([servicePlan("web", "none")]), REVISION, OPTIONS);
+    expect(outcome).toMatchObject({ status: "unchanged", images: { app: "web:2" } });
+    expect(run.logger.lines.filter((l) => l.level === "warning").map((l) => l.message)).toEqual([
+      "Could not read the image digests that ran (Rate exceeded); the images output names the task definition's images.",
+    ]);
+  });
+
   it("reports a refused update beside the service that was updated, without throwing", async () => {
     updates({ worker: named("InvalidParameterException", "the container needs more memory") });
     const plan = planOf([servicePlan("web"), servicePlan("worker")]);
