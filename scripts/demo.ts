@@ -11,11 +11,11 @@
 import { relative } from "node:path";
 import { parseArgs } from "node:util";
 import pg from "pg";
+import { ROOT } from "../test/repo/layout";
 import { runStory, storyProblems } from "./demo/story";
 import { Timeline } from "./demo/timeline";
 import { keep } from "./demo/workflow-runner";
 import { CLOCK_FACTOR, CLUSTER, outputDirFor, SERVICE, startWorld, type Variant } from "./demo/world";
-import { ROOT } from "./lib/repo";
 
 async function main(): Promise<number> {
   const { values } = parseArgs({

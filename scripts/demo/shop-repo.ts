@@ -8,8 +8,8 @@
 import { execFileSync } from "node:child_process";
 import { mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import { ROOT } from "../../test/repo/layout";
 import { type Person, TestRepo } from "../../test/rig/git-repo";
-import { ROOT } from "../lib/repo";
 import type { Variant } from "./world";
 
 export interface ShopRelease {

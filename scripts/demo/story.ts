@@ -3,8 +3,8 @@
 // image, approve, migrate, deploy, gate, roll back when bad, release notes). v1.0.0 goes out; v1.1.0 is
 // bad and is rolled back.
 import { execFileSync } from "node:child_process";
+import { ROOT } from "../../test/repo/layout";
 import { simulatorEnv } from "../../test/sim/index";
-import { ROOT } from "../lib/repo";
 import type { ShopRelease } from "./shop-repo";
 import { type RunnerEvent, runWorkflow, type StepRecord, type WorkflowRun } from "./workflow-runner";
 import {

@@ -1,7 +1,7 @@
 // The demo's readable timeline: one line per trigger, job and step, with what each step decided, and
 // the first error of a failed step.
 import { relative } from "node:path";
-import { ROOT } from "../lib/repo";
+import { ROOT } from "../../test/repo/layout";
 import type { ShopRelease } from "./shop-repo";
 import type { RunnerEvent, StepRecord } from "./workflow-runner";
 

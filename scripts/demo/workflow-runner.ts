@@ -9,8 +9,8 @@
 import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parse } from "yaml";
+import { ROOT } from "../../test/repo/layout";
 import { type ActionRun, runAction } from "../../test/rig/harness";
-import { ROOT } from "../lib/repo";
 import { condition, interpolate, type JobStatus } from "./expressions";
 
 interface StepSpec {

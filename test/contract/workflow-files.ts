@@ -4,7 +4,7 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { join, relative } from "node:path";
 import { parse } from "yaml";
-import { type ActionYaml, ROOT, readActionYaml } from "../../scripts/lib/repo";
+import { type ActionYaml, ROOT, readActionYaml } from "../repo/layout";
 
 export interface WorkflowStep {
   id?: string;

@@ -6,7 +6,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
-import { ROOT } from "../../scripts/lib/repo";
+import { ROOT } from "../repo/layout";
 import {
   actionYaml,
   exampleWorkflows,

@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { callerInputs, runMergeToMain } from "../../scripts/demo/story";
 import type { WorkflowRun } from "../../scripts/demo/workflow-runner";
 import { CLUSTER, SERVICE, startWorld, type World } from "../../scripts/demo/world";
-import { ROOT } from "../../scripts/lib/repo";
+import { ROOT } from "../repo/layout";
 import { available } from "../rig/availability";
 import { everythingPrinted } from "../rig/harness";
 import { postgresAvailable } from "../rig/services/postgres";

@@ -18,7 +18,7 @@ import {
   type Variant,
   type World,
 } from "../../scripts/demo/world";
-import { ROOT } from "../../scripts/lib/repo";
+import { ROOT } from "../repo/layout";
 import { available, inCi } from "../rig/availability";
 import { everythingPrinted } from "../rig/harness";
 import { postgresAvailable } from "../rig/services/postgres";

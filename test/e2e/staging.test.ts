@@ -10,7 +10,7 @@ import { parse } from "yaml";
 import { callerInputs, runMergeToMain } from "../../scripts/demo/story";
 import type { WorkflowRun } from "../../scripts/demo/workflow-runner";
 import { CLUSTER, SERVICE, startWorld, TARGET_GROUP_ARN, type World } from "../../scripts/demo/world";
-import { ROOT } from "../../scripts/lib/repo";
+import { ROOT } from "../repo/layout";
 import { available } from "../rig/availability";
 import { everythingPrinted } from "../rig/harness";
 import { postgresAvailable } from "../rig/services/postgres";

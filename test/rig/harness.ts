@@ -5,7 +5,7 @@ import { spawn } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
-import { actionYamlPath, bundlePath, ROOT, readActionYaml } from "../../scripts/lib/repo";
+import { actionYamlPath, bundlePath, ROOT, readActionYaml } from "../repo/layout";
 import { type NodeChoice, resolveNode } from "./node";
 import { type AnnotationRecord, parseFileCommands, parseWorkflowCommands } from "./workflow-commands";
 

@@ -2,7 +2,7 @@
 // markers, so the tables cannot drift from the action's real interface.
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { listActions, ROOT, readActionYaml } from "./repo";
+import { listActions, ROOT, readActionYaml } from "./layout";
 
 function escapeCell(text: string): string {
   return text
