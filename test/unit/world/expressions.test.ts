@@ -1,7 +1,7 @@
-// The demo workflow runner's expressions: `${{ }}` templates and `if:` conditions as the Actions
+// The workflow runner's expressions: `${{ }}` templates and `if:` conditions as the Actions
 // runner evaluates them, including the implicit success() of a condition without a status function.
 import { describe, expect, it } from "vitest";
-import { condition, interpolate } from "../../../scripts/demo/expressions";
+import { condition, interpolate } from "../../world/runner/expressions";
 
 const context = {
   github: { ref: "refs/tags/v1.1.0", sha: "abc" },

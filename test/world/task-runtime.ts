@@ -1,4 +1,4 @@
-// The simulator's task runtime for the demo: each RUNNING task of the service is one real process of
+// The simulator's task runtime for the world: each RUNNING task of the service is one real process of
 // the demo web service, started with the environment the container would have (the image's own ENV,
 // then the task definition's), health-checked over HTTP like the load balancer would, its output
 // written to the task's awslogs stream, its exit reported back as the container's. A one-off task
@@ -7,13 +7,8 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { dirname, join } from "node:path";
 import { createInterface } from "node:readline";
-import { DEMO_SERVICE_SCRIPT } from "../../test/fixtures/demo-service/launch";
-import type {
-  TaskEndpoint,
-  TaskRuntime,
-  TaskRuntimeControls,
-  TaskRuntimeTask,
-} from "../../test/sim/services/ecs-task-runtime";
+import { DEMO_SERVICE_SCRIPT } from "../fixtures/demo-service/launch";
+import type { TaskEndpoint, TaskRuntime, TaskRuntimeControls, TaskRuntimeTask } from "./account";
 
 /** The environment an image sets (its config's Env), by image reference and digest. */
 export type ImageEnvironment = (image: string, digest: string | undefined) => Promise<Record<string, string>>;
