@@ -180,7 +180,8 @@ class Reader {
   }
 
   string(value: unknown, where: string): string {
-    if (typeof value !== "string") this.fail(where, `must be a string, not ${kindOf(value)}`);
+    if (typeof value !== "string")
+      this.fail(where, value === undefined ? "is missing" : `must be a string, not ${kindOf(value)}`);
     return value;
   }
 
@@ -237,6 +238,7 @@ class Reader {
 }
 
 function kindOf(value: unknown): string {
+  if (value === undefined) return "missing";
   if (value === null) return "null";
   if (Array.isArray(value)) return "a list";
   return typeof value === "object" ? "a mapping" : `the ${typeof value} ${JSON.stringify(value)}`;
