@@ -158,9 +158,13 @@ export async function startWorld(options: StartWorldOptions): Promise<World> {
   rmSync(options.outputDir, { recursive: true, force: true });
   mkdirSync(options.outputDir, { recursive: true });
   const stops = new Stops();
+  const why = options.seededImages ? "asked for pre-seeded images" : dockerWhyNot();
+  // The services start in processes of their own while the shop's repository is built here.
+  const starting = startServices(stops, why);
   try {
-    const why = options.seededImages ? "asked for pre-seeded images" : dockerWhyNot();
-    const { postgres, github, docker } = await startServices(stops, why);
+    const shop = buildShopRepo(options.variant, { migrationTask: options.migrationTask ?? false });
+    stops.push(() => shop.repo.remove());
+    const { postgres, github, docker } = await starting;
     log(
       `PostgreSQL (${postgres.kind}) on port ${postgres.port}; ` +
         (docker
@@ -168,8 +172,6 @@ export async function startWorld(options: StartWorldOptions): Promise<World> {
           : `no Docker: ${why}`),
     );
     const databaseUrl = await postgres.createDatabase("shop");
-    const shop = buildShopRepo(options.variant, { migrationTask: options.migrationTask ?? false });
-    stops.push(() => shop.repo.remove());
     installGraphQL(github, {
       repoDir: shop.repo.dir,
       pullRequests: shop.repo.pullRequests,
@@ -225,6 +227,8 @@ export async function startWorld(options: StartWorldOptions): Promise<World> {
       stop: () => stops.stop(),
     };
   } catch (error) {
+    // Whatever started must be stopped, so wait for the services to be up (or to fail) first.
+    await starting.catch(() => undefined);
     await stops.stop();
     throw error;
   }
