@@ -6,9 +6,8 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { parse } from "yaml";
 import { ROOT } from "../repo/layout";
-import type { Scalar } from "../repo/workflow";
+import { readWorkflow, type Scalar } from "../repo/workflow";
 import { available } from "../rig/availability";
 import { everythingPrinted } from "../rig/harness";
 import { postgresAvailable } from "../rig/services/postgres";
@@ -29,16 +28,15 @@ const STAGING_ROLE = "arn:aws:iam::123456789012:role/shop-deploy-staging";
 
 /** The staging caller's `with:` (examples/workflows/deploy-staging.yml), pointed at this world. */
 function stagingInputs(world: World, sha: string): Record<string, Scalar> {
-  const example = parse(readFileSync(join(ROOT, "examples", "workflows", "deploy-staging.yml"), "utf8")) as {
-    jobs: { deploy: { with: Record<string, unknown> } };
-  };
+  const example = readWorkflow("examples/workflows/deploy-staging.yml").jobs.deploy;
+  if (example?.kind !== "call") throw new Error("the staging example's deploy job calls no workflow");
   const inputs = { ...callerInputs(world, { tag: "", sha, story: "" }) };
   // What the staging example sets differently from the production one the demo copies.
   delete inputs.backup;
   delete inputs["db-instance-identifier"];
   return {
     ...inputs,
-    environment: String(example.jobs.deploy.with.environment),
+    environment: String(example.with.environment),
     "role-to-assume": STAGING_ROLE,
   };
 }
