@@ -80,6 +80,8 @@ export interface WorkflowRunOptions {
   inputs: Record<string, Scalar>;
   /** The caller's `secrets:`. */
   secrets: Record<string, string>;
+  /** The caller wrote `secrets: inherit` (undeclared secrets are then passed too). */
+  inheritSecrets?: boolean;
   /** The caller's run: the event that triggered it. */
   github: {
     repository: string;
@@ -178,6 +180,7 @@ export async function runWorkflow(options: WorkflowRunOptions): Promise<Workflow
     inputs: options.inputs,
     secrets: options.secrets,
     token: options.github.token,
+    inherited: options.inheritSecrets ?? false,
   });
   const wanted = options.jobs ?? Object.keys(workflow.jobs);
   for (const id of wanted) if (!(id in workflow.jobs)) throw new Error(`${workflow.file} has no job ${id}`);
