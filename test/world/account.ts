@@ -20,6 +20,12 @@ export type {
 
 /** Simulated milliseconds per real millisecond: a rollout of a simulated minute takes three seconds. */
 export const CLOCK_FACTOR = 20;
+/**
+ * How long a task's real process may take to answer its first health check, in real time. The
+ * service's health-check grace period is this much simulated time, so however busy the machine (a
+ * process can take seconds to start), ECS does not replace a healthy task that is still starting.
+ */
+const STARTUP_BUDGET_MS = 15_000;
 export const ACCOUNT = "123456789012";
 export const CLUSTER = "shop";
 export const SERVICE = "web";
@@ -97,7 +103,7 @@ export function shopScenario(registry: RegistryLogin | undefined): Scenario {
             awsvpcConfiguration: { subnets: ["subnet-0a1b", "subnet-0c2d"], securityGroups: ["sg-0web"] },
           },
           loadBalancers: [{ targetGroupArn: TARGET_GROUP_ARN, containerName: "web", containerPort: 8080 }],
-          healthCheckGracePeriodSeconds: 60,
+          healthCheckGracePeriodSeconds: (STARTUP_BUDGET_MS * CLOCK_FACTOR) / 1000,
           deploymentConfiguration: {
             minimumHealthyPercent: 100,
             maximumPercent: 200,
