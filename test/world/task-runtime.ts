@@ -76,6 +76,25 @@ export class DemoTaskRuntime implements TaskRuntime {
     this.#imageFiles = options.imageFiles;
     this.#secretValue = options.secretValue;
     this.#node = options.node ?? process.execPath;
+    process.on("exit", this.#killAll);
+  }
+
+  /** Every process this runtime started that has not exited yet. */
+  readonly #alive = new Set<ChildProcess>();
+
+  /**
+   * The last resort when this process ends without close() (killed, or a broken pipe): its task
+   * processes end with it instead of serving on, orphaned. Synchronous, as an exit handler must be.
+   */
+  readonly #killAll = (): void => {
+    for (const child of this.#alive) child.kill("SIGKILL");
+  };
+
+  #spawn(args: string[], options: { env: Record<string, string>; cwd?: string }): ChildProcess {
+    const child = spawn(this.#node, args, { ...options, stdio: ["ignore", "pipe", "pipe"] });
+    this.#alive.add(child);
+    child.once("exit", () => this.#alive.delete(child));
+    return child;
   }
 
   /** The processes running now. */
@@ -116,7 +135,7 @@ export class DemoTaskRuntime implements TaskRuntime {
     controls.setHealthy(false);
     const { env: containerEnv } = await this.#containerEnvironment(container);
     const env: Record<string, string> = { ...containerEnv, PORT: "0", HOST: "127.0.0.1" };
-    const child = spawn(this.#node, [DEMO_SERVICE_SCRIPT], { env, stdio: ["ignore", "pipe", "pipe"] });
+    const child = this.#spawn([DEMO_SERVICE_SCRIPT], { env });
     const running: RunningTask = {
       task,
       child,
@@ -224,7 +243,7 @@ export class DemoTaskRuntime implements TaskRuntime {
     });
     if (program !== "node")
       throw new Error(`CannotStartContainerError: the demo runs node commands only, not ${command[0]}`);
-    const child = spawn(this.#node, args, { env, cwd: root, stdio: ["ignore", "pipe", "pipe"] });
+    const child = this.#spawn(args, { env, cwd: root });
     const run: OneOffRun = {
       taskArn: task.taskArn,
       revision: `${task.family}:${task.revision}`,
@@ -271,18 +290,15 @@ export class DemoTaskRuntime implements TaskRuntime {
   }
 
   async close(): Promise<void> {
-    const all = [...this.#running.values()];
+    for (const r of this.#running.values()) {
+      r.stopping = true;
+      if (r.healthTimer) clearTimeout(r.healthTimer);
+    }
     this.#running.clear();
-    const oneOff = [...this.#oneOffChildren.values()];
     this.#oneOffChildren.clear();
-    await Promise.all(oneOff.map(stopChild));
-    await Promise.all(
-      all.map((r) => {
-        r.stopping = true;
-        if (r.healthTimer) clearTimeout(r.healthTimer);
-        return stopChild(r.child);
-      }),
-    );
+    // Every process still alive, those already told to stop included.
+    await Promise.all([...this.#alive].map(stopChild));
+    process.off("exit", this.#killAll);
   }
 }
 
