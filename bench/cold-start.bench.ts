@@ -2,7 +2,7 @@
 // after parsing them) against a bare `node -e ''` measured in the same run, plus each bundle's size.
 import { spawnSync } from "node:child_process";
 import { statSync } from "node:fs";
-import { bundlePath, listActions } from "../scripts/lib/repo";
+import { bundlePath, listActions } from "../test/repo/layout";
 import { findNode24 } from "../test/rig/node";
 import { type Benchmark, type BenchRow, median, round } from "./types";
 

@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { collectMigrations } from "../packages/core/src/migrations/collect";
 import { loadSqlParser } from "../packages/core/src/migrations/sql-parser";
-import { bundlePath, readActionYaml } from "../scripts/lib/repo";
+import { bundlePath, readActionYaml } from "../test/repo/layout";
 import { findNode24 } from "../test/rig/node";
 import { type Benchmark, type BenchRow, median, round } from "./types";
 

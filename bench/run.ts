@@ -2,7 +2,7 @@
 // table. With --readme it also writes the table into README.md between the bench markers.
 import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { ROOT } from "../scripts/lib/repo";
+import { ROOT } from "../test/repo/layout";
 import type { Benchmark, BenchRow } from "./types";
 
 const args = process.argv.slice(2);

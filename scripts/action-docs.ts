@@ -2,8 +2,8 @@
 // `npm run docs -- --check` fails when any is stale (a test does the same).
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { renderedReadmes, staleReadmes } from "./lib/action-docs";
-import { ROOT } from "./lib/repo";
+import { renderedReadmes, staleReadmes } from "../test/repo/action-docs";
+import { ROOT } from "../test/repo/layout";
 
 if (process.argv.includes("--check")) {
   const stale = staleReadmes();

@@ -4,7 +4,7 @@
 import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import ncc from "@vercel/ncc";
-import { listActions, ROOT } from "./lib/repo";
+import { listActions, ROOT } from "../test/repo/layout";
 
 async function buildAction(name: string): Promise<void> {
   const started = Date.now();

@@ -1,7 +1,7 @@
 // Every committed bundle, run as the runner runs it with no inputs, fails cleanly with one error
 // annotation that says what is missing, under the actions' runtime (Node 24) and this machine's node.
 import { describe, expect, it } from "vitest";
-import { listActions, readActionYaml } from "../../scripts/lib/repo";
+import { listActions, readActionYaml } from "../repo/layout";
 import { runAction } from "../rig/harness";
 
 const runtimes = [

@@ -4,7 +4,7 @@ import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join, relative } from "node:path";
 import ts from "typescript";
 import { describe, expect, it } from "vitest";
-import { listActions, ROOT } from "../../scripts/lib/repo";
+import { listActions, ROOT } from "../repo/layout";
 
 const MAX_FUNCTION_LINES = 80;
 const REQUIRED_FILES = [

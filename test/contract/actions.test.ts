@@ -4,8 +4,8 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import type { InputSpec } from "../../packages/core/src/runtime/inputs";
 import { SHIPLINE_VERSION } from "../../packages/core/src/runtime/version";
-import { staleReadmes } from "../../scripts/lib/action-docs";
-import { listActions, ROOT, readActionYaml } from "../../scripts/lib/repo";
+import { staleReadmes } from "../repo/action-docs";
+import { listActions, ROOT, readActionYaml } from "../repo/layout";
 
 const EXPECTED_ACTIONS = [
   "auto-rollback",

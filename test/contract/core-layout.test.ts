@@ -3,7 +3,7 @@ import { readdirSync } from "node:fs";
 import { join } from "node:path";
 import madge from "madge";
 import { describe, expect, it } from "vitest";
-import { ROOT } from "../../scripts/lib/repo";
+import { ROOT } from "../repo/layout";
 
 const CORE_SRC = join(ROOT, "packages", "core", "src");
 

@@ -5,29 +5,31 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { parse } from "yaml";
-import { ROOT } from "../../scripts/lib/repo";
+import { ROOT } from "../repo/layout";
 import {
   actionYaml,
+  type CallJob,
   exampleWorkflows,
   expressionsIn,
-  needsOf,
+  type Job,
+  parseWorkflow,
   repositoryWorkflows,
+  type Step,
+  type StepsJob,
   shiplineAction,
   shiplineWorkflow,
   stepOutputs,
+  stepsOf,
   thirdPartyAction,
   usesLines,
   type Workflow,
-  type WorkflowJob,
-  type WorkflowStep,
-  workflowCall,
-} from "./workflow-files";
+} from "../repo/workflow";
+import { runGitHubScript } from "../world/runner/stand-ins";
 
 const repository = repositoryWorkflows();
 const examples = exampleWorkflows();
 const all = [...repository, ...examples];
-const reusable = repository.filter((w) => workflowCall(w) !== undefined);
+const reusable = repository.filter((w) => w.workflowCall !== undefined);
 
 function byFile(file: string): Workflow {
   const found = all.find((w) => w.file === file);
@@ -35,12 +37,32 @@ function byFile(file: string): Workflow {
   return found;
 }
 
-function jobsOf(workflow: Workflow): [string, WorkflowJob][] {
+function jobsOf(workflow: Workflow): [string, Job][] {
   return Object.entries(workflow.jobs);
 }
 
-function stepsOf(workflow: Workflow): (readonly [string, WorkflowJob, WorkflowStep])[] {
-  return jobsOf(workflow).flatMap(([id, job]) => (job.steps ?? []).map((s) => [id, job, s] as const));
+/** The jobs that run steps (a job that calls a reusable workflow has none of its own). */
+function stepJobsOf(workflow: Workflow): [string, StepsJob][] {
+  return jobsOf(workflow).flatMap(([id, job]) =>
+    job.kind === "steps" ? [[id, job] as [string, StepsJob]] : [],
+  );
+}
+
+/** The jobs that call a reusable workflow. */
+function callJobsOf(workflow: Workflow): [string, CallJob][] {
+  return jobsOf(workflow).flatMap(([id, job]) =>
+    job.kind === "call" ? [[id, job] as [string, CallJob]] : [],
+  );
+}
+
+function callJob(workflow: Workflow, id: string): CallJob {
+  const job = workflow.jobs[id];
+  if (job?.kind !== "call") throw new Error(`${workflow.file}: job ${id} calls no reusable workflow`);
+  return job;
+}
+
+function stepsIn(workflow: Workflow): (readonly [string, Job, Step])[] {
+  return jobsOf(workflow).flatMap(([id, job]) => stepsOf(job).map((s) => [id, job, s] as const));
 }
 
 /** A value counts as given when it is not empty (an expression may still be empty at run time). */
@@ -63,7 +85,7 @@ it("has the reusable deploy and pull-request workflows and the three example cal
 describe.each(all.map((w) => [w.file, w] as const))("%s", (_, workflow) => {
   it("gives every shipline action step only inputs it declares, and every required one", () => {
     const problems: string[] = [];
-    for (const [jobId, , step] of stepsOf(workflow)) {
+    for (const [jobId, , step] of stepsIn(workflow)) {
       const action = shiplineAction(step.uses);
       if (!action) continue;
       const declared = actionYaml(action).inputs ?? {};
@@ -80,11 +102,11 @@ describe.each(all.map((w) => [w.file, w] as const))("%s", (_, workflow) => {
 
   it("calls shipline's reusable workflows with declared inputs and secrets only, the required ones, and the permissions they need", () => {
     const problems: string[] = [];
-    for (const [jobId, job] of jobsOf(workflow)) {
+    for (const [jobId, job] of callJobsOf(workflow)) {
       const file = shiplineWorkflow(job.uses);
       if (!file) continue;
       const called = byFile(file);
-      const spec = workflowCall(called) ?? {};
+      const spec = called.workflowCall ?? { inputs: {}, secrets: {}, outputs: {} };
       for (const key of Object.keys(job.with ?? {})) {
         if (!(key in (spec.inputs ?? {}))) problems.push(`${jobId}: ${file} has no input ${key}`);
       }
@@ -115,15 +137,10 @@ describe.each(all.map((w) => [w.file, w] as const))("%s", (_, workflow) => {
 
   it("uses only outputs, steps, jobs, inputs and secrets that exist", () => {
     const problems: string[] = [];
-    const spec = workflowCall(workflow);
+    const spec = workflow.workflowCall;
     const inputs = new Set(Object.keys(spec?.inputs ?? {}));
     const secrets = new Set([...Object.keys(spec?.secrets ?? {}), "GITHUB_TOKEN"]);
-    const check = (
-      where: string,
-      expression: string,
-      job: WorkflowJob | undefined,
-      earlier: WorkflowStep[],
-    ) => {
+    const check = (where: string, expression: string, job: Job | undefined, earlier: Step[]) => {
       for (const m of expression.matchAll(/\binputs\.([\w-]+)/g)) {
         if (!inputs.has(m[1] ?? "")) problems.push(`${where}: unknown input ${m[1]}`);
       }
@@ -132,12 +149,12 @@ describe.each(all.map((w) => [w.file, w] as const))("%s", (_, workflow) => {
       }
       for (const m of expression.matchAll(/\bneeds\.([\w-]+)\.(outputs\.([\w-]+)|result)/g)) {
         const [, needed, , output] = m;
-        if (!job || !needsOf(job).includes(needed ?? "")) {
+        if (!job?.needs.includes(needed ?? "")) {
           problems.push(`${where}: needs.${needed} is not in needs`);
           continue;
         }
         const neededJob = workflow.jobs[needed ?? ""];
-        if (output && !(output in (neededJob?.outputs ?? {})))
+        if (output && !(output in (neededJob?.kind === "steps" ? neededJob.outputs : {})))
           problems.push(`${where}: job ${needed} has no output ${output}`);
       }
       for (const m of expression.matchAll(/\bsteps\.([\w-]+)\.(outputs\.([\w-]+)|outcome|conclusion)/g)) {
@@ -152,7 +169,8 @@ describe.each(all.map((w) => [w.file, w] as const))("%s", (_, workflow) => {
           problems.push(`${where}: step ${id} (${step.uses}) has no output ${output}`);
       }
       for (const m of expression.matchAll(/\bjobs\.([\w-]+)\.outputs\.([\w-]+)/g)) {
-        if (!workflow.jobs[m[1] ?? ""]?.outputs?.[m[2] ?? ""])
+        const named = workflow.jobs[m[1] ?? ""];
+        if (named?.kind !== "steps" || named.outputs[m[2] ?? ""] === undefined)
           problems.push(`${where}: job ${m[1]} has no output ${m[2]}`);
       }
     };
@@ -160,9 +178,11 @@ describe.each(all.map((w) => [w.file, w] as const))("%s", (_, workflow) => {
       for (const e of expressionsIn(output.value)) check(`output ${name}`, e, undefined, []);
     }
     for (const [jobId, job] of jobsOf(workflow)) {
-      const steps = job.steps ?? [];
-      const { steps: _steps, outputs, ...rest } = job;
-      for (const e of expressionsIn(rest)) check(jobId, e, job, []);
+      const steps = stepsOf(job);
+      const outputs = job.kind === "steps" ? job.outputs : {};
+      // The job's own keys; its steps and outputs are checked below with what they may name.
+      const own = job.kind === "steps" ? { ...job, steps: [], outputs: {} } : job;
+      for (const e of expressionsIn(own)) check(jobId, e, job, []);
       for (const [index, step] of steps.entries()) {
         for (const e of expressionsIn(step))
           check(`${jobId}/${step.id ?? step.name}`, e, job, steps.slice(0, index));
@@ -191,14 +211,14 @@ describe.each(all.map((w) => [w.file, w] as const))("%s", (_, workflow) => {
 });
 
 /** What a step needs from the GITHUB_TOKEN and OIDC, beyond nothing. */
-function permissionsNeeded(step: WorkflowStep): Record<string, string> {
+function permissionsNeeded(step: Step): Record<string, string> {
   const third = thirdPartyAction(step.uses)?.action;
   if (third === "actions/checkout") return { contents: "read" };
   if (third === "aws-actions/configure-aws-credentials") return { "id-token": "write" };
   switch (shiplineAction(step.uses)) {
     case "ecs-deploy":
       if (String(step.with?.plan) === "true") return { "pull-requests": "write" };
-      return given(step.with?.environment) ? { deployments: "write" } : {};
+      return given(step.with.environment) ? { deployments: "write" } : {};
     case "auto-rollback":
       return { deployments: "write", issues: "write" };
     case "release-notes":
@@ -211,18 +231,18 @@ function permissionsNeeded(step: WorkflowStep): Record<string, string> {
 }
 
 describe.each(repository.map((w) => [w.file, w] as const))("%s permissions", (_, workflow) => {
-  it.each(jobsOf(workflow).map(([id, job]) => [id, job] as const))(
+  it.each(stepJobsOf(workflow).map(([id, job]) => [id, job] as const))(
     "job %s asks for exactly what its steps use",
     (_id, job) => {
       const wanted: Record<string, string> = {};
-      for (const step of job.steps ?? []) {
+      for (const step of job.steps) {
         for (const [scope, level] of Object.entries(permissionsNeeded(step))) {
           if (level === "write" || wanted[scope] === undefined) wanted[scope] = level;
         }
       }
       expect(job.permissions ?? workflow.permissions).toEqual(wanted);
       // id-token (OIDC) only where AWS credentials are assumed.
-      const assumes = (job.steps ?? []).some(
+      const assumes = job.steps.some(
         (s) => thirdPartyAction(s.uses)?.action === "aws-actions/configure-aws-credentials",
       );
       expect(job.permissions?.["id-token"] === "write").toBe(assumes);
@@ -236,27 +256,29 @@ describe.each(reusable.map((w) => [w.file, w] as const))("%s", (_, workflow) => 
   });
 
   it("runs every state-changing action in the one job bound to the environment, one deploy of an environment at a time", () => {
-    const mutating = (step: WorkflowStep): boolean => {
+    const mutating = (step: Step): boolean => {
       const action = shiplineAction(step.uses);
       if (action === "migrate") return step.with?.mode !== "lint";
       if (action === "ecs-deploy") return String(step.with?.plan) !== "true";
       return action === "auto-rollback";
     };
-    for (const [id, job] of jobsOf(workflow)) {
-      const changes = (job.steps ?? []).some(mutating);
+    for (const [id, job] of stepJobsOf(workflow)) {
+      const changes = job.steps.some(mutating);
       expect(job.environment !== undefined, `job ${id}: environment`).toBe(changes);
       if (!changes) continue;
       expect(job.environment).toMatchObject({ name: `\${{ inputs.environment }}` });
       expect(job.concurrency).toEqual({
         group: `shipline-deploy-\${{ github.repository }}-\${{ inputs.environment }}`,
-        "cancel-in-progress": false,
+        cancelInProgress: false,
       });
     }
-    expect(jobsOf(workflow).filter(([, job]) => job.environment !== undefined).length).toBeLessThanOrEqual(1);
+    expect(
+      stepJobsOf(workflow).filter(([, job]) => job.environment !== undefined).length,
+    ).toBeLessThanOrEqual(1);
   });
 
   it("uses every input and secret it declares", () => {
-    const spec = workflowCall(workflow) ?? {};
+    const spec = workflow.workflowCall ?? { inputs: {}, secrets: {} };
     const used = expressionsIn(workflow.jobs).join("\n");
     const unused = [
       ...Object.keys(spec.inputs ?? {}).filter((name) => !used.includes(`inputs.${name}`)),
@@ -300,9 +322,9 @@ describe.each(reusable.map((w) => [w.file, w] as const))("%s", (_, workflow) => 
       // The restored version is not this commit; the smoke tests may need what only it has.
       "gate-after-rollback": ["version-json-path", "version-header", "smoke-tests"],
     };
-    const inputs = workflowCall(workflow)?.inputs ?? {};
+    const inputs = workflow.workflowCall?.inputs ?? {};
     const problems: string[] = [];
-    for (const [jobId, , step] of stepsOf(workflow)) {
+    for (const [jobId, , step] of stepsIn(workflow)) {
       const action = shiplineAction(step.uses);
       if (!action) continue;
       const skip = [step.id ?? "", action, jobId, "*"].flatMap((key) => notForwarded[key] ?? []);
@@ -319,7 +341,7 @@ describe.each(reusable.map((w) => [w.file, w] as const))("%s", (_, workflow) => 
   });
 
   it("checks shipline out at the commit the workflow runs from, with only the actions and bundles", () => {
-    const checkouts = stepsOf(workflow)
+    const checkouts = stepsIn(workflow)
       .map(([, , step]) => step)
       .filter(
         (step) =>
@@ -339,7 +361,7 @@ describe.each(reusable.map((w) => [w.file, w] as const))("%s", (_, workflow) => 
     }
     // Every job that runs a shipline action checks shipline out first.
     for (const [id, job] of jobsOf(workflow)) {
-      const steps = job.steps ?? [];
+      const steps = stepsOf(job);
       const first = steps.findIndex((s) => shiplineAction(s.uses));
       if (first < 0) continue;
       const checkout = steps.findIndex((s) => s.with?.path === ".shipline");
@@ -351,11 +373,11 @@ describe.each(reusable.map((w) => [w.file, w] as const))("%s", (_, workflow) => 
 
 describe("the deploy workflow", () => {
   const deploy = byFile(".github/workflows/deploy.yml");
-  const steps = deploy.jobs.deploy?.steps ?? [];
-  const step = (id: string) => steps.find((s) => s.id === id) as WorkflowStep;
+  const steps = deploy.jobs.deploy ? stepsOf(deploy.jobs.deploy) : [];
+  const step = (id: string) => steps.find((s) => s.id === id) as Step;
 
   it("builds on branches and promotes the verified image on tags", () => {
-    const build = deploy.jobs.build?.steps?.find((s) => s.id === "image");
+    const build = deploy.jobs.build && stepsOf(deploy.jobs.build).find((s) => s.id === "image");
     expect(build?.with?.mode).toBe(`\${{ startsWith(github.ref, 'refs/tags/') && 'promote' || 'build' }}`);
     expect(build?.with?.source).toBe(`\${{ startsWith(github.ref, 'refs/tags/') && github.sha || '' }}`);
   });
@@ -427,7 +449,7 @@ describe("the deploy workflow", () => {
     const notes = deploy.jobs["release-notes"];
     expect(notes?.if).toContain("startsWith(github.ref, 'refs/tags/')");
     expect(notes?.if).toMatch(/^always\(\) && /);
-    expect(notes?.steps?.find((s) => s.id === "notes")?.with?.draft).toBe(
+    expect(notes && stepsOf(notes).find((s) => s.id === "notes")?.with.draft).toBe(
       `\${{ needs.deploy.outputs.verdict != 'pass' }}`,
     );
   });
@@ -440,18 +462,18 @@ describe("the example callers", () => {
 
   it("deploy staging on every push to main, with no approval", () => {
     expect(staging.on).toEqual({ push: { branches: ["main"] } });
-    expect(staging.jobs.deploy?.with?.environment).toBe("staging");
+    expect(callJob(staging, "deploy").with.environment).toBe("staging");
   });
 
   it("deploy production on version tags, through the protected production environment", () => {
     expect(production.on).toEqual({ push: { tags: ["v*"] } });
-    expect(production.jobs.deploy?.with?.environment).toBe("production");
+    expect(callJob(production, "deploy").with.environment).toBe("production");
     expect(production.text).toMatch(/Required reviewers/);
   });
 
   it("run the pull-request checks on pull requests", () => {
     expect(checks.on).toEqual({ pull_request: null });
-    expect(checks.jobs.checks?.uses).toBe("<owner>/shipline/.github/workflows/pr-checks.yml@v1");
+    expect(callJob(checks, "checks").uses).toBe("<owner>/shipline/.github/workflows/pr-checks.yml@v1");
   });
 
   it("call the reusable workflows in one line, as a user's repository would", () => {
@@ -459,7 +481,9 @@ describe("the example callers", () => {
     expect(examples.map((w) => jobsOf(w).length)).not.toContain(0);
     for (const workflow of examples) {
       for (const [, job] of jobsOf(workflow)) {
-        expect(job.uses).toMatch(/^<owner>\/shipline\/\.github\/workflows\/[a-z-]+\.yml@v1$/);
+        expect(job.kind === "call" && job.uses).toMatch(
+          /^<owner>\/shipline\/\.github\/workflows\/[a-z-]+\.yml@v1$/,
+        );
       }
     }
   });
@@ -470,9 +494,11 @@ describe("the README's reusable-workflow call", () => {
   const readme = readFileSync(join(ROOT, "README.md"), "utf8");
   const section = readme.slice(readme.indexOf("## Use it in your repository"));
   const block = /```yaml\n([\s\S]*?)```/.exec(section)?.[1] ?? "";
-  const call = (parse(block) as { jobs?: Record<string, WorkflowJob> } | null)?.jobs?.deploy;
+  // The block is the `jobs:` of a caller workflow; it is read as one, triggered by a push.
+  const caller = parseWorkflow(`on: push\n${block}`, "README.md (Use it in your repository)");
+  const call = callJob(caller, "deploy");
   const deploy = byFile(".github/workflows/deploy.yml");
-  const spec = workflowCall(deploy) ?? {};
+  const spec = deploy.workflowCall ?? { inputs: {} };
 
   it("passes only declared inputs, every required one, and the permissions the called jobs need", () => {
     expect(call?.uses).toBe("<owner>/shipline/.github/workflows/deploy.yml@v1");
@@ -481,7 +507,7 @@ describe("the README's reusable-workflow call", () => {
     const required = Object.entries(spec.inputs ?? {}).filter(([, def]) => def.required);
     expect(required.map(([name]) => name).filter((name) => !given(call?.with?.[name]))).toEqual([]);
     expect(call?.permissions).toEqual(
-      byFile("examples/workflows/deploy-production.yml").jobs.deploy?.permissions,
+      callJob(byFile("examples/workflows/deploy-production.yml"), "deploy").permissions,
     );
   });
 });
@@ -489,49 +515,28 @@ describe("the README's reusable-workflow call", () => {
 // The script that finds shipline's repository and commit, run as actions/github-script runs it.
 describe("locating shipline's own commit", () => {
   const scripts = reusable.flatMap((w) =>
-    stepsOf(w)
+    stepsIn(w)
       .filter(([, , s]) => s.id === "shipline")
       .map(([, , s]) => String(s.with?.script)),
   );
   const script = scripts[0] ?? "";
   const SHA = "0123456789abcdef0123456789abcdef01234567";
 
-  interface Result {
-    outputs: Record<string, string>;
-    failed?: string;
-  }
-
-  async function locate(env: Record<string, string>, idToken?: string | Error): Promise<Result> {
-    const result: Result = { outputs: {} };
-    const core = {
-      getIDToken: async (audience: string) => {
+  /** The script run as actions/github-script runs it; what it set and whether it failed. */
+  async function locate(
+    env: Record<string, string>,
+    idToken?: string | Error,
+  ): Promise<{ outputs: Record<string, string>; failed?: string }> {
+    const { outputs, failed } = await runGitHubScript(script, {
+      env,
+      idToken: async (audience) => {
         expect(audience).toBe("shipline");
         if (idToken === undefined) throw new Error("Unable to get ACTIONS_ID_TOKEN_REQUEST_URL env variable");
         if (idToken instanceof Error) throw idToken;
         return idToken;
       },
-      setOutput: (name: string, value: string) => {
-        result.outputs[name] = value;
-      },
-      setFailed: (message: string) => {
-        result.failed = message;
-      },
-      info: () => undefined,
-    };
-    const saved = { ...process.env };
-    Object.assign(process.env, env);
-    try {
-      const AsyncFunction = Object.getPrototypeOf(async () => undefined).constructor as new (
-        ...args: string[]
-      ) => (...values: unknown[]) => Promise<void>;
-      await new AsyncFunction("core", script)(core);
-    } finally {
-      for (const key of Object.keys(env)) {
-        if (saved[key] === undefined) delete process.env[key];
-        else process.env[key] = saved[key];
-      }
-    }
-    return result;
+    });
+    return { outputs, ...(failed === undefined ? {} : { failed }) };
   }
 
   function jwt(claims: Record<string, unknown>): string {

@@ -2,7 +2,7 @@
 // against the AWS actions the pipeline's real runs called in the simulator.
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { ROOT } from "../../scripts/lib/repo";
+import { ROOT } from "../repo/layout";
 
 export interface DocumentedIam {
   /** What the reusable deploy workflow's steps call with the settings the demo uses. */

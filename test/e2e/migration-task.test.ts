@@ -8,15 +8,15 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { callerInputs, runMergeToMain } from "../../scripts/demo/story";
-import type { WorkflowRun } from "../../scripts/demo/workflow-runner";
-import { CLUSTER, SERVICE, startWorld, type World } from "../../scripts/demo/world";
-import { ROOT } from "../../scripts/lib/repo";
+import { ROOT } from "../repo/layout";
 import { available } from "../rig/availability";
 import { everythingPrinted } from "../rig/harness";
 import { postgresAvailable } from "../rig/services/postgres";
-import type { LogsService } from "../sim/services/logs";
-import type { CallRecord } from "../sim/simulator";
+import type { CallRecord } from "../sim/index";
+import { CLUSTER, SERVICE } from "../world/account";
+import type { WorkflowRun } from "../world/runner/run-workflow";
+import { callerInputs, runMergeToMain } from "../world/story";
+import { startWorld, type World } from "../world/world";
 import { documentedIamActions } from "./iam-policy";
 import { ARN, json, query, step } from "./world-helpers";
 
@@ -121,10 +121,10 @@ describe.runIf(available("PostgreSQL", postgresAvailable(), "npm ci (embedded-po
       });
       expect(first?.pid).toBeGreaterThan(0);
       // The process's exit is the container's, as ECS reports it.
-      const task = world.ecs.core.tasks.get(first?.taskArn ?? "");
+      const task = world.aws.task(first?.taskArn ?? "");
       expect(task?.lastStatus).toBe("STOPPED");
       expect(task?.containers.map((c) => [c.name, c.exitCode])).toEqual([["web", 0]]);
-      expect(task?.taskDefinition.arn).toBe(`${ARN}shop-web:2`);
+      expect(task?.taskDefinitionArn).toBe(`${ARN}shop-web:2`);
     });
 
     it("leaves the schema the first release's migration makes, recorded by the shop's own tool", async () => {
@@ -192,8 +192,8 @@ describe.runIf(available("PostgreSQL", postgresAvailable(), "npm ci (embedded-po
       expect(operations(1, "UpdateService")).toEqual([]);
 
       // The service still runs the first release; the failed migration changed nothing.
-      const service = world.ecs.findService(SERVICE, CLUSTER);
-      expect(service.config.taskDefinitionArn).toBe(`${ARN}shop-web:2`);
+      const service = world.aws.service();
+      expect(service.taskDefinitionArn).toBe(`${ARN}shop-web:2`);
       expect(service.deployments).toHaveLength(1);
       expect(world.runtime.processes().map((p) => [p.revision, p.version])).toEqual([
         ["shop-web:2", world.shop.releases[0]?.sha],
@@ -229,11 +229,10 @@ describe.runIf(available("PostgreSQL", postgresAvailable(), "npm ci (embedded-po
         for (const s of run.steps) if (s.run) texts.push([`${s.job}/${s.id}`, everythingPrinted(s.run)]);
       for (const file of readdirSync(outputDir))
         texts.push([file, readFileSync(join(outputDir, file), "utf8")]);
-      const logs = world.sim.service<LogsService>("logs");
       expect(world.runtime.oneOff.length, "one-off migration tasks ran").toBeGreaterThanOrEqual(runs.length);
       for (const run of world.runtime.oneOff) {
         const id = run.taskArn.split("/").at(-1) ?? "";
-        const lines = logs.lines("/ecs/shop-web", `web/web/${id}`);
+        const lines = world.aws.logLines(`web/web/${id}`);
         expect(lines.length, `task ${id} logged`).toBeGreaterThan(1);
         texts.push([`task ${id} log`, lines.join("\n")]);
       }

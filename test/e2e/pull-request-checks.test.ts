@@ -3,13 +3,14 @@
 // migration lint fails with the finding at file:line; the deploy plan passes, changes nothing in AWS
 // and keeps one comment on the pull request up to date.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { buildShopRepo, type ShopRepo } from "../../scripts/demo/shop-repo";
-import { SHIPLINE_REPOSITORY } from "../../scripts/demo/story";
-import { runWorkflow, type WorkflowRun } from "../../scripts/demo/workflow-runner";
-import { ACCOUNT, CLUSTER, demoScenario, GITHUB_TOKEN, REPOSITORY, SERVICE } from "../../scripts/demo/world";
 import { type FakeGitHub, startFakeGitHub } from "../rig/fake-github";
 import { everythingPrinted } from "../rig/harness";
 import { type Simulator, simulatorEnv, startSimulator } from "../sim/index";
+import { ACCOUNT, CLUSTER, REPOSITORY, SERVICE, shopScenario } from "../world/account";
+import { runWorkflow, type WorkflowRun } from "../world/runner/run-workflow";
+import { buildShopRepo, type ShopRepo } from "../world/shop-repo";
+import { SHIPLINE_REPOSITORY } from "../world/story";
+import { GITHUB_TOKEN } from "../world/world";
 
 const PLAN_ROLE = `arn:aws:iam::${ACCOUNT}:role/shop-plan`;
 const MUTATING = [
@@ -29,7 +30,7 @@ describe("pull-request checks end to end", () => {
 
   beforeAll(async () => {
     [sim, github] = await Promise.all([startSimulator(), startFakeGitHub({ owner: "acme", repo: "shop" })]);
-    sim.load(demoScenario(undefined));
+    sim.load(shopScenario(undefined));
     shop = buildShopRepo("bad-release");
     base = shop.repo.head();
     shop.repo.git(["checkout", "-q", "-b", "order-totals"]);

@@ -6,16 +6,14 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { parse } from "yaml";
-import { callerInputs, runMergeToMain } from "../../scripts/demo/story";
-import type { WorkflowRun } from "../../scripts/demo/workflow-runner";
-import { CLUSTER, SERVICE, startWorld, TARGET_GROUP_ARN, type World } from "../../scripts/demo/world";
-import { ROOT } from "../../scripts/lib/repo";
+import { ROOT } from "../repo/layout";
+import { readWorkflow, type Scalar } from "../repo/workflow";
 import { available } from "../rig/availability";
 import { everythingPrinted } from "../rig/harness";
 import { postgresAvailable } from "../rig/services/postgres";
-import type { Elbv2Service } from "../sim/services/elbv2";
-import type { RdsService } from "../sim/services/rds";
+import type { WorkflowRun } from "../world/runner/run-workflow";
+import { callerInputs, runMergeToMain } from "../world/story";
+import { startWorld, type World } from "../world/world";
 import {
   ARN,
   appliedVersions,
@@ -29,17 +27,16 @@ const outputDir = join(ROOT, "test-output", "e2e", "staging");
 const STAGING_ROLE = "arn:aws:iam::123456789012:role/shop-deploy-staging";
 
 /** The staging caller's `with:` (examples/workflows/deploy-staging.yml), pointed at this world. */
-function stagingInputs(world: World, sha: string): Record<string, string | boolean> {
-  const example = parse(readFileSync(join(ROOT, "examples", "workflows", "deploy-staging.yml"), "utf8")) as {
-    jobs: { deploy: { with: Record<string, unknown> } };
-  };
+function stagingInputs(world: World, sha: string): Record<string, Scalar> {
+  const example = readWorkflow("examples/workflows/deploy-staging.yml").jobs.deploy;
+  if (example?.kind !== "call") throw new Error("the staging example's deploy job calls no workflow");
   const inputs = { ...callerInputs(world, { tag: "", sha, story: "" }) };
   // What the staging example sets differently from the production one the demo copies.
   delete inputs.backup;
   delete inputs["db-instance-identifier"];
   return {
     ...inputs,
-    environment: String(example.jobs.deploy.with.environment),
+    environment: String(example.with.environment),
     "role-to-assume": STAGING_ROLE,
   };
 }
@@ -136,10 +133,8 @@ describe.runIf(available("PostgreSQL", postgresAvailable(), "npm ci (embedded-po
     });
 
     it("ends with the first merge serving, both migrations applied and no snapshot taken", async () => {
-      const service = world.ecs.findService(SERVICE, CLUSTER);
-      expect(service.config.taskDefinitionArn).toBe(`${ARN}shop-web:2`);
-      const targets = world.sim.service<Elbv2Service>("elbv2").registrations(TARGET_GROUP_ARN);
-      expect(targets.map((t) => [t.task.taskDefinition.arn, t.registration.state])).toEqual([
+      expect(world.aws.service().taskDefinitionArn).toBe(`${ARN}shop-web:2`);
+      expect(world.aws.targets().map((t) => [t.taskDefinitionArn, t.state])).toEqual([
         [`${ARN}shop-web:2`, "healthy"],
         [`${ARN}shop-web:2`, "healthy"],
       ]);
@@ -149,7 +144,7 @@ describe.runIf(available("PostgreSQL", postgresAvailable(), "npm ci (embedded-po
       ]);
       expect(await orderColumns(world)).toEqual(["id", "sku", "quantity", "created_at", "gift_message"]);
       expect(await appliedVersions(world)).toEqual(["001", "002"]);
-      expect(world.sim.service<RdsService>("rds").snapshots()).toEqual([]);
+      expect(world.aws.snapshots()).toEqual([]);
     });
 
     it("records staging deployments and the incident on GitHub, and no release", () => {

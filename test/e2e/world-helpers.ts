@@ -1,11 +1,12 @@
 // What the end-to-end tests read back from a run of the deploy workflow and from the world's database.
 import pg from "pg";
 import { expect } from "vitest";
-import type { StepRecord, WorkflowRun } from "../../scripts/demo/workflow-runner";
-import type { World } from "../../scripts/demo/world";
+import { TASK_DEFINITION_ARN } from "../world/account";
+import type { StepRecord, WorkflowRun } from "../world/runner/run-workflow";
+import type { World } from "../world/world";
 
-/** The prefix of the demo account's task-definition ARNs; append `family:revision`. */
-export const ARN = "arn:aws:ecs:eu-west-1:123456789012:task-definition/";
+/** The prefix of the shop account's task-definition ARNs; append `family:revision`. */
+export const ARN = TASK_DEFINITION_ARN;
 
 /** Parses a JSON output; a missing output parses as null, so the assertion on it fails visibly. */
 export function json<T = unknown>(text: string | undefined): T {

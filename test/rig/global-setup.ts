@@ -1,7 +1,12 @@
 // Runs once before the test files: makes sure the actions' runtime (Node 24) is available, so the
-// bundle tests never skip for want of it.
+// bundle tests never skip for want of it, and gives the bundle runs a compile cache (see harness.ts).
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { COMPILE_CACHE_ENV } from "./harness";
 import { findNode24 } from "./node";
 
 export default function setup(): void {
   process.env.SHIPLINE_NODE24 = findNode24();
+  // Node's recommended home for it: under the temporary directory, keyed by each bundle's contents.
+  process.env[COMPILE_CACHE_ENV] ??= join(tmpdir(), "shipline-test-compile-cache");
 }

@@ -3,7 +3,7 @@
 import { execFileSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { ROOT } from "../../scripts/lib/repo";
+import { ROOT } from "../repo/layout";
 
 const NODE24_PREFIX = join(ROOT, ".cache", "node24");
 const NODE24_BIN = join(NODE24_PREFIX, "node_modules", "node", "bin", "node");

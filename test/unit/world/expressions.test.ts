@@ -1,7 +1,7 @@
-// The demo workflow runner's expressions: `${{ }}` templates and `if:` conditions as the Actions
+// The workflow runner's expressions: `${{ }}` templates and `if:` conditions as the Actions
 // runner evaluates them, including the implicit success() of a condition without a status function.
 import { describe, expect, it } from "vitest";
-import { condition, interpolate } from "../../../scripts/demo/expressions";
+import { condition, evaluateValue, interpolate } from "../../world/runner/expressions";
 
 const context = {
   github: { ref: "refs/tags/v1.1.0", sha: "abc" },
@@ -43,5 +43,21 @@ describe("condition", () => {
     [`wrapped in \${{ }}`, `\${{ failure() }}`, ok, false],
   ] as const)("%s", (_, expression, status, expected) => {
     expect(condition(expression, context, status)).toBe(expected);
+  });
+});
+
+describe("evaluateValue", () => {
+  it.each([
+    ["a whole boolean expression stays a boolean", `\${{ inputs.release-notes }}`, true],
+    ["a whole comparison is a boolean", `\${{ inputs.container == 'web' }}`, true],
+    ["a whole number expression stays a number", `\${{ 3 }}`, 3],
+    ["a whole string expression is a string", `\${{ inputs.container }}`, "web"],
+    ["a template among text is a string", `x-\${{ inputs.release-notes }}`, "x-true"],
+    ["two templates make a string", `\${{ inputs.container }}\${{ 1 }}`, "web1"],
+    ["a missing value is empty", `\${{ steps.migrate.outputs.destructive }}`, ""],
+    ["plain text stays as written", "web", "web"],
+    ["a YAML boolean stays a boolean", false, false],
+  ] as const)("%s", (_, value, expected) => {
+    expect(evaluateValue(value, context, ok)).toBe(expected);
   });
 });

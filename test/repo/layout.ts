@@ -1,4 +1,5 @@
-// Facts about this repository's layout, shared by the build, docs, tests and benchmarks.
+// Facts about this repository's layout (its root, the actions, their action.yml and bundles), shared by
+// the build, the docs generator, the tests and the benchmarks.
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";

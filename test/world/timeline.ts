@@ -1,9 +1,9 @@
 // The demo's readable timeline: one line per trigger, job and step, with what each step decided, and
 // the first error of a failed step.
 import { relative } from "node:path";
-import { ROOT } from "../lib/repo";
+import { ROOT } from "../repo/layout";
+import type { RunnerEvent, StepRecord } from "./runner/run-workflow";
 import type { ShopRelease } from "./shop-repo";
-import type { RunnerEvent, StepRecord } from "./workflow-runner";
 
 function short(value: string | undefined, length = 7): string {
   return (value ?? "").slice(0, length);
@@ -66,13 +66,17 @@ export class Timeline {
     return (Date.now() - this.#started) / 1000;
   }
 
+  blank(): void {
+    this.#print("");
+  }
+
   line(text: string, indent = 0): void {
     const clock = `[${this.elapsed().toFixed(1).padStart(6)}s]`;
     this.#print(`${clock} ${"  ".repeat(indent)}${text}`);
   }
 
   trigger(trigger: string, release: ShopRelease): void {
-    this.#print("");
+    this.blank();
     const what = trigger.startsWith("tag")
       ? `${release.tag}: ${release.story}`
       : `merge of ${release.tag}'s changes`;
@@ -124,7 +128,7 @@ export class Timeline {
   }
 
   files(steps: StepRecord[]): void {
-    this.#print("");
+    this.blank();
     this.#print("Step summaries (Markdown, as GitHub shows them on the run page) and logs:");
     for (const step of steps) {
       if (step.summaryFile)

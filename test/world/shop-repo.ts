@@ -1,4 +1,4 @@
-// The application repository the demo deploys: a shop's web service (the demo service, run from its
+// The application repository the world deploys: a shop's web service (the demo service, run from its
 // image's settings), its Dockerfile, task definition and migrations, with pull requests merged the ways
 // GitHub merges them, and two releases. v1.1.0 carries a bug: a setting that makes 30 % of API requests
 // fail, or (the crash variant) one the service cannot parse, so it exits at boot, or (the
@@ -8,9 +8,14 @@
 import { execFileSync } from "node:child_process";
 import { mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { type Person, TestRepo } from "../../test/rig/git-repo";
-import { ROOT } from "../lib/repo";
-import type { Variant } from "./world";
+import { ROOT } from "../repo/layout";
+import { type Person, TestRepo } from "../rig/git-repo";
+
+/**
+ * Which bug v1.1.0 ships: a setting that makes 30 % of API requests fail, one the service cannot parse
+ * (it exits at boot), or a migration PostgreSQL rejects.
+ */
+export type Variant = "bad-release" | "crash-at-boot" | "broken-migration";
 
 export interface ShopRelease {
   tag: string;

@@ -1,4 +1,4 @@
-// The simulator's task runtime for the demo: each RUNNING task of the service is one real process of
+// The simulator's task runtime for the world: each RUNNING task of the service is one real process of
 // the demo web service, started with the environment the container would have (the image's own ENV,
 // then the task definition's), health-checked over HTTP like the load balancer would, its output
 // written to the task's awslogs stream, its exit reported back as the container's. A one-off task
@@ -7,13 +7,8 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { dirname, join } from "node:path";
 import { createInterface } from "node:readline";
-import { DEMO_SERVICE_SCRIPT } from "../../test/fixtures/demo-service/launch";
-import type {
-  TaskEndpoint,
-  TaskRuntime,
-  TaskRuntimeControls,
-  TaskRuntimeTask,
-} from "../../test/sim/services/ecs-task-runtime";
+import { DEMO_SERVICE_SCRIPT } from "../fixtures/demo-service/launch";
+import type { TaskEndpoint, TaskRuntime, TaskRuntimeControls, TaskRuntimeTask } from "./account";
 
 /** The environment an image sets (its config's Env), by image reference and digest. */
 export type ImageEnvironment = (image: string, digest: string | undefined) => Promise<Record<string, string>>;
@@ -81,6 +76,25 @@ export class DemoTaskRuntime implements TaskRuntime {
     this.#imageFiles = options.imageFiles;
     this.#secretValue = options.secretValue;
     this.#node = options.node ?? process.execPath;
+    process.on("exit", this.#killAll);
+  }
+
+  /** Every process this runtime started that has not exited yet. */
+  readonly #alive = new Set<ChildProcess>();
+
+  /**
+   * The last resort when this process ends without close() (killed, or a broken pipe): its task
+   * processes end with it instead of serving on, orphaned. Synchronous, as an exit handler must be.
+   */
+  readonly #killAll = (): void => {
+    for (const child of this.#alive) child.kill("SIGKILL");
+  };
+
+  #spawn(args: string[], options: { env: Record<string, string>; cwd?: string }): ChildProcess {
+    const child = spawn(this.#node, args, { ...options, stdio: ["ignore", "pipe", "pipe"] });
+    this.#alive.add(child);
+    child.once("exit", () => this.#alive.delete(child));
+    return child;
   }
 
   /** The processes running now. */
@@ -121,7 +135,7 @@ export class DemoTaskRuntime implements TaskRuntime {
     controls.setHealthy(false);
     const { env: containerEnv } = await this.#containerEnvironment(container);
     const env: Record<string, string> = { ...containerEnv, PORT: "0", HOST: "127.0.0.1" };
-    const child = spawn(this.#node, [DEMO_SERVICE_SCRIPT], { env, stdio: ["ignore", "pipe", "pipe"] });
+    const child = this.#spawn([DEMO_SERVICE_SCRIPT], { env });
     const running: RunningTask = {
       task,
       child,
@@ -137,7 +151,8 @@ export class DemoTaskRuntime implements TaskRuntime {
     });
     const stdout = createInterface({ input: child.stdout as NodeJS.ReadableStream });
     const endpoint = await new Promise<TaskEndpoint>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error("the service did not listen within 15 s")), 15_000);
+      // A guard against a process that hangs, not a measure of speed: a busy machine may take long.
+      const timer = setTimeout(() => reject(new Error("the service did not listen within 60 s")), 60_000);
       stdout.once("line", (line) => {
         clearTimeout(timer);
         try {
@@ -164,15 +179,17 @@ export class DemoTaskRuntime implements TaskRuntime {
       `listening on ${endpoint.host}:${endpoint.port} (version ${running.version})`,
     ]);
     child.once("exit", (code, signal) => {
-      if (running.healthTimer) clearInterval(running.healthTimer);
+      if (running.healthTimer) clearTimeout(running.healthTimer);
       this.#running.delete(task.taskArn);
       if (!running.stopping) controls.exit(code ?? 1, stderr.at(-1) ?? `exited (${signal ?? code})`);
     });
-    // The load balancer's health check, on real responses.
+    // The load balancer's health check, on real responses: one at a time, the next a quarter second
+    // after the last answer, with the ALB's default 5 s timeout, so a busy machine slows the checks
+    // down instead of failing a healthy process.
     const check = async (): Promise<void> => {
       try {
         const response = await fetch(`http://${endpoint.host}:${endpoint.port}/health`, {
-          signal: AbortSignal.timeout(1_000),
+          signal: AbortSignal.timeout(5_000),
         });
         await response.arrayBuffer();
         if (!running.stopping) controls.setHealthy(response.ok);
@@ -180,8 +197,15 @@ export class DemoTaskRuntime implements TaskRuntime {
         if (!running.stopping) controls.setHealthy(false);
       }
     };
+    const next = (): void => {
+      running.healthTimer = setTimeout(() => {
+        void check().then(() => {
+          if (!running.stopping && this.#running.get(task.taskArn) === running) next();
+        });
+      }, 250);
+    };
     await check();
-    running.healthTimer = setInterval(() => void check(), 250);
+    next();
     return endpoint;
   }
 
@@ -219,7 +243,7 @@ export class DemoTaskRuntime implements TaskRuntime {
     });
     if (program !== "node")
       throw new Error(`CannotStartContainerError: the demo runs node commands only, not ${command[0]}`);
-    const child = spawn(this.#node, args, { env, cwd: root, stdio: ["ignore", "pipe", "pipe"] });
+    const child = this.#spawn(args, { env, cwd: root });
     const run: OneOffRun = {
       taskArn: task.taskArn,
       revision: `${task.family}:${task.revision}`,
@@ -261,23 +285,20 @@ export class DemoTaskRuntime implements TaskRuntime {
     const running = this.#running.get(task.taskArn);
     if (!running) return;
     running.stopping = true;
-    if (running.healthTimer) clearInterval(running.healthTimer);
+    if (running.healthTimer) clearTimeout(running.healthTimer);
     stopChild(running.child);
   }
 
   async close(): Promise<void> {
-    const all = [...this.#running.values()];
+    for (const r of this.#running.values()) {
+      r.stopping = true;
+      if (r.healthTimer) clearTimeout(r.healthTimer);
+    }
     this.#running.clear();
-    const oneOff = [...this.#oneOffChildren.values()];
     this.#oneOffChildren.clear();
-    await Promise.all(oneOff.map(stopChild));
-    await Promise.all(
-      all.map((r) => {
-        r.stopping = true;
-        if (r.healthTimer) clearInterval(r.healthTimer);
-        return stopChild(r.child);
-      }),
-    );
+    // Every process still alive, those already told to stop included.
+    await Promise.all([...this.#alive].map(stopChild));
+    process.off("exit", this.#killAll);
   }
 }
 

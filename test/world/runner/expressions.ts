@@ -40,6 +40,25 @@ function evaluate(
   return new Evaluator(parser.parse(), toData(context), functions).evaluate();
 }
 
+/**
+ * A `with:` value of a reusable-workflow call as GitHub passes it: a value that is one whole `${{ }}`
+ * keeps the type of what the expression gives (a boolean stays a boolean, a number a number); any
+ * other value with templates becomes a string.
+ */
+export function evaluateValue(
+  value: string | number | boolean,
+  context: Record<string, unknown>,
+  status: JobStatus,
+): string | number | boolean {
+  if (typeof value !== "string") return value;
+  const whole = /^\s*\$\{\{([\s\S]*?)\}\}\s*$/.exec(value);
+  if (!whole || (whole[1] ?? "").includes("}}")) return interpolate(value, context, status);
+  const result = evaluate((whole[1] ?? "").trim(), context, status);
+  if (result instanceof data.BooleanData) return result.value;
+  if (result instanceof data.NumberData) return result.value;
+  return result.coerceString();
+}
+
 /** Evaluates a value with `${{ }}` templates into the string an action input receives. */
 export function interpolate(value: unknown, context: Record<string, unknown>, status: JobStatus): string {
   if (value === undefined || value === null) return "";

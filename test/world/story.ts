@@ -1,28 +1,24 @@
-// The demo's story, as GitHub would run it for the shop: each release is merged to main (the deploy
-// workflow's build job builds the commit's image), then tagged (the whole deploy workflow: promote the
-// image, approve, migrate, deploy, gate, roll back when bad, release notes). v1.0.0 goes out; v1.1.0 is
-// bad and is rolled back.
+// The story the demo tells and the end-to-end tests check, as GitHub would run it for the shop: each
+// release is merged to main (the deploy workflow's build job builds the commit's image), then tagged
+// (the whole deploy workflow: promote the image, approve, migrate, deploy, gate, roll back when bad,
+// release notes). v1.0.0 goes out; v1.1.0 is bad and is rolled back. Also the runs the other tests
+// make in the same world: a merge to main through the whole workflow, as the staging caller runs it.
 import { execFileSync } from "node:child_process";
-import { simulatorEnv } from "../../test/sim/index";
-import { ROOT } from "../lib/repo";
+import { ROOT } from "../repo/layout";
+import type { Scalar } from "../repo/workflow";
+import { simulatorEnv } from "../sim/index";
+import { ACCOUNT, CLUSTER, DB_INSTANCE, REPOSITORY, SERVICE, TARGET_GROUP_ARN } from "./account";
+import { type RunnerEvent, runWorkflow, type StepRecord, type WorkflowRun } from "./runner/run-workflow";
 import type { ShopRelease } from "./shop-repo";
-import { type RunnerEvent, runWorkflow, type StepRecord, type WorkflowRun } from "./workflow-runner";
-import {
-  ACCOUNT,
-  CLUSTER,
-  DB_INSTANCE,
-  GITHUB_TOKEN,
-  REPOSITORY,
-  SERVICE,
-  TARGET_GROUP_ARN,
-  type World,
-} from "./world";
+import { GITHUB_TOKEN, type World } from "./world";
 
 export const WORKFLOW = ".github/workflows/deploy.yml";
 export const DEPLOY_ROLE = `arn:aws:iam::${ACCOUNT}:role/shop-deploy-production`;
 export const BUILD_ROLE = `arn:aws:iam::${ACCOUNT}:role/shop-build`;
 /** Where job.workflow_repository says the reusable workflow lives (this checkout stands in for it). */
 export const SHIPLINE_REPOSITORY = "acme/shipline";
+/** The commit job.workflow_sha names where the story does not use this checkout's own. */
+export const ANY_SHIPLINE_SHA = "0".repeat(40);
 
 export interface StoryRun {
   /** "push main" or "tag v1.0.0". */
@@ -43,8 +39,8 @@ export interface StoryOptions {
   onLine?(step: StepRecord, line: string): void;
 }
 
-/** The `with:` a caller workflow passes (examples/workflows/deploy-production.yml, pointed at the demo). */
-export function callerInputs(world: World, release: ShopRelease): Record<string, string | boolean> {
+/** The `with:` a caller workflow passes (examples/workflows/deploy-production.yml, pointed at the world). */
+export function callerInputs(world: World, release: ShopRelease): Record<string, Scalar> {
   return {
     environment: "production",
     "environment-url": world.balancer.url,
@@ -74,11 +70,12 @@ export function callerInputs(world: World, release: ShopRelease): Record<string,
   };
 }
 
+/** This checkout's commit: where job.workflow_sha says the workflow file came from. */
 function shiplineSha(): string {
   try {
     return execFileSync("git", ["rev-parse", "HEAD"], { cwd: ROOT, encoding: "utf8" }).trim();
   } catch {
-    return "0".repeat(40);
+    return ANY_SHIPLINE_SHA;
   }
 }
 
@@ -96,42 +93,71 @@ export function pushPayload(releases: readonly ShopRelease[], index: number): Re
   };
 }
 
-/**
- * The deploy workflow for the merge that made `releases[index]` main's head, run as a push to main
- * (the staging caller's trigger), with the release checked out.
- */
-export async function runMergeToMain(
-  world: World,
-  index: number,
-  options: { inputs: Record<string, string | boolean>; outputDir: string; runId: number },
-): Promise<WorkflowRun> {
-  const release = world.shop.releases[index];
-  if (!release) throw new Error(`no release ${index}`);
+interface DeployRun {
+  index: number;
+  ref: string;
+  inputs: Record<string, Scalar>;
+  outputDir: string;
+  filePrefix: string;
+  runId: number;
+  shipline: { repository: string; sha: string };
+  jobs?: string[];
+  story?: StoryOptions;
+}
+
+/** One run of the deploy workflow for a push of `ref` at release `index`, with the release checked out. */
+function runDeploy(world: World, run: DeployRun): Promise<WorkflowRun> {
+  const release = world.shop.releases[run.index];
+  if (!release) throw new Error(`no release ${run.index}`);
   world.shop.repo.git(["checkout", "-q", "--detach", release.sha]);
   return runWorkflow({
     workflow: WORKFLOW,
-    inputs: options.inputs,
+    inputs: run.inputs,
     secrets: { DATABASE_URL: world.databaseUrl },
     github: {
       repository: "acme/shop",
       sha: release.sha,
-      ref: "refs/heads/main",
+      ref: run.ref,
       eventName: "push",
-      event: pushPayload(world.shop.releases, index),
       token: GITHUB_TOKEN,
       apiUrl: world.github.url,
+      ...(run.ref === "refs/heads/main" ? { event: pushPayload(world.shop.releases, run.index) } : {}),
     },
     workspace: world.shop.repo.dir,
-    shipline: { repository: SHIPLINE_REPOSITORY, sha: "0".repeat(40) },
+    shipline: run.shipline,
+    ...(run.jobs ? { jobs: run.jobs } : {}),
     credentials: (_role, region) => ({ ...simulatorEnv(world.sim), AWS_REGION: region }),
     env: world.actionEnv,
     mark: () => world.sim.calls.length,
-    outputDir: options.outputDir,
-    filePrefix: `${index + 1}-push-main`,
-    runId: options.runId,
+    outputDir: run.outputDir,
+    filePrefix: run.filePrefix,
+    runId: run.runId,
+    ...(run.story?.onEvent ? { onEvent: run.story.onEvent } : {}),
+    ...(run.story?.onLine ? { onLine: run.story.onLine } : {}),
   });
 }
 
+/**
+ * The deploy workflow for the merge that made `releases[index]` main's head, run as a push to main
+ * (the staging caller's trigger), with the release checked out.
+ */
+export function runMergeToMain(
+  world: World,
+  index: number,
+  options: { inputs: Record<string, Scalar>; outputDir: string; runId: number },
+): Promise<WorkflowRun> {
+  return runDeploy(world, {
+    index,
+    ref: "refs/heads/main",
+    inputs: options.inputs,
+    outputDir: options.outputDir,
+    filePrefix: `${index + 1}-push-main`,
+    runId: options.runId,
+    shipline: { repository: SHIPLINE_REPOSITORY, sha: ANY_SHIPLINE_SHA },
+  });
+}
+
+/** Both releases, each merged to main (the build job) and then tagged (the whole workflow). */
 export async function runStory(world: World, options: StoryOptions): Promise<StoryResult> {
   const result: StoryResult = { runs: [], steps: [] };
   const shipline = { repository: SHIPLINE_REPOSITORY, sha: shiplineSha() };
@@ -141,32 +167,17 @@ export async function runStory(world: World, options: StoryOptions): Promise<Sto
       [`tag ${release.tag}`, `refs/tags/${release.tag}`, undefined],
     ] as const) {
       options.onTrigger?.(trigger, release);
-      world.shop.repo.git(["checkout", "-q", "--detach", release.sha]);
       const runNumber = result.runs.length + 1;
-      const run = await runWorkflow({
-        workflow: WORKFLOW,
+      const run = await runDeploy(world, {
+        index,
+        ref,
         inputs: callerInputs(world, release),
-        secrets: { DATABASE_URL: world.databaseUrl },
-        github: {
-          repository: "acme/shop",
-          sha: release.sha,
-          ref,
-          eventName: "push",
-          token: GITHUB_TOKEN,
-          apiUrl: world.github.url,
-          ...(ref === "refs/heads/main" ? { event: pushPayload(world.shop.releases, index) } : {}),
-        },
-        workspace: world.shop.repo.dir,
-        shipline,
-        ...(jobs ? { jobs: [...jobs] } : {}),
-        credentials: (_role, region) => ({ ...simulatorEnv(world.sim), AWS_REGION: region }),
-        env: world.actionEnv,
-        mark: () => world.sim.calls.length,
         outputDir: options.outputDir,
         filePrefix: `${runNumber}-${trigger.replace(/[^a-z0-9.]+/gi, "-")}`,
         runId: 4200 + runNumber,
-        ...(options.onEvent ? { onEvent: options.onEvent } : {}),
-        ...(options.onLine ? { onLine: options.onLine } : {}),
+        shipline,
+        ...(jobs ? { jobs: [...jobs] } : {}),
+        story: options,
       });
       result.runs.push({ trigger, release, run });
       result.steps.push(...run.steps);
