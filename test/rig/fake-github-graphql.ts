@@ -3,7 +3,7 @@
 // alias or a wrong argument fails here as it would on GitHub. Adds the time-outs GitHub answers a
 // too-heavy query with (502), GitHub's rule that drafts are not found by tag, and the rate-limit
 // headers GitHub sends with every GraphQL answer (points computed as GitHub documents them).
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawnSync } from "node:child_process";
 import {
   buildSchema,
   type DocumentNode,
@@ -111,7 +111,8 @@ interface CommitRecord {
 
 /** The repository's refs: when they have not moved, neither have its commits. */
 function refsOf(repoDir: string): string {
-  return execFileSync("git", ["show-ref", "--head"], { cwd: repoDir, encoding: "utf8" });
+  // show-ref exits 1 in a repository without refs; its (empty) output is still the answer.
+  return spawnSync("git", ["show-ref", "--head"], { cwd: repoDir, encoding: "utf8" }).stdout ?? "";
 }
 
 function readCommits(repoDir: string): Map<string, CommitRecord> {
