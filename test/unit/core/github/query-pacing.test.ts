@@ -30,15 +30,17 @@ afterEach(async () => {
   fake = undefined;
 });
 
-async function setup(rateLimit: GraphQLFakeOptions["rateLimit"] = {}) {
-  const clock = new SimulatedClock(Date.now());
+/** The fake's budget, given the simulated start time (whole seconds, as GitHub's reset header is). */
+async function setup(rateLimit: (start: number) => GraphQLFakeOptions["rateLimit"] = () => ({})) {
+  const start = Math.floor(Date.now() / 1000) * 1000;
+  const clock = new SimulatedClock(start);
   const logger = new RecordingLogger();
   fake = await startFakeGitHub();
   const graphql = installGraphQL(fake, {
     repoDir: repo.dir,
     pullRequests: repo.pullRequests,
     people: repo.people,
-    rateLimit: { now: () => clock.now(), ...rateLimit },
+    rateLimit: { now: () => clock.now(), ...rateLimit(start) },
   });
   const github = createGitHubClient("ghs_token", { logger, baseUrl: fake.url, clock });
   return { clock, logger, graphql, github, fake };
@@ -75,22 +77,24 @@ describe("GraphQL queries paced by the rate-limit headers", () => {
   });
 
   it("waits for the reset when what is left would not pay for a query like the last one", async () => {
-    const { clock, logger, graphql, github } = await setup({
+    const { clock, logger, graphql, github } = await setup((start) => ({
       limit: 12,
-      resetAt: new Date(Date.now() + 120_000),
-    });
+      resetAt: new Date(start + 120_000),
+    }));
     const started = clock.now();
     const result = await lookUpPullRequests(github, target, shas, { logger: new RecordingLogger(), clock });
     expect(result.commits.size).toBe(300);
     // Two queries of 6 points spend the 12; the third waits for the reset instead of being refused.
     expect(graphql.requests.map((r) => r.status)).toEqual([200, 200, 200]);
-    expect(clock.now() - started).toBeGreaterThanOrEqual(120_000);
-    expect(clock.now() - started).toBeLessThan(125_000);
+    expect(clock.now() - started).toBe(121_000);
     expect(logger.text("warning")).toMatch(/GraphQL budget is down to 0 points: waiting 2m1s/);
   });
 
   it("fails naming github-token when the budget resets too far ahead to wait for", async () => {
-    const { clock, github, graphql } = await setup({ limit: 6, resetAt: new Date(Date.now() + 50 * 60_000) });
+    const { clock, github, graphql } = await setup((start) => ({
+      limit: 6,
+      resetAt: new Date(start + 50 * 60_000),
+    }));
     const error = await lookUpPullRequests(github, target, shas.slice(0, 200), {
       logger: new RecordingLogger(),
       clock,
@@ -103,11 +107,11 @@ describe("GraphQL queries paced by the rate-limit headers", () => {
   });
 
   it("waits out a RATE_LIMITED answer until the reset, then asks again", async () => {
-    const { clock, graphql, github } = await setup({
+    const { clock, graphql, github } = await setup((start) => ({
       limit: 10,
       remaining: 0,
-      resetAt: new Date(Date.now() + 30_000),
-    });
+      resetAt: new Date(start + 30_000),
+    }));
     const result = await lookUpPullRequests(github, target, shas.slice(0, 10), {
       logger: new RecordingLogger(),
       clock,
