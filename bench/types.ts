@@ -8,6 +8,16 @@ export interface BenchRow {
   unit?: string;
   /** What the figure is compared with, or the target it is held to. */
   note?: string;
+  /** The goal the figure is held to, in words ("≤ 20 s"); a row without one gives context only. */
+  goal?: string;
+  /** Whether the figure meets the goal (a `--check` run fails on a row where this is false). */
+  met?: boolean;
+}
+
+/** A row held to a goal: the goal and whether it is met, said in the note as well, which the table prints. */
+export function withGoal(row: BenchRow, goal: string, met: boolean): BenchRow {
+  const verdict = `goal ${goal}: ${met ? "met" : "MISSED"}`;
+  return { ...row, goal, met, note: row.note ? `${row.note}; ${verdict}` : verdict };
 }
 
 export interface Benchmark {

@@ -1,9 +1,18 @@
 // GitHub's GraphQL API for the fake, over a test's git repository and its pull requests: the real
 // graphql-js engine runs each query against a subset of GitHub's schema, so a misspelt field, a bad
 // alias or a wrong argument fails here as it would on GitHub. Adds the time-outs GitHub answers a
-// too-heavy query with (502), and GitHub's rule that drafts are not found by tag.
-import { execFileSync } from "node:child_process";
-import { buildSchema, type DocumentNode, type GraphQLError, graphql, Kind, parse } from "graphql";
+// too-heavy query with (502), GitHub's rule that drafts are not found by tag, and the rate-limit
+// headers GitHub sends with every GraphQL answer (points computed as GitHub documents them).
+import { execFileSync, spawnSync } from "node:child_process";
+import {
+  buildSchema,
+  type DocumentNode,
+  type GraphQLError,
+  graphql,
+  Kind,
+  parse,
+  type SelectionNode,
+} from "graphql";
 import type { FakeGitHub } from "./fake-github";
 import type { FakePullRequest, Person } from "./git-repo";
 
@@ -72,12 +81,19 @@ export interface GraphQLFakeOptions {
   people: ReadonlyMap<string, Person>;
   /** Answer 502 (as GitHub does when a query times out) when a query asks for more objects than this. */
   failAbove?: number;
+  /**
+   * The primary GraphQL budget (default: 5,000 points, resetting an hour after the first query), on
+   * the test's clock when it gives one (the budget is full again once `now()` passes the reset).
+   */
+  rateLimit?: { limit?: number; remaining?: number; resetAt?: Date; now?: () => number };
 }
 
 export interface GraphQLRecord {
   /** How many `object` fields (commits) the query asked for. */
   objects: number;
   status: number;
+  /** Rate-limit points the query cost. */
+  cost: number;
 }
 
 export interface GraphQLFake {
@@ -91,6 +107,12 @@ interface CommitRecord {
   name: string;
   email: string;
   message: string;
+}
+
+/** The repository's refs: when they have not moved, neither have its commits. */
+function refsOf(repoDir: string): string {
+  // show-ref exits 1 in a repository without refs; its (empty) output is still the answer.
+  return spawnSync("git", ["show-ref", "--head"], { cwd: repoDir, encoding: "utf8" }).stdout ?? "";
 }
 
 function readCommits(repoDir: string): Map<string, CommitRecord> {
@@ -127,9 +149,65 @@ function countObjects(document: DocumentNode): number {
   return count;
 }
 
+/**
+ * A query's rate-limit cost as GitHub documents it: one request per connection page the query could
+ * need (each `first`/`last` counted as reached, multiplied down nested connections), divided by 100,
+ * at least one point.
+ */
+export function queryCost(document: DocumentNode): number {
+  const fragments = new Map<string, readonly SelectionNode[]>();
+  for (const definition of document.definitions) {
+    if (definition.kind === Kind.FRAGMENT_DEFINITION)
+      fragments.set(definition.name.value, definition.selectionSet.selections);
+  }
+  let requests = 0;
+  const visit = (selections: readonly SelectionNode[], multiplier: number): void => {
+    for (const selection of selections) {
+      if (selection.kind === Kind.FRAGMENT_SPREAD) {
+        visit(fragments.get(selection.name.value) ?? [], multiplier);
+      } else if (selection.kind === Kind.INLINE_FRAGMENT) {
+        visit(selection.selectionSet.selections, multiplier);
+      } else if (selection.selectionSet) {
+        const page = selection.arguments?.find((a) => a.name.value === "first" || a.name.value === "last");
+        const size = page?.value.kind === Kind.INT ? Number(page.value.value) : undefined;
+        if (size !== undefined) requests += multiplier;
+        visit(selection.selectionSet.selections, size === undefined ? multiplier : multiplier * size);
+      }
+    }
+  };
+  for (const definition of document.definitions) {
+    if (definition.kind === Kind.OPERATION_DEFINITION) visit(definition.selectionSet.selections, 1);
+  }
+  return Math.max(1, Math.round(requests / 100));
+}
+
 export function installGraphQL(fake: FakeGitHub, options: GraphQLFakeOptions): GraphQLFake {
   let failAbove = options.failAbove;
   const requests: GraphQLRecord[] = [];
+  let cache: { refs: string; commits: Map<string, CommitRecord> } | undefined;
+  const limit = options.rateLimit?.limit ?? 5000;
+  let used = limit - (options.rateLimit?.remaining ?? limit);
+  let resetAt = options.rateLimit?.resetAt;
+  const now = options.rateLimit?.now ?? Date.now;
+  const left = (): number => {
+    if (resetAt && now() >= resetAt.getTime()) {
+      used = 0;
+      resetAt = new Date(now() + 3_600_000);
+    }
+    return limit - used;
+  };
+  /** GitHub's rate-limit headers after charging `cost` points. */
+  const charge = (cost: number): Record<string, string> => {
+    resetAt ??= new Date(now() + 3_600_000);
+    used = Math.min(limit, used + cost);
+    return {
+      "x-ratelimit-limit": String(limit),
+      "x-ratelimit-remaining": String(limit - used),
+      "x-ratelimit-used": String(used),
+      "x-ratelimit-reset": String(Math.floor(resetAt.getTime() / 1000)),
+      "x-ratelimit-resource": "graphql",
+    };
+  };
   const html = `https://github.com/${fake.state.owner}/${fake.state.repo}`;
 
   fake.route("POST", /^\/graphql$/, async ({ body }) => {
@@ -139,17 +217,35 @@ export function installGraphQL(fake: FakeGitHub, options: GraphQLFakeOptions): G
     try {
       document = parse(query);
     } catch (error) {
-      requests.push({ objects: 0, status: 200 });
-      return { status: 200, body: { errors: [{ message: String(error) }] } };
+      requests.push({ objects: 0, status: 200, cost: 1 });
+      return { status: 200, body: { errors: [{ message: String(error) }] }, headers: charge(1) };
     }
     const objects = countObjects(document);
-    if (failAbove !== undefined && objects > failAbove) {
-      requests.push({ objects, status: 502 });
-      return { status: 502, body: { message: "Server Error" } };
+    const cost = queryCost(document);
+    if (left() < cost) {
+      requests.push({ objects, status: 200, cost: 0 });
+      const headers = charge(0);
+      const message = "API rate limit exceeded for installation.";
+      return { status: 200, body: { errors: [{ type: "RATE_LIMITED", message }] }, headers };
     }
-    requests.push({ objects, status: 200 });
+    if (failAbove !== undefined && objects > failAbove) {
+      requests.push({ objects, status: 502, cost });
+      return { status: 502, body: { message: "Server Error" }, headers: charge(cost) };
+    }
+    requests.push({ objects, status: 200, cost });
+    const headers = charge(cost);
 
-    const commits = readCommits(options.repoDir);
+    // Read again only when a test moved a ref since the last query, so a large repository is not
+    // walked once per query (GitHub's answers take their time; the fake's should not dominate).
+    const refs = refsOf(options.repoDir);
+    if (!cache || cache.refs !== refs) cache = { refs, commits: readCommits(options.repoDir) };
+    const commits = cache.commits;
+    const pullRequestsOf = new Map<string, FakePullRequest[]>();
+    for (const pr of options.pullRequests) {
+      for (const sha of new Set([...pr.commits, ...pr.landed])) {
+        pullRequestsOf.set(sha, [...(pullRequestsOf.get(sha) ?? []), pr]);
+      }
+    }
     const user = (email: string): { __typename: string; login: string } | null => {
       const person = options.people.get(email.toLowerCase());
       return person?.login ? { __typename: person.bot ? "Bot" : "User", login: person.login } : null;
@@ -163,9 +259,7 @@ export function installGraphQL(fake: FakeGitHub, options: GraphQLFakeOptions): G
         message: commit.message,
         author: { name: commit.name, email: commit.email, user: user(commit.email) },
         associatedPullRequests: ({ first }: { first?: number }) => {
-          const prs = options.pullRequests.filter(
-            (pr) => pr.commits.includes(sha) || pr.landed.includes(sha),
-          );
+          const prs = pullRequestsOf.get(sha) ?? [];
           return { totalCount: prs.length, nodes: prs.slice(0, first ?? 100).map(pullRequestNode) };
         },
       };
@@ -202,9 +296,13 @@ export function installGraphQL(fake: FakeGitHub, options: GraphQLFakeOptions): G
     });
     if (result.errors?.some((error: GraphQLError) => !error.path)) {
       // Validation errors: GitHub answers 200 with only `errors`.
-      return { status: 200, body: { errors: result.errors.map((error) => ({ message: error.message })) } };
+      return {
+        status: 200,
+        body: { errors: result.errors.map((error) => ({ message: error.message })) },
+        headers,
+      };
     }
-    return { status: 200, body: result };
+    return { status: 200, body: result, headers };
   });
 
   return {

@@ -2,7 +2,14 @@
 // to AWS or Docker: every problem is reported at once, each naming its input and the fix.
 import { existsSync, statSync } from "node:fs";
 import { isAbsolute, join, relative, resolve } from "node:path";
-import { branchOfRun, computeTags, type ImageTag, TagError, tagOfRef } from "@shipline/core/docker/tags";
+import {
+  branchOfRun,
+  computeTags,
+  type ImageTag,
+  TAG_PATTERN,
+  TagError,
+  tagOfRef,
+} from "@shipline/core/docker/tags";
 import { DIGEST_PATTERN, type ImageId } from "@shipline/core/ecr/images";
 import {
   parseRepositoryRef,
@@ -44,6 +51,8 @@ export interface Settings {
   build: BuildSettings | undefined;
   /** Promote mode: the image to tag. */
   source: ImageId | undefined;
+  /** Promote mode: registry-host/name, when `source` is an image reference that says. */
+  sourceUri: string | undefined;
   /** Settings for a repository this run may create. */
   create: RepositorySettings | undefined;
   scan: ScanGate | undefined;
@@ -78,32 +87,75 @@ class Problems {
   }
 }
 
+/** The image promote mode tags, as the `source` input names it. */
+export interface SourceImage {
+  id: ImageId;
+  /** registry-host/name, when the source is an image reference that names its registry. */
+  uri: string | undefined;
+  /** Account and region, when that registry is ECR's. */
+  registry: RepositoryRef | undefined;
+}
+
+const DIGEST_HINT = "a digest is sha256: and 64 lower-case hex digits";
+
+function checkDigest(digest: string): ImageId {
+  if (!DIGEST_PATTERN.test(digest)) throw new Error(`"${digest}" is not a digest (${DIGEST_HINT})`);
+  return { digest };
+}
+
+function checkTag(tag: string): ImageId {
+  if (!TAG_PATTERN.test(tag)) {
+    throw new Error(
+      `"${tag}" is not a valid tag (1 to 128 letters, digits, '_', '.' and '-', not starting with '.' or '-')`,
+    );
+  }
+  return { tag };
+}
+
+/** The registry host in front of the repository name, by Docker's rule: it has a "." or ":", or is localhost. */
+function registryHost(name: string, repository: RepositoryRef): string | undefined {
+  if (name === repository.name) return undefined;
+  const host = name.slice(0, -(repository.name.length + 1));
+  if (!name.endsWith(`/${repository.name}`) || !(/[.:]/.test(host) || host === "localhost")) {
+    throw new Error(`"${name}" is another repository than ${repository.name}`);
+  }
+  return host;
+}
+
 /**
  * Reads `source`: a tag, a digest, or an image reference (`<uri>@sha256:...`, `<uri>:<tag>`) that must
- * name the same repository.
+ * name the same repository. Each part is checked against the grammar ECR enforces, so a malformed id
+ * never reaches BatchGetImage. Throws an Error saying what is wrong.
  */
-export function parseSource(value: string, repository: RepositoryRef): ImageId {
-  if (DIGEST_PATTERN.test(value)) return { digest: value };
+export function parseSource(value: string, repository: RepositoryRef): SourceImage {
   const at = value.indexOf("@");
-  let name: string | undefined;
+  const slash = value.lastIndexOf("/", at >= 0 ? at : value.length);
+  if (slash < 0) {
+    // No repository part: a bare digest ("sha256:...", or another algorithm's) or a tag.
+    if (at >= 0) throw new Error(`"${value}" names no repository before the "@"`);
+    return {
+      id: /^[a-z0-9]+:/i.test(value) ? checkDigest(value) : checkTag(value),
+      uri: undefined,
+      registry: undefined,
+    };
+  }
+  let name: string;
   let id: ImageId;
   if (at >= 0) {
-    name = value.slice(0, at);
-    const digest = value.slice(at + 1);
-    if (!DIGEST_PATTERN.test(digest)) throw new Error(`"${digest}" is not a sha256 digest`);
-    id = { digest };
+    // name[:tag]@digest: the digest pins the image, a tag beside it says nothing more.
+    const colon = value.lastIndexOf(":", at);
+    name = value.slice(0, colon > slash ? colon : at);
+    id = checkDigest(value.slice(at + 1));
   } else {
-    const slash = value.lastIndexOf("/");
     const colon = value.lastIndexOf(":");
-    if (slash < 0) return { tag: value };
     if (colon < slash) throw new Error(`"${value}" names no tag or digest`);
     name = value.slice(0, colon);
-    id = { tag: value.slice(colon + 1) };
+    id = checkTag(value.slice(colon + 1));
   }
-  if (name !== repository.name && !name.endsWith(`/${repository.name}`)) {
-    throw new Error(`"${value}" is in another repository than ${repository.name}`);
-  }
-  return id;
+  const host = registryHost(name, repository);
+  let registry: RepositoryRef | undefined;
+  if (host?.includes(".dkr.ecr")) registry = parseRepositoryRef(name);
+  return { id, uri: host ? name : undefined, registry };
 }
 
 /** The repository, with the account and region that `registry-id`, `aws-region` or its URI give. */
@@ -161,14 +213,40 @@ function tagsOf(
   }
 }
 
+/** A source in an ECR registry must be in the account and region the repository is in. */
+function checkSourceRegistry(
+  source: SourceImage,
+  repository: RepositoryRef,
+  region: string | undefined,
+  problems: Problems,
+): void {
+  const registry = source.registry;
+  if (!registry) return;
+  if (repository.registryId && registry.registryId !== repository.registryId) {
+    problems.add(
+      "source",
+      `it is in account ${registry.registryId}, but the repository is in ${repository.registryId}.`,
+      "Promote within one repository: give the source from the same registry, or only its tag or digest.",
+    );
+  }
+  if (region && registry.region !== region) {
+    problems.add(
+      "source",
+      `it is in ${registry.region}, but the repository is in ${region}.`,
+      "Promote within one repository: give the source from the same region, or only its tag or digest.",
+    );
+  }
+}
+
 /** Promote mode: the image to add tags to, and something to add. */
 function sourceOf(
   inputs: Inputs,
   repository: RepositoryRef,
+  region: string | undefined,
   tags: readonly ImageTag[],
   problems: Problems,
-): ImageId | undefined {
-  let source: ImageId | undefined;
+): SourceImage | undefined {
+  let source: SourceImage | undefined;
   if (!inputs.source) {
     problems.add(
       "source",
@@ -178,6 +256,7 @@ function sourceOf(
   } else {
     try {
       source = parseSource(inputs.source, repository);
+      checkSourceRegistry(source, repository, region, problems);
     } catch (error) {
       problems.add(
         "source",
@@ -318,23 +397,29 @@ function scanGateOf(inputs: Inputs, problems: Problems): ScanGate | undefined {
 
 export function settingsFromInputs(inputs: Inputs, env: NodeJS.ProcessEnv, workspace: string): Settings {
   const problems = new Problems();
-  const { repository, region } = registryOf(inputs, problems);
+  const located = registryOf(inputs, problems);
   const version = inputs.version ?? tagOfRef(env.GITHUB_REF);
   const tags = tagsOf(inputs, env, version, problems);
   const promote = inputs.mode === "promote";
-  const source = promote ? sourceOf(inputs, repository, tags, problems) : undefined;
+  const source = promote ? sourceOf(inputs, located.repository, located.region, tags, problems) : undefined;
   const build = promote ? undefined : buildOf(inputs, env, workspace, problems);
   const scan = scanGateOf(inputs, problems);
   if (!problems.empty) throw problems.error();
+  // A source in an ECR registry says which account and region to promote in, when nothing else did.
+  const repository: RepositoryRef = {
+    ...located.repository,
+    registryId: located.repository.registryId ?? source?.registry?.registryId,
+  };
   return {
     mode: inputs.mode,
     repository,
-    region,
+    region: located.region ?? source?.registry?.region,
     tags,
     commitTag: tags.find((t) => t.kind === "commit"),
     version,
     build,
-    source,
+    source: source?.id,
+    sourceUri: source?.uri,
     create: inputs.createRepository
       ? { mutability: inputs.tagMutability, scanOnPush: inputs.scanOnPush }
       : undefined,

@@ -17,7 +17,11 @@ export async function main(context: ActionContext): Promise<void> {
   const git = new Git({ cwd: settings.directory, logger: context.logger });
 
   const range = await resolve(context, settings, git);
-  const github = createGitHubClient(settings.token, { logger: context.logger });
+  const github = createGitHubClient(settings.token, {
+    logger: context.logger,
+    clock: context.clock,
+    signal: context.signal,
+  });
   const { lookup, changes } = await collect(context, settings, { git, github }, range);
   const rendered = await render(context, settings, github, range, changes);
   const written = await write(context, settings, github, range, rendered);

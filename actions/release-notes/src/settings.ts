@@ -1,6 +1,6 @@
 // The inputs of release-notes and the workflow's environment made into checked settings, before any
 // git or GitHub call: the tag and its version, the configuration file, what was deployed.
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync, statSync } from "node:fs";
 import { resolve } from "node:path";
 import { type RepoRef, repoFromEnv } from "@shipline/core/github/client";
 import {
@@ -80,14 +80,33 @@ function checkImageAndDigest(inputs: Inputs): void {
   }
 }
 
+/**
+ * The runner puts the default (the job's token) in only when the input is left out; a given empty
+ * value, such as a secret that is not set, arrives empty and the parser falls back to the default's
+ * unexpanded text. Either way there is no token, and GitHub would be called with nothing usable.
+ */
 function checkToken(inputs: Inputs): void {
-  if (!inputs.githubToken) {
+  const token = inputs.githubToken.trim();
+  if (token === "" || /^\$\{\{[^}]*\}\}$/.test(token)) {
     throw inputError(
       "github-token",
-      "is empty.",
-      "Leave github-token at its default (the job's token) or pass one.",
+      "is empty (a secret that is not set gives an empty value).",
+      "Leave github-token out to use the job's token, or pass a token that is set.",
     );
   }
+}
+
+/** The checkout: a directory that exists, so git is never started in a folder that is not there. */
+function checkoutDirectory(inputs: Inputs, env: NodeJS.ProcessEnv): string {
+  const directory = resolve(env.GITHUB_WORKSPACE ?? process.cwd(), inputs.workingDirectory);
+  if (!existsSync(directory) || !statSync(directory).isDirectory()) {
+    throw inputError(
+      "working-directory",
+      `${inputs.workingDirectory} does not exist in the workspace, or is not a directory.`,
+      "Point working-directory at the checkout (relative to GITHUB_WORKSPACE), or leave it out for the workspace itself.",
+    );
+  }
+  return directory;
 }
 
 /** The categories file when it exists (its errors name their line), else the defaults. */
@@ -140,7 +159,7 @@ export function settingsFromInputs(inputs: Inputs, env: NodeJS.ProcessEnv, logge
   const tag = versionTag(name, pattern);
   checkImageAndDigest(inputs);
   checkToken(inputs);
-  const directory = resolve(env.GITHUB_WORKSPACE ?? process.cwd(), inputs.workingDirectory);
+  const directory = checkoutDirectory(inputs, env);
   const { config, source } = readConfig(directory, inputs.configFile, logger);
   const repo = repoFromEnv(env);
   return {

@@ -4,7 +4,6 @@ import { ECRClient } from "@aws-sdk/client-ecr";
 import { afterEach, expect, it } from "vitest";
 import { awsClientConfig } from "../../../packages/core/src/aws/clients";
 import { planPromotion, promoteImage, readPromotion } from "../../../packages/core/src/ecr/promotion";
-import { findRepository } from "../../../packages/core/src/ecr/repository";
 import { UserError } from "../../../packages/core/src/runtime/errors";
 import { RecordingLogger } from "../../../packages/core/src/runtime/logger";
 import { type Simulator, startSimulator } from "../../sim/index";
@@ -25,8 +24,7 @@ async function setup() {
     ...awsClientConfig({ region: sim.region, endpoint: sim.endpoint }),
     credentials: { accessKeyId: "AKIASIMULATOR000000", secretAccessKey: "x" },
   });
-  const repository = await findRepository(client, { name: "shop/web" });
-  if (!repository) throw new Error("no repository");
+  const repository = { ref: { name: "shop/web" } };
   return { client, repository, staging, other };
 }
 
@@ -34,10 +32,10 @@ it("plans which tags go on which digest, and why each may or may not, without wr
   const { client, repository, staging, other } = await setup();
   const before = sim?.callsTo("PutImage").length;
   const plan = await planPromotion(client, repository, { tag: "def" }, [
-    { name: "def", pinned: true },
-    { name: "prod", pinned: false },
-    { name: "abc", pinned: false },
-    { name: "v1.0.0", pinned: true },
+    { name: "def", pinned: true, moving: false },
+    { name: "prod", pinned: false, moving: false },
+    { name: "abc", pinned: false, moving: false },
+    { name: "v1.0.0", pinned: true, moving: false },
   ]);
   expect(plan.source).toEqual({ tag: "def" });
   expect(plan.image.digest).toBe(other);
@@ -54,8 +52,8 @@ it("plans which tags go on which digest, and why each may or may not, without wr
 it("adds tags to an image by PutImage and is idempotent", async () => {
   const { client, repository, staging } = await setup();
   const tags = [
-    { name: "v1.1.0", pinned: true },
-    { name: "prod", pinned: false },
+    { name: "v1.1.0", pinned: true, moving: false },
+    { name: "prod", pinned: false, moving: false },
   ];
   const first = await promoteImage(client, repository, { tag: "abc" }, tags, new RecordingLogger());
   expect(first).toEqual({
@@ -77,8 +75,8 @@ it("refuses to repoint a version tag before writing any tag", async () => {
     repository,
     { tag: "def" },
     [
-      { name: "prod", pinned: false },
-      { name: "v1.0.0", pinned: true },
+      { name: "prod", pinned: false, moving: false },
+      { name: "v1.0.0", pinned: true, moving: false },
     ],
     new RecordingLogger(),
   ).catch((e: unknown) => e);

@@ -286,6 +286,24 @@ describe("release-notes bundle", () => {
       { "config-file": "bad.yml" },
       /bad.yml: categorys: is not a known key/,
     ],
+    [
+      "a working directory that does not exist",
+      "v1.5.0",
+      { "working-directory": "services/missing" },
+      /^Input `working-directory`: services\/missing does not exist in the workspace/,
+    ],
+    [
+      "a working directory that is a file",
+      "v1.5.0",
+      { "working-directory": "bad.yml" },
+      /^Input `working-directory`: bad.yml does not exist in the workspace, or is not a directory/,
+    ],
+    [
+      "an empty github-token (a secret that is not set)",
+      "v1.5.0",
+      { "github-token": "" },
+      /^Input `github-token`: is empty/,
+    ],
   ])("refuses %s before any GitHub call", async (_, tag, inputs, message) => {
     writeFileSync(join(shop.repo.dir, "bad.yml"), "categorys: []\n");
     const run = await releaseNotes(tag, { inputs });

@@ -123,20 +123,63 @@ describe("promote mode", () => {
   });
 
   it.each([
-    ["abc123", { tag: "abc123" }],
-    [`sha256:${"b".repeat(64)}`, { digest: `sha256:${"b".repeat(64)}` }],
-    ["123456789012.dkr.ecr.eu-west-1.amazonaws.com/shop/web:staging", { tag: "staging" }],
-    [`127.0.0.1:5000/shop/web@sha256:${"c".repeat(64)}`, { digest: `sha256:${"c".repeat(64)}` }],
+    ["abc123", { id: { tag: "abc123" } }],
+    [`sha256:${"b".repeat(64)}`, { id: { digest: `sha256:${"b".repeat(64)}` } }],
+    [
+      "123456789012.dkr.ecr.eu-west-1.amazonaws.com/shop/web:staging",
+      {
+        id: { tag: "staging" },
+        uri: "123456789012.dkr.ecr.eu-west-1.amazonaws.com/shop/web",
+        registry: { name: "shop/web", registryId: "123456789012", region: "eu-west-1" },
+      },
+    ],
+    [
+      `127.0.0.1:5000/shop/web@sha256:${"c".repeat(64)}`,
+      { id: { digest: `sha256:${"c".repeat(64)}` }, uri: "127.0.0.1:5000/shop/web" },
+    ],
+    [`shop/web:v1@sha256:${"d".repeat(64)}`, { id: { digest: `sha256:${"d".repeat(64)}` } }],
   ])("reads the source %s", (source, expected) => {
-    expect(parseSource(source, { name: "shop/web" })).toEqual(expected);
+    expect(parseSource(source, { name: "shop/web" })).toEqual({
+      uri: undefined,
+      registry: undefined,
+      ...expected,
+    });
   });
 
-  it.each(["other/repo:abc", "shop/web@sha256:short", "x.example.com/shop/web"])(
-    "refuses the source %s",
-    (source) => {
-      expect(() => parseSource(source, { name: "shop/web" })).toThrow();
-    },
-  );
+  it.each([
+    ["other/repo:abc", "another repository"],
+    ["team/shop/web:abc", "another repository"],
+    ["shop/web@sha256:short", "is not a digest"],
+    ["sha256:xyz", "is not a digest"],
+    [`sha256:${"A".repeat(64)}`, "is not a digest"],
+    ["sha512:abc", "is not a digest"],
+    ["-abc", "is not a valid tag"],
+    [`${"a".repeat(129)}`, "is not a valid tag"],
+    ["shop/web:bad*tag", "is not a valid tag"],
+    ["x.example.com/shop/web", "names no tag or digest"],
+    [`@sha256:${"a".repeat(64)}`, "names no repository"],
+  ])("refuses the source %s", (source, message) => {
+    expect(() => parseSource(source, { name: "shop/web" })).toThrow(message);
+  });
+
+  it("promotes in the account and region an ECR source names, and refuses one that contradicts the repository", () => {
+    const source = `123456789012.dkr.ecr.eu-west-1.amazonaws.com/shop/web@sha256:${"a".repeat(64)}`;
+    const s = settings({ repository: "shop/web", mode: "promote", source, version: "v1.0.0" });
+    expect(s.repository).toEqual({ name: "shop/web", registryId: "123456789012" });
+    expect(s.region).toBe("eu-west-1");
+    expect(s.sourceUri).toBe("123456789012.dkr.ecr.eu-west-1.amazonaws.com/shop/web");
+    const error = failure({
+      repository: "shop/web",
+      mode: "promote",
+      source,
+      version: "v1.0.0",
+      "registry-id": "210987654321",
+      "aws-region": "us-east-1",
+    });
+    expect(error.input).toBe("source");
+    expect(error.message).toContain("it is in account 123456789012, but the repository is in 210987654321");
+    expect(error.message).toContain("it is in eu-west-1, but the repository is in us-east-1");
+  });
 });
 
 describe("refused inputs", () => {

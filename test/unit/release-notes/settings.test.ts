@@ -124,6 +124,30 @@ describe("refused settings", () => {
       "config-file",
       "bad.yml: categories[0].colour",
     ],
+    [
+      "a working directory that does not exist",
+      { "working-directory": "missing" },
+      {},
+      "working-directory",
+      "missing does not exist in the workspace",
+    ],
+    [
+      "a working directory that is a file",
+      { "working-directory": "bad.yml" },
+      {},
+      "working-directory",
+      "or is not a directory",
+    ],
+    ["an empty token", { "github-token": "" }, {}, "github-token", "is empty"],
+    ["a token of spaces", { "github-token": "   " }, {}, "github-token", "is empty"],
+    [
+      "the default's text, as the parser falls back to it for an empty value",
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: the unexpanded default, as action.yml writes it.
+      { "github-token": "${{ github.token }}" },
+      {},
+      "github-token",
+      "is empty",
+    ],
   ])("refuses %s, naming the input", (_, given, env, input, message) => {
     const error = failure(given, env);
     expect(error.input).toBe(input);

@@ -3,7 +3,8 @@
 import type { ECRClient } from "@aws-sdk/client-ecr";
 import type { ImageTag } from "@shipline/core/docker/tags";
 import { type CommitImagePlan, planCommitImage, plannedDigest } from "@shipline/core/ecr/commit-image";
-import { digestsOfTags, findImage, type ImageInfo } from "@shipline/core/ecr/images";
+import { digestsOfTags } from "@shipline/core/ecr/image-lookup";
+import { findImage, type ImageInfo } from "@shipline/core/ecr/images";
 import type { RepositoryInfo } from "@shipline/core/ecr/repository";
 import { conflictError, movingTagsRefusal, planTagChanges } from "@shipline/core/ecr/tagging";
 import type { ActionContext } from "@shipline/core/runtime/run";

@@ -6,13 +6,19 @@ import type { RepositoryInfo } from "@shipline/core/ecr/repository";
 import type { ApplyResult } from "@shipline/core/ecr/tagging";
 import type { ActionContext } from "@shipline/core/runtime/run";
 
-/** Writes the tags of a promotion planned before (and refused before, had it conflicts). */
+/**
+ * Writes the tags of a promotion planned before (and refused before, had it conflicts). `stale`: the
+ * plan was read before a wait (the scan gate), so the tags are checked again right before the writes.
+ */
 export async function tag(
   context: ActionContext,
   ecr: ECRClient,
   plan: PromotionPlan,
+  stale: boolean,
 ): Promise<ApplyResult[]> {
-  const outcome = await context.logger.group("Tags", () => executePromotion(ecr, plan, context.logger));
+  const outcome = await context.logger.group("Tags", () =>
+    executePromotion(ecr, plan, context.logger, { stale }),
+  );
   return outcome.results;
 }
 
@@ -25,7 +31,11 @@ export function retag(
   tags: readonly ImageTag[],
 ): Promise<ApplyResult[]> {
   return context.logger.group("Tags", async () => {
-    const plan = await readPromotion(ecr, repository, { digest }, tags);
+    const target = {
+      ref: { name: repository.name, registryId: repository.registryId },
+      described: repository,
+    };
+    const plan = await readPromotion(ecr, target, { digest }, tags);
     if (!plan) throw new Error(`ECR lost ${digest}`);
     return (await executePromotion(ecr, plan, context.logger)).results;
   });

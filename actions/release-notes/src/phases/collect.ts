@@ -27,7 +27,7 @@ export async function collect(
       signal: context.signal,
     });
     logger.info(
-      `${result.commits.size} commits looked up in ${result.requests} GraphQL requests${result.splits ? ` (${result.splits} batches split after time-outs)` : ""}.`,
+      `${result.commits.size} commits looked up in ${result.requests} GraphQL requests (${result.points} rate-limit points)${result.splits ? `; ${result.splits} batches split after time-outs` : ""}.`,
     );
     return result;
   });

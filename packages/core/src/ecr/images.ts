@@ -1,11 +1,6 @@
-// Images in ECR: finding one by tag or digest (the "already built?" check), reading manifests, and
-// which image each tag names now.
-import {
-  BatchGetImageCommand,
-  DescribeImagesCommand,
-  type ECRClient,
-  type ImageIdentifier,
-} from "@aws-sdk/client-ecr";
+// Images in ECR: how an image is named (a tag or a digest) and finding one (the "already built?"
+// check). Reading manifests and what tags name now, answer by answer: image-lookup.ts.
+import { DescribeImagesCommand, type ECRClient, type ImageIdentifier } from "@aws-sdk/client-ecr";
 import { isAwsError } from "./repository";
 
 export interface RepositoryId {
@@ -52,7 +47,7 @@ export interface ImageInfo {
   sizeBytes: number | undefined;
 }
 
-function repositoryParams(repository: RepositoryId) {
+export function repositoryParams(repository: RepositoryId) {
   return {
     repositoryName: repository.name,
     ...(repository.registryId ? { registryId: repository.registryId } : {}),
@@ -89,65 +84,4 @@ export interface ImageManifest {
   mediaType: string;
   /** The manifest exactly as stored: PutImage must get these bytes untouched to keep the digest. */
   manifest: string;
-}
-
-/** The manifest of an image, or undefined when it does not exist. */
-export async function getManifest(
-  client: ECRClient,
-  repository: RepositoryId,
-  id: ImageId,
-): Promise<ImageManifest | undefined> {
-  const out = await client.send(
-    new BatchGetImageCommand({
-      ...repositoryParams(repository),
-      imageIds: [toImageIdentifier(id)],
-      acceptedMediaTypes: MANIFEST_MEDIA_TYPES,
-    }),
-  );
-  const image = out.images?.[0];
-  if (image?.imageManifest && image.imageId?.imageDigest && image.imageManifestMediaType) {
-    return {
-      digest: image.imageId.imageDigest,
-      mediaType: image.imageManifestMediaType,
-      manifest: image.imageManifest,
-    };
-  }
-  const failure = out.failures?.[0];
-  if (!failure || failure.failureCode === "ImageNotFound") return undefined;
-  throw new Error(
-    `BatchGetImage failed for ${describeImageId(id)}: ${failure.failureCode} ${failure.failureReason ?? ""}`,
-  );
-}
-
-const BATCH_LIMIT = 100;
-
-/** The digest each tag names now (undefined for a tag that does not exist), in one call per 100 tags. */
-export async function digestsOfTags(
-  client: ECRClient,
-  repository: RepositoryId,
-  tags: readonly string[],
-): Promise<Map<string, string | undefined>> {
-  const result = new Map<string, string | undefined>(tags.map((tag) => [tag, undefined]));
-  for (let i = 0; i < tags.length; i += BATCH_LIMIT) {
-    const chunk = tags.slice(i, i + BATCH_LIMIT);
-    const out = await client.send(
-      new BatchGetImageCommand({
-        ...repositoryParams(repository),
-        imageIds: chunk.map((imageTag) => ({ imageTag })),
-        acceptedMediaTypes: MANIFEST_MEDIA_TYPES,
-      }),
-    );
-    for (const image of out.images ?? []) {
-      const tag = image.imageId?.imageTag;
-      if (tag !== undefined) result.set(tag, image.imageId?.imageDigest);
-    }
-    for (const failure of out.failures ?? []) {
-      if (failure.failureCode !== "ImageNotFound") {
-        throw new Error(
-          `BatchGetImage failed for tag ${failure.imageId?.imageTag}: ${failure.failureCode} ${failure.failureReason ?? ""}`,
-        );
-      }
-    }
-  }
-  return result;
 }

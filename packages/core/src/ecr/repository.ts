@@ -154,6 +154,24 @@ export function isTagMutable(
   }
 }
 
+/**
+ * The registry host of an account on AWS itself, as ECR documents it: <account>.dkr.ecr.<region>.<the
+ * partition's domain>, the domain taken from the client's own endpoint rules. Undefined when the client
+ * talks to a configured endpoint (an input, AWS_ENDPOINT_URL: LocalStack, a simulator), whose registry
+ * only DescribeRepositories can name, or when the rules give an unexpected API host (FIPS, dual-stack).
+ * Read after a first call: the SDK marks an endpoint from the environment as custom when it resolves it.
+ */
+export async function awsRegistryHost(client: ECRClient, registryId: string): Promise<string | undefined> {
+  const env = process.env;
+  if (client.config.isCustomEndpoint || env.AWS_ENDPOINT_URL || env.AWS_ENDPOINT_URL_ECR) return undefined;
+  if (!/^\d{12}$/.test(registryId)) return undefined;
+  const region = await client.config.region();
+  const api = client.config.endpointProvider({ Region: region, UseFIPS: false, UseDualStack: false }).url;
+  const prefix = `api.ecr.${region}.`;
+  if (!api.hostname.startsWith(prefix)) return undefined;
+  return `${registryId}.dkr.ecr.${region}.${api.hostname.slice(prefix.length)}`;
+}
+
 /** The error for a repository that does not exist and may not be created. */
 export function repositoryNotFound(ref: RepositoryRef): UserError {
   return new UserError(

@@ -3,8 +3,10 @@
 import { getOctokit } from "@actions/github";
 import { retry } from "@octokit/plugin-retry";
 import { throttling } from "@octokit/plugin-throttling";
+import { type Clock, systemClock } from "../runtime/clock";
 import { UserError } from "../runtime/errors";
 import type { Logger } from "../runtime/logger";
+import { type HookedClient, paceQueries } from "./query-pacing";
 
 export type GitHubClient = ReturnType<typeof getOctokit>;
 
@@ -16,6 +18,25 @@ export interface GitHubClientOptions {
   retries?: number;
   /** Rate-limit waits are allowed this many times per request before giving up. */
   rateLimitRetries?: number;
+  /** What rate-limit waits of GraphQL queries sleep on (the action's clock, simulated in tests). */
+  clock?: Clock;
+  /** Ends those waits when the workflow is cancelled. */
+  signal?: AbortSignal | undefined;
+}
+
+type GraphQl = GitHubClient["graphql"];
+
+/** A GraphQL document that changes something (a write), told apart from a query (a read). */
+function isMutation(query: unknown): boolean {
+  const text = typeof query === "string" ? query : String((query as { query?: unknown })?.query ?? "");
+  return /(?:^|\})\s*mutation\b/.test(text.replace(/#[^\n]*/g, ""));
+}
+
+/** GraphQL queries go to `queries`, mutations to `writes`. */
+function routeGraphql(writes: GraphQl, queries: GraphQl): GraphQl {
+  const route = ((query: Parameters<GraphQl>[0], parameters?: Parameters<GraphQl>[1]) =>
+    (isMutation(query) ? writes : queries)(query, parameters)) as GraphQl;
+  return Object.assign(route, { defaults: writes.defaults, endpoint: writes.endpoint });
 }
 
 export function createGitHubClient(token: string, options: GitHubClientOptions): GitHubClient {
@@ -30,7 +51,7 @@ export function createGitHubClient(token: string, options: GitHubClientOptions):
       logger.warning(`GitHub ${kind} hit on ${request.method} ${request.url}; waiting ${retryAfter}s.`);
       return retryCount < rateLimitRetries;
     };
-  return getOctokit(
+  const client = getOctokit(
     token,
     {
       ...(baseUrl ? { baseUrl } : {}),
@@ -40,6 +61,22 @@ export function createGitHubClient(token: string, options: GitHubClientOptions):
     retry,
     throttling,
   );
+  // The throttling plugin spaces every GraphQL request a second apart, as it does writes. Queries are
+  // reads for GitHub's limits: they go through a client of their own, paced by the rate-limit headers
+  // (query-pacing.ts explains why); mutations keep the write spacing above.
+  const queries = getOctokit(
+    token,
+    { ...(baseUrl ? { baseUrl } : {}), retry: { retries: options.retries ?? 3 } },
+    retry,
+  );
+  paceQueries(queries as unknown as HookedClient, {
+    logger,
+    clock: options.clock ?? systemClock,
+    rateLimitRetries,
+    ...(options.signal ? { signal: options.signal } : {}),
+  });
+  client.graphql = routeGraphql(client.graphql, queries.graphql);
+  return client;
 }
 
 export interface RepoRef {

@@ -14,6 +14,8 @@ export interface RangeLookup {
   commits: Map<string, CommitOnGitHub>;
   /** GraphQL requests sent, failed ones included. */
   requests: number;
+  /** Rate-limit points they cost. */
+  points: number;
   /** Batches split because GitHub timed out on them. */
   splits: number;
 }
@@ -46,7 +48,7 @@ export async function lookUpRange(
   );
   const commits = new Map(first.commits);
   const inner = commitsOfMergesWithoutPullRequest(history, commits);
-  let { requests, splits } = first;
+  let { requests, points, splits } = first;
   if (inner.length > 0) {
     options.logger.info(
       `${inner.length} commits came in through merges without a pull request; looking them up too.`,
@@ -54,7 +56,8 @@ export async function lookUpRange(
     const second = await lookUpPullRequests(github, repo, inner, options);
     for (const [sha, lookup] of second.commits) commits.set(sha, lookup);
     requests += second.requests;
+    points += second.points;
     splits += second.splits;
   }
-  return { commits, requests, splits };
+  return { commits, requests, points, splits };
 }

@@ -1,5 +1,6 @@
 // Which pull request brought each commit: GitHub GraphQL `associatedPullRequests`, up to 100 commits
-// per query through aliases, queries made one after another (GitHub asks for serial requests), a
+// per query through aliases, queries made one after another (GitHub asks for serial requests; the
+// client paces them by the rate-limit headers, not by a fixed pause: github/query-pacing.ts), a
 // query that times out (502/504) split in halves (and the rest of the range queried in that size),
 // other transient failures retried with backoff.
 
@@ -47,14 +48,33 @@ export interface LookupResult {
   commits: Map<string, CommitOnGitHub>;
   /** GraphQL requests sent, failed ones included. */
   requests: number;
+  /** Rate-limit points those requests cost, as GitHub computes them. */
+  points: number;
   /** How many times a batch was split because GitHub timed out on it. */
   splits: number;
 }
 
 const SHA = /^[0-9a-f]{40}$/;
-export const MAX_BATCH = 100;
 const PULL_REQUESTS_PER_COMMIT = 5;
 const LABELS_PER_PULL_REQUEST = 50;
+
+// A query's size against GitHub's limits (its GraphQL rate-limit and node-limit page). A connection
+// gives at most 100 nodes a page, and a query at most 500,000 nodes; a query costs one point per 100
+// connection pages it could need. Per commit: its pull requests (one page of 5) and each one's labels
+// (one page of 50) are 1 + 5 = 6 pages and 5 + 5 × 50 = 255 nodes (+1 for the commit). So 100 commits,
+// one page's worth, are 25,600 nodes and 6 points: a 5,000-commit release spends about 300 of a job
+// token's 1,000 points an hour. More commits per query would not cost fewer points (the cost is per
+// commit) and would run closer to GitHub's query time-out, which is why 100, GitHub's page size.
+const GITHUB_PAGE_SIZE = 100;
+const GITHUB_NODE_LIMIT = 500_000;
+const NODES_PER_COMMIT = 1 + PULL_REQUESTS_PER_COMMIT * (1 + LABELS_PER_PULL_REQUEST);
+const PAGES_PER_COMMIT = 1 + PULL_REQUESTS_PER_COMMIT;
+export const MAX_BATCH = Math.min(GITHUB_PAGE_SIZE, Math.floor(GITHUB_NODE_LIMIT / NODES_PER_COMMIT));
+
+/** The rate-limit points GitHub charges a query of this many commits. */
+export function queryPoints(commits: number): number {
+  return Math.max(1, Math.round((commits * PAGES_PER_COMMIT) / 100));
+}
 
 const COMMIT_FRAGMENT = `fragment commitPullRequests on Commit {
   oid
@@ -138,6 +158,22 @@ function isTimeout(error: unknown): boolean {
   return /timed? ?out|Something went wrong while executing your query/i.test(errorMessage(error));
 }
 
+/** A refusal for a rate limit (what the client's pacing did not wait out), not for a permission. */
+function isRateLimit(error: unknown): boolean {
+  const failure = error as {
+    response?: { headers?: Record<string, unknown>; data?: { errors?: { type?: string }[] } };
+    errors?: { type?: string }[];
+  };
+  const headers = failure.response?.headers ?? {};
+  const errors = failure.errors ?? failure.response?.data?.errors ?? [];
+  return (
+    String(headers["x-ratelimit-remaining"]) === "0" ||
+    headers["retry-after"] !== undefined ||
+    errors.some((e) => e?.type === "RATE_LIMITED") ||
+    /rate limit/i.test(errorMessage(error))
+  );
+}
+
 function isTransient(error: unknown): boolean {
   const status = errorStatus(error);
   // No status: a network error (reset, refused) that the retry plugin already gave up on.
@@ -157,7 +193,7 @@ export async function lookUpPullRequests(
   const batchSize = Math.max(1, Math.min(options.batchSize ?? MAX_BATCH, MAX_BATCH));
   const attempts = options.attempts ?? 3;
   const backoffMs = options.backoffMs ?? 1000;
-  const result: LookupResult = { commits: new Map(), requests: 0, splits: 0 };
+  const result: LookupResult = { commits: new Map(), requests: 0, points: 0, splits: 0 };
   const unique = [...new Set(shas)];
   // A work list: a batch that times out is replaced by its two halves at the front.
   const queue: string[][] = [];
@@ -170,6 +206,7 @@ export async function lookUpPullRequests(
     for (let attempt = 1; response === undefined; attempt++) {
       if (options.signal?.aborted) throw options.signal.reason;
       result.requests++;
+      result.points += queryPoints(batch.length);
       try {
         response = await github.graphql<BatchResponse>(batchQuery(batch), {
           owner: repo.owner,
@@ -180,6 +217,12 @@ export async function lookUpPullRequests(
         });
       } catch (error) {
         const status = errorStatus(error);
+        if (isRateLimit(error)) {
+          throw new UserError(`GitHub's rate limit stopped the pull-request lookup: ${errorMessage(error)}`, {
+            fix: "Re-run when the limit resets (the job's token has 1,000 GraphQL points an hour per repository), or give a token with a larger budget.",
+            input: "github-token",
+          });
+        }
         if (status === 401 || status === 403) {
           throw new UserError(
             `GitHub refused the pull-request lookup (HTTP ${status}): ${errorMessage(error)}`,

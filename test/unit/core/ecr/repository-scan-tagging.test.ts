@@ -1,7 +1,13 @@
 // ECR rules the action applies before changing anything: repository references, tag mutability,
 // the tag plan of a promote, and the scan verdict.
+
+import { ECRClient } from "@aws-sdk/client-ecr";
 import { describe, expect, it } from "vitest";
-import { isTagMutable, parseRepositoryRef } from "../../../../packages/core/src/ecr/repository";
+import {
+  awsRegistryHost,
+  isTagMutable,
+  parseRepositoryRef,
+} from "../../../../packages/core/src/ecr/repository";
 import { judgeScan, type SeverityCounts, zeroCounts } from "../../../../packages/core/src/ecr/scan";
 import {
   immutableMovingTags,
@@ -30,6 +36,22 @@ describe("parseRepositoryRef", () => {
       expect(() => parseRepositoryRef(value)).toThrow();
     },
   );
+});
+
+describe("awsRegistryHost", () => {
+  it.each([
+    ["eu-west-1", "123456789012.dkr.ecr.eu-west-1.amazonaws.com"],
+    ["cn-north-1", "123456789012.dkr.ecr.cn-north-1.amazonaws.com.cn"],
+    ["us-gov-west-1", "123456789012.dkr.ecr.us-gov-west-1.amazonaws.com"],
+  ])("names the registry of an account in %s as ECR documents it", async (region, host) => {
+    expect(await awsRegistryHost(new ECRClient({ region }), "123456789012")).toBe(host);
+  });
+
+  it("leaves the address to DescribeRepositories behind an endpoint override, or without an account id", async () => {
+    const local = new ECRClient({ region: "eu-west-1", endpoint: "http://127.0.0.1:4566" });
+    expect(await awsRegistryHost(local, "123456789012")).toBeUndefined();
+    expect(await awsRegistryHost(new ECRClient({ region: "eu-west-1" }), "shop")).toBeUndefined();
+  });
 });
 
 describe("isTagMutable", () => {
