@@ -85,6 +85,7 @@ export async function collectMigrations(options: CollectOptions): Promise<Collec
       version: migration.version,
       sql: migrationSql(migration),
       wholeFileTransaction: migration.wholeFileTransaction && !options.sqlRunner,
+      sqlRunner: options.sqlRunner ?? false,
       ...(migration.startsInTransaction ? { startsInTransaction: true } : {}),
     });
     if (migration.layout === "alembic") {

@@ -231,7 +231,8 @@ export class SqlParser {
       }
       return { statements, comments, errors: [] };
     }
-    const wholeFileError = "error" in parsed ? parsed.error : { message: "the SQL does not parse", cursor: 0 };
+    const wholeFileError =
+      "error" in parsed ? parsed.error : { message: "the SQL does not parse", cursor: 0 };
     return { ...this.#parsePieces(text, codeTokens, lines, wholeFileError), comments };
   }
 
