@@ -1,30 +1,11 @@
 // Renders each action's inputs and outputs tables from its action.yml into the README files, between
-// markers, so the tables cannot drift from the action's real interface.
+// markers, so the tables cannot drift from the action's real interface; and the tables generated from
+// code (migrate's lint rules and their squawk conformance) the same way.
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import { LINT_DOC_TABLES } from "./lint-rule-docs";
+import { code, escapeCell, replaceBetween, table } from "./markdown";
 import { listActions, ROOT, readActionYaml } from "./repo";
-
-function escapeCell(text: string): string {
-  return text
-    .trim()
-    .replace(/\|/g, "\\|")
-    .replace(/\r?\n+/g, " ");
-}
-
-function code(text: string): string {
-  return text.includes("`") ? `\`\` ${text} \`\`` : `\`${text}\``;
-}
-
-/** A markdown table with padded columns, laid out exactly as the formatter (biome) lays it out. */
-function table(header: string[], rows: string[][]): string {
-  const width = (text: string): number => [...text].length;
-  const widths = header.map((title, i) =>
-    Math.max(3, width(title), ...rows.map((row) => width(row[i] ?? ""))),
-  );
-  const line = (cells: string[]): string =>
-    `| ${cells.map((cell, i) => cell + " ".repeat((widths[i] ?? 0) - width(cell))).join(" | ")} |`;
-  return [line(header), line(widths.map((w) => "-".repeat(w))), ...rows.map(line)].join("\n");
-}
 
 export function inputsTable(name: string): string {
   const inputs = Object.entries(readActionYaml(name).inputs ?? {});
@@ -46,15 +27,6 @@ export function outputsTable(name: string): string {
   return table(["Output", "Description"], rows);
 }
 
-function replaceBetween(content: string, key: string, body: string, file: string): string {
-  const start = `<!-- action-docs:${key}:start -->`;
-  const end = `<!-- action-docs:${key}:end -->`;
-  const from = content.indexOf(start);
-  const to = content.indexOf(end);
-  if (from < 0 || to < from) throw new Error(`${file} lacks the markers ${start} ... ${end}`);
-  return `${content.slice(0, from + start.length)}\n${body}\n${content.slice(to)}`;
-}
-
 /** The content every README should have, keyed by path relative to the repository root. */
 export function renderedReadmes(): Map<string, string> {
   const files = new Map<string, string>();
@@ -65,6 +37,9 @@ export function renderedReadmes(): Map<string, string> {
     let own = readFileSync(join(ROOT, actionPath), "utf8");
     own = replaceBetween(own, "inputs", inputsTable(name), actionPath);
     own = replaceBetween(own, "outputs", outputsTable(name), actionPath);
+    for (const extra of LINT_DOC_TABLES.filter((t) => t.action === name)) {
+      own = replaceBetween(own, extra.key, extra.render(), actionPath);
+    }
     files.set(actionPath, own);
     const section = [`**Inputs**`, "", inputsTable(name), "", `**Outputs**`, "", outputsTable(name)].join(
       "\n",
