@@ -82,7 +82,11 @@ export async function findMigrations(
     globs: inputs.migrationsGlob ?? [],
     parser,
     levels: settings.levels,
-    lintOptions: { runnerSetsLockTimeout: settings.mode === "sql" && inputs.lockTimeout > 0 },
+    lintOptions: {
+      runnerSetsLockTimeout: settings.mode === "sql" && inputs.lockTimeout > 0,
+      runnerSetsStatementTimeout: settings.mode === "sql" && inputs.statementTimeout > 0,
+      postgresVersion: Number(inputs.postgresVersion),
+    },
     sqlRunner: settings.mode === "sql",
     run: (command, args, cwd) => execCommand(command, args, { cwd, echo: false }),
     addedFiles,
@@ -182,6 +186,13 @@ export function summarizeLint(summary: SummaryBuilder, outcome: LintOutcome): vo
     summary.table(
       ["Where", "Rule", "Severity", "Problem"],
       findings.map((f) => [`\`${f.file}:${f.line}\``, f.rule, f.severity, f.message]),
+    );
+  }
+  const suppressions = reports.flatMap((r) => (r.suppressions ?? []).map((s) => ({ ...s, file: r.file })));
+  if (suppressions.length > 0) {
+    summary.table(
+      ["Suppressed at", "Rule", "Reason"],
+      suppressions.map((s) => [`\`${s.file}:${s.line}\``, s.rule, s.reason || "(no reason given)"]),
     );
   }
 }
