@@ -10,7 +10,7 @@ export function lintRulesTable(): string {
     `${rule.defaultSeverity}${rule.destructive ? ", **destructive**" : ""}`,
     escapeCell(rule.title),
     escapeCell(rule.lock),
-    escapeCell(rule.versions ? `${rule.explanation} *Versions:* ${rule.versions}` : rule.explanation),
+    escapeCell(rule.versions ? `${rule.explanation} _Versions:_ ${rule.versions}` : rule.explanation),
     escapeCell(rule.safeAlternative),
   ]);
   return table(["Rule", "Level", "Reports", "Lock", "Why it hurts", "Safe alternative"], rows);

@@ -34,7 +34,9 @@ describe.runIf(available("alembic", hasCommand("alembic"), "apt-get install alem
         "migrations/versions/b2_add_index.py:15 missing-statement-timeout",
       ]);
       expect(
-        run.annotations.filter((a) => a.properties.file?.endsWith("a1_create_accounts.py")).map((a) => a.level),
+        run.annotations
+          .filter((a) => a.properties.file?.endsWith("a1_create_accounts.py"))
+          .map((a) => a.level),
       ).toEqual(["warning", "warning"]);
       expect(
         run.annotations.find((a) => a.properties.title?.endsWith("adding-not-null-column-without-default"))
