@@ -6,8 +6,11 @@ export interface BenchRow {
   metric: string;
   value: number | string;
   unit?: string;
-  /** What the figure is compared with, or the target it is held to. */
+  /** What the figure is compared with. */
   note?: string;
+  /** The goal the figure is held to ("≤ 300 ms"), and whether this run met it. */
+  goal?: string;
+  met?: boolean;
 }
 
 export interface Benchmark {

@@ -28,8 +28,19 @@ interface NewColumn {
 const keyConstraint = (contype: string | undefined): boolean =>
   contype === "CONSTR_PRIMARY" || contype === "CONSTR_FOREIGN" || contype === "CONSTR_IDENTITY";
 
+const newColumnsOf = new WeakMap<object, NewColumn[]>();
+
 /** Columns a CREATE TABLE or ALTER TABLE ... ADD COLUMN defines (on new and existing tables alike). */
 export function newColumns(node: Node): NewColumn[] {
+  let columns = newColumnsOf.get(node);
+  if (!columns) {
+    columns = findNewColumns(node);
+    newColumnsOf.set(node, columns);
+  }
+  return columns;
+}
+
+function findNewColumns(node: Node): NewColumn[] {
   let columns: ColumnDef[] = [];
   const keyNames = new Set<string>();
   let table = "?";

@@ -137,9 +137,10 @@ const escapeRegExp = (text: string): string => text.replace(/[.*+?^${}()|[\]\\]/
  * name was longer.
  */
 function cutNames(context: RuleContext): string[] {
+  // A cut name keeps 60 to 63 bytes, so at least 15 characters (none takes more than 4 bytes).
   const candidates = namesGiven(context.statement.node).filter(
     (name): name is string =>
-      name !== undefined && Buffer.byteLength(name, "utf8") > MAX_IDENTIFIER_BYTES - 4,
+      name !== undefined && name.length >= 15 && Buffer.byteLength(name, "utf8") > MAX_IDENTIFIER_BYTES - 4,
   );
   const long: string[] = [];
   for (const name of new Set(candidates)) {

@@ -34,14 +34,26 @@ export function lastName(names: readonly Node[] | undefined): string {
   return stringOf(list[list.length - 1]) ?? "?";
 }
 
-export function alterTable(
-  node: Node,
-): { relation: RangeVar | undefined; cmds: AlterTableCmd[]; objtype: string | undefined } | undefined {
+export interface AlterTable {
+  relation: RangeVar | undefined;
+  cmds: AlterTableCmd[];
+  objtype: string | undefined;
+}
+
+/** Most rules look at ALTER TABLE: its commands are unwrapped once per statement. */
+const alterTables = new WeakMap<object, AlterTable>();
+
+export function alterTable(node: Node): AlterTable | undefined {
   if (!("AlterTableStmt" in node)) return undefined;
   const stmt = node.AlterTableStmt;
-  const cmds: AlterTableCmd[] = [];
-  for (const cmd of stmt.cmds ?? []) if ("AlterTableCmd" in cmd) cmds.push(cmd.AlterTableCmd);
-  return { relation: stmt.relation, cmds, objtype: stmt.objtype };
+  let alter = alterTables.get(stmt);
+  if (!alter) {
+    const cmds: AlterTableCmd[] = [];
+    for (const cmd of stmt.cmds ?? []) if ("AlterTableCmd" in cmd) cmds.push(cmd.AlterTableCmd);
+    alter = { relation: stmt.relation, cmds, objtype: stmt.objtype };
+    alterTables.set(stmt, alter);
+  }
+  return alter;
 }
 
 /** ALTER TABLE on a table (not ALTER INDEX, VIEW, SEQUENCE, ...). */
@@ -65,18 +77,25 @@ export function columnOf(cmd: AlterTableCmd): ColumnDef | undefined {
   return cmd.def && "ColumnDef" in cmd.def ? cmd.def.ColumnDef : undefined;
 }
 
-/** The columns a CREATE TABLE defines, and its table-level constraints. */
+const NO_ELEMENTS = { columns: [], constraints: [] };
+const elementLists = new WeakMap<object, { columns: ColumnDef[]; constraints: Constraint[] }>();
+
+/** The columns a CREATE TABLE defines, and its table-level constraints (unwrapped once per statement). */
 export function tableElements(elements: readonly Node[] | undefined): {
   columns: ColumnDef[];
   constraints: Constraint[];
 } {
-  const columns: ColumnDef[] = [];
-  const constraints: Constraint[] = [];
-  for (const element of elements ?? []) {
-    if ("ColumnDef" in element) columns.push(element.ColumnDef);
-    else if ("Constraint" in element) constraints.push(element.Constraint);
+  if (!elements) return NO_ELEMENTS;
+  let split = elementLists.get(elements);
+  if (!split) {
+    split = { columns: [], constraints: [] };
+    for (const element of elements) {
+      if ("ColumnDef" in element) split.columns.push(element.ColumnDef);
+      else if ("Constraint" in element) split.constraints.push(element.Constraint);
+    }
+    elementLists.set(elements, split);
   }
-  return { columns, constraints };
+  return split;
 }
 
 /** Column names listed by a constraint's keys or foreign-key columns. */
