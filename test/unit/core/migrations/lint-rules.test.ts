@@ -279,6 +279,71 @@ describe("rule levels", () => {
   });
 });
 
+describe("no false alarm on the forms PostgreSQL does safely", () => {
+  const linted = (files: string[], postgresVersion = 17): string[] => {
+    const linter = new MigrationLinter(parser, {}, { runnerSetsLockTimeout: false, postgresVersion });
+    return files.flatMap((sql, i) =>
+      found(
+        linter.lint({
+          file: `${i}.sql`,
+          version: String(i),
+          sql: `${LOCK}${sql}`,
+          wholeFileTransaction: true,
+        }),
+      ).map((f) => `${i}:${f}`),
+    );
+  };
+
+  it("a type change PostgreSQL makes without a rewrite", () => {
+    const schema = "CREATE TABLE t (a varchar(20), b varchar(20), c numeric(10, 2));\n";
+    // The first file declares the types (and gets its varchar advice); the second changes them.
+    expect(
+      linted([
+        schema,
+        "ALTER TABLE t ALTER COLUMN a TYPE varchar(40);\nALTER TABLE t ALTER COLUMN b TYPE text;\nALTER TABLE t ALTER COLUMN c TYPE numeric(12, 2);\n",
+      ]).filter((f) => f.startsWith("1:")),
+    ).toEqual([]);
+  });
+
+  it.each([11, 12, 17, 18])("ADD COLUMN with a constant or stable default on PostgreSQL %i", (version) => {
+    expect(
+      linted(
+        ["ALTER TABLE t ADD COLUMN a text NOT NULL DEFAULT 'x', ADD COLUMN b timestamptz DEFAULT now();\n"],
+        version,
+      ),
+    ).toEqual([]);
+  });
+
+  it("NOT VALID, then VALIDATE in a later migration", () => {
+    expect(
+      linted([
+        "ALTER TABLE t ADD CONSTRAINT f FOREIGN KEY (u_id) REFERENCES u (id) NOT VALID;\n",
+        "ALTER TABLE t VALIDATE CONSTRAINT f;\n",
+      ]),
+    ).toEqual([]);
+  });
+
+  it("CONCURRENTLY outside a transaction", () => {
+    const linter = new MigrationLinter(parser);
+    const report = linter.lint({
+      file: "i.sql",
+      version: "1",
+      sql: "CREATE INDEX CONCURRENTLY i ON t (a);\n",
+      wholeFileTransaction: true,
+    });
+    expect(found(report)).toEqual([]);
+  });
+
+  it("statements inside function bodies, quoted or BEGIN ATOMIC", () => {
+    expect(
+      linted([
+        "CREATE OR REPLACE FUNCTION purge() RETURNS void LANGUAGE plpgsql AS $$\nBEGIN\n  DROP TABLE t;\n  UPDATE u SET a = 1;\nEND\n$$;\n",
+        "CREATE OR REPLACE FUNCTION reset_all() RETURNS void LANGUAGE sql\nBEGIN ATOMIC\n  UPDATE u SET a = 1;\n  DELETE FROM v;\nEND;\n",
+      ]),
+    ).toEqual([]);
+  });
+});
+
 describe("PostgreSQL version", () => {
   it.each([9, 19, 17.5])("refuses %s, which the rules know nothing of", (version) => {
     expect(
