@@ -85,6 +85,9 @@ export async function collectMigrations(options: CollectOptions): Promise<Collec
       version: migration.version,
       sql: migrationSql(migration),
       wholeFileTransaction: migration.wholeFileTransaction && !options.sqlRunner,
+      // Prisma and golang-migrate send a file as one query: PostgreSQL's implicit transaction.
+      implicitTransaction:
+        !options.sqlRunner && (migration.layout === "prisma" || migration.layout === "golang-migrate"),
       sqlRunner: options.sqlRunner ?? false,
       ...(migration.startsInTransaction ? { startsInTransaction: true } : {}),
     });

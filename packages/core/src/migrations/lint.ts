@@ -67,6 +67,11 @@ export interface LintFileInput {
   sql: string;
   /** The tool runs the whole file as one transaction. */
   wholeFileTransaction: boolean;
+  /**
+   * That transaction is PostgreSQL's implicit one around a multi-statement query (Prisma,
+   * golang-migrate send the file as one query), so the file's own BEGIN ... COMMIT are honoured.
+   */
+  implicitTransaction?: boolean;
   /** The file is run by shipline's sql runner, which gives it a transaction unless it cannot have one. */
   sqlRunner?: boolean;
   /** The SQL starts inside a transaction opened before it (Alembic's offline output). */
@@ -194,6 +199,7 @@ export class MigrationLinter {
       {
         statements: parsed.statements,
         wholeFileTransaction: input.wholeFileTransaction,
+        implicitTransaction: input.implicitTransaction ?? false,
         sqlRunner: input.sqlRunner ?? false,
         startsInTransaction: input.startsInTransaction ?? false,
         newInChange: input.newInChange ?? false,

@@ -14,7 +14,7 @@ const FIXTURES = join(ROOT, "test", "fixtures", "migrations", "rules");
 
 interface FixtureOptions {
   postgresVersion: number;
-  transaction: "tool" | "none" | "sql-runner";
+  transaction: "tool" | "implicit" | "none" | "sql-runner";
   runnerTimeouts: boolean;
   destructive: boolean;
 }
@@ -79,7 +79,8 @@ function lintFixture(
     file,
     version,
     sql: text,
-    wholeFileTransaction: options.transaction === "tool",
+    wholeFileTransaction: options.transaction === "tool" || options.transaction === "implicit",
+    implicitTransaction: options.transaction === "implicit",
     sqlRunner: options.transaction === "sql-runner",
   });
   // A before.sql is an earlier, already released migration the fixture builds on.

@@ -52,6 +52,11 @@ export interface FileState {
   transactionBlockLine: number | undefined;
   /** The tool (or the sql runner) runs the whole file as one transaction. */
   toolTransaction: boolean;
+  /**
+   * That transaction is PostgreSQL's implicit one around a multi-statement query (Prisma,
+   * golang-migrate): a BEGIN ... COMMIT of the file's own replaces it instead of nesting in it.
+   */
+  implicitTransaction: boolean;
   /** toolTransaction, and the file has several statements. */
   wholeFileTransaction: boolean;
   /** Statements that change something (not SET, not transaction control). */

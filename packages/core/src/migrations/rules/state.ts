@@ -34,6 +34,8 @@ export interface FileSetup {
   statements: readonly ParsedStatement[];
   /** The migration tool runs the whole file as one transaction. */
   wholeFileTransaction: boolean;
+  /** That transaction is PostgreSQL's implicit one around a multi-statement query. */
+  implicitTransaction: boolean;
   /** The file is run by shipline's sql runner (one transaction per file unless it cannot be). */
   sqlRunner: boolean;
   startsInTransaction: boolean;
@@ -60,6 +62,7 @@ export function newFileState(setup: FileSetup, run: RunState): FileState {
     inTransactionBlock: setup.startsInTransaction,
     transactionBlockLine: undefined,
     toolTransaction,
+    implicitTransaction: setup.wholeFileTransaction && setup.implicitTransaction,
     wholeFileTransaction: toolTransaction && nodes.length > 1,
     changeStatements: nodes.filter((n) => !("VariableSetStmt" in n) && !isTransactionControl(n)).length,
     enumValuesAdded: new Map(),

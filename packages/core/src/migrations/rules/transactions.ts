@@ -8,7 +8,7 @@ const transactionNesting: Rule = {
   title: "BEGIN or COMMIT inside a transaction",
   lock: "none",
   explanation:
-    "PostgreSQL has one transaction per session. A BEGIN inside the transaction the migration tool opened for the file (Prisma, Flyway, golang-migrate, Alembic, the sql runner) only warns, and the COMMIT that follows commits the tool's transaction early: the statements after it run outside it, so a failure leaves the file half applied while the tool records it as failed or applied.",
+    "PostgreSQL has one transaction per session. A BEGIN inside the transaction the migration tool opened for the file (Flyway, the sql runner) or inside an enclosing BEGIN only warns, and the COMMIT that follows commits the outer transaction early: the statements after it run outside it, so a failure leaves the file half applied while the tool records it as failed or applied. Prisma and golang-migrate send the file as one query, whose implicit transaction the file's own BEGIN ... COMMIT replaces: that is allowed.",
   safeAlternative:
     "Remove the BEGIN/COMMIT and let the tool's transaction cover the file; to commit in steps, split the file into several migrations.",
   destructive: false,
@@ -30,14 +30,15 @@ const transactionNesting: Rule = {
           },
         ];
       }
-      if (file.toolTransaction) {
+      if (file.toolTransaction && !file.implicitTransaction) {
         return [{ message: "BEGIN in a file the migration tool already runs as one transaction." }];
       }
     }
     if (
       (kind === "TRANS_STMT_COMMIT" || kind === "TRANS_STMT_ROLLBACK") &&
       !file.inTransactionBlock &&
-      file.toolTransaction
+      file.toolTransaction &&
+      !file.implicitTransaction
     ) {
       return [
         {
@@ -66,7 +67,8 @@ const uncommittedTransaction: Rule = {
   },
   finish({ file }) {
     // Alembic's offline SQL is split per revision; a transaction it opens continues into the next one.
-    if (file.startsInTransaction || file.toolTransaction) return [];
+    // A tool's own transaction (not PostgreSQL's implicit one) commits what the file left open.
+    if (file.startsInTransaction || (file.toolTransaction && !file.implicitTransaction)) return [];
     if (!file.inTransactionBlock || file.transactionBlockLine === undefined) return [];
     return [
       {
