@@ -88,7 +88,8 @@ export async function collectMigrations(options: CollectOptions): Promise<Collec
       // Prisma and golang-migrate send a file as one query: PostgreSQL's implicit transaction.
       implicitTransaction:
         !options.sqlRunner && (migration.layout === "prisma" || migration.layout === "golang-migrate"),
-      sqlRunner: options.sqlRunner ?? false,
+      // Files found by a glob are the sql runner's to apply, in every mode (as the README says).
+      sqlRunner: (options.sqlRunner ?? false) || migration.layout === "glob",
       ...(migration.startsInTransaction ? { startsInTransaction: true } : {}),
     });
     if (migration.layout === "alembic") {

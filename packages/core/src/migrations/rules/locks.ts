@@ -92,7 +92,12 @@ function alterDemand(node: Node, context: RuleContext): LockDemand | undefined {
   });
   if (blocking.length === 0) return undefined;
   if (!isExistingTable(alter.relation, context.file)) {
-    // Attaching an existing table to a new parent still locks the table being attached.
+    // A new table still locks the existing tables it references, and the one attached to it.
+    const referenced = blocking
+      .map((cmd) => constraintOf(cmd))
+      .map((constraint) => (constraint?.contype === "CONSTR_FOREIGN" ? constraint.pktable : undefined))
+      .find((table) => table !== undefined && isExistingTable(table, context.file));
+    if (referenced) return { target: quoted(referenced), long: false };
     const attached = blocking
       .map((cmd) => (cmd.def && "PartitionCmd" in cmd.def ? cmd.def.PartitionCmd.name : undefined))
       .find((partition) => partition !== undefined && isExistingTable(partition, context.file));
