@@ -147,6 +147,28 @@ function rulesByKind(): Map<string, Rule[]> {
 
 let dispatch: Map<string, Rule[]> | undefined;
 
+/**
+ * PostgreSQL cuts names at 63 bytes. A file without a run of 60 name characters (or any multi-byte
+ * character) cannot have such a name, and identifier-too-long need not look. One pass, no regex:
+ * this runs on every file.
+ */
+export function mayHaveLongNames(sql: string): boolean {
+  let run = 0;
+  for (let i = 0; i < sql.length; i++) {
+    const c = sql.charCodeAt(i);
+    if (c > 0x7f) return true;
+    const word =
+      (c >= 0x61 && c <= 0x7a) ||
+      (c >= 0x41 && c <= 0x5a) ||
+      (c >= 0x30 && c <= 0x39) ||
+      c === 0x5f ||
+      c === 0x24;
+    run = word ? run + 1 : 0;
+    if (run >= 60) return true;
+  }
+  return false;
+}
+
 export class MigrationLinter {
   readonly #parser: SqlParser;
   readonly #levels: RuleLevels;
@@ -203,12 +225,13 @@ export class MigrationLinter {
         sqlRunner: input.sqlRunner ?? false,
         startsInTransaction: input.startsInTransaction ?? false,
         newInChange: input.newInChange ?? false,
+        mayHaveLongNames: mayHaveLongNames(input.sql),
       },
       this.#run,
     );
     const record = (
       rule: RuleInfo,
-      hits: RuleHit[],
+      hits: readonly RuleHit[],
       statement: ParsedStatement | undefined,
       silencing: SuppressionComment[],
     ): void => {
@@ -237,7 +260,10 @@ export class MigrationLinter {
     let previousEndLine = 0;
     const silencingAt: SuppressionComment[][] = [];
     for (const statement of parsed.statements) {
-      const silencing = suppressions.filter((s) => appliesTo(s, statement, previousEndLine));
+      const silencing =
+        suppressions.length === 0
+          ? suppressions
+          : suppressions.filter((s) => appliesTo(s, statement, previousEndLine));
       silencingAt.push(silencing);
       const context: RuleContext = { statement, file, run: this.#run, options: this.#options };
       const rules = this.#dispatch.get(kindOf(statement.node)) ?? this.#dispatch.get("*") ?? [];

@@ -2,12 +2,14 @@
 // instead of varchar(n) and char(n), timestamptz instead of timestamp.
 import type { ColumnDef, Node } from "libpg-query";
 import type { Rule, RuleHit } from "./model";
+import { NO_HITS } from "./model";
 import {
   alterTableOfTable,
   columnOf,
   constraintColumns,
   constraintOf,
   constraintsOf,
+  derived,
   isBuiltinType,
   lastName,
   quoted,
@@ -28,16 +30,9 @@ interface NewColumn {
 const keyConstraint = (contype: string | undefined): boolean =>
   contype === "CONSTR_PRIMARY" || contype === "CONSTR_FOREIGN" || contype === "CONSTR_IDENTITY";
 
-const newColumnsOf = new WeakMap<object, NewColumn[]>();
-
 /** Columns a CREATE TABLE or ALTER TABLE ... ADD COLUMN defines (on new and existing tables alike). */
 export function newColumns(node: Node): NewColumn[] {
-  let columns = newColumnsOf.get(node);
-  if (!columns) {
-    columns = findNewColumns(node);
-    newColumnsOf.set(node, columns);
-  }
-  return columns;
+  return derived(node, "newColumns", () => findNewColumns(node));
 }
 
 function findNewColumns(node: Node): NewColumn[] {
@@ -52,7 +47,7 @@ function findNewColumns(node: Node): NewColumn[] {
       if (keyConstraint(c.contype)) for (const n of constraintColumns(c)) keyNames.add(n);
   } else {
     const alter = alterTableOfTable(node);
-    if (!alter) return [];
+    if (!alter?.subtypes.has("AT_AddColumn")) return [];
     table = quoted(alter.relation);
     for (const cmd of alter.cmds) {
       const column = columnOf(cmd);
@@ -79,11 +74,16 @@ function findNewColumns(node: Node): NewColumn[] {
 function typeAdvice(
   matches: (column: NewColumn) => boolean,
   message: (column: NewColumn) => string,
-): (context: { statement: { node: Node } }) => RuleHit[] {
-  return ({ statement }) =>
-    newColumns(statement.node)
-      .filter(matches)
-      .map((c) => ({ message: message(c), location: c.column.typeName?.location ?? c.column.location }));
+): (context: { statement: { node: Node } }) => readonly RuleHit[] {
+  return ({ statement }) => {
+    let hits: RuleHit[] | undefined;
+    for (const c of newColumns(statement.node)) {
+      if (!matches(c)) continue;
+      hits ??= [];
+      hits.push({ message: message(c), location: c.column.typeName?.location ?? c.column.location });
+    }
+    return hits ?? NO_HITS;
+  };
 }
 
 const NEW_COLUMN_NODES = ["CreateStmt", "AlterTableStmt"];

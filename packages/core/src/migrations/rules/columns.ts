@@ -2,14 +2,16 @@
 // type changes.
 import type { AlterTableCmd, ColumnDef, Constraint } from "libpg-query";
 import type { Rule, RuleContext, RuleHit } from "./model";
+import { NO_HITS } from "./model";
 import {
-  alterTableOfTable,
+  alterTableWith,
   changesWithoutRewrite,
   columnOf,
   columnTypeOf,
   constraintColumns,
   constraintOf,
   constraintsOf,
+  derived,
   isBuiltinType,
   isExistingTable,
   isNullConstant,
@@ -43,6 +45,10 @@ const isKeyConstraint = (c: Constraint): boolean =>
  * default and unique-index rules leave them to it.
  */
 export function serialKeyColumns(cmds: readonly AlterTableCmd[]): Map<string, ColumnDef> {
+  return derived(cmds, "serialKeys", () => findSerialKeyColumns(cmds));
+}
+
+function findSerialKeyColumns(cmds: readonly AlterTableCmd[]): Map<string, ColumnDef> {
   const generated = new Map<string, ColumnDef>();
   for (const cmd of cmds) {
     const column = columnOf(cmd);
@@ -113,14 +119,16 @@ export function typeChangeRewrites(
 }
 
 function addedColumns(context: RuleContext): { cmd: AlterTableCmd; column: ColumnDef; table: string }[] {
-  const alter = alterTableOfTable(context.statement.node);
+  const alter = alterTableWith(context.statement.node, "AT_AddColumn");
   if (!alter || !isExistingTable(alter.relation, context.file)) return [];
-  const out: { cmd: AlterTableCmd; column: ColumnDef; table: string }[] = [];
-  for (const cmd of alter.cmds) {
-    const column = columnOf(cmd);
-    if (cmd.subtype === "AT_AddColumn" && column) out.push({ cmd, column, table: quoted(alter.relation) });
-  }
-  return out;
+  return derived(alter, "added", () => {
+    const out: { cmd: AlterTableCmd; column: ColumnDef; table: string }[] = [];
+    for (const cmd of alter.cmds) {
+      const column = columnOf(cmd);
+      if (cmd.subtype === "AT_AddColumn" && column) out.push({ cmd, column, table: quoted(alter.relation) });
+    }
+    return out;
+  });
 }
 
 const addingNotNullColumnWithoutDefault: Rule = {
@@ -172,8 +180,8 @@ const addingColumnWithVolatileDefault: Rule = {
   ],
   nodes: ["AlterTableStmt"],
   check(context) {
-    const alter = alterTableOfTable(context.statement.node);
-    if (!alter) return [];
+    const alter = alterTableWith(context.statement.node, "AT_AddColumn");
+    if (!alter) return NO_HITS;
     const claimed = serialKeyColumns(alter.cmds);
     const hits: RuleHit[] = [];
     for (const { column, table } of addedColumns(context)) {
@@ -202,8 +210,8 @@ const addingSerialPrimaryKey: Rule = {
   destructive: false,
   nodes: ["AlterTableStmt"],
   check(context) {
-    const alter = alterTableOfTable(context.statement.node);
-    if (!alter || !isExistingTable(alter.relation, context.file)) return [];
+    const alter = alterTableWith(context.statement.node, "AT_AddColumn");
+    if (!alter || !isExistingTable(alter.relation, context.file)) return NO_HITS;
     return [...serialKeyColumns(alter.cmds).values()].map((column) => ({
       message: `Key column ${column.colname ?? "?"} is added to ${quoted(alter.relation)} as ${isIdentity(column) ? "an identity" : "a serial"} column: every row is rewritten and the index built under an ACCESS EXCLUSIVE lock.`,
       location: column.location,
@@ -226,8 +234,8 @@ const settingNotNull: Rule = {
   squawk: [{ rule: "adding-not-nullable-field", relation: "same" }],
   nodes: ["AlterTableStmt"],
   check(context) {
-    const alter = alterTableOfTable(context.statement.node);
-    if (!alter || !isExistingTable(alter.relation, context.file)) return [];
+    const alter = alterTableWith(context.statement.node, "AT_SetNotNull", "AT_AddConstraint");
+    if (!alter || !isExistingTable(alter.relation, context.file)) return NO_HITS;
     const table = tableName(alter.relation);
     const version = context.options.postgresVersion;
     const hits: RuleHit[] = [];
@@ -269,8 +277,8 @@ const droppingNotNull: Rule = {
   squawk: [{ rule: "ban-drop-not-null", relation: "same" }],
   nodes: ["AlterTableStmt"],
   check(context) {
-    const alter = alterTableOfTable(context.statement.node);
-    if (!alter || !isExistingTable(alter.relation, context.file)) return [];
+    const alter = alterTableWith(context.statement.node, "AT_DropNotNull");
+    if (!alter || !isExistingTable(alter.relation, context.file)) return NO_HITS;
     return alter.cmds
       .filter((cmd) => cmd.subtype === "AT_DropNotNull")
       .map((cmd) => ({ message: `${quoted(alter.relation)}.${cmd.name ?? "?"} stops being NOT NULL.` }));
@@ -296,8 +304,8 @@ const changingColumnType: Rule = {
   ],
   nodes: ["AlterTableStmt"],
   check(context) {
-    const alter = alterTableOfTable(context.statement.node);
-    if (!alter || !isExistingTable(alter.relation, context.file)) return [];
+    const alter = alterTableWith(context.statement.node, "AT_AlterColumnType");
+    if (!alter || !isExistingTable(alter.relation, context.file)) return NO_HITS;
     const table = tableName(alter.relation);
     const hits: RuleHit[] = [];
     for (const cmd of alter.cmds) {

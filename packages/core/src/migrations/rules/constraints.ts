@@ -3,9 +3,10 @@
 import type { Constraint } from "libpg-query";
 import { serialKeyColumns } from "./columns";
 import type { Rule, RuleHit } from "./model";
+import { NO_HITS } from "./model";
 import { inTransaction } from "./state";
 import {
-  alterTableOfTable,
+  alterTableWith,
   columnOf,
   constraintColumns,
   constraintOf,
@@ -31,8 +32,8 @@ const addingConstraintWithoutNotValid: Rule = {
   ],
   nodes: ["AlterTableStmt"],
   check({ statement, file }) {
-    const alter = alterTableOfTable(statement.node);
-    if (!alter || !isExistingTable(alter.relation, file)) return [];
+    const alter = alterTableWith(statement.node, "AT_AddConstraint", "AT_AddColumn", "AT_ValidateConstraint");
+    if (!alter || !isExistingTable(alter.relation, file)) return NO_HITS;
     const table = tableName(alter.relation);
     const hits: RuleHit[] = [];
     for (const cmd of alter.cmds) {
@@ -92,8 +93,8 @@ const addingUniqueConstraintWithoutIndex: Rule = {
   ],
   nodes: ["AlterTableStmt"],
   check({ statement, file }) {
-    const alter = alterTableOfTable(statement.node);
-    if (!alter || !isExistingTable(alter.relation, file)) return [];
+    const alter = alterTableWith(statement.node, "AT_AddConstraint", "AT_AddColumn");
+    if (!alter || !isExistingTable(alter.relation, file)) return NO_HITS;
     const claimed = serialKeyColumns(alter.cmds);
     const hits: RuleHit[] = [];
     for (const cmd of alter.cmds) {

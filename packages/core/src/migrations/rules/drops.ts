@@ -1,7 +1,8 @@
 // Rules about dropping things: columns, tables, schemas, databases (destructive: the data is gone)
 // and the other objects the running code may use.
 import type { Rule, RuleHit } from "./model";
-import { alterTableOfTable, dropNames, isExistingTable, quoted, unqualified } from "./tree";
+import { NO_HITS } from "./model";
+import { alterTableWith, dropNames, isExistingTable, quoted, unqualified } from "./tree";
 
 const droppingColumn: Rule = {
   id: "dropping-column",
@@ -16,8 +17,8 @@ const droppingColumn: Rule = {
   squawk: [{ rule: "ban-drop-column", relation: "same" }],
   nodes: ["AlterTableStmt"],
   check({ statement, file }) {
-    const alter = alterTableOfTable(statement.node);
-    if (!alter || !isExistingTable(alter.relation, file)) return [];
+    const alter = alterTableWith(statement.node, "AT_DropColumn");
+    if (!alter || !isExistingTable(alter.relation, file)) return NO_HITS;
     return alter.cmds
       .filter((cmd) => cmd.subtype === "AT_DropColumn")
       .map((cmd) => ({ message: `Column ${quoted(alter.relation)}.${cmd.name ?? "?"} is dropped.` }));
@@ -49,7 +50,7 @@ const droppingTable: Rule = {
         return names.length > 0 ? [{ message: `Table ${names.join(", ")} is dropped.` }] : [];
       }
       if (kind === "OBJECT_SCHEMA") return [{ message: `Schema ${dropNames(node).join(", ")} is dropped.` }];
-      return [];
+      return NO_HITS;
     }
     if ("TruncateStmt" in node) {
       const names = (node.TruncateStmt.relations ?? []).map((r) =>
@@ -61,7 +62,7 @@ const droppingTable: Rule = {
           : "";
       return [{ message: `TRUNCATE deletes every row of ${names.join(", ")}${cascade}.` }];
     }
-    return [];
+    return NO_HITS;
   },
 };
 
@@ -77,7 +78,7 @@ const droppingDatabase: Rule = {
   nodes: ["DropdbStmt"],
   check({ statement }) {
     const node = statement.node;
-    if (!("DropdbStmt" in node)) return [];
+    if (!("DropdbStmt" in node)) return NO_HITS;
     return [{ message: `Database ${node.DropdbStmt.dbname ?? "?"} is dropped.` }];
   },
 };
@@ -125,14 +126,14 @@ const droppingObject: Rule = {
   nodes: ["DropStmt"],
   check({ statement, file }) {
     const node = statement.node;
-    if (!("DropStmt" in node)) return [];
+    if (!("DropStmt" in node)) return NO_HITS;
     const kind = node.DropStmt.removeType ?? "";
     const label = OBJECT_KINDS[kind];
-    if (!label) return [];
+    if (!label) return NO_HITS;
     const names = dropNames(node).filter(
       (name) => !file.createdTypes.has(unqualified(name)) && !file.createdTables.has(unqualified(name)),
     );
-    if (names.length === 0) return [];
+    if (names.length === 0) return NO_HITS;
     const cascade = node.DropStmt.behavior === "DROP_CASCADE";
     const hit: RuleHit = {
       message: `${label} ${names.join(", ")} is dropped${cascade ? " with CASCADE, which drops what depends on it" : ""}.`,

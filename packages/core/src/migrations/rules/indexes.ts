@@ -2,6 +2,7 @@
 // inside a transaction.
 import type { Node } from "libpg-query";
 import type { Rule } from "./model";
+import { NO_HITS } from "./model";
 import {
   dropNames,
   isConcurrent,
@@ -25,8 +26,8 @@ const creatingIndexNonConcurrently: Rule = {
   nodes: ["IndexStmt"],
   check({ statement, file }) {
     const node = statement.node;
-    if (!("IndexStmt" in node) || node.IndexStmt.concurrent) return [];
-    if (!isExistingTable(node.IndexStmt.relation, file)) return [];
+    if (!("IndexStmt" in node) || node.IndexStmt.concurrent) return NO_HITS;
+    if (!isExistingTable(node.IndexStmt.relation, file)) return NO_HITS;
     return [
       {
         message: `Index ${node.IndexStmt.idxname ?? "(unnamed)"} on ${quoted(node.IndexStmt.relation)} is built without CONCURRENTLY, blocking writes to the table until it is done.`,
@@ -57,9 +58,9 @@ const droppingIndexNonConcurrently: Rule = {
   check({ statement, file }) {
     const node = statement.node;
     if (!("DropStmt" in node) || node.DropStmt.removeType !== "OBJECT_INDEX" || node.DropStmt.concurrent)
-      return [];
+      return NO_HITS;
     const names = dropNames(node).filter((name) => !file.createdIndexes.has(unqualified(name)));
-    if (names.length === 0) return [];
+    if (names.length === 0) return NO_HITS;
     return [{ message: `Index ${names.join(", ")} is dropped without CONCURRENTLY, locking its table.` }];
   },
 };
@@ -79,7 +80,7 @@ const reindexingNonConcurrently: Rule = {
   nodes: ["ReindexStmt"],
   check({ statement, options }) {
     const node = statement.node;
-    if (!("ReindexStmt" in node) || isConcurrent(node)) return [];
+    if (!("ReindexStmt" in node) || isConcurrent(node)) return NO_HITS;
     const target = node.ReindexStmt.relation
       ? quoted(node.ReindexStmt.relation)
       : (node.ReindexStmt.name ?? "");
@@ -131,7 +132,7 @@ const concurrentlyInTransaction: Rule = {
     "DropTableSpaceStmt",
   ],
   check({ statement, file }) {
-    if (!mustRunOutsideTransaction(statement.node)) return [];
+    if (!mustRunOutsideTransaction(statement.node)) return NO_HITS;
     const label = refusedInTransactionLabel(statement.node);
     if (file.inTransactionBlock) {
       return [{ message: `${label} is inside the file's BEGIN ... COMMIT block.` }];
@@ -143,7 +144,7 @@ const concurrentlyInTransaction: Rule = {
         },
       ];
     }
-    return [];
+    return NO_HITS;
   },
 };
 

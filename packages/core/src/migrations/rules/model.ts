@@ -69,6 +69,8 @@ export interface FileState {
   constraintsDroppedIfExists: Set<string>;
   /** The file's text starts inside a transaction opened before it (Alembic's offline output). */
   startsInTransaction: boolean;
+  /** The file has a word long enough to be a name PostgreSQL cuts (or a multi-byte character). */
+  mayHaveLongNames: boolean;
 }
 
 /** What the rules know across the files linted in this run, in order. */
@@ -103,6 +105,9 @@ export interface RuleHit {
   /** This hit loses data (rules whose every hit does say so with `destructive`). */
   destructive?: boolean;
 }
+
+/** What a rule returns when the statement is fine: one shared empty list, no allocation per statement. */
+export const NO_HITS: readonly RuleHit[] = Object.freeze([]);
 
 export interface RuleContext {
   statement: ParsedStatement;
@@ -142,7 +147,7 @@ export interface RuleInfo {
 export interface Rule extends RuleInfo {
   /** The statement kinds the rule looks at; the linter calls `check` only for these. */
   nodes: readonly NodeKind[];
-  check(context: RuleContext): RuleHit[];
+  check(context: RuleContext): readonly RuleHit[];
   /** Called once after the file's last statement, for findings about the file as a whole. */
-  finish?(context: Omit<RuleContext, "statement">): RuleHit[];
+  finish?(context: Omit<RuleContext, "statement">): readonly RuleHit[];
 }

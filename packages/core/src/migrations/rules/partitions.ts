@@ -1,7 +1,8 @@
 // Rules about attaching and detaching partitions of a partitioned table.
 import type { Node, RangeVar } from "libpg-query";
 import type { Rule, RuleHit } from "./model";
-import { alterTableOfTable, isExistingTable, quoted, tableName } from "./tree";
+import { NO_HITS } from "./model";
+import { alterTableWith, isExistingTable, quoted, tableName } from "./tree";
 
 function partitionOf(def: Node | undefined): RangeVar | undefined {
   return def && "PartitionCmd" in def ? def.PartitionCmd.name : undefined;
@@ -20,8 +21,8 @@ const attachingPartitionWithoutCheck: Rule = {
   destructive: false,
   nodes: ["AlterTableStmt"],
   check({ statement, file, run, options }) {
-    const alter = alterTableOfTable(statement.node);
-    if (!alter) return [];
+    const alter = alterTableWith(statement.node, "AT_AttachPartition");
+    if (!alter) return NO_HITS;
     const hits: RuleHit[] = [];
     for (const cmd of alter.cmds) {
       if (cmd.subtype !== "AT_AttachPartition") continue;
@@ -61,9 +62,9 @@ const detachingPartitionNonConcurrently: Rule = {
   ],
   nodes: ["AlterTableStmt"],
   check({ statement, file, options }) {
-    if (options.postgresVersion < 14) return [];
-    const alter = alterTableOfTable(statement.node);
-    if (!alter || !isExistingTable(alter.relation, file)) return [];
+    if (options.postgresVersion < 14) return NO_HITS;
+    const alter = alterTableWith(statement.node, "AT_DetachPartition");
+    if (!alter || !isExistingTable(alter.relation, file)) return NO_HITS;
     return alter.cmds
       .filter((cmd) => cmd.subtype === "AT_DetachPartition")
       .filter((cmd) => !(cmd.def && "PartitionCmd" in cmd.def && cmd.def.PartitionCmd.concurrent))

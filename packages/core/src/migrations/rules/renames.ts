@@ -2,6 +2,7 @@
 // functions, types, sequences, schemas (renamed or moved to another schema).
 import type { Node } from "libpg-query";
 import type { Rule } from "./model";
+import { NO_HITS } from "./model";
 import { dotted, isExistingTable, quoted } from "./tree";
 
 const renamingColumn: Rule = {
@@ -18,10 +19,10 @@ const renamingColumn: Rule = {
   nodes: ["RenameStmt"],
   check({ statement, file }) {
     const node = statement.node;
-    if (!("RenameStmt" in node) || node.RenameStmt.renameType !== "OBJECT_COLUMN") return [];
+    if (!("RenameStmt" in node) || node.RenameStmt.renameType !== "OBJECT_COLUMN") return NO_HITS;
     const r = node.RenameStmt;
-    if (r.relationType !== undefined && r.relationType !== "OBJECT_TABLE") return [];
-    if (!isExistingTable(r.relation, file)) return [];
+    if (r.relationType !== undefined && r.relationType !== "OBJECT_TABLE") return NO_HITS;
+    if (!isExistingTable(r.relation, file)) return NO_HITS;
     return [
       { message: `Column ${quoted(r.relation)}.${r.subname ?? "?"} is renamed to ${r.newname ?? "?"}.` },
     ];
@@ -42,8 +43,8 @@ const renamingTable: Rule = {
   nodes: ["RenameStmt"],
   check({ statement, file }) {
     const node = statement.node;
-    if (!("RenameStmt" in node) || node.RenameStmt.renameType !== "OBJECT_TABLE") return [];
-    if (!isExistingTable(node.RenameStmt.relation, file)) return [];
+    if (!("RenameStmt" in node) || node.RenameStmt.renameType !== "OBJECT_TABLE") return NO_HITS;
+    if (!isExistingTable(node.RenameStmt.relation, file)) return NO_HITS;
     return [
       {
         message: `Table ${quoted(node.RenameStmt.relation)} is renamed to ${node.RenameStmt.newname ?? "?"}.`,
@@ -99,21 +100,21 @@ const renamingObject: Rule = {
       const r = node.RenameStmt;
       // Tables and columns have rules of their own.
       const label = r.renameType === "OBJECT_TABLE" ? undefined : RENAMED_KINDS[r.renameType ?? ""];
-      if (!label) return [];
-      if (r.relation && !isExistingTable(r.relation, file)) return [];
+      if (!label) return NO_HITS;
+      if (r.relation && !isExistingTable(r.relation, file)) return NO_HITS;
       const name = objectName(r.relation, r.object, r.subname);
-      if (file.createdTypes.has(name)) return [];
+      if (file.createdTypes.has(name)) return NO_HITS;
       return [{ message: `${label} ${name} is renamed to ${r.newname ?? "?"}.` }];
     }
     if ("AlterObjectSchemaStmt" in node) {
       const s = node.AlterObjectSchemaStmt;
       const label = RENAMED_KINDS[s.objectType ?? ""] ?? "Object";
-      if (s.relation && !isExistingTable(s.relation, file)) return [];
+      if (s.relation && !isExistingTable(s.relation, file)) return NO_HITS;
       const name = objectName(s.relation, s.object);
-      if (file.createdTypes.has(name)) return [];
+      if (file.createdTypes.has(name)) return NO_HITS;
       return [{ message: `${label} ${name} moves to schema ${s.newschema ?? "?"}.` }];
     }
-    return [];
+    return NO_HITS;
   },
 };
 

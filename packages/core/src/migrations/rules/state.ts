@@ -40,6 +40,7 @@ export interface FileSetup {
   sqlRunner: boolean;
   startsInTransaction: boolean;
   newInChange: boolean;
+  mayHaveLongNames: boolean;
 }
 
 const isTransactionControl = (node: Node): boolean => "TransactionStmt" in node;
@@ -69,6 +70,7 @@ export function newFileState(setup: FileSetup, run: RunState): FileState {
     notValidInTransaction: new Set(),
     constraintsDroppedIfExists: new Set(),
     startsInTransaction: setup.startsInTransaction,
+    mayHaveLongNames: setup.mayHaveLongNames,
   };
 }
 

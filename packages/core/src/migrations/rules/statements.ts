@@ -2,6 +2,7 @@
 // PostgreSQL truncates, syntax the server version lacks, and statements that fail when re-run.
 import type { ColumnDef, Node } from "libpg-query";
 import type { Rule, RuleContext, RuleHit } from "./model";
+import { NO_HITS } from "./model";
 import {
   alterTable,
   alterTableOfTable,
@@ -46,19 +47,32 @@ const dataChangeWithoutWhere: Rule = {
         { message: `DELETE from ${quoted(node.DeleteStmt.relation)} has no WHERE clause: every row goes.` },
       ];
     }
-    return [];
+    return NO_HITS;
   },
 };
 
+/** Names given more than once (a quadratic scan: the lists are short, and most have no repeat). */
 function duplicates(names: readonly (string | undefined)[]): string[] {
-  const seen = new Set<string>();
-  const twice = new Set<string>();
-  for (const name of names) {
-    if (name === undefined) continue;
-    if (seen.has(name)) twice.add(name);
-    seen.add(name);
+  let twice: string[] | undefined;
+  for (let i = 1; i < names.length; i++) {
+    const name = names[i];
+    if (name === undefined || twice?.includes(name)) continue;
+    for (let j = 0; j < i; j++) {
+      if (names[j] === name) {
+        twice ??= [];
+        twice.push(name);
+        break;
+      }
+    }
   }
-  return [...twice];
+  return twice ?? [];
+}
+
+/** A column name of an UPDATE's SET or an INSERT's list; `SET a[1] = x, a[2] = y` names no whole column. */
+function assignedName(target: Node): string | undefined {
+  return "ResTarget" in target && !(target.ResTarget.indirection ?? []).length
+    ? target.ResTarget.name
+    : undefined;
 }
 
 const assigningColumnTwice: Rule = {
@@ -74,25 +88,19 @@ const assigningColumnTwice: Rule = {
   nodes: ["UpdateStmt", "InsertStmt", "CreateStmt"],
   check({ statement }) {
     const node = statement.node;
-    let names: (string | undefined)[] = [];
-    let what = "";
+    let twice: string[] = [];
+    let what: () => string = () => "";
     if ("UpdateStmt" in node) {
-      // `SET a[1] = x, a[2] = y` assigns parts of one column, which PostgreSQL allows.
-      names = (node.UpdateStmt.targetList ?? []).map((t) =>
-        "ResTarget" in t && !(t.ResTarget.indirection ?? []).length ? t.ResTarget.name : undefined,
-      );
-      what = `UPDATE of ${quoted(node.UpdateStmt.relation)} sets`;
+      twice = duplicates((node.UpdateStmt.targetList ?? []).map(assignedName));
+      what = () => `UPDATE of ${quoted(node.UpdateStmt.relation)} sets`;
     } else if ("InsertStmt" in node) {
-      names = (node.InsertStmt.cols ?? []).map((t) =>
-        "ResTarget" in t && !(t.ResTarget.indirection ?? []).length ? t.ResTarget.name : undefined,
-      );
-      what = `INSERT into ${quoted(node.InsertStmt.relation)} lists`;
+      twice = duplicates((node.InsertStmt.cols ?? []).map(assignedName));
+      what = () => `INSERT into ${quoted(node.InsertStmt.relation)} lists`;
     } else if ("CreateStmt" in node) {
-      names = tableElements(node.CreateStmt.tableElts).columns.map((c) => c.colname);
-      what = `CREATE TABLE ${quoted(node.CreateStmt.relation)} declares`;
+      twice = duplicates(tableElements(node.CreateStmt.tableElts).columns.map((c) => c.colname));
+      what = () => `CREATE TABLE ${quoted(node.CreateStmt.relation)} declares`;
     }
-    const twice = duplicates(names);
-    return twice.length > 0 ? [{ message: `${what} ${twice.join(", ")} more than once.` }] : [];
+    return twice.length > 0 ? [{ message: `${what()} ${twice.join(", ")} more than once.` }] : NO_HITS;
   },
 };
 
@@ -177,6 +185,7 @@ const identifierTooLong: Rule = {
     "AlterTableStmt",
   ],
   check(context) {
+    if (!context.file.mayHaveLongNames) return NO_HITS;
     return cutNames(context).map((name) => ({
       message: `"${name}" is ${Buffer.byteLength(name, "utf8")} bytes; PostgreSQL keeps "${Buffer.from(name, "utf8").subarray(0, MAX_IDENTIFIER_BYTES).toString("utf8")}".`,
     }));
@@ -247,6 +256,8 @@ const unsupportedByPostgresVersion: Rule = {
     "AlterTableStmt",
   ],
   check({ statement, options }) {
+    // Nothing the rule knows is newer than PostgreSQL 18.
+    if (options.postgresVersion >= 18) return NO_HITS;
     const seen = new Set<string>();
     const hits: RuleHit[] = [];
     for (const [since, what, location] of newerSyntax(statement.node)) {
@@ -331,8 +342,8 @@ const preferRobustStatements: Rule = {
   ],
   check(context) {
     const { file, statement } = context;
-    if (file.toolTransaction || file.inTransactionBlock) return [];
-    if (file.changeStatements < 2 && !isConcurrent(statement.node)) return [];
+    if (file.toolTransaction || file.inTransactionBlock) return NO_HITS;
+    if (file.changeStatements < 2 && !isConcurrent(statement.node)) return NO_HITS;
     const part = notRerunnable(context);
     return part
       ? [{ message: `${part}: if the file fails after this statement, running it again fails here.` }]

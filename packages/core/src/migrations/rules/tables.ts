@@ -1,9 +1,10 @@
 // Rules about statements that rewrite, move or lock a whole table: VACUUM FULL and CLUSTER, LOCK
 // TABLE, SET LOGGED / UNLOGGED, SET TABLESPACE, REFRESH MATERIALIZED VIEW, disabled triggers.
 import type { Rule, RuleHit } from "./model";
+import { NO_HITS } from "./model";
 import {
   alterTable,
-  alterTableOfTable,
+  alterTableWith,
   isConcurrent,
   isExistingTable,
   isVacuumFull,
@@ -35,7 +36,7 @@ const runningVacuumFullOrCluster: Rule = {
       const tables = (node.VacuumStmt.rels ?? []).flatMap((r) =>
         "VacuumRelation" in r ? [r.VacuumRelation.relation] : [],
       );
-      if (tables.length > 0 && tables.every((t) => !isExistingTable(t, file))) return [];
+      if (tables.length > 0 && tables.every((t) => !isExistingTable(t, file))) return NO_HITS;
       const names = tables.map((t) => quoted(t)).join(", ");
       return [
         {
@@ -45,14 +46,14 @@ const runningVacuumFullOrCluster: Rule = {
     }
     if ("ClusterStmt" in node) {
       const relation = node.ClusterStmt.relation;
-      if (relation && !isExistingTable(relation, file)) return [];
+      if (relation && !isExistingTable(relation, file)) return NO_HITS;
       return [
         {
           message: `CLUSTER rewrites ${relation ? quoted(relation) : "every previously clustered table"} in index order under an ACCESS EXCLUSIVE lock.`,
         },
       ];
     }
-    return [];
+    return NO_HITS;
   },
 };
 
@@ -84,11 +85,11 @@ const lockingTableExplicitly: Rule = {
   nodes: ["LockStmt"],
   check({ statement, file }) {
     const node = statement.node;
-    if (!("LockStmt" in node)) return [];
+    if (!("LockStmt" in node)) return NO_HITS;
     const mode = node.LockStmt.mode ?? 8;
-    if (mode < FIRST_BLOCKING_MODE) return [];
+    if (mode < FIRST_BLOCKING_MODE) return NO_HITS;
     const tables = (node.LockStmt.relations ?? []).flatMap((r) => ("RangeVar" in r ? [r.RangeVar] : []));
-    if (tables.length > 0 && tables.every((t) => !isExistingTable(t, file))) return [];
+    if (tables.length > 0 && tables.every((t) => !isExistingTable(t, file))) return NO_HITS;
     return [
       {
         message: `LOCK TABLE ${tables.map((t) => quoted(t)).join(", ")} takes ${LOCK_MODES[mode] ?? "an exclusive"} mode and keeps it until the transaction ends.`,
@@ -109,8 +110,8 @@ const settingLoggedOrUnlogged: Rule = {
   destructive: false,
   nodes: ["AlterTableStmt"],
   check({ statement, file }) {
-    const alter = alterTableOfTable(statement.node);
-    if (!alter || !isExistingTable(alter.relation, file)) return [];
+    const alter = alterTableWith(statement.node, "AT_SetLogged", "AT_SetUnLogged");
+    if (!alter || !isExistingTable(alter.relation, file)) return NO_HITS;
     return alter.cmds
       .filter((cmd) => cmd.subtype === "AT_SetLogged" || cmd.subtype === "AT_SetUnLogged")
       .map((cmd) => ({
@@ -140,7 +141,7 @@ const settingTablespace: Rule = {
       ];
     }
     const alter = alterTable(node);
-    if (!alter || !isExistingTable(alter.relation, file)) return [];
+    if (!alter?.subtypes.has("AT_SetTableSpace") || !isExistingTable(alter.relation, file)) return NO_HITS;
     const kind = (alter.objtype ?? "OBJECT_TABLE")
       .replace("OBJECT_", "")
       .toLowerCase()
@@ -166,9 +167,9 @@ const refreshingMaterializedViewNonConcurrently: Rule = {
   nodes: ["RefreshMatViewStmt"],
   check({ statement, file }) {
     const node = statement.node;
-    if (!("RefreshMatViewStmt" in node) || isConcurrent(node)) return [];
-    if (node.RefreshMatViewStmt.skipData) return [];
-    if (!isExistingTable(node.RefreshMatViewStmt.relation, file)) return [];
+    if (!("RefreshMatViewStmt" in node) || isConcurrent(node)) return NO_HITS;
+    if (node.RefreshMatViewStmt.skipData) return NO_HITS;
+    if (!isExistingTable(node.RefreshMatViewStmt.relation, file)) return NO_HITS;
     return [
       {
         message: `Materialized view ${quoted(node.RefreshMatViewStmt.relation)} is refreshed without CONCURRENTLY, blocking its readers.`,
@@ -192,8 +193,8 @@ const disablingTrigger: Rule = {
   squawk: [{ rule: "ban-disable-trigger", relation: "stricter", note: "on by default; opt-in in squawk" }],
   nodes: ["AlterTableStmt"],
   check({ statement, file }) {
-    const alter = alterTableOfTable(statement.node);
-    if (!alter || !isExistingTable(alter.relation, file)) return [];
+    const alter = alterTableWith(statement.node, "AT_DisableTrig", "AT_DisableTrigAll", "AT_DisableTrigUser");
+    if (!alter || !isExistingTable(alter.relation, file)) return NO_HITS;
     const hits: RuleHit[] = [];
     for (const cmd of alter.cmds) {
       if (!cmd.subtype || !DISABLING.has(cmd.subtype)) continue;

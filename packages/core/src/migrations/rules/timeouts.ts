@@ -1,6 +1,7 @@
 // Rules about the timeouts a migration should set before it takes locks the application waits on.
 import { lockDemand } from "./locks";
 import type { Rule } from "./model";
+import { NO_HITS } from "./model";
 
 /** Every statement kind lockDemand knows. */
 const LOCKING_NODES = [
@@ -41,9 +42,9 @@ const missingLockTimeout: Rule = {
   nodes: LOCKING_NODES,
   check(context) {
     const { file, options } = context;
-    if (options.runnerSetsLockTimeout || file.lockTimeoutSet || file.lockTimeoutReported) return [];
+    if (options.runnerSetsLockTimeout || file.lockTimeoutSet || file.lockTimeoutReported) return NO_HITS;
     const demand = lockDemand(context);
-    if (!demand) return [];
+    if (!demand) return NO_HITS;
     file.lockTimeoutReported = true;
     return [
       {
@@ -75,9 +76,9 @@ const missingStatementTimeout: Rule = {
   check(context) {
     const { file, options } = context;
     if (options.runnerSetsStatementTimeout || file.statementTimeoutSet || file.statementTimeoutReported)
-      return [];
+      return NO_HITS;
     const demand = lockDemand(context);
-    if (!demand?.long) return [];
+    if (!demand?.long) return NO_HITS;
     file.statementTimeoutReported = true;
     return [
       {

@@ -1,6 +1,7 @@
 // Rules about the file's own transaction control: BEGIN inside a transaction the tool already
 // opened, and a BEGIN never committed.
 import type { Rule } from "./model";
+import { NO_HITS } from "./model";
 
 const transactionNesting: Rule = {
   id: "transaction-nesting",
@@ -16,7 +17,7 @@ const transactionNesting: Rule = {
   nodes: ["TransactionStmt"],
   check({ statement, file }) {
     const node = statement.node;
-    if (!("TransactionStmt" in node)) return [];
+    if (!("TransactionStmt" in node)) return NO_HITS;
     const kind = node.TransactionStmt.kind;
     if (kind === "TRANS_STMT_BEGIN" || kind === "TRANS_STMT_START") {
       if (file.inTransactionBlock) {
@@ -46,7 +47,7 @@ const transactionNesting: Rule = {
         },
       ];
     }
-    return [];
+    return NO_HITS;
   },
 };
 
@@ -63,13 +64,13 @@ const uncommittedTransaction: Rule = {
   squawk: [{ rule: "ban-uncommitted-transaction", relation: "same" }],
   nodes: [],
   check() {
-    return [];
+    return NO_HITS;
   },
   finish({ file }) {
     // Alembic's offline SQL is split per revision; a transaction it opens continues into the next one.
     // A tool's own transaction (not PostgreSQL's implicit one) commits what the file left open.
-    if (file.startsInTransaction || (file.toolTransaction && !file.implicitTransaction)) return [];
-    if (!file.inTransactionBlock || file.transactionBlockLine === undefined) return [];
+    if (file.startsInTransaction || (file.toolTransaction && !file.implicitTransaction)) return NO_HITS;
+    if (!file.inTransactionBlock || file.transactionBlockLine === undefined) return NO_HITS;
     return [
       {
         message:

@@ -1,6 +1,14 @@
 // Reading libpg_query's parse tree: names, column definitions, constraints, types, and whether an
 // expression is constant, stable or volatile.
-import type { AlterTableCmd, ColumnDef, Constraint, Node, RangeVar, TypeName } from "libpg-query";
+import type {
+  AlterTableCmd,
+  AlterTableType,
+  ColumnDef,
+  Constraint,
+  Node,
+  RangeVar,
+  TypeName,
+} from "libpg-query";
 import type { ColumnType, FileState } from "./model";
 
 /** The statement kind: the parse tree's top-level key (`AlterTableStmt`, `IndexStmt`, ...). */
@@ -38,35 +46,66 @@ export interface AlterTable {
   relation: RangeVar | undefined;
   cmds: AlterTableCmd[];
   objtype: string | undefined;
+  /** The commands' kinds, so a rule can tell at once whether the statement concerns it. */
+  subtypes: Set<string>;
 }
 
-/** Most rules look at ALTER TABLE: its commands are unwrapped once per statement. */
-const alterTables = new WeakMap<object, AlterTable>();
+/**
+ * What several rules derive from one parse-tree node is kept on the node itself, under a symbol no
+ * parse tree has: cheaper than a WeakMap holding entries for every statement of a large run.
+ */
+const DERIVED = Symbol("derived");
+type Derived = { [DERIVED]?: Record<string, unknown> };
+
+export function derived<T>(node: object, key: string, compute: () => T): T {
+  const holder = node as Derived;
+  holder[DERIVED] ??= {};
+  const cache = holder[DERIVED];
+  if (!(key in cache)) cache[key] = compute();
+  return cache[key] as T;
+}
 
 export function alterTable(node: Node): AlterTable | undefined {
   if (!("AlterTableStmt" in node)) return undefined;
   const stmt = node.AlterTableStmt;
-  let alter = alterTables.get(stmt);
-  if (!alter) {
+  return derived(stmt, "alter", () => {
     const cmds: AlterTableCmd[] = [];
-    for (const cmd of stmt.cmds ?? []) if ("AlterTableCmd" in cmd) cmds.push(cmd.AlterTableCmd);
-    alter = { relation: stmt.relation, cmds, objtype: stmt.objtype };
-    alterTables.set(stmt, alter);
-  }
-  return alter;
+    const subtypes = new Set<string>();
+    for (const cmd of stmt.cmds ?? []) {
+      if (!("AlterTableCmd" in cmd)) continue;
+      cmds.push(cmd.AlterTableCmd);
+      subtypes.add(cmd.AlterTableCmd.subtype ?? "");
+    }
+    return { relation: stmt.relation, cmds, objtype: stmt.objtype, subtypes };
+  });
 }
 
 /** ALTER TABLE on a table (not ALTER INDEX, VIEW, SEQUENCE, ...). */
-export function alterTableOfTable(node: Node): ReturnType<typeof alterTable> {
+export function alterTableOfTable(node: Node): AlterTable | undefined {
   const alter = alterTable(node);
   if (!alter || (alter.objtype !== undefined && alter.objtype !== "OBJECT_TABLE")) return undefined;
   return alter;
 }
 
+/** ALTER TABLE on a table with at least one command of these kinds (the rest of the rules skip it). */
+export function alterTableWith(node: Node, ...subtypes: AlterTableType[]): AlterTable | undefined {
+  const alter = alterTableOfTable(node);
+  if (!alter) return undefined;
+  for (const subtype of subtypes) if (alter.subtypes.has(subtype)) return alter;
+  return undefined;
+}
+
+const NO_CONSTRAINTS: Constraint[] = [];
+
+/** A column's inline constraints (unwrapped once per column: several rules read them). */
 export function constraintsOf(column: ColumnDef): Constraint[] {
-  const out: Constraint[] = [];
-  for (const c of column.constraints ?? []) if ("Constraint" in c) out.push(c.Constraint);
-  return out;
+  const list = column.constraints;
+  if (!list) return NO_CONSTRAINTS;
+  return derived(column, "constraints", () => {
+    const out: Constraint[] = [];
+    for (const c of list) if ("Constraint" in c) out.push(c.Constraint);
+    return out;
+  });
 }
 
 export function constraintOf(cmd: AlterTableCmd): Constraint | undefined {
@@ -78,7 +117,6 @@ export function columnOf(cmd: AlterTableCmd): ColumnDef | undefined {
 }
 
 const NO_ELEMENTS = { columns: [], constraints: [] };
-const elementLists = new WeakMap<object, { columns: ColumnDef[]; constraints: Constraint[] }>();
 
 /** The columns a CREATE TABLE defines, and its table-level constraints (unwrapped once per statement). */
 export function tableElements(elements: readonly Node[] | undefined): {
@@ -86,16 +124,14 @@ export function tableElements(elements: readonly Node[] | undefined): {
   constraints: Constraint[];
 } {
   if (!elements) return NO_ELEMENTS;
-  let split = elementLists.get(elements);
-  if (!split) {
-    split = { columns: [], constraints: [] };
+  return derived(elements, "elements", () => {
+    const split: { columns: ColumnDef[]; constraints: Constraint[] } = { columns: [], constraints: [] };
     for (const element of elements) {
       if ("ColumnDef" in element) split.columns.push(element.ColumnDef);
       else if ("Constraint" in element) split.constraints.push(element.Constraint);
     }
-    elementLists.set(elements, split);
-  }
-  return split;
+    return split;
+  });
 }
 
 /** Column names listed by a constraint's keys or foreign-key columns. */

@@ -1,6 +1,7 @@
 // Rules about enum types and domains: ALTER TYPE ... ADD VALUE in a transaction, where a new value
 // goes, and domain constraints that are checked against every table using the domain.
 import type { Rule } from "./model";
+import { NO_HITS } from "./model";
 import { inTransaction } from "./state";
 import { dotted, lastName } from "./tree";
 
@@ -26,9 +27,9 @@ const addingEnumValueInTransaction: Rule = {
           },
         ];
       }
-      return [];
+      return NO_HITS;
     }
-    if (file.enumValuesAdded.size === 0) return [];
+    if (file.enumValuesAdded.size === 0) return NO_HITS;
     const text = statement.text;
     for (const [value, type] of file.enumValuesAdded) {
       if (text.includes(`'${value.replace(/'/g, "''")}'`)) {
@@ -39,7 +40,7 @@ const addingEnumValueInTransaction: Rule = {
         ];
       }
     }
-    return [];
+    return NO_HITS;
   },
 };
 
@@ -56,10 +57,10 @@ const addingEnumValueWithoutPosition: Rule = {
   nodes: ["AlterEnumStmt"],
   check({ statement, file }) {
     const node = statement.node;
-    if (!("AlterEnumStmt" in node)) return [];
+    if (!("AlterEnumStmt" in node)) return NO_HITS;
     const stmt = node.AlterEnumStmt;
-    if (stmt.newVal === undefined || stmt.oldVal || stmt.newValNeighbor) return [];
-    if (file.createdTypes.has(lastName(stmt.typeName))) return [];
+    if (stmt.newVal === undefined || stmt.oldVal || stmt.newValNeighbor) return NO_HITS;
+    if (file.createdTypes.has(lastName(stmt.typeName))) return NO_HITS;
     return [
       {
         message: `Value '${stmt.newVal}' is appended to ${dotted(stmt.typeName)} after every existing value.`,
@@ -90,13 +91,13 @@ const addingDomainConstraint: Rule = {
   nodes: ["AlterDomainStmt"],
   check({ statement, file }) {
     const node = statement.node;
-    if (!("AlterDomainStmt" in node)) return [];
+    if (!("AlterDomainStmt" in node)) return NO_HITS;
     const stmt = node.AlterDomainStmt;
     const domain = dotted(stmt.typeName);
-    if (file.createdTypes.has(lastName(stmt.typeName))) return [];
+    if (file.createdTypes.has(lastName(stmt.typeName))) return NO_HITS;
     if (stmt.subtype === "C") {
       const constraint = stmt.def && "Constraint" in stmt.def ? stmt.def.Constraint : undefined;
-      if (constraint?.skip_validation) return [];
+      if (constraint?.skip_validation) return NO_HITS;
       return [
         {
           message: `Domain ${domain} gets a constraint checked now against every column that uses it.`,
@@ -114,7 +115,7 @@ const addingDomainConstraint: Rule = {
     if (stmt.subtype === "O") {
       return [{ message: `SET NOT NULL on domain ${domain} scans every table using it under a SHARE lock.` }];
     }
-    return [];
+    return NO_HITS;
   },
 };
 
@@ -132,13 +133,13 @@ const creatingDomainWithConstraint: Rule = {
   nodes: ["CreateDomainStmt"],
   check({ statement }) {
     const node = statement.node;
-    if (!("CreateDomainStmt" in node)) return [];
+    if (!("CreateDomainStmt" in node)) return NO_HITS;
     const constraint = (node.CreateDomainStmt.constraints ?? []).find(
       (c) =>
         "Constraint" in c &&
         (c.Constraint.contype === "CONSTR_CHECK" || c.Constraint.contype === "CONSTR_NOTNULL"),
     );
-    if (!constraint || !("Constraint" in constraint)) return [];
+    if (!constraint || !("Constraint" in constraint)) return NO_HITS;
     return [
       {
         message: `Domain ${dotted(node.CreateDomainStmt.domainname)} is created with a ${constraint.Constraint.contype === "CONSTR_CHECK" ? "CHECK" : "NOT NULL"} constraint.`,
