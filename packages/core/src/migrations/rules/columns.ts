@@ -231,7 +231,13 @@ const settingNotNull: Rule = {
   versions:
     "From PostgreSQL 12 a validated CHECK (column IS NOT NULL) lets SET NOT NULL skip the scan (recognised, also across files); before 12 it always scans.",
   destructive: false,
-  squawk: [{ rule: "adding-not-nullable-field", relation: "same" }],
+  squawk: [
+    {
+      rule: "adding-not-nullable-field",
+      relation: "same",
+      note: "a domain's SET NOT NULL is adding-domain-constraint",
+    },
+  ],
   nodes: ["AlterTableStmt"],
   check(context) {
     const alter = alterTableWith(context.statement.node, "AT_SetNotNull", "AT_AddConstraint");
