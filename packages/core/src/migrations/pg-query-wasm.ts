@@ -5,6 +5,7 @@ import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { setFlagsFromString } from "node:v8";
+import { Worker } from "node:worker_threads";
 
 /** The parts of the emscripten module this file uses. */
 interface EmscriptenModule {
@@ -45,10 +46,14 @@ const WASM_FILE = "libpg-query.wasm";
 const BASELINE_ONLY = ["--liftoff-only", "--no-wasm-tier-up", "--no-wasm-dynamic-tiering"];
 
 /** The .wasm beside the bundle (the build copies it there), or the package's own copy from source. */
-function wasmPath(): string {
+export function wasmPath(): string {
   const beside = join(dirname(fileURLToPath(import.meta.url)), WASM_FILE);
   if (existsSync(beside)) return beside;
   return createRequire(import.meta.url).resolve(`libpg-query/wasm/${WASM_FILE}`);
+}
+
+function useBaselineCompiler(): void {
+  for (const flag of BASELINE_ONLY) setFlagsFromString(flag);
 }
 
 export async function instantiatePgQuery(): Promise<PgQuery> {
@@ -60,7 +65,7 @@ export async function instantiatePgQuery(): Promise<PgQuery> {
   }
   const path = wasmPath();
   const wasmBinary = readFileSync(path);
-  for (const flag of BASELINE_ONLY) setFlagsFromString(flag);
+  useBaselineCompiler();
   const loaded = (await import("libpg-query/wasm/libpg-query.js")) as { default: ModuleFactory };
   return new PgQuery(await loaded.default({ wasmBinary }));
 }
@@ -140,5 +145,55 @@ export class PgQuery {
       this.#module._free(input);
       if (result) this.#module._wasm_free_string(result);
     }
+  }
+}
+
+export type PgParseResult = { json: string } | { error: PgParseError };
+
+/**
+ * The parser on a worker thread, for long runs: the linter sends it the files ahead of the one it
+ * lints, so the second core parses while the first lints. Answers come back by id; when the worker
+ * fails, `onFailure` is told once and the caller parses on its own thread instead.
+ */
+export class ParseWorker {
+  readonly #worker: Worker;
+
+  constructor(onResult: (id: number, result: PgParseResult | undefined) => void, onFailure: () => void) {
+    useBaselineCompiler();
+    this.#worker = new Worker(new URL("./pg-query-worker.cjs", import.meta.url), {
+      workerData: { wasmPath: wasmPath() },
+    });
+    // It must never keep the process alive, whatever the caller forgets.
+    this.#worker.unref();
+    let failed = false;
+    const fail = (): void => {
+      if (failed) return;
+      failed = true;
+      onFailure();
+      void this.#worker.terminate();
+    };
+    this.#worker.on(
+      "message",
+      (message: { first?: number; results?: (PgParseResult | null)[]; failed?: string }) => {
+        if (message.failed !== undefined) fail();
+        const { first, results } = message;
+        if (first === undefined || !results) return;
+        results.forEach((result, i) => {
+          onResult(first + i, result ?? undefined);
+        });
+      },
+    );
+    this.#worker.on("error", fail);
+    this.#worker.on("exit", fail);
+  }
+
+  /** Sends consecutive files, the first with id `first`; their answers come back by id. */
+  send(first: number, texts: readonly string[]): void {
+    this.#worker.postMessage({ first, texts });
+  }
+
+  stop(): void {
+    this.#worker.removeAllListeners("exit");
+    void this.#worker.terminate();
   }
 }

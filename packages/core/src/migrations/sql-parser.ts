@@ -1,8 +1,15 @@
 // PostgreSQL's own grammar (libpg_query compiled to WebAssembly, no native build) for migration
 // files: splits a file into statements with 1-based lines, finds its comments, and turns a parse
 // error into a located problem instead of an exception.
+import { availableParallelism } from "node:os";
 import type { Node } from "libpg-query";
-import type { PgParseError, PgQuery, PgToken } from "./pg-query-wasm";
+import {
+  ParseWorker,
+  type PgParseError,
+  type PgParseResult,
+  type PgQuery,
+  type PgToken,
+} from "./pg-query-wasm";
 
 let loading: Promise<PgQuery> | undefined;
 
@@ -163,11 +170,104 @@ function rawStatements(json: string): RawStatement[] {
   return (JSON.parse(json) as { stmts?: RawStatement[] }).stmts ?? [];
 }
 
+/** Below this many files a worker thread (its start, its own compile) costs more than it saves. */
+const PARSE_AHEAD_MIN_FILES = 500;
+/** How many files the worker may parse ahead of the one being linted (bounds what waits in memory). */
+const PARSE_AHEAD_WINDOW = 128;
+/** Files per message to the worker: a message per file would cost more than the parse saves. */
+const PARSE_AHEAD_BATCH = 32;
+
+/** The files of a run, parsed ahead by a worker; `ready(i)` settles when file i's parse is in. */
+export interface ParseAhead {
+  ready(index: number): Promise<void>;
+  stop(): void;
+}
+
+const RESOLVED = Promise.resolve();
+const NOTHING_AHEAD: ParseAhead = { ready: () => RESOLVED, stop: () => undefined };
+
 export class SqlParser {
   readonly #pg: PgQuery;
+  /** Parses done ahead by the worker, by file text, until parse() takes them. */
+  readonly #ahead = new Map<string, PgParseResult>();
 
   constructor(pg: PgQuery) {
     this.#pg = pg;
+  }
+
+  /**
+   * Starts parsing these files (in the order they will be parsed) on a worker thread, when there are
+   * enough of them and a second core to run it; parse() then takes the results. Without a worker, or
+   * when it fails, parse() parses on this thread as before: the results are the same either way.
+   */
+  parseAhead(texts: readonly string[]): ParseAhead {
+    if (texts.length < PARSE_AHEAD_MIN_FILES || availableParallelism() < 2) return NOTHING_AHEAD;
+    const waiting = new Map<number, () => void>();
+    const done = new Set<number>();
+    const settle = (id: number): void => {
+      done.add(id);
+      waiting.get(id)?.();
+      waiting.delete(id);
+    };
+    let failed = false;
+    let sent = 0;
+    let linting = 0;
+    let worker: ParseWorker;
+    const pump = (): void => {
+      while (!failed && sent < texts.length && sent - linting < PARSE_AHEAD_WINDOW) {
+        const batch = texts.slice(sent, sent + PARSE_AHEAD_BATCH);
+        worker.send(sent, batch);
+        sent += batch.length;
+      }
+    };
+    try {
+      worker = new ParseWorker(
+        (id, result) => {
+          const text = texts[id];
+          if (result && text !== undefined) this.#ahead.set(text, result);
+          settle(id);
+          if (done.size === texts.length) worker.stop();
+        },
+        () => {
+          failed = true;
+          for (const id of [...waiting.keys()]) settle(id);
+        },
+      );
+    } catch {
+      return NOTHING_AHEAD;
+    }
+    pump();
+    return {
+      ready: (index) => {
+        linting = index;
+        pump();
+        if (failed || done.has(index)) return RESOLVED;
+        return new Promise<void>((resolve) => waiting.set(index, resolve));
+      },
+      stop: () => {
+        failed = true;
+        worker.stop();
+        for (const id of [...waiting.keys()]) settle(id);
+        this.#ahead.clear();
+      },
+    };
+  }
+
+  #parsedAhead = 0;
+
+  /** How many parses so far came from the worker (the rest were done on this thread). */
+  get parsedAhead(): number {
+    return this.#parsedAhead;
+  }
+
+  #parseBytes(text: string, bytes: Uint8Array): PgParseResult {
+    const ahead = this.#ahead.get(text);
+    if (ahead) {
+      this.#ahead.delete(text);
+      this.#parsedAhead++;
+      return ahead;
+    }
+    return this.#pg.parse(bytes);
   }
 
   /**
@@ -178,7 +278,7 @@ export class SqlParser {
   parse(text: string, options: { comments?: boolean } = {}): ParsedSql {
     const lines = new ByteLines(text);
     if (lines.bytes.length === 0) return { statements: [], comments: [], errors: [] };
-    const parsed = this.#pg.parse(lines.bytes);
+    const parsed = this.#parseBytes(text, lines.bytes);
     const raws = "json" in parsed ? rawStatements(parsed.json) : undefined;
 
     if (raws && !options.comments) {
