@@ -171,7 +171,7 @@ function rawStatements(json: string): RawStatement[] {
 }
 
 /** Below this many files a worker thread (its start, its own compile) costs more than it saves. */
-const PARSE_AHEAD_MIN_FILES = 500;
+const PARSE_AHEAD_MIN_FILES = 2_000;
 /** How many files the worker may parse ahead of the one being linted (bounds what waits in memory). */
 const PARSE_AHEAD_WINDOW = 128;
 /** Files per message to the worker: a message per file would cost more than the parse saves. */
