@@ -1,5 +1,6 @@
-// `npm run bench [-- <name>...] [--readme]`: runs the benchmarks in bench/*.bench.ts and prints one
-// table. With --readme it also writes the table into README.md between the bench markers.
+// `npm run bench [-- <name>...] [--readme] [--check]`: runs the benchmarks in bench/*.bench.ts and
+// prints one table. With --readme it also writes the table into README.md between the bench markers;
+// with --check it exits non-zero when a row misses its goal. A bench that cannot measure throws.
 import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { ROOT } from "../test/repo/layout";
@@ -7,6 +8,7 @@ import type { Benchmark, BenchRow } from "./types";
 
 const args = process.argv.slice(2);
 const writeReadme = args.includes("--readme");
+const check = args.includes("--check");
 const filters = args.filter((a) => !a.startsWith("--"));
 
 const files = readdirSync(join(ROOT, "bench"))
@@ -20,12 +22,13 @@ for (const file of files) {
   rows.push(...(await bench.run()));
 }
 
-const header = ["Benchmark", "Case", "Metric", "Value", "Note"];
+const header = ["Benchmark", "Case", "Metric", "Value", "Goal", "Note"];
 const body = rows.map((r) => [
   r.benchmark,
   r.case,
   r.metric,
   `${r.value}${r.unit ? ` ${r.unit}` : ""}`,
+  r.goal ? `${r.goal}: ${r.met ? "met" : "**missed**"}` : "",
   r.note ?? "",
 ]);
 const widths = header.map((h, i) => Math.max(h.length, ...body.map((row) => (row[i] as string).length)));
@@ -46,4 +49,12 @@ if (writeReadme) {
   if (from < 0 || to < from) throw new Error("README.md lacks the bench markers");
   writeFileSync(path, `${readme.slice(0, from + start.length)}\n${table}\n${readme.slice(to)}`);
   console.error("README.md updated.");
+}
+
+const missed = rows.filter((r) => r.goal !== undefined && r.met === false);
+if (missed.length > 0) {
+  console.error(
+    `${missed.length} goal${missed.length === 1 ? "" : "s"} missed: ${missed.map((r) => `${r.case} ${r.metric}`).join("; ")}.`,
+  );
+  if (check) process.exit(1);
 }

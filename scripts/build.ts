@@ -28,11 +28,13 @@ async function buildAction(name: string): Promise<void> {
     writeFileSync(target, asset.source, asset.permissions ? { mode: asset.permissions } : {});
   }
   // Files the bundle reads beside index.js at run time that ncc cannot see (e.g. a WebAssembly module
-  // loaded by path), listed in actions/<name>/bundle-assets.json as repository-relative paths.
+  // loaded by path), listed in actions/<name>/bundle-assets.json as repository-relative paths, or as
+  // [path, name] to give the copy another name.
   const assetList = join(ROOT, "actions", name, "bundle-assets.json");
   if (existsSync(assetList)) {
-    for (const file of JSON.parse(readFileSync(assetList, "utf8")) as string[]) {
-      copyFileSync(join(ROOT, file), join(outDir, basename(file)));
+    for (const entry of JSON.parse(readFileSync(assetList, "utf8")) as (string | [string, string])[]) {
+      const [file, copy] = typeof entry === "string" ? [entry, basename(entry)] : entry;
+      copyFileSync(join(ROOT, file), join(outDir, copy));
     }
   }
   const kib = Math.round(Buffer.byteLength(code) / 1024);

@@ -1,37 +1,18 @@
 // Renders each action's inputs and outputs tables from its action.yml into the README files, between
-// markers, so the tables cannot drift from the action's real interface; and a reusable workflow's
+// markers, so the tables cannot drift from the action's real interface (and the tables generated from
+// code, migrate's lint rules and their squawk conformance, the same way); and a reusable workflow's
 // inputs, secrets and outputs from its `workflow_call` (the workflow model), wherever the root README
 // has `<!-- workflow-docs:<name>:start -->` ... `end -->` markers for `.github/workflows/<name>.yml`.
 import { existsSync, readFileSync } from "node:fs";
 import { basename, join } from "node:path";
 import { listActions, ROOT, readActionYaml } from "./layout";
+import { LINT_DOC_TABLES } from "./lint-rule-docs";
+import { code, escapeCell, replaceBetween, table } from "./markdown";
 import { repositoryWorkflows, type Workflow } from "./workflow";
-
-function escapeCell(text: string): string {
-  return text
-    .trim()
-    .replace(/\|/g, "\\|")
-    .replace(/\r?\n+/g, " ");
-}
-
-function code(text: string): string {
-  return text.includes("`") ? `\`\` ${text} \`\`` : `\`${text}\``;
-}
 
 /** A default as a cell: nothing for none or "", else the value as code with newlines shown as \n. */
 function defaultCell(value: string | number | boolean | undefined): string {
   return value === undefined || value === "" ? "" : code(String(value).replace(/\n/g, "\\n"));
-}
-
-/** A markdown table with padded columns, laid out exactly as the formatter (biome) lays it out. */
-function table(header: string[], rows: string[][]): string {
-  const width = (text: string): number => [...text].length;
-  const widths = header.map((title, i) =>
-    Math.max(3, width(title), ...rows.map((row) => width(row[i] ?? ""))),
-  );
-  const line = (cells: string[]): string =>
-    `| ${cells.map((cell, i) => cell + " ".repeat((widths[i] ?? 0) - width(cell))).join(" | ")} |`;
-  return [line(header), line(widths.map((w) => "-".repeat(w))), ...rows.map(line)].join("\n");
 }
 
 export function inputsTable(name: string): string {
@@ -105,21 +86,6 @@ export function withWorkflowTables(content: string, workflows: readonly Workflow
   return out;
 }
 
-function replaceBetween(
-  content: string,
-  key: string,
-  body: string,
-  file: string,
-  kind = "action-docs",
-): string {
-  const start = `<!-- ${kind}:${key}:start -->`;
-  const end = `<!-- ${kind}:${key}:end -->`;
-  const from = content.indexOf(start);
-  const to = content.indexOf(end);
-  if (from < 0 || to < from) throw new Error(`${file} lacks the markers ${start} ... ${end}`);
-  return `${content.slice(0, from + start.length)}\n${body}\n${content.slice(to)}`;
-}
-
 /** The content every README should have, keyed by path relative to the repository root. */
 export function renderedReadmes(): Map<string, string> {
   const files = new Map<string, string>();
@@ -130,6 +96,9 @@ export function renderedReadmes(): Map<string, string> {
     let own = readFileSync(join(ROOT, actionPath), "utf8");
     own = replaceBetween(own, "inputs", inputsTable(name), actionPath);
     own = replaceBetween(own, "outputs", outputsTable(name), actionPath);
+    for (const extra of LINT_DOC_TABLES.filter((t) => t.action === name)) {
+      own = replaceBetween(own, extra.key, extra.render(), actionPath);
+    }
     files.set(actionPath, own);
     const section = [`**Inputs**`, "", inputsTable(name), "", `**Outputs**`, "", outputsTable(name)].join(
       "\n",

@@ -17,6 +17,11 @@ export const inputSpec = {
   "base-ref": input.string(),
   rules: input.keyValues(),
   "fail-on": input.choice(["error", "warning", "never"], { default: "error" }),
+  "postgres-version": input.string({
+    default: "17",
+    pattern: /^1[0-8]$/,
+    hint: "Give the server's PostgreSQL major version, from 10 to 18, such as 17.",
+  }),
   "database-url": input.string({ secret: true }),
   "database-url-env": input.string({
     default: "DATABASE_URL",

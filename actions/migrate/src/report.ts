@@ -72,6 +72,13 @@ function summarizeLint(summary: SummaryBuilder, lint: LintResult): void {
       findings.map((f) => [`\`${f.file}:${f.line}\``, f.rule, f.severity, f.message]),
     );
   }
+  const suppressions = reports.flatMap((r) => (r.suppressions ?? []).map((x) => ({ ...x, file: r.file })));
+  if (suppressions.length > 0) {
+    summary.table(
+      ["Suppressed at", "Rule", "Reason"],
+      suppressions.map((x) => [`\`${x.file}:${x.line}\``, x.rule, x.reason || "(no reason given)"]),
+    );
+  }
 }
 
 function summarizeSnapshot(summary: SummaryBuilder, snapshot: SnapshotTaken): void {

@@ -18,6 +18,8 @@ export interface LintSettings {
   failOn: LintFailOn;
   layout: LayoutChoice;
   globs: string[];
+  /** The PostgreSQL major the migrations run on; version-dependent rules follow it. */
+  postgresVersion: number;
 }
 
 export interface SqlSettings {
@@ -141,6 +143,7 @@ function lintSettingsFrom(inputs: Inputs): LintSettings {
     // A glob given with the default layout means "these files", not "these as well".
     layout: inputs.layout === "auto" && globs.length > 0 ? "glob" : inputs.layout,
     globs,
+    postgresVersion: Number(inputs.postgresVersion),
   };
 }
 

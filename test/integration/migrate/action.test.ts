@@ -71,6 +71,13 @@ describe("migrate bundle: lint", () => {
     expect(run.outputs.destructive).toBe("true");
     expect(run.summary).toContain("| `db/migrations/V3__region.sql` | 2 | 1 | 0 | no |");
     expect(run.summary).toMatch(/new since `[0-9a-f]{12}` \(merge base with the pull request's base main\)/);
+    // The suppression is reported with its reason, in the summary and the output.
+    expect(run.summary).toContain(
+      "| `db/migrations/V4__drop_email.sql:2` | dropping-column | replaced by login in v3 |",
+    );
+    expect(json<{ suppressions?: unknown[] }[]>(run, "migrations")[1]?.suppressions).toEqual([
+      { rule: "dropping-column", line: 2, reason: "replaced by login in v3" },
+    ]);
     expect(run.stdout).not.toMatch(/Unexpected error/);
   });
 
@@ -152,6 +159,31 @@ describe("migrate bundle: lint", () => {
     expect(run.stdout).not.toMatch(/Unexpected error/);
     expect(run.exitCode).toBe(1);
     expect(run.annotations.filter((a) => a.properties.file).length).toBe(6);
+  });
+
+  it("follows postgres-version: a constant default rewrites the table on PostgreSQL 10, not on 17", async () => {
+    const workspace = tempWorkspace({
+      "db/migrations/V1__plan.sql":
+        "SET lock_timeout = '5s';\nSET statement_timeout = '1min';\nALTER TABLE accounts ADD COLUMN plan text DEFAULT 'free';\n",
+    });
+    const rules = async (version: string | undefined): Promise<string[]> => {
+      const run = await runAction("migrate", {
+        workspace,
+        inputs: { mode: "lint", "lint-scope": "all", ...(version ? { "postgres-version": version } : {}) },
+      });
+      return json<Report[]>(run, "migrations").flatMap((m) => m.findings.map((f) => `${f.line} ${f.rule}`));
+    };
+    expect(await rules("10")).toEqual(["3 adding-column-with-volatile-default"]);
+    expect(await rules(undefined)).toEqual([]);
+  });
+
+  it("refuses a postgres-version it does not know, naming the input, before doing anything", async () => {
+    const run = await runAction("migrate", { inputs: { mode: "lint", "postgres-version": "9.6" } });
+    expect(run.exitCode).toBe(1);
+    expect(run.errors.map((e) => e.message)).toEqual([
+      expect.stringMatching(/Input `postgres-version`: "9\.6" is not valid\..*from 10 to 18/s),
+    ]);
+    expect(run.stdout).not.toContain("migration file");
   });
 
   it("refuses a bad rule setting before doing anything", async () => {

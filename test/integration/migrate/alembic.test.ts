@@ -25,10 +25,19 @@ describe.runIf(available("alembic", hasCommand("alembic"), "apt-get install alem
             `${a.properties.file}:${a.properties.line} ${a.properties.title?.replace("migration lint: ", "")}`,
         );
       expect(findings.sort()).toEqual([
+        // sa.Integer with primary_key=True is a SERIAL key: advice on its type, at warning level.
+        "migrations/versions/a1_create_accounts.py:17 prefer-bigint-for-keys",
+        "migrations/versions/a1_create_accounts.py:17 prefer-identity-over-serial",
         "migrations/versions/b2_add_index.py:15 adding-not-null-column-without-default",
         "migrations/versions/b2_add_index.py:15 creating-index-non-concurrently",
         "migrations/versions/b2_add_index.py:15 missing-lock-timeout",
+        "migrations/versions/b2_add_index.py:15 missing-statement-timeout",
       ]);
+      expect(
+        run.annotations
+          .filter((a) => a.properties.file?.endsWith("a1_create_accounts.py"))
+          .map((a) => a.level),
+      ).toEqual(["warning", "warning"]);
       expect(
         run.annotations.find((a) => a.properties.title?.endsWith("adding-not-null-column-without-default"))
           ?.message,

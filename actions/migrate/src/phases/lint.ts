@@ -96,7 +96,11 @@ async function findMigrations(
     globs: settings.lint.globs,
     parser,
     levels: settings.lint.levels,
-    lintOptions: { runnerSetsLockTimeout: sqlRunner && settings.sql.lockTimeoutMs > 0 },
+    lintOptions: {
+      runnerSetsLockTimeout: sqlRunner && settings.sql.lockTimeoutMs > 0,
+      runnerSetsStatementTimeout: sqlRunner && settings.sql.statementTimeoutMs > 0,
+      postgresVersion: settings.lint.postgresVersion,
+    },
     sqlRunner,
     run: (command, args, cwd) => execCommand(command, args, { cwd, echo: false }),
     addedFiles,

@@ -77,30 +77,53 @@ export async function collectMigrations(options: CollectOptions): Promise<Collec
   }
 
   const linter = new MigrationLinter(options.parser, options.levels, options.lintOptions);
-  const migrations: CollectedMigration[] = files.map((migration) => {
-    const newInChange = options.addedFiles?.has(migration.absolutePath) ?? false;
-    const report = linter.lint({
-      newInChange,
-      file: migration.file,
-      version: migration.version,
-      sql: migrationSql(migration),
-      wholeFileTransaction: migration.wholeFileTransaction && !options.sqlRunner,
-      ...(migration.startsInTransaction ? { startsInTransaction: true } : {}),
-    });
-    if (migration.layout === "alembic") {
-      // Findings point into the generated SQL; show them at the revision's upgrade() instead.
-      const line = alembicUpgradeLine(migration.absolutePath);
-      for (const finding of report.findings) {
-        finding.message = `Generated SQL line ${finding.line}: ${finding.message}`;
-        finding.line = line;
-        delete finding.column;
-      }
+  const sqls = files.map(migrationSql);
+  // A long run is parsed ahead on a worker thread while the files before are linted.
+  const ahead = options.parser.parseAhead(sqls);
+  const migrations: CollectedMigration[] = [];
+  try {
+    for (const [index, migration] of files.entries()) {
+      await ahead.ready(index);
+      migrations.push(lintOne(linter, migration, sqls[index] ?? "", options));
     }
-    return {
-      migration,
-      report,
-      inScope: options.addedFiles === undefined || options.addedFiles.has(migration.absolutePath),
-    };
-  });
+  } finally {
+    ahead.stop();
+  }
   return { migrations, notes };
+}
+
+function lintOne(
+  linter: MigrationLinter,
+  migration: MigrationFile,
+  sql: string,
+  options: CollectOptions,
+): CollectedMigration {
+  const newInChange = options.addedFiles?.has(migration.absolutePath) ?? false;
+  const report = linter.lint({
+    newInChange,
+    file: migration.file,
+    version: migration.version,
+    sql,
+    wholeFileTransaction: migration.wholeFileTransaction && !options.sqlRunner,
+    // Prisma and golang-migrate send a file as one query: PostgreSQL's implicit transaction.
+    implicitTransaction:
+      !options.sqlRunner && (migration.layout === "prisma" || migration.layout === "golang-migrate"),
+    // Files found by a glob are the sql runner's to apply, in every mode (as the README says).
+    sqlRunner: (options.sqlRunner ?? false) || migration.layout === "glob",
+    ...(migration.startsInTransaction ? { startsInTransaction: true } : {}),
+  });
+  if (migration.layout === "alembic") {
+    // Findings point into the generated SQL; show them at the revision's upgrade() instead.
+    const line = alembicUpgradeLine(migration.absolutePath);
+    for (const finding of report.findings) {
+      finding.message = `Generated SQL line ${finding.line}: ${finding.message}`;
+      finding.line = line;
+      delete finding.column;
+    }
+  }
+  return {
+    migration,
+    report,
+    inScope: options.addedFiles === undefined || options.addedFiles.has(migration.absolutePath),
+  };
 }

@@ -1,36 +1,21 @@
 // PostgreSQL's own grammar (libpg_query compiled to WebAssembly, no native build) for migration
 // files: splits a file into statements with 1-based lines, finds its comments, and turns a parse
 // error into a located problem instead of an exception.
-import { dirname } from "node:path";
-import { fileURLToPath } from "node:url";
+import { availableParallelism } from "node:os";
 import type { Node } from "libpg-query";
-
-/** The parts of libpg-query this module uses; loaded lazily so only runs that parse SQL pay for it. */
-interface PgQuery {
-  loadModule(): Promise<void>;
-  parseSync(sql: string): { stmts?: { stmt?: Node; stmt_location?: number; stmt_len?: number }[] };
-  scanSync(sql: string): { tokens: { start: number; end: number; text: string; tokenName: string }[] };
-}
+import {
+  ParseWorker,
+  type PgParseError,
+  type PgParseResult,
+  type PgQuery,
+  type PgToken,
+} from "./pg-query-wasm";
 
 let loading: Promise<PgQuery> | undefined;
 
-/**
- * Loads the parser's WebAssembly module once per process. In a bundle the .wasm file sits beside
- * index.js (the build copies it there); under tsx/vitest it is read from node_modules.
- */
+/** Loads the parser's WebAssembly module once per process, only when a run parses SQL. */
 export function loadSqlParser(): Promise<SqlParser> {
-  // The emscripten loader finds its .wasm through the CommonJS `__dirname`. In an ES-module bundle
-  // that name is a free variable, so give it the bundle's own directory, where the build puts the
-  // .wasm. Under Node's CommonJS loader (tests, tsx) the loader has its own and this changes nothing.
-  const scope = globalThis as { __dirname?: string };
-  if (typeof __dirname === "undefined" && scope.__dirname === undefined) {
-    scope.__dirname = dirname(fileURLToPath(import.meta.url));
-  }
-  loading ??= import("libpg-query").then(async (module) => {
-    const pg = module as unknown as PgQuery;
-    await pg.loadModule();
-    return pg;
-  });
+  loading ??= import("./pg-query-wasm").then((wasm) => wasm.instantiatePgQuery());
   return loading.then((pg) => new SqlParser(pg));
 }
 
@@ -47,7 +32,7 @@ export interface SqlComment {
 export interface ParsedStatement {
   node: Node;
   /** The statement's own text, without the terminating semicolon. */
-  text: string;
+  readonly text: string;
   /** 1-based line of the statement's first token, and of its last character. */
   line: number;
   endLine: number;
@@ -71,6 +56,12 @@ export interface ParsedSql {
   errors: SqlSyntaxError[];
 }
 
+interface RawStatement {
+  stmt?: Node;
+  stmt_location?: number;
+  stmt_len?: number;
+}
+
 /** Maps UTF-8 byte offsets (what libpg_query reports for statements) to 1-based lines. */
 class ByteLines {
   readonly #lineStarts: number[] = [0];
@@ -78,8 +69,8 @@ class ByteLines {
 
   constructor(text: string) {
     this.bytes = Buffer.from(text, "utf8");
-    for (let i = 0; i < this.bytes.length; i++) {
-      if (this.bytes[i] === 0x0a) this.#lineStarts.push(i + 1);
+    for (let at = this.bytes.indexOf(0x0a); at >= 0; at = this.bytes.indexOf(0x0a, at + 1)) {
+      this.#lineStarts.push(at + 1);
     }
   }
 
@@ -94,23 +85,34 @@ class ByteLines {
     return low + 1;
   }
 
-  column(byteOffset: number): number {
-    const lineStart = this.#lineStarts[this.line(byteOffset) - 1] as number;
-    return this.bytes.subarray(lineStart, byteOffset).toString("utf8").length + 1;
-  }
-
   slice(start: number, end: number): string {
-    return this.bytes.subarray(start, end).toString("utf8");
+    return this.bytes.toString("utf8", start, end);
   }
 }
 
-function syntaxErrorOf(error: unknown): { message: string; cursor: number | undefined } {
-  if (error instanceof Error) {
-    const details = (error as Error & { sqlDetails?: { cursorPosition?: number } }).sqlDetails;
-    const cursor = details?.cursorPosition;
-    return { message: error.message, cursor: typeof cursor === "number" && cursor >= 0 ? cursor : undefined };
+/** One statement; its text is decoded only when something reads it (most rules never do). */
+class Statement implements ParsedStatement {
+  #text: string | undefined;
+
+  constructor(
+    readonly node: Node,
+    readonly start: number,
+    readonly end: number,
+    readonly line: number,
+    readonly endLine: number,
+    /** Where node locations count from: 0 when the whole file was parsed, else the piece's start. */
+    readonly locationBase: number,
+    readonly lines: ByteLines,
+  ) {}
+
+  get text(): string {
+    this.#text ??= this.lines.slice(this.start, this.end);
+    return this.#text;
   }
-  return { message: String(error), cursor: undefined };
+
+  lineAt(location: number | undefined): number {
+    return location === undefined || location < 0 ? this.line : this.lines.line(this.locationBase + location);
+  }
 }
 
 /** 1-based line and column of a character (not byte) offset, which is what parse errors report. */
@@ -134,7 +136,8 @@ function skipSpaceAndComments(bytes: Buffer, from: number, to: number): number {
     if (isSpace(byte)) {
       i++;
     } else if (byte === 0x2d && bytes[i + 1] === 0x2d) {
-      while (i < to && bytes[i] !== 0x0a) i++;
+      const newline = bytes.indexOf(0x0a, i);
+      i = newline < 0 || newline > to ? to : newline;
     } else if (byte === 0x2f && bytes[i + 1] === 0x2a) {
       // Block comments nest in PostgreSQL.
       let depth = 0;
@@ -163,11 +166,108 @@ function trimSpace(bytes: Buffer, from: number, to: number): number {
   return end;
 }
 
+function rawStatements(json: string): RawStatement[] {
+  return (JSON.parse(json) as { stmts?: RawStatement[] }).stmts ?? [];
+}
+
+/** Below this many files a worker thread (its start, its own compile) costs more than it saves. */
+const PARSE_AHEAD_MIN_FILES = 2_000;
+/** How many files the worker may parse ahead of the one being linted (bounds what waits in memory). */
+const PARSE_AHEAD_WINDOW = 128;
+/** Files per message to the worker: a message per file would cost more than the parse saves. */
+const PARSE_AHEAD_BATCH = 32;
+
+/** The files of a run, parsed ahead by a worker; `ready(i)` settles when file i's parse is in. */
+export interface ParseAhead {
+  ready(index: number): Promise<void>;
+  stop(): void;
+}
+
+const RESOLVED = Promise.resolve();
+const NOTHING_AHEAD: ParseAhead = { ready: () => RESOLVED, stop: () => undefined };
+
 export class SqlParser {
   readonly #pg: PgQuery;
+  /** Parses done ahead by the worker, by file text, until parse() takes them. */
+  readonly #ahead = new Map<string, PgParseResult>();
 
   constructor(pg: PgQuery) {
     this.#pg = pg;
+  }
+
+  /**
+   * Starts parsing these files (in the order they will be parsed) on a worker thread, when there are
+   * enough of them and a second core to run it; parse() then takes the results. Without a worker, or
+   * when it fails, parse() parses on this thread as before: the results are the same either way.
+   */
+  parseAhead(texts: readonly string[]): ParseAhead {
+    if (texts.length < PARSE_AHEAD_MIN_FILES || availableParallelism() < 2) return NOTHING_AHEAD;
+    const waiting = new Map<number, () => void>();
+    const done = new Set<number>();
+    const settle = (id: number): void => {
+      done.add(id);
+      waiting.get(id)?.();
+      waiting.delete(id);
+    };
+    let failed = false;
+    let sent = 0;
+    let linting = 0;
+    let worker: ParseWorker;
+    const pump = (): void => {
+      while (!failed && sent < texts.length && sent - linting < PARSE_AHEAD_WINDOW) {
+        const batch = texts.slice(sent, sent + PARSE_AHEAD_BATCH);
+        worker.send(sent, batch);
+        sent += batch.length;
+      }
+    };
+    try {
+      worker = new ParseWorker(
+        (id, result) => {
+          const text = texts[id];
+          if (result && text !== undefined) this.#ahead.set(text, result);
+          settle(id);
+          if (done.size === texts.length) worker.stop();
+        },
+        () => {
+          failed = true;
+          for (const id of [...waiting.keys()]) settle(id);
+        },
+      );
+    } catch {
+      return NOTHING_AHEAD;
+    }
+    pump();
+    return {
+      ready: (index) => {
+        linting = index;
+        pump();
+        if (failed || done.has(index)) return RESOLVED;
+        return new Promise<void>((resolve) => waiting.set(index, resolve));
+      },
+      stop: () => {
+        failed = true;
+        worker.stop();
+        for (const id of [...waiting.keys()]) settle(id);
+        this.#ahead.clear();
+      },
+    };
+  }
+
+  #parsedAhead = 0;
+
+  /** How many parses so far came from the worker (the rest were done on this thread). */
+  get parsedAhead(): number {
+    return this.#parsedAhead;
+  }
+
+  #parseBytes(text: string, bytes: Uint8Array): PgParseResult {
+    const ahead = this.#ahead.get(text);
+    if (ahead) {
+      this.#ahead.delete(text);
+      this.#parsedAhead++;
+      return ahead;
+    }
+    return this.#pg.parse(bytes);
   }
 
   /**
@@ -177,18 +277,15 @@ export class SqlParser {
    */
   parse(text: string, options: { comments?: boolean } = {}): ParsedSql {
     const lines = new ByteLines(text);
-    let result: ReturnType<PgQuery["parseSync"]> | undefined;
-    let parseError: unknown;
-    try {
-      result = this.#pg.parseSync(text);
-    } catch (error) {
-      parseError = error;
-    }
-    if (result && !options.comments) {
+    if (lines.bytes.length === 0) return { statements: [], comments: [], errors: [] };
+    const parsed = this.#parseBytes(text, lines.bytes);
+    const raws = "json" in parsed ? rawStatements(parsed.json) : undefined;
+
+    if (raws && !options.comments) {
       // The common case needs no scanner pass: statement ranges come from the parser, with leading
       // spaces and comments skipped by hand.
       const statements: ParsedStatement[] = [];
-      for (const raw of result.stmts ?? []) {
+      for (const raw of raws) {
         if (!raw.stmt) continue;
         const from = raw.stmt_location ?? 0;
         const to = raw.stmt_len ? from + raw.stmt_len : lines.bytes.length;
@@ -199,15 +296,16 @@ export class SqlParser {
       return { statements, comments: [], errors: [] };
     }
 
-    let tokens: { start: number; end: number; text: string; tokenName: string }[];
+    let tokens: PgToken[];
     try {
-      tokens = this.#pg.scanSync(text).tokens;
+      tokens = this.#pg.scan(lines.bytes);
     } catch (scanError) {
       // Only an unterminated quote or comment stops the scanner; nothing more can be split out. The
       // parser reports the same problem with its position, which the scanner does not.
-      let problem = syntaxErrorOf(scanError);
-      const parsed = syntaxErrorOf(parseError);
-      if (parseError !== undefined && parsed.cursor !== undefined) problem = parsed;
+      const problem: PgParseError =
+        "error" in parsed
+          ? parsed.error
+          : { message: scanError instanceof Error ? scanError.message : String(scanError), cursor: 0 };
       const at = charPosition(text, problem.cursor ?? 0);
       return { statements: [], comments: [], errors: [{ message: problem.message, ...at }] };
     }
@@ -222,9 +320,9 @@ export class SqlParser {
       }));
     const codeTokens = tokens.filter((t) => !COMMENT_TOKENS.has(t.tokenName));
 
-    if (result) {
+    if (raws) {
       const statements: ParsedStatement[] = [];
-      for (const raw of result.stmts ?? []) {
+      for (const raw of raws) {
         if (!raw.stmt) continue;
         const from = raw.stmt_location ?? 0;
         const to = raw.stmt_len ? from + raw.stmt_len : lines.bytes.length;
@@ -233,27 +331,13 @@ export class SqlParser {
       }
       return { statements, comments, errors: [] };
     }
-    return { ...this.#parsePieces(text, codeTokens, lines, syntaxErrorOf(parseError)), comments };
+    const wholeFileError =
+      "error" in parsed ? parsed.error : { message: "the SQL does not parse", cursor: 0 };
+    return { ...this.#parsePieces(text, codeTokens, lines, wholeFileError), comments };
   }
 
-  #statement(
-    node: Node,
-    start: number,
-    end: number,
-    locationBase: number,
-    lines: ByteLines,
-  ): ParsedStatement {
-    const line = lines.line(start);
-    return {
-      node,
-      text: lines.slice(start, end),
-      start,
-      end,
-      line,
-      endLine: lines.line(end - 1),
-      lineAt: (location) =>
-        location === undefined || location < 0 ? line : lines.line(locationBase + location),
-    };
+  #statement(node: Node, start: number, end: number, locationBase: number, lines: ByteLines): Statement {
+    return new Statement(node, start, end, lines.line(start), lines.line(end - 1), locationBase, lines);
   }
 
   /** Narrows a statement's byte range to its first and last code token (skipping comments, spaces). */
@@ -261,9 +345,8 @@ export class SqlParser {
     node: Node,
     from: number,
     to: number,
-    /** Where node locations count from: 0 when the whole file was parsed, else the piece's start. */
     locationBase: number,
-    codeTokens: { start: number; end: number; text: string }[],
+    codeTokens: PgToken[],
     lines: ByteLines,
   ): ParsedStatement | undefined {
     const inside = codeTokens.filter((t) => t.start >= from && t.end <= to && t.text !== ";");
@@ -275,9 +358,9 @@ export class SqlParser {
 
   #parsePieces(
     text: string,
-    codeTokens: { start: number; end: number; text: string; tokenName: string }[],
+    codeTokens: PgToken[],
     lines: ByteLines,
-    wholeFileError: { message: string; cursor: number | undefined },
+    wholeFileError: PgParseError,
   ): { statements: ParsedStatement[]; errors: SqlSyntaxError[] } {
     const statements: ParsedStatement[] = [];
     const errors: SqlSyntaxError[] = [];
@@ -295,27 +378,25 @@ export class SqlParser {
     if (pieceStart !== undefined && lastToken) pieces.push([pieceStart, lastToken.end]);
 
     for (const [start, end] of pieces) {
-      const pieceText = lines.slice(start, end);
-      try {
-        const result = this.#pg.parseSync(pieceText);
-        const node = result.stmts?.[0]?.stmt;
+      const parsed = this.#pg.parse(lines.bytes.subarray(start, end));
+      if ("json" in parsed) {
+        const node = rawStatements(parsed.json)[0]?.stmt;
         if (!node) continue;
         const statement = this.#locate(node, start, end, start, codeTokens, lines);
         if (statement) statements.push(statement);
-      } catch (error) {
-        const { message, cursor } = syntaxErrorOf(error);
+      } else {
         // The cursor counts characters within the piece; add the piece's own position in the file.
         const pieceCharStart = lines.slice(0, start).length;
-        errors.push({ message, ...charPosition(text, pieceCharStart + (cursor ?? 0)) });
+        errors.push({
+          message: parsed.error.message,
+          ...charPosition(text, pieceCharStart + (parsed.error.cursor ?? 0)),
+        });
       }
     }
     if (errors.length === 0) {
       // Every piece parsed although the whole file did not (e.g. a split inside a BEGIN ATOMIC
       // body): report the parser's own error for the file rather than passing it silently.
-      errors.push({
-        message: wholeFileError.message,
-        ...charPosition(text, wholeFileError.cursor ?? 0),
-      });
+      errors.push({ message: wholeFileError.message, ...charPosition(text, wholeFileError.cursor ?? 0) });
     }
     return { statements, errors };
   }

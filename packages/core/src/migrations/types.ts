@@ -24,6 +24,17 @@ export interface MigrationReport {
   findings: Finding[];
   /** Findings silenced by a `shipline-ignore` comment naming their rule. */
   suppressed: number;
+  /** The suppressions that silenced something, with the reason written after the rule ids (only when any). */
+  suppressions?: Suppression[];
+}
+
+/** A `shipline-ignore` comment that silenced a rule's finding. */
+export interface Suppression {
+  rule: string;
+  /** 1-based line of the comment. */
+  line: number;
+  /** The text after the rule ids ("" when none was given). */
+  reason: string;
 }
 
 /** The layouts the discovery recognises without configuration (plus a user glob). */

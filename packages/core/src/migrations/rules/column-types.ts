@@ -1,0 +1,193 @@
+// Advice on the types of new columns (warnings): bigint keys, identity instead of serial, text
+// instead of varchar(n) and char(n), timestamptz instead of timestamp.
+import type { ColumnDef, Node } from "libpg-query";
+import type { Rule, RuleHit } from "./model";
+import { NO_HITS } from "./model";
+import {
+  alterTableOfTable,
+  columnOf,
+  constraintColumns,
+  constraintOf,
+  constraintsOf,
+  derived,
+  isBuiltinType,
+  lastName,
+  quoted,
+  SERIAL_TYPES,
+  SMALL_INTEGER_TYPES,
+  tableElements,
+} from "./tree";
+
+interface NewColumn {
+  column: ColumnDef;
+  table: string;
+  /** A primary key, foreign key, identity or serial column. */
+  key: boolean;
+  /** The column's own type name, lower-case, when it is one of PostgreSQL's built-in types. */
+  builtinType: string | undefined;
+}
+
+const keyConstraint = (contype: string | undefined): boolean =>
+  contype === "CONSTR_PRIMARY" || contype === "CONSTR_FOREIGN" || contype === "CONSTR_IDENTITY";
+
+/** Columns a CREATE TABLE or ALTER TABLE ... ADD COLUMN defines (on new and existing tables alike). */
+export function newColumns(node: Node): NewColumn[] {
+  return derived(node, "newColumns", () => findNewColumns(node));
+}
+
+function findNewColumns(node: Node): NewColumn[] {
+  let columns: ColumnDef[] = [];
+  const keyNames = new Set<string>();
+  let table = "?";
+  if ("CreateStmt" in node) {
+    table = quoted(node.CreateStmt.relation);
+    const elements = tableElements(node.CreateStmt.tableElts);
+    columns = elements.columns;
+    for (const c of elements.constraints)
+      if (keyConstraint(c.contype)) for (const n of constraintColumns(c)) keyNames.add(n);
+  } else {
+    const alter = alterTableOfTable(node);
+    if (!alter?.subtypes.has("AT_AddColumn")) return [];
+    table = quoted(alter.relation);
+    for (const cmd of alter.cmds) {
+      const column = columnOf(cmd);
+      const constraint = constraintOf(cmd);
+      if (cmd.subtype === "AT_AddColumn" && column) columns.push(column);
+      if (cmd.subtype === "AT_AddConstraint" && constraint && keyConstraint(constraint.contype)) {
+        for (const n of constraintColumns(constraint)) keyNames.add(n);
+      }
+    }
+  }
+  return columns.map((column) => {
+    const builtinType = isBuiltinType(column.typeName)
+      ? lastName(column.typeName?.names).toLowerCase()
+      : undefined;
+    const key =
+      keyNames.has(column.colname ?? "") ||
+      Boolean(column.identity) ||
+      (builtinType !== undefined && SERIAL_TYPES.has(builtinType)) ||
+      constraintsOf(column).some((c) => keyConstraint(c.contype));
+    return { column, table, key, builtinType };
+  });
+}
+
+function typeAdvice(
+  matches: (column: NewColumn) => boolean,
+  message: (column: NewColumn) => string,
+): (context: { statement: { node: Node } }) => readonly RuleHit[] {
+  return ({ statement }) => {
+    let hits: RuleHit[] | undefined;
+    for (const c of newColumns(statement.node)) {
+      if (!matches(c)) continue;
+      hits ??= [];
+      hits.push({ message: message(c), location: c.column.typeName?.location ?? c.column.location });
+    }
+    return hits ?? NO_HITS;
+  };
+}
+
+const NEW_COLUMN_NODES = ["CreateStmt", "AlterTableStmt"];
+const where = (c: NewColumn): string => `${c.table}.${c.column.colname ?? "?"}`;
+
+const preferBigintForKeys: Rule = {
+  id: "prefer-bigint-for-keys",
+  defaultSeverity: "warning",
+  title: "A 32- or 16-bit integer key column",
+  lock: "none",
+  explanation:
+    "An integer key runs out at about 2.1 billion (smallint at 32,767): ids are never reused, so a busy table gets there, and widening a key later rewrites the table and every table that references it.",
+  safeAlternative:
+    "Make key columns bigint (bigint identity for generated ids), and the foreign keys that reference them bigint too.",
+  destructive: false,
+  squawk: [
+    {
+      rule: "prefer-bigint-over-int",
+      relation: "narrower",
+      note: "key columns only (primary, foreign, identity, serial): where running out hurts",
+    },
+    { rule: "prefer-bigint-over-smallint", relation: "narrower", note: "key columns only" },
+  ],
+  nodes: NEW_COLUMN_NODES,
+  check: typeAdvice(
+    (c) => c.key && c.builtinType !== undefined && SMALL_INTEGER_TYPES.has(c.builtinType),
+    (c) =>
+      `Key column ${where(c)} is ${c.builtinType}, which holds at most ${c.builtinType?.endsWith("2") || c.builtinType === "smallserial" ? "32,767" : "2,147,483,647"} values.`,
+  ),
+};
+
+const preferIdentityOverSerial: Rule = {
+  id: "prefer-identity-over-serial",
+  defaultSeverity: "warning",
+  title: "A serial column",
+  lock: "none",
+  explanation:
+    "serial is a default on a separately owned sequence: its permissions, ownership and copying (CREATE TABLE ... LIKE, dumps of one table) need care, and nothing stops writes that bypass it. An identity column is the SQL-standard form with none of that.",
+  safeAlternative: "`bigint GENERATED BY DEFAULT AS IDENTITY` (or GENERATED ALWAYS to refuse explicit ids).",
+  destructive: false,
+  squawk: [{ rule: "prefer-identity", relation: "same" }],
+  nodes: NEW_COLUMN_NODES,
+  check: typeAdvice(
+    (c) => c.builtinType !== undefined && SERIAL_TYPES.has(c.builtinType),
+    (c) => `Column ${where(c)} is ${c.builtinType}.`,
+  ),
+};
+
+const preferTextOverVarchar: Rule = {
+  id: "prefer-text-over-varchar",
+  defaultSeverity: "warning",
+  title: "A varchar(n) column",
+  lock: "none",
+  explanation:
+    "The length limit of varchar(n) is stored in the type, so lowering it later rewrites the table under an ACCESS EXCLUSIVE lock, and it is no faster than text.",
+  safeAlternative:
+    "Use text, with `CHECK (char_length(column) <= n)` when a limit is needed: a check can be replaced with NOT VALID and VALIDATE.",
+  destructive: false,
+  squawk: [{ rule: "prefer-text-field", relation: "same" }],
+  nodes: NEW_COLUMN_NODES,
+  check: typeAdvice(
+    (c) => c.builtinType === "varchar" && (c.column.typeName?.typmods ?? []).length > 0,
+    (c) => `Column ${where(c)} is varchar with a length limit.`,
+  ),
+};
+
+const preferTimestamptz: Rule = {
+  id: "prefer-timestamptz",
+  defaultSeverity: "warning",
+  title: "A timestamp without time zone column",
+  lock: "none",
+  explanation:
+    "timestamp stores a wall-clock time with no zone: the same instant reads differently for sessions in different time zones, and daylight-saving changes make values ambiguous.",
+  safeAlternative: "Use timestamptz (timestamp with time zone), which stores an instant.",
+  destructive: false,
+  squawk: [{ rule: "prefer-timestamptz", relation: "same" }],
+  nodes: NEW_COLUMN_NODES,
+  check: typeAdvice(
+    (c) => c.builtinType === "timestamp",
+    (c) => `Column ${where(c)} is timestamp without time zone.`,
+  ),
+};
+
+const preferTextOverChar: Rule = {
+  id: "prefer-text-over-char",
+  defaultSeverity: "warning",
+  title: "A char(n) column",
+  lock: "none",
+  explanation:
+    "char(n) pads every value with spaces to n characters, compares and concatenates them in surprising ways, and is no faster than text.",
+  safeAlternative: "Use text (with a CHECK on the length when it matters).",
+  destructive: false,
+  squawk: [{ rule: "ban-char-field", relation: "same" }],
+  nodes: NEW_COLUMN_NODES,
+  check: typeAdvice(
+    (c) => c.builtinType === "bpchar",
+    (c) => `Column ${where(c)} is char(n).`,
+  ),
+};
+
+export const COLUMN_TYPE_RULES: readonly Rule[] = [
+  preferBigintForKeys,
+  preferIdentityOverSerial,
+  preferTextOverVarchar,
+  preferTimestamptz,
+  preferTextOverChar,
+];
