@@ -2,8 +2,7 @@
 // as a standalone process, prints its endpoint, and serves until interrupted.
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
-import { startSimulator } from "./index";
-import type { Scenario } from "./simulator";
+import { type Scenario, startSimulator } from "./index";
 
 const { values } = parseArgs({
   options: {
@@ -32,7 +31,7 @@ const sim = await startSimulator({ port: Number(values.port), scenario });
 console.log(`AWS simulator listening on ${sim.endpoint}`);
 console.log(`  services: ${sim.serviceNames().join(", ")}`);
 console.log(
-  `  control API: ${sim.endpoint}/_sim/health, /_sim/scenario, /_sim/clock, /_sim/calls, /_sim/faults, /_sim/state`,
+  `  control API: ${sim.endpoint}/_sim/health, /_sim/scenario, /_sim/clock, /_sim/calls, /_sim/calls/counts, /_sim/faults, /_sim/state, /_sim/events, /_sim/<service>/<handler>`,
 );
 console.log(`  point SDK clients at it with AWS_ENDPOINT_URL=${sim.endpoint}`);
 

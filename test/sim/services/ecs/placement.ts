@@ -1,7 +1,7 @@
 // Where ECS would run a task (launch type or capacity provider, and whether the cluster has room), and
 // the network and platform rules RunTask and CreateService share.
-import { invalidParameter } from "../errors";
-import type { ClusterRecord, Shape, TaskDefinitionRecord } from "./ecs-model";
+import { invalidParameter } from "../../framework/errors";
+import type { ClusterRecord, Shape, TaskDefinitionRecord } from "./model";
 
 /**
  * Where a task would run: the launch type or capacity provider, as AWS decides it (an omitted launch

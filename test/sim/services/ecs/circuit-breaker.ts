@@ -1,7 +1,7 @@
 // The deployment circuit breaker: counts the target deployment's failed tasks (tasks that never became
 // healthy: failed to start, exited, or were replaced for failing health checks) against a threshold of
 // ceil(0.5 × desiredCount) clamped to [3, 200] by default; a healthy task resets the count.
-import type { DeploymentRecord, Shape } from "./ecs-model";
+import type { DeploymentRecord, Shape } from "./model";
 
 export interface CircuitBreakerSettings {
   enable: boolean;

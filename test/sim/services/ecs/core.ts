@@ -1,9 +1,11 @@
 // State and helpers shared by the ECS modules (task definitions, tasks, services, rollouts, circuit
 // breaker, service deployments): lookups that raise AWS's errors, ids, service events, and optional
 // access to the other simulated services (logs, elbv2, ecr) without depending on them.
-import { SimError } from "../errors";
-import type { SimRuntime, SimService } from "../types";
-import { BehaviourBook, digestInReference, syntheticDigest } from "./ecs-behaviour";
+import { SimError } from "../../framework/errors";
+import type { SimRuntime, SimService } from "../../framework/types";
+import type { Elbv2Service } from "../elbv2/service";
+import type { LogsService } from "../logs/service";
+import { BehaviourBook, digestInReference, syntheticDigest } from "./behaviour";
 import {
   type ClusterRecord,
   defaultTimings,
@@ -13,10 +15,8 @@ import {
   type ServiceRecord,
   type TaskDefinitionRecord,
   type TaskRecord,
-} from "./ecs-model";
-import type { TaskRuntime } from "./ecs-task-runtime";
-import type { Elbv2Service } from "./elbv2";
-import type { LogsService } from "./logs";
+} from "./model";
+import type { TaskRuntime } from "./task-runtime";
 
 const MAX_EVENTS = 100;
 

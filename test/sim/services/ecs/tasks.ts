@@ -2,7 +2,8 @@
 // DEPROVISIONING → STOPPED), image behaviour (pull failures, crashes, exits, slow start), load balancer
 // and container health checks, awslogs output and the task runtime plug-in. The API is ecs-task-api.ts.
 import { createHash } from "node:crypto";
-import type { EcsCore } from "./ecs-core";
+import type { TargetGroupRecord } from "../elbv2/service";
+import type { EcsCore } from "./core";
 import {
   type ClusterRecord,
   type ContainerRecord,
@@ -16,10 +17,9 @@ import {
   type TargetState,
   type TaskDefinitionRecord,
   type TaskRecord,
-} from "./ecs-model";
-import { containerDefinitions, isEssential } from "./ecs-task-definitions";
-import { runtimeView, type TaskRuntimeControls } from "./ecs-task-runtime";
-import type { TargetGroupRecord } from "./elbv2";
+} from "./model";
+import { containerDefinitions, isEssential } from "./task-definitions";
+import { runtimeView, type TaskRuntimeControls } from "./task-runtime";
 
 /** What the service scheduler hears about its tasks. */
 export interface TaskObserver {

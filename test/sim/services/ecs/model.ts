@@ -1,6 +1,6 @@
 // The simulated ECS state: clusters, task definitions, tasks, services, deployments, service revisions
 // and service deployments, plus ARNs, ids and the timings every timed behaviour uses.
-import type { ResolvedBehaviour } from "./ecs-behaviour";
+import type { ResolvedBehaviour } from "./behaviour";
 
 export type Shape = Record<string, unknown>;
 

@@ -2,7 +2,7 @@
 // start, failing load balancer health checks, slow to start, failing to pull, or running to an exit
 // code (one-off tasks). Also resolves image digests.
 import { createHash } from "node:crypto";
-import { SimError } from "../errors";
+import { SimError } from "../../framework/errors";
 
 export type BehaviourKind = "healthy" | "crash" | "unhealthy" | "slow" | "pull-error" | "exit";
 

@@ -1,28 +1,22 @@
 // Amazon ECS (JSON 1.1, AmazonEC2ContainerServiceV20141113): clusters, task definitions, services with
 // rolling and blue/green deployments, service deployments and revisions, the circuit breaker, tasks
-// with scenario-driven behaviour, and the task runtime plug-in. The modules named ecs-*.ts do the work;
-// this file wires them, reads the scenario and offers control handlers.
-import { invalidParameter, objectList, optionalString, requireString, SimError, stringList } from "../errors";
-import type { Shape, SimRuntime, SimService } from "../types";
-import type { ImageBehaviourSpec } from "./ecs-behaviour";
-import { EcsCore } from "./ecs-core";
-import type {
-  ClusterRecord,
-  EcsTimings,
-  ServiceRecord,
-  Tag,
-  TargetRegistration,
-  TaskRecord,
-} from "./ecs-model";
-import { Rollbacks } from "./ecs-rollback";
-import { Rollouts } from "./ecs-rollout";
-import { ServiceDeployments } from "./ecs-service-deployments";
-import { Services } from "./ecs-services";
-import { TaskApi } from "./ecs-task-api";
-import { paginate, readTags, TaskDefinitions } from "./ecs-task-definitions";
-import type { TaskEndpoint, TaskRuntime } from "./ecs-task-runtime";
-import { Tasks } from "./ecs-tasks";
-import { TrafficShift } from "./ecs-traffic-shift";
+// with scenario-driven behaviour, and the task runtime plug-in. The other modules of this folder do
+// the work; this file wires them and reads the scenario. What tests see of it is in surface.ts.
+import { invalidParameter, optionalString, requireString } from "../../framework/errors";
+import type { Shape, SimRuntime, SimService } from "../../framework/types";
+import type { ImageBehaviourSpec } from "./behaviour";
+import { Clusters } from "./clusters";
+import { EcsCore } from "./core";
+import type { EcsTimings, Tag, TargetRegistration, TaskRecord } from "./model";
+import { Rollbacks } from "./rollback";
+import { Rollouts } from "./rollout";
+import { ServiceDeployments } from "./service-deployments";
+import { Services } from "./services";
+import { EcsSurface } from "./surface";
+import { TaskApi } from "./task-api";
+import { TaskDefinitions } from "./task-definitions";
+import { Tasks } from "./tasks";
+import { TrafficShift } from "./traffic-shift";
 
 /** Scenario section `ecs`. */
 export interface EcsScenario {
@@ -53,15 +47,6 @@ export interface EcsScenario {
   services?: Shape[];
 }
 
-/** A task serving traffic now, for a loopback load balancer in front of a task runtime. */
-export interface ServingEndpoint {
-  taskArn: string;
-  taskDefinitionArn: string;
-  endpoint: TaskEndpoint;
-  /** Share of the service's traffic this task gets (weights of all serving tasks add up to 1). */
-  weight: number;
-}
-
 export class EcsService implements SimService {
   readonly definition = {
     name: "ecs",
@@ -71,6 +56,7 @@ export class EcsService implements SimService {
     targetPrefix: "AmazonEC2ContainerServiceV20141113",
   } as const;
   readonly core: EcsCore;
+  readonly clusters: Clusters;
   readonly taskDefinitions: TaskDefinitions;
   readonly tasks: Tasks;
   readonly taskApi: TaskApi;
@@ -79,9 +65,12 @@ export class EcsService implements SimService {
   readonly rollbacks: Rollbacks;
   readonly services: Services;
   readonly operations: Record<string, (input: Shape) => unknown>;
+  /** The state and controls tests and the demo use (`sim.ecs`). */
+  readonly surface: EcsSurface;
 
   constructor(runtime: SimRuntime) {
     this.core = new EcsCore(runtime);
+    this.clusters = new Clusters(this.core);
     this.taskDefinitions = new TaskDefinitions(this.core);
     this.tasks = new Tasks(this.core);
     this.taskApi = new TaskApi(this.core, this.taskDefinitions, this.tasks);
@@ -100,7 +89,7 @@ export class EcsService implements SimService {
     this.tasks.observer = this.rollouts;
     this.serviceDeployments.stopper = this.rollbacks;
     this.operations = {
-      ...this.#clusterOperations,
+      ...this.clusters.operations,
       ...this.taskDefinitions.operations,
       ...this.taskApi.operations,
       ...this.services.operations,
@@ -109,6 +98,7 @@ export class EcsService implements SimService {
         tags: this.#taggable(requireString(input, "resourceArn")).tags,
       }),
     };
+    this.surface = new EcsSurface(this);
     this.reset();
   }
 
@@ -153,71 +143,6 @@ export class EcsService implements SimService {
     await this.core.taskRuntime?.close?.();
   }
 
-  // ---- clusters ------------------------------------------------------------------------------------------
-
-  #clusterShape(cluster: ClusterRecord, include: string[]): Shape {
-    const tasks = [...this.core.tasks.values()].filter((t) => t.cluster === cluster);
-    const services = [...this.core.services.values()].filter(
-      (s) => s.cluster === cluster && s.status === "ACTIVE",
-    );
-    return {
-      clusterArn: cluster.arn,
-      clusterName: cluster.name,
-      status: cluster.status,
-      registeredContainerInstancesCount: cluster.containerInstances,
-      runningTasksCount: tasks.filter((t) => t.lastStatus === "RUNNING").length,
-      pendingTasksCount: tasks.filter((t) => ["PROVISIONING", "PENDING", "ACTIVATING"].includes(t.lastStatus))
-        .length,
-      activeServicesCount: services.length,
-      statistics: [],
-      ...(include.includes("TAGS") ? { tags: cluster.tags } : {}),
-      ...(include.includes("SETTINGS") ? { settings: cluster.settings } : {}),
-      capacityProviders: cluster.capacityProviders,
-      defaultCapacityProviderStrategy: cluster.defaultCapacityProviderStrategy,
-    };
-  }
-
-  readonly #clusterOperations = {
-    CreateCluster: (input: Shape) => {
-      const name = optionalString(input, "clusterName") ?? "default";
-      if (!/^[a-zA-Z0-9_-]{1,255}$/.test(name)) throw invalidParameter("clusterName is invalid.");
-      const existing = this.core.clusters.get(name);
-      const cluster =
-        existing && existing.status === "ACTIVE"
-          ? existing
-          : this.core.addCluster(name, {
-              tags: readTags(input),
-              capacityProviders: stringList(input, "capacityProviders"),
-              defaultCapacityProviderStrategy: objectList(input, "defaultCapacityProviderStrategy"),
-              settings: objectList(input, "settings"),
-            });
-      return { cluster: this.#clusterShape(cluster, []) };
-    },
-    DescribeClusters: (input: Shape) => {
-      const refs = stringList(input, "clusters");
-      const include = stringList(input, "include");
-      const clusters: Shape[] = [];
-      const failures: Shape[] = [];
-      for (const ref of refs.length > 0 ? refs : ["default"]) {
-        const name = ref.startsWith("arn:") ? (ref.split("/").at(-1) ?? ref) : ref;
-        const cluster = this.core.clusters.get(name);
-        if (cluster) clusters.push(this.#clusterShape(cluster, include));
-        else
-          failures.push({
-            arn: ref.startsWith("arn:") ? ref : this.core.arn(`cluster/${ref}`),
-            reason: "MISSING",
-          });
-      }
-      return { clusters, failures };
-    },
-    ListClusters: (input: Shape) =>
-      paginate(
-        [...this.core.clusters.values()].filter((c) => c.status === "ACTIVE").map((c) => c.arn),
-        input,
-        "clusterArns",
-      ),
-  };
-
   #taggable(arn: string): { tags: Tag[] } {
     const td = arn.includes(":task-definition/") ? this.taskDefinitions.find(arn) : undefined;
     if (td) return td;
@@ -241,80 +166,6 @@ export class EcsService implements SimService {
       }
     }
     return out;
-  }
-
-  /** Plugs in (or removes) the task runtime; the previous one is closed. */
-  async setTaskRuntime(runtime: TaskRuntime | undefined): Promise<void> {
-    const previous = this.core.taskRuntime;
-    this.core.taskRuntime = runtime;
-    if (previous && previous !== runtime) await previous.close?.();
-  }
-
-  /**
-   * Tasks of a service that serve traffic now and where (only tasks whose runtime reported an
-   * endpoint): behind a load balancer the healthy targets weighted by the listener's forward weights,
-   * otherwise every RUNNING task equally.
-   */
-  servingEndpoints(serviceName: string, clusterName = "default"): ServingEndpoint[] {
-    const service = this.findService(serviceName, clusterName);
-    const elb = this.core.elb();
-    const running = this.core
-      .serviceTasks(service)
-      .filter((t) => t.lastStatus === "RUNNING" && t.desiredStatus === "RUNNING" && t.endpoint);
-    const raw = running.map((task) => {
-      if (task.targets.length === 0) return { task, weight: 1 };
-      let weight = 0;
-      for (const target of task.targets) {
-        if (target.state !== "healthy") continue;
-        const peers = running.filter((t) =>
-          t.targets.some((r) => r.targetGroupArn === target.targetGroupArn && r.state === "healthy"),
-        ).length;
-        const lb = elb?.loadBalancers().find((l) => l.targetGroupArns.includes(target.targetGroupArn));
-        const share = lb && elb ? (elb.weightsAt(lb, this.core.now())[target.targetGroupArn] ?? 0) / 100 : 1;
-        weight = Math.max(weight, share / Math.max(1, peers));
-      }
-      return { task, weight };
-    });
-    const total = raw.reduce((sum, r) => sum + r.weight, 0);
-    return raw
-      .filter((r) => r.weight > 0 && r.task.endpoint)
-      .map((r) => ({
-        taskArn: r.task.arn,
-        taskDefinitionArn: r.task.taskDefinition.arn,
-        endpoint: r.task.endpoint as TaskEndpoint,
-        weight: total > 0 ? r.weight / total : 0,
-      }));
-  }
-
-  findService(serviceName: string, clusterName = "default"): ServiceRecord {
-    const service = this.core.findService(this.core.cluster(clusterName), serviceName);
-    if (!service)
-      throw new SimError("ServiceNotFoundException", `no service ${serviceName} in cluster ${clusterName}`);
-    return service;
-  }
-
-  /** Sets an image's behaviour; tasks already running it take the new health behaviour and exits. */
-  setImageBehaviour(image: string, spec: ImageBehaviourSpec): void {
-    this.core.behaviours.set(image, spec);
-    this.tasks.applyBehaviours();
-  }
-
-  /** Makes the essential container of `count` RUNNING tasks of a service exit (as a crash would). */
-  failTasks(
-    serviceName: string,
-    options: { cluster?: string; count?: number; exitCode?: number; reason?: string } = {},
-  ): string[] {
-    const service = this.findService(serviceName, options.cluster);
-    const running = this.core
-      .serviceTasks(service)
-      .filter((t) => t.lastStatus === "RUNNING" && t.desiredStatus === "RUNNING")
-      .slice(0, options.count ?? 1);
-    for (const task of running) {
-      const essential = task.containers.find((c) => c.essential);
-      if (essential)
-        this.tasks.containerExited(task, essential.name, options.exitCode ?? 1, options.reason, []);
-    }
-    return running.map((t) => t.arn);
   }
 
   snapshot(): unknown {
@@ -357,18 +208,19 @@ export class EcsService implements SimService {
     };
   }
 
-  readonly control = {
+  /** The control API's handlers (POST /_sim/ecs/<name>), over the same surface tests use. */
+  readonly controlRoutes = {
     /** {image, behaviour} or {images: {<image>: behaviour}}. */
     images: (body: Shape) => {
       const images = (body.images as Record<string, ImageBehaviourSpec> | undefined) ?? {};
       if (typeof body.image === "string")
         images[body.image] = (body.behaviour as ImageBehaviourSpec | undefined) ?? {};
-      for (const [image, spec] of Object.entries(images)) this.setImageBehaviour(image, spec);
+      for (const [image, spec] of Object.entries(images)) this.surface.setImageBehaviour(image, spec);
       return { images: this.core.behaviours.entries().map(([image]) => image) };
     },
     /** {service, cluster?, count?, exitCode?, reason?}: crash that many running tasks. */
     "fail-tasks": (body: Shape) => ({
-      stopped: this.failTasks(requireString(body, "service"), {
+      stopped: this.surface.failTasks(requireString(body, "service"), {
         ...(typeof body.cluster === "string" ? { cluster: body.cluster } : {}),
         ...(typeof body.count === "number" ? { count: body.count } : {}),
         ...(typeof body.exitCode === "number" ? { exitCode: body.exitCode } : {}),
@@ -376,9 +228,22 @@ export class EcsService implements SimService {
       }),
     }),
     /** {service, cluster?, alarmName}: one of the deployment's alarms goes into ALARM. */
-    "trigger-alarm": (body: Shape) => {
-      const service = this.findService(requireString(body, "service"), optionalString(body, "cluster"));
-      return { triggered: this.rollbacks.triggerAlarm(service, requireString(body, "alarmName")) };
+    "trigger-alarm": (body: Shape) => ({
+      triggered: this.surface.triggerAlarm(
+        requireString(body, "service"),
+        requireString(body, "alarmName"),
+        optionalString(body, "cluster"),
+      ),
+    }),
+    /** {<timing>: ms, ...}: timings from now on (e.g. {schedulerDelayMs: 60000}); answers all of them. */
+    timings: (body: Shape) => {
+      this.surface.setTimings(body as Partial<EcsTimings>);
+      return this.surface.timings;
+    },
+    /** {taskDefinition}: deregistered as another actor would. */
+    "deregister-task-definition": (body: Shape) => {
+      this.surface.deregisterTaskDefinition(requireString(body, "taskDefinition"));
+      return { ok: true };
     },
   };
 }

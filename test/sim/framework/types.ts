@@ -15,7 +15,7 @@ export interface OperationContext {
 
 export type Operation = (input: Shape, context: OperationContext) => unknown;
 
-/** A handler of the reserved control API, mounted at /_sim/<service>/<name>. */
+/** A handler of the reserved control API, mounted at POST /_sim/<service>/<name>. */
 export type ControlHandler = (body: Shape) => unknown;
 
 export interface SimServiceDefinition {
@@ -51,13 +51,14 @@ export interface SimRuntime {
 
 export interface SimService {
   readonly definition: SimServiceDefinition;
-  readonly operations: Record<string, Operation>;
-  readonly control?: Record<string, ControlHandler>;
+  readonly operations: Readonly<Record<string, Operation>>;
+  /** Control handlers over HTTP (for the standalone simulator); in-process, tests use `sim.<service>`. */
+  readonly controlRoutes?: Readonly<Record<string, ControlHandler>>;
   /** Clears all state (a scenario load starts from nothing). */
   reset(): void;
   /** Applies this service's section of a scenario. */
   load?(section: unknown): void;
-  /** A JSON-friendly dump of the state, for debugging and tests. */
+  /** A JSON-friendly dump of the state, for debugging (GET /_sim/state). */
   snapshot?(): unknown;
   /** Releases resources (child processes, servers) when the simulator stops. */
   close?(): Promise<void>;

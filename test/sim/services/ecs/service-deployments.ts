@@ -9,9 +9,9 @@ import {
   requireString,
   SimError,
   stringList,
-} from "../errors";
-import { circuitBreakerSettings, failureThreshold } from "./ecs-circuit-breaker";
-import type { EcsCore } from "./ecs-core";
+} from "../../framework/errors";
+import { circuitBreakerSettings, failureThreshold } from "./circuit-breaker";
+import type { EcsCore } from "./core";
 import {
   type DeployableConfig,
   isPending,
@@ -21,8 +21,8 @@ import {
   type ServiceRevisionRecord,
   type Shape,
   type Strategy,
-} from "./ecs-model";
-import { containerDefinitions, paginate, type TaskDefinitions } from "./ecs-task-definitions";
+} from "./model";
+import { containerDefinitions, paginate, type TaskDefinitions } from "./task-definitions";
 
 const TERMINAL: readonly ServiceDeploymentStatus[] = [
   "SUCCESSFUL",

@@ -1,8 +1,8 @@
 // RDS (query protocol): DB instances and Aurora clusters that take manual snapshots, which go
 // creating -> available (or failed) over simulated time while the database reports backing-up.
-import { SimError } from "../errors";
-import type { Shape, SimRuntime, SimService } from "../types";
-import { XmlList } from "../wire";
+import { SimError } from "../../framework/errors";
+import type { Shape, SimRuntime, SimService } from "../../framework/types";
+import { XmlList } from "../../framework/wire";
 
 const NAMESPACE = "http://rds.amazonaws.com/doc/2014-10-31/";
 /** How long a manual snapshot takes unless the scenario says otherwise (an estimate for a small DB). */
@@ -42,6 +42,20 @@ export interface RdsScenario {
     failSnapshots?: boolean;
   }[];
   clusters?: { id: string; engine?: string; status?: string; snapshotMs?: number; failSnapshots?: boolean }[];
+}
+
+/** A manual snapshot as the inspection surface shows it. */
+export interface DbSnapshotState {
+  readonly id: string;
+  readonly database: string;
+  readonly status: string;
+  readonly tags: Readonly<Record<string, string>>;
+}
+
+/** What tests and the demo see of the simulated RDS (`sim.rds`). */
+export interface RdsSurface {
+  /** Manual snapshots, oldest first: of DB instances, of clusters, or both. */
+  snapshots(kind?: "instance" | "cluster"): DbSnapshotState[];
 }
 
 const SNAPSHOT_ID = /^[A-Za-z](?!.*--)[A-Za-z0-9-]{0,254}(?<!-)$/;
@@ -88,6 +102,9 @@ export class RdsService implements SimService {
   #databases = new Map<string, Database>();
   #snapshots = new Map<string, Snapshot>();
 
+  /** The state tests and the demo read (`sim.rds`). */
+  readonly surface: RdsSurface = { snapshots: (kind) => this.snapshots(kind) };
+
   constructor(private readonly runtime: SimRuntime) {}
 
   reset(): void {
@@ -115,16 +132,18 @@ export class RdsService implements SimService {
     });
   }
 
-  /** Snapshots by kind, for tests. */
-  snapshots(kind?: Kind): { id: string; database: string; status: string; tags: Record<string, string> }[] {
+  /** Snapshots by kind. */
+  snapshots(kind?: Kind): DbSnapshotState[] {
     return [...this.#snapshots.values()]
       .filter((s) => !kind || s.kind === kind)
-      .map((s) => ({
-        id: s.id,
-        database: s.database,
-        status: s.status,
-        tags: Object.fromEntries(s.tags.map((t) => [t.Key, t.Value])),
-      }));
+      .map((s) =>
+        Object.freeze({
+          id: s.id,
+          database: s.database,
+          status: s.status,
+          tags: Object.freeze(Object.fromEntries(s.tags.map((t) => [t.Key, t.Value]))),
+        }),
+      );
   }
 
   snapshot(): unknown {

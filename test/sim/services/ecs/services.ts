@@ -10,8 +10,8 @@ import {
   requireString,
   SimError,
   stringList,
-} from "../errors";
-import type { EcsCore } from "./ecs-core";
+} from "../../framework/errors";
+import type { EcsCore } from "./core";
 import {
   type ClusterRecord,
   type DeployableConfig,
@@ -20,12 +20,12 @@ import {
   type ServiceRecord,
   type Shape,
   type TaskDefinitionRecord,
-} from "./ecs-model";
-import { placement, validateNetwork } from "./ecs-placement";
-import type { Rollouts } from "./ecs-rollout";
-import { type ServiceDeployments, strategyOf } from "./ecs-service-deployments";
-import { containerDefinitions, paginate, readTags, type TaskDefinitions } from "./ecs-task-definitions";
-import type { Tasks } from "./ecs-tasks";
+} from "./model";
+import { placement, validateNetwork } from "./placement";
+import type { Rollouts } from "./rollout";
+import { type ServiceDeployments, strategyOf } from "./service-deployments";
+import { containerDefinitions, paginate, readTags, type TaskDefinitions } from "./task-definitions";
+import type { Tasks } from "./tasks";
 
 const SERVICE_NAME = /^[a-zA-Z0-9_-]{1,255}$/;
 const STRATEGIES = ["ROLLING", "BLUE_GREEN", "LINEAR", "CANARY"];

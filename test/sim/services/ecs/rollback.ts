@@ -1,8 +1,8 @@
 // Failing a deployment and rolling it back: what the circuit breaker or a deployment alarm does when it
 // trips (rolloutState FAILED, then a rollout back to the last COMPLETED deployment when rollback is on,
 // none on a first deployment), and StopServiceDeployment (ROLLBACK works without rollback configured).
-import { SimError } from "../errors";
-import type { EcsCore } from "./ecs-core";
+import { SimError } from "../../framework/errors";
+import type { EcsCore } from "./core";
 import {
   type DeploymentRecord,
   type ServiceDeploymentRecord,
@@ -10,10 +10,10 @@ import {
   type ServiceRevisionRecord,
   type Shape,
   taskDefinitionLabel,
-} from "./ecs-model";
-import type { Rollouts } from "./ecs-rollout";
-import type { ServiceDeployments } from "./ecs-service-deployments";
-import type { TaskDefinitions } from "./ecs-task-definitions";
+} from "./model";
+import type { Rollouts } from "./rollout";
+import type { ServiceDeployments } from "./service-deployments";
+import type { TaskDefinitions } from "./task-definitions";
 
 export interface FailureCause {
   /** "circuit breaker" or "alarm". */

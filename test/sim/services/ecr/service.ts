@@ -1,9 +1,8 @@
 // Amazon ECR: repositories, images, promotion by BatchGetImage + PutImage, login tokens and scan
-// findings. Images have one truth: with a registry configured, every image operation reads and
-// writes that real registry's manifests and tags over its HTTP API (what `docker push` put there is
-// what DescribeImages sees); without one, images live in memory so other simulated services (ECS
-// digests) can still resolve them.
-import { createHash } from "node:crypto";
+// findings. Images have one truth (image-store.ts): a real registry's manifests and tags when one is
+// configured, memory otherwise. Scans are in scan.ts.
+
+import type { Repository as RepositoryShape } from "@aws-sdk/client-ecr";
 import {
   invalidParameter,
   objectList,
@@ -13,41 +12,27 @@ import {
   optionalString,
   requireString,
   SimError,
-} from "../errors";
-import type { Shape, SimRuntime, SimService } from "../types";
+} from "../../framework/errors";
+import { type Snapshot, snapshotOf } from "../../framework/snapshot";
+import type { Shape, SimRuntime, SimService } from "../../framework/types";
+import {
+  ALL_MANIFEST_TYPES,
+  DIGEST,
+  type EcrRegistryConfig,
+  HttpImageStore,
+  type ImageStore,
+  MEDIA_TYPES,
+  MemoryImageStore,
+  sha256Digest,
+  syntheticManifest,
+} from "./image-store";
+import { type EcrScenarioScan, type ScanState, Scans, type ScanType } from "./scan";
+
+export type { EcrRegistryConfig } from "./image-store";
+export { MEDIA_TYPES, sha256Digest } from "./image-store";
+export type { EcrScenarioFinding, EcrScenarioScan, ScanState, Severity } from "./scan";
 
 // ---- scenario ------------------------------------------------------------------------------------
-
-export interface EcrRegistryConfig {
-  /** http://127.0.0.1:<port> of a real registry (docker-registry / distribution). */
-  url: string;
-  /** The registry's htpasswd user; GetAuthorizationToken hands these out, as ECR hands out "AWS". */
-  username: string;
-  password: string;
-}
-
-export type Severity = "CRITICAL" | "HIGH" | "MEDIUM" | "LOW" | "INFORMATIONAL" | "UNDEFINED" | "UNTRIAGED";
-
-export interface EcrScenarioFinding {
-  /** The vulnerability id (CVE-...), the id an ignore list names. */
-  id: string;
-  severity: Severity;
-  description?: string;
-  package?: { name: string; version?: string };
-}
-
-/** How the scan of matching images goes. Matches by digest, or by tag, optionally in one repository. */
-export interface EcrScenarioScan {
-  repository?: string;
-  digest?: string;
-  tag?: string;
-  /** Final status; default COMPLETE under basic scanning, ACTIVE under enhanced. */
-  status?: "COMPLETE" | "ACTIVE" | "FAILED" | "UNSUPPORTED_IMAGE" | "FINDINGS_UNAVAILABLE";
-  description?: string;
-  /** Simulated ms spent IN_PROGRESS before the final status (default: the section's inProgressMs). */
-  inProgressMs?: number;
-  findings?: EcrScenarioFinding[];
-}
 
 export interface EcrScenarioImage {
   tags?: string[];
@@ -75,253 +60,41 @@ export interface EcrScenario {
   scans?: EcrScenarioScan[];
 }
 
-// ---- media types and image references ----------------------------------------------------------
-
-export const MEDIA_TYPES = {
-  dockerManifest: "application/vnd.docker.distribution.manifest.v2+json",
-  dockerList: "application/vnd.docker.distribution.manifest.list.v2+json",
-  ociManifest: "application/vnd.oci.image.manifest.v1+json",
-  ociIndex: "application/vnd.oci.image.index.v1+json",
-} as const;
-const ALL_MANIFEST_TYPES = Object.values(MEDIA_TYPES);
-
 const REPOSITORY_NAME = /^(?:[a-z0-9]+(?:[._-][a-z0-9]+)*\/)*[a-z0-9]+(?:[._-][a-z0-9]+)*$/;
 const TAG = /^[a-zA-Z0-9_][a-zA-Z0-9_.-]{0,127}$/;
-const DIGEST = /^sha256:[a-f0-9]{64}$/;
 
-export function sha256Digest(bytes: Buffer | string): string {
-  return `sha256:${createHash("sha256").update(bytes).digest("hex")}`;
+/** An image of a repository as the inspection surface shows it. */
+export interface ImageState {
+  readonly imageDigest: string;
+  readonly imageTags: readonly string[];
+  readonly imageManifestMediaType?: string;
 }
 
-interface StoredManifest {
-  digest: string;
-  mediaType: string;
-  bytes: Buffer;
+/** What tests and the demo see of the simulated ECR (`sim.ecr`). */
+export interface EcrSurface {
+  /** "registry" when a real registry holds the images, "memory" otherwise. */
+  readonly mode: "registry" | "memory";
+  /** The host image references use (127.0.0.1:<port>, or the ECR host in memory mode). */
+  readonly registryHost: string;
+  readonly scanType: ScanType;
+  /** Every repository as DescribeRepositories describes it, by name. */
+  repositories(): Snapshot<RepositoryShape>[];
+  /** The tagged images of a repository, by digest (reads the registry in registry mode). */
+  images(repository: string): Promise<ImageState[]>;
+  scans(): ScanState[];
+  /** Memory mode: an image that exists, as if CI had pushed it. Returns its digest. */
+  seedImage(repository: string, image: EcrScenarioImage): string;
+  /** A scan rule from now on, ahead of the scenario's (it also rewrites scans of digests it names). */
+  addScanRule(rule: EcrScenarioScan): void;
+  /** How long scans stay IN_PROGRESS when their rule does not say (simulated ms). */
+  setScanTiming(timing: { inProgressMs: number }): void;
+  /** Points image operations at a real registry (kept across scenario loads until replaced). */
+  useRegistry(config: EcrRegistryConfig | undefined): void;
+  /** The digest an image reference resolves to, if the repository holds it. */
+  resolveImage(image: string): Promise<{ repository: string; digest: string } | undefined>;
 }
 
-/** Where images live: the real registry over HTTP, or memory. */
-interface ImageStore {
-  readonly kind: "registry" | "memory";
-  /** Host (and port) image references use. */
-  readonly host: string;
-  readonly proxyEndpoint: string;
-  readonly username: string;
-  readonly password: string;
-  /** tag -> digest for every tag of the repository. */
-  tags(repository: string): Promise<Map<string, string>>;
-  /** The digest a tag or digest reference resolves to, or undefined. */
-  resolve(repository: string, reference: string): Promise<string | undefined>;
-  manifest(
-    repository: string,
-    reference: string,
-    accept: readonly string[],
-  ): Promise<StoredManifest | undefined>;
-  /** Stores a manifest under a tag or its digest; raises the ECR error for missing layers. */
-  put(repository: string, reference: string, bytes: Buffer, mediaType: string): Promise<string>;
-}
-
-// ---- the registry over HTTP ----------------------------------------------------------------------
-
-interface RegistryErrorBody {
-  errors?: { code?: string; message?: string }[];
-}
-
-class HttpImageStore implements ImageStore {
-  readonly kind = "registry";
-  readonly host: string;
-  readonly proxyEndpoint: string;
-  readonly #authorization: string;
-
-  constructor(private readonly config: EcrRegistryConfig) {
-    const url = new URL(config.url);
-    this.host = url.host;
-    this.proxyEndpoint = `${url.protocol}//${url.host}`;
-    this.#authorization = `Basic ${Buffer.from(`${config.username}:${config.password}`).toString("base64")}`;
-  }
-
-  get username(): string {
-    return this.config.username;
-  }
-  get password(): string {
-    return this.config.password;
-  }
-
-  async #fetch(
-    method: string,
-    path: string,
-    init: { accept?: readonly string[]; body?: Buffer; contentType?: string } = {},
-  ) {
-    const headers: Record<string, string> = { authorization: this.#authorization };
-    if (init.accept) headers.accept = init.accept.join(", ");
-    if (init.contentType) headers["content-type"] = init.contentType;
-    let response: Response;
-    try {
-      response = await fetch(`${this.proxyEndpoint}${path}`, {
-        method,
-        headers,
-        ...(init.body ? { body: new Uint8Array(init.body) } : {}),
-      });
-    } catch (error) {
-      throw new SimError(
-        "ServerException",
-        `The simulated registry at ${this.proxyEndpoint} is unreachable: ${String(error)}`,
-        500,
-      );
-    }
-    if (response.status === 401) {
-      throw new SimError(
-        "ServerException",
-        "The simulated registry refused the simulator's credentials.",
-        500,
-      );
-    }
-    return response;
-  }
-
-  async tags(repository: string): Promise<Map<string, string>> {
-    const response = await this.#fetch("GET", `/v2/${repository}/tags/list?n=10000`);
-    const out = new Map<string, string>();
-    if (response.status === 404) return out;
-    if (!response.ok)
-      throw new SimError("ServerException", `registry tags/list answered ${response.status}`, 500);
-    const body = (await response.json()) as { tags?: string[] | null };
-    for (const tag of body.tags ?? []) {
-      const digest = await this.resolve(repository, tag);
-      if (digest) out.set(tag, digest);
-    }
-    return out;
-  }
-
-  async resolve(repository: string, reference: string): Promise<string | undefined> {
-    const response = await this.#fetch("HEAD", `/v2/${repository}/manifests/${reference}`, {
-      accept: ALL_MANIFEST_TYPES,
-    });
-    if (response.status === 404) return undefined;
-    if (!response.ok)
-      throw new SimError("ServerException", `registry HEAD manifest answered ${response.status}`, 500);
-    return response.headers.get("docker-content-digest") ?? undefined;
-  }
-
-  async manifest(repository: string, reference: string, accept: readonly string[]) {
-    const response = await this.#fetch("GET", `/v2/${repository}/manifests/${reference}`, { accept });
-    if (response.status === 404) return undefined;
-    if (!response.ok)
-      throw new SimError("ServerException", `registry GET manifest answered ${response.status}`, 500);
-    const bytes = Buffer.from(await response.arrayBuffer());
-    return {
-      digest: response.headers.get("docker-content-digest") ?? sha256Digest(bytes),
-      mediaType: (response.headers.get("content-type") ?? "").split(";")[0]?.trim() ?? "",
-      bytes,
-    };
-  }
-
-  async put(repository: string, reference: string, bytes: Buffer, mediaType: string): Promise<string> {
-    const response = await this.#fetch("PUT", `/v2/${repository}/manifests/${reference}`, {
-      body: bytes,
-      contentType: mediaType,
-    });
-    if (response.status === 201) return response.headers.get("docker-content-digest") ?? sha256Digest(bytes);
-    const body = (await response.json().catch(() => ({}))) as RegistryErrorBody;
-    const code = body.errors?.[0]?.code ?? "";
-    const detail = body.errors?.[0]?.message ?? `HTTP ${response.status}`;
-    if (code === "MANIFEST_BLOB_UNKNOWN" || code === "BLOB_UNKNOWN") {
-      throw new SimError(
-        "LayersNotFoundException",
-        `The image contains layers that do not exist in the repository: ${detail}`,
-      );
-    }
-    if (code === "MANIFEST_UNKNOWN") {
-      throw new SimError(
-        "ReferencedImagesNotFoundException",
-        `The manifest list or image index references images that do not exist: ${detail}`,
-      );
-    }
-    throw new SimError(
-      "InvalidParameterException",
-      `Invalid parameter at 'imageManifest' failed to satisfy constraint: '${detail}'`,
-    );
-  }
-}
-
-// ---- images in memory ----------------------------------------------------------------------------
-
-class MemoryImageStore implements ImageStore {
-  readonly kind = "memory";
-  readonly #repositories = new Map<
-    string,
-    { manifests: Map<string, StoredManifest>; tags: Map<string, string> }
-  >();
-
-  constructor(
-    readonly host: string,
-    readonly password: string,
-  ) {}
-
-  readonly username = "AWS";
-
-  get proxyEndpoint(): string {
-    return `https://${this.host}`;
-  }
-
-  #repo(repository: string) {
-    let repo = this.#repositories.get(repository);
-    if (!repo) {
-      repo = { manifests: new Map(), tags: new Map() };
-      this.#repositories.set(repository, repo);
-    }
-    return repo;
-  }
-
-  clear(): void {
-    this.#repositories.clear();
-  }
-
-  /** Stores a manifest as given (digest taken as given when present), and tags it. */
-  seed(repository: string, manifest: StoredManifest, tags: readonly string[]): void {
-    const repo = this.#repo(repository);
-    repo.manifests.set(manifest.digest, manifest);
-    for (const tag of tags) repo.tags.set(tag, manifest.digest);
-  }
-
-  async tags(repository: string) {
-    return new Map(this.#repo(repository).tags);
-  }
-
-  async resolve(repository: string, reference: string) {
-    const repo = this.#repo(repository);
-    if (DIGEST.test(reference)) return repo.manifests.has(reference) ? reference : undefined;
-    return repo.tags.get(reference);
-  }
-
-  async manifest(repository: string, reference: string) {
-    const digest = await this.resolve(repository, reference);
-    return digest ? this.#repo(repository).manifests.get(digest) : undefined;
-  }
-
-  async put(repository: string, reference: string, bytes: Buffer, mediaType: string) {
-    const digest = sha256Digest(bytes);
-    const repo = this.#repo(repository);
-    repo.manifests.set(digest, { digest, mediaType, bytes });
-    if (!DIGEST.test(reference)) repo.tags.set(reference, digest);
-    return digest;
-  }
-}
-
-/** A small, valid-looking OCI manifest for an image seeded in memory. */
-function syntheticManifest(seed: string): Buffer {
-  const config = sha256Digest(`config:${seed}`);
-  const layer = sha256Digest(`layer:${seed}`);
-  return Buffer.from(
-    JSON.stringify({
-      schemaVersion: 2,
-      mediaType: MEDIA_TYPES.ociManifest,
-      config: { mediaType: "application/vnd.oci.image.config.v1+json", digest: config, size: 1469 },
-      layers: [{ mediaType: "application/vnd.oci.image.layer.v1.tar+gzip", digest: layer, size: 3_208_942 }],
-    }),
-  );
-}
-
-// ---- repositories and scans ----------------------------------------------------------------------
+// ---- repositories --------------------------------------------------------------------------------
 
 interface Repository {
   name: string;
@@ -331,29 +104,6 @@ interface Repository {
   exclusionFilters: string[];
   scanOnPush: boolean;
 }
-
-interface ScanRecord {
-  repository: string;
-  digest: string;
-  startedAt: number;
-  inProgressMs: number;
-  status: string;
-  description: string | undefined;
-  findings: EcrScenarioFinding[];
-  manual: boolean;
-}
-
-const SEVERITY_ORDER: Severity[] = [
-  "CRITICAL",
-  "HIGH",
-  "MEDIUM",
-  "LOW",
-  "INFORMATIONAL",
-  "UNDEFINED",
-  "UNTRIAGED",
-];
-const DEFAULT_IN_PROGRESS_MS = 30_000;
-const MANUAL_SCAN_QUOTA_MS = 24 * 3_600_000;
 
 function wildcard(filter: string): RegExp {
   return new RegExp(
@@ -402,21 +152,22 @@ export class EcrService implements SimService {
     targetPrefix: "AmazonEC2ContainerRegistry_V20150921",
   } as const;
 
-  #repositories = new Map<string, Repository>();
-  #scanRules: EcrScenarioScan[] = [];
-  #scans = new Map<string, ScanRecord>();
-  #firstSeen = new Map<string, number>();
-  #scanType: "BASIC" | "ENHANCED" = "BASIC";
-  #inProgressMs = DEFAULT_IN_PROGRESS_MS;
+  readonly #repositories = new Map<string, Repository>();
+  readonly #scans: Scans;
   readonly #memory: MemoryImageStore;
   #store: ImageStore;
 
+  /** The state and controls tests and the demo use (`sim.ecr`). */
+  readonly surface: EcrSurface;
+
   constructor(private readonly runtime: SimRuntime) {
+    this.surface = this.#makeSurface();
     this.#memory = new MemoryImageStore(
       `${runtime.accountId}.dkr.ecr.${runtime.region}.amazonaws.com`,
       `simulated-ecr-password-${runtime.accountId}`,
     );
     this.#store = this.#memory;
+    this.#scans = new Scans(() => runtime.now());
   }
 
   /** "registry" when a real registry holds the images, "memory" otherwise. */
@@ -436,20 +187,14 @@ export class EcrService implements SimService {
 
   reset(): void {
     this.#repositories.clear();
-    this.#scanRules = [];
-    this.#scans.clear();
-    this.#firstSeen.clear();
-    this.#scanType = "BASIC";
-    this.#inProgressMs = DEFAULT_IN_PROGRESS_MS;
+    this.#scans.reset();
     this.#memory.clear();
   }
 
   load(section: unknown): void {
     const scenario = section as EcrScenario;
     if (scenario.registry) this.useRegistry(scenario.registry);
-    this.#scanType = scenario.scanning?.type ?? "BASIC";
-    this.#inProgressMs = scenario.scanning?.inProgressMs ?? DEFAULT_IN_PROGRESS_MS;
-    this.#scanRules = [...(scenario.scans ?? [])];
+    this.#scans.configure(scenario.scanning, scenario.scans ?? []);
     for (const repo of scenario.repositories ?? []) {
       this.createRepository(repo.name, {
         mutability: repo.imageTagMutability ?? "MUTABLE",
@@ -530,35 +275,74 @@ export class EcrService implements SimService {
     return digest ? { repository, digest } : undefined;
   }
 
+  #makeSurface(): EcrSurface {
+    const ecr = this;
+    return {
+      get mode() {
+        return ecr.mode;
+      },
+      get registryHost() {
+        return ecr.registryHost;
+      },
+      get scanType() {
+        return ecr.#scans.type;
+      },
+      repositories: () =>
+        [...ecr.#repositories.values()]
+          .sort((a, b) => a.name.localeCompare(b.name))
+          .map((r) => snapshotOf<RepositoryShape>(ecr.#describeRepository(r))),
+      images: (repository) => ecr.#imageStates(repository),
+      scans: () => ecr.#scans.states(),
+      seedImage: (repository, image) => ecr.seedImage(repository, image),
+      addScanRule: (rule) => ecr.#scans.addRule(rule),
+      setScanTiming: (timing) => {
+        if (!(timing.inProgressMs >= 0)) throw new Error("a scan's inProgressMs must be >= 0");
+        ecr.#scans.inProgressMs = timing.inProgressMs;
+      },
+      useRegistry: (config) => ecr.useRegistry(config),
+      resolveImage: (image) => ecr.resolveImage(image),
+    };
+  }
+
+  /** The tagged images of a repository, without the side effects of DescribeImages (scans, push time). */
+  async #imageStates(repository: string): Promise<ImageState[]> {
+    if (!this.#repositories.has(repository)) return [];
+    const tags = await this.#store.tags(repository);
+    const out: ImageState[] = [];
+    for (const digest of [...new Set(tags.values())].sort()) {
+      const manifest = await this.#store.manifest(repository, digest, ALL_MANIFEST_TYPES);
+      out.push(
+        snapshotOf<ImageState>({
+          imageDigest: digest,
+          imageTags: [...tags]
+            .filter(([, d]) => d === digest)
+            .map(([t]) => t)
+            .sort(),
+          imageManifestMediaType: manifest?.mediaType,
+        }),
+      );
+    }
+    return out;
+  }
+
   snapshot(): unknown {
     return {
       mode: this.#store.kind,
       registry: this.#store.proxyEndpoint,
-      scanning: this.#scanType,
+      scanning: this.#scans.type,
       repositories: [...this.#repositories.values()].map((r) => ({
         name: r.name,
         imageTagMutability: r.mutability,
         scanOnPush: r.scanOnPush,
       })),
-      scans: [...this.#scans.values()].map((s) => ({
-        repository: s.repository,
-        digest: s.digest,
-        status: this.#scanStatus(s),
-        findings: s.findings.length,
-      })),
+      scans: this.#scans.states(),
     };
   }
 
-  readonly control = {
+  readonly controlRoutes = {
     /** Adds a scan rule; it also rewrites the scans of images it matches that were already seen. */
     scan: (body: Shape) => {
-      const rule = body as EcrScenarioScan;
-      this.#scanRules.unshift(rule);
-      for (const scan of this.#scans.values()) {
-        if (rule.digest === scan.digest && (!rule.repository || rule.repository === scan.repository)) {
-          this.#applyRule(scan, rule);
-        }
-      }
+      this.#scans.addRule(body as EcrScenarioScan);
       return { ok: true };
     },
     registry: (body: Shape) => {
@@ -619,89 +403,8 @@ export class EcrService implements SimService {
 
   /** Records the first time the simulator saw a digest (its push time) and starts its automatic scan. */
   #observe(repository: string, digest: string): number {
-    const key = `${repository}@${digest}`;
-    let seen = this.#firstSeen.get(key);
-    if (seen === undefined) {
-      seen = this.runtime.now();
-      this.#firstSeen.set(key, seen);
-      const repo = this.#repositories.get(repository);
-      if (this.#scanType === "ENHANCED" || repo?.scanOnPush) this.#startScan(repository, digest, false);
-    }
-    return seen;
+    return this.#scans.observe(repository, digest, this.#repositories.get(repository)?.scanOnPush ?? false);
   }
-
-  #ruleFor(repository: string, digest: string, tags: readonly string[]): EcrScenarioScan | undefined {
-    return this.#scanRules.find(
-      (rule) =>
-        (!rule.repository || rule.repository === repository) &&
-        ((rule.digest !== undefined && rule.digest === digest) ||
-          (rule.tag !== undefined && tags.includes(rule.tag))),
-    );
-  }
-
-  #applyRule(scan: ScanRecord, rule: EcrScenarioScan | undefined): void {
-    scan.inProgressMs = rule?.inProgressMs ?? this.#inProgressMs;
-    scan.status = rule?.status ?? (this.#scanType === "ENHANCED" ? "ACTIVE" : "COMPLETE");
-    scan.description = rule?.description;
-    scan.findings = rule?.findings ?? [];
-  }
-
-  #startScan(repository: string, digest: string, manual: boolean, tags?: readonly string[]): ScanRecord {
-    const scan: ScanRecord = {
-      repository,
-      digest,
-      startedAt: this.runtime.now(),
-      inProgressMs: 0,
-      status: "COMPLETE",
-      description: undefined,
-      findings: [],
-      manual,
-    };
-    this.#applyRule(scan, this.#ruleFor(repository, digest, tags ?? []));
-    this.#scans.set(`${repository}@${digest}`, scan);
-    return scan;
-  }
-
-  /** Tag rules need the tags, which are only known when the image is looked up: apply them then. */
-  #refreshRule(scan: ScanRecord, tags: readonly string[]): void {
-    const rule = this.#ruleFor(scan.repository, scan.digest, tags);
-    if (rule) this.#applyRule(scan, rule);
-  }
-
-  #scanStatus(scan: ScanRecord): string {
-    return this.runtime.now() < scan.startedAt + scan.inProgressMs ? "IN_PROGRESS" : scan.status;
-  }
-
-  #scanStatusShape(scan: ScanRecord): Shape {
-    const status = this.#scanStatus(scan);
-    const descriptions: Record<string, string> = {
-      IN_PROGRESS: "The scan is in progress.",
-      COMPLETE: "The scan was completed successfully.",
-      ACTIVE: "Continuous scan is selected for image.",
-      FAILED: "The scan failed.",
-      UNSUPPORTED_IMAGE: "The operating system and/or package manager are not supported.",
-      FINDINGS_UNAVAILABLE: "Findings are unavailable for this image.",
-    };
-    return {
-      status,
-      description: (status === scan.status ? scan.description : undefined) ?? descriptions[status] ?? status,
-    };
-  }
-
-  #severityCounts(findings: readonly EcrScenarioFinding[]): Record<string, number> {
-    const counts: Record<string, number> = {};
-    for (const severity of SEVERITY_ORDER) {
-      const n = findings.filter((f) => f.severity === severity).length;
-      if (n > 0) counts[severity] = n;
-    }
-    return counts;
-  }
-
-  #scanCompleted(scan: ScanRecord): boolean {
-    const status = this.#scanStatus(scan);
-    return status === "COMPLETE" || status === "ACTIVE";
-  }
-
   async #imageDetail(repository: Repository, digest: string, tags: string[]): Promise<Shape> {
     const manifest = await this.#store.manifest(repository.name, digest, ALL_MANIFEST_TYPES);
     let size: number | undefined;
@@ -721,8 +424,8 @@ export class EcrService implements SimService {
       }
     }
     const pushedAt = this.#observe(repository.name, digest);
-    const scan = this.#scans.get(`${repository.name}@${digest}`);
-    if (scan) this.#refreshRule(scan, tags);
+    const scan = this.#scans.get(repository.name, digest);
+    if (scan) this.#scans.refresh(scan, tags);
     return {
       registryId: this.runtime.accountId,
       repositoryName: repository.name,
@@ -734,16 +437,8 @@ export class EcrService implements SimService {
       artifactMediaType,
       ...(scan
         ? {
-            imageScanStatus: this.#scanStatusShape(scan),
-            ...(this.#scanCompleted(scan)
-              ? {
-                  imageScanFindingsSummary: {
-                    imageScanCompletedAt: new Date(scan.startedAt + scan.inProgressMs),
-                    vulnerabilitySourceUpdatedAt: new Date(scan.startedAt),
-                    findingSeverityCounts: this.#severityCounts(scan.findings),
-                  },
-                }
-              : {}),
+            imageScanStatus: this.#scans.statusShape(scan),
+            imageScanFindingsSummary: this.#scans.summaryShape(scan),
           }
         : {}),
     };
@@ -1029,15 +724,13 @@ export class EcrService implements SimService {
           `The image with imageId ${describeId(id)} does not exist within the repository with name '${repository.name}' in the registry with id '${this.runtime.accountId}'`,
         );
       }
-      if (this.#scanType === "ENHANCED") {
+      if (this.#scans.type === "ENHANCED") {
         throw new SimError(
           "ValidationException",
           "This registry uses enhanced scanning, which scans images continuously; StartImageScan is for basic scanning.",
         );
       }
-      const key = `${repository.name}@${resolved.digest}`;
-      const previous = this.#scans.get(key);
-      if (previous?.manual && this.runtime.now() < previous.startedAt + MANUAL_SCAN_QUOTA_MS) {
+      if (this.#scans.quotaExceeded(repository.name, resolved.digest)) {
         throw new SimError(
           "LimitExceededException",
           "The scan quota per image has been exceeded. Wait and try again.",
@@ -1047,7 +740,7 @@ export class EcrService implements SimService {
       const tags = [...(await this.#store.tags(repository.name))]
         .filter(([, d]) => d === resolved.digest)
         .map(([t]) => t);
-      const scan = this.#startScan(repository.name, resolved.digest, true, tags);
+      const scan = this.#scans.start(repository.name, resolved.digest, true, tags);
       return {
         registryId: this.runtime.accountId,
         repositoryName: repository.name,
@@ -1055,7 +748,7 @@ export class EcrService implements SimService {
           imageDigest: resolved.digest,
           ...(id.imageTag !== undefined ? { imageTag: id.imageTag } : {}),
         },
-        imageScanStatus: this.#scanStatusShape(scan),
+        imageScanStatus: this.#scans.statusShape(scan),
       };
     },
 
@@ -1070,7 +763,7 @@ export class EcrService implements SimService {
         );
       }
       this.#observe(repository.name, resolved.digest);
-      const scan = this.#scans.get(`${repository.name}@${resolved.digest}`);
+      const scan = this.#scans.get(repository.name, resolved.digest);
       if (!scan) {
         throw new SimError(
           "ScanNotFoundException",
@@ -1080,7 +773,7 @@ export class EcrService implements SimService {
       const tags = [...(await this.#store.tags(repository.name))]
         .filter(([, d]) => d === resolved.digest)
         .map(([t]) => t);
-      this.#refreshRule(scan, tags);
+      this.#scans.refresh(scan, tags);
       const base = {
         registryId: this.runtime.accountId,
         repositoryName: repository.name,
@@ -1088,63 +781,13 @@ export class EcrService implements SimService {
           imageDigest: resolved.digest,
           ...(id.imageTag !== undefined ? { imageTag: id.imageTag } : {}),
         },
-        imageScanStatus: this.#scanStatusShape(scan),
+        imageScanStatus: this.#scans.statusShape(scan),
       };
-      if (!this.#scanCompleted(scan)) return base;
+      if (!this.#scans.completed(scan)) return base;
       const offset = this.#pageToken(input);
       const limit = Math.min(optionalNumber(input, "maxResults") ?? 100, 1000);
-      const page = scan.findings.slice(offset, offset + limit);
-      const completedAt = new Date(scan.startedAt + scan.inProgressMs);
-      const enhanced = this.#scanType === "ENHANCED";
-      return {
-        ...base,
-        imageScanFindings: {
-          imageScanCompletedAt: completedAt,
-          vulnerabilitySourceUpdatedAt: new Date(scan.startedAt),
-          findingSeverityCounts: this.#severityCounts(scan.findings),
-          ...(enhanced
-            ? {
-                enhancedFindings: page.map((f, i) => ({
-                  awsAccountId: this.runtime.accountId,
-                  description: f.description ?? `${f.id} in ${f.package?.name ?? "a package"}`,
-                  findingArn: `arn:aws:inspector2:${this.runtime.region}:${this.runtime.accountId}:finding/${createHash(
-                    "md5",
-                  )
-                    .update(`${resolved.digest}/${offset + i}`)
-                    .digest("hex")}`,
-                  firstObservedAt: completedAt,
-                  lastObservedAt: completedAt,
-                  packageVulnerabilityDetails: {
-                    vulnerabilityId: f.id,
-                    source: "NVD",
-                    vulnerablePackages: f.package
-                      ? [{ name: f.package.name, version: f.package.version }]
-                      : [],
-                  },
-                  severity: f.severity,
-                  status: "ACTIVE",
-                  title: f.package ? `${f.id} - ${f.package.name}` : f.id,
-                  type: "PACKAGE_VULNERABILITY",
-                  updatedAt: completedAt,
-                })),
-              }
-            : {
-                findings: page.map((f) => ({
-                  name: f.id,
-                  description: f.description,
-                  uri: `https://nvd.nist.gov/vuln/detail/${f.id}`,
-                  severity: f.severity,
-                  attributes: f.package
-                    ? [
-                        { key: "package_name", value: f.package.name },
-                        ...(f.package.version ? [{ key: "package_version", value: f.package.version }] : []),
-                      ]
-                    : [],
-                })),
-              }),
-        },
-        ...(offset + limit < scan.findings.length ? { nextToken: String(offset + limit) } : {}),
-      };
+      const { findings, nextToken } = this.#scans.findingsShape(scan, { offset, limit }, this.runtime);
+      return { ...base, imageScanFindings: findings, ...(nextToken ? { nextToken } : {}) };
     },
   };
 }

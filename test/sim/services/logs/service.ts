@@ -1,7 +1,7 @@
 // CloudWatch Logs: log groups and streams that simulated tasks write to (awslogs driver), read back
 // with GetLogEvents (token paging as AWS does it) and FilterLogEvents.
-import { optionalNumber, optionalString, requireString, SimError, stringList } from "../errors";
-import type { Shape, SimRuntime, SimService } from "../types";
+import { optionalNumber, optionalString, requireString, SimError, stringList } from "../../framework/errors";
+import type { Shape, SimRuntime, SimService } from "../../framework/types";
 
 export interface LogEvent {
   timestamp: number;
@@ -24,6 +24,18 @@ interface LogGroup {
 /** Scenario section: pre-existing groups and streams with lines. */
 export interface LogsScenario {
   groups?: { name: string; streams?: { name: string; lines?: string[] }[] }[];
+}
+
+/** What tests and the demo see of the simulated CloudWatch Logs (`sim.logs`). */
+export interface LogsSurface {
+  /** Log group names, sorted. */
+  groups(): string[];
+  /** Stream names of a group, sorted (none when the group does not exist). */
+  streams(group: string): string[];
+  /** Every line of a stream, oldest first (none when it does not exist). */
+  lines(group: string, stream: string): string[];
+  /** Writes lines to a stream (creating group and stream), as a task's awslogs driver would. */
+  append(group: string, stream: string, lines: string[]): void;
 }
 
 const notFound = (what: string): SimError =>
@@ -54,6 +66,14 @@ export class LogsService implements SimService {
   } as const;
   #groups = new Map<string, LogGroup>();
 
+  /** The state and controls tests and the demo use (`sim.logs`). */
+  readonly surface: LogsSurface = {
+    groups: () => [...this.#groups.keys()].sort(),
+    streams: (group) => [...(this.#groups.get(group)?.streams.keys() ?? [])].sort(),
+    lines: (group, stream) => this.lines(group, stream),
+    append: (group, stream, lines) => this.append(group, stream, lines),
+  };
+
   constructor(private readonly runtime: SimRuntime) {}
 
   reset(): void {
@@ -82,7 +102,7 @@ export class LogsService implements SimService {
     return this.#groups.has(name);
   }
 
-  /** All lines of a stream (for tests). */
+  /** All lines of a stream. */
   lines(groupName: string, streamName: string): string[] {
     return (
       this.#groups

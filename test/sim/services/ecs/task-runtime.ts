@@ -2,7 +2,7 @@
 // example one local process of a web service per RUNNING task, behind a loopback port that plays the
 // load balancer). The simulation never waits for it: simulated time moves on while the runtime
 // starts, and what it reports back (an endpoint, an exit, a health verdict) applies when it arrives.
-import type { TaskRecord } from "./ecs-model";
+import type { TaskRecord } from "./model";
 
 export interface TaskRuntimeContainer {
   name: string;

@@ -3,9 +3,11 @@
 // and its health check history; this service answers for it). Also the listener's forward weights
 // that ECS blue/green, linear and canary deployments shift.
 import { createHash } from "node:crypto";
-import { SimError } from "../errors";
-import type { Shape, SimRuntime, SimService } from "../types";
-import type { TargetRegistration, TaskRecord } from "./ecs-model";
+import type { LoadBalancer, TargetGroup } from "@aws-sdk/client-elastic-load-balancing-v2";
+import { SimError } from "../../framework/errors";
+import { type Snapshot, snapshotOf } from "../../framework/snapshot";
+import type { Shape, SimRuntime, SimService } from "../../framework/types";
+import type { TargetRegistration, TargetState, TaskRecord } from "../ecs/model";
 
 export interface TargetGroupRecord {
   arn: string;
@@ -51,6 +53,29 @@ export interface TargetSource {
   registrationsIn(targetGroupArn: string): { task: TaskRecord; registration: TargetRegistration }[];
 }
 
+/** A registered target of a target group as the inspection surface shows it, with its task. */
+export interface TargetView {
+  /** The task's IP address, the target id ELBv2 reports. */
+  readonly id: string;
+  readonly port: number;
+  readonly state: TargetState;
+  readonly reason?: string;
+  readonly description?: string;
+  readonly taskArn: string;
+  readonly taskDefinitionArn: string;
+  readonly registeredAt: number;
+}
+
+/** What tests and the demo see of the simulated ELBv2 (`sim.elbv2`). */
+export interface Elbv2Surface {
+  targetGroups(): Snapshot<TargetGroup>[];
+  loadBalancers(): Snapshot<LoadBalancer>[];
+  /** The targets registered in a target group now (draining ones included, deregistered ones gone). */
+  targets(targetGroupArn: string): TargetView[];
+  /** The listener's forward weights now, by target group ARN, of a load balancer (name or ARN). */
+  weights(loadBalancer: string): Readonly<Record<string, number>>;
+}
+
 const NAMESPACE = "http://elasticloadbalancing.amazonaws.com/doc/2015-12-01/";
 
 function stableId(name: string): string {
@@ -70,6 +95,32 @@ export class Elbv2Service implements SimService {
   } as const;
   readonly #targetGroups = new Map<string, TargetGroupRecord>();
   readonly #loadBalancers = new Map<string, LoadBalancerRecord>();
+
+  /** The state tests and the demo read (`sim.elbv2`). */
+  readonly surface: Elbv2Surface = {
+    targetGroups: () =>
+      [...this.#targetGroups.values()].map((g) => snapshotOf<TargetGroup>(this.#groupShape(g))),
+    loadBalancers: () =>
+      this.loadBalancers().map((lb) => snapshotOf<LoadBalancer>(this.#loadBalancerShape(lb))),
+    targets: (targetGroupArn) =>
+      this.registrations(targetGroupArn).map(({ task, registration }) =>
+        snapshotOf<TargetView>({
+          id: task.privateIp,
+          port: registration.port,
+          state: registration.state,
+          reason: registration.reason,
+          description: registration.description,
+          taskArn: task.arn,
+          taskDefinitionArn: task.taskDefinition.arn,
+          registeredAt: registration.registeredAt,
+        }),
+      ),
+    weights: (ref) => {
+      const lb = this.loadBalancers().find((l) => l.arn === ref || l.name === ref);
+      if (!lb) throw new Error(`the simulated ELBv2 has no load balancer ${ref}`);
+      return Object.freeze({ ...this.weightsAt(lb, this.runtime.now()) });
+    },
+  };
 
   constructor(private readonly runtime: SimRuntime) {}
 
@@ -241,6 +292,21 @@ export class Elbv2Service implements SimService {
     };
   }
 
+  #loadBalancerShape(lb: LoadBalancerRecord): Shape {
+    return {
+      LoadBalancerArn: lb.arn,
+      DNSName: lb.dnsName,
+      CanonicalHostedZoneId: "Z32O12XQLNTSW2",
+      CreatedTime: new Date(lb.createdAt),
+      LoadBalancerName: lb.name,
+      Scheme: "internet-facing",
+      VpcId: "vpc-0a1b2c3d4e5f60718",
+      State: { Code: "active" },
+      Type: "application",
+      IpAddressType: "ipv4",
+    };
+  }
+
   readonly operations = {
     DescribeTargetHealth: (input: Shape) => {
       const arn = String(input.TargetGroupArn ?? "");
@@ -319,20 +385,7 @@ export class Elbv2Service implements SimService {
       if (lbs.length < Math.max(arns.length, names.length)) {
         throw new SimError("LoadBalancerNotFound", "One or more load balancers not found");
       }
-      return {
-        LoadBalancers: lbs.map((lb) => ({
-          LoadBalancerArn: lb.arn,
-          DNSName: lb.dnsName,
-          CanonicalHostedZoneId: "Z32O12XQLNTSW2",
-          CreatedTime: new Date(lb.createdAt),
-          LoadBalancerName: lb.name,
-          Scheme: "internet-facing",
-          VpcId: "vpc-0a1b2c3d4e5f60718",
-          State: { Code: "active" },
-          Type: "application",
-          IpAddressType: "ipv4",
-        })),
-      };
+      return { LoadBalancers: lbs.map((lb) => this.#loadBalancerShape(lb)) };
     },
   };
 }

@@ -10,12 +10,12 @@ import {
   requireString,
   SimError,
   stringList,
-} from "../errors";
-import type { EcsCore } from "./ecs-core";
-import { type ClusterRecord, nameFromArn, type Shape, type TaskRecord } from "./ecs-model";
-import { placement, resolvePlatformVersion, validateNetwork } from "./ecs-placement";
-import { containerDefinitions, paginate, readTags, type TaskDefinitions } from "./ecs-task-definitions";
-import type { Tasks } from "./ecs-tasks";
+} from "../../framework/errors";
+import type { EcsCore } from "./core";
+import { type ClusterRecord, nameFromArn, type Shape, type TaskRecord } from "./model";
+import { placement, resolvePlatformVersion, validateNetwork } from "./placement";
+import { containerDefinitions, paginate, readTags, type TaskDefinitions } from "./task-definitions";
+import type { Tasks } from "./tasks";
 
 export class TaskApi {
   /** RunTask clientToken → the request fingerprint and the tasks it started. */

@@ -3,14 +3,9 @@
 // with a growing backoff, counts failures for the circuit breaker and declares a rollout COMPLETED
 // (one deployment left). Failing and rolling back is ecs-rollback.ts; blue/green style strategies hand
 // their deployments to the traffic shifter (ecs-traffic-shift.ts).
-import { SimError } from "../errors";
-import {
-  circuitBreakerSettings,
-  type FailureKind,
-  recordFailure,
-  recordHealthy,
-} from "./ecs-circuit-breaker";
-import type { EcsCore } from "./ecs-core";
+import { SimError } from "../../framework/errors";
+import { circuitBreakerSettings, type FailureKind, recordFailure, recordHealthy } from "./circuit-breaker";
+import type { EcsCore } from "./core";
 import {
   type DeploymentRecord,
   isPending,
@@ -19,12 +14,12 @@ import {
   type ServiceRevisionRecord,
   type Shape,
   type TaskRecord,
-} from "./ecs-model";
-import { placement, resolvePlatformVersion } from "./ecs-placement";
-import type { Rollbacks } from "./ecs-rollback";
-import { isTerminal, type ServiceDeployments } from "./ecs-service-deployments";
-import type { TaskDefinitions } from "./ecs-task-definitions";
-import type { HealthFailure, TargetSpec, TaskObserver, Tasks } from "./ecs-tasks";
+} from "./model";
+import { placement, resolvePlatformVersion } from "./placement";
+import type { Rollbacks } from "./rollback";
+import { isTerminal, type ServiceDeployments } from "./service-deployments";
+import type { TaskDefinitions } from "./task-definitions";
+import type { HealthFailure, TargetSpec, TaskObserver, Tasks } from "./tasks";
 
 /** Blue/green, linear and canary deployments (implemented in ecs-traffic-shift.ts). */
 export interface TrafficShifter {

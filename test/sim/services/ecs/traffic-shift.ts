@@ -3,12 +3,12 @@
 // (all at once, in linear steps, or canary then the rest), a bake time passes with both running, and
 // blue is cleaned up. Running counts reach the desired count long before the deployment finishes,
 // which is why clients must wait on the service deployment's status.
-import { SimError } from "../errors";
-import type { EcsCore } from "./ecs-core";
-import type { LifecycleStage, ServiceDeploymentRecord, ServiceRecord, Shape } from "./ecs-model";
-import type { Rollouts, TrafficShifter } from "./ecs-rollout";
-import { isTerminal, type ServiceDeployments } from "./ecs-service-deployments";
-import type { Tasks } from "./ecs-tasks";
+import { SimError } from "../../framework/errors";
+import type { EcsCore } from "./core";
+import type { LifecycleStage, ServiceDeploymentRecord, ServiceRecord, Shape } from "./model";
+import type { Rollouts, TrafficShifter } from "./rollout";
+import { isTerminal, type ServiceDeployments } from "./service-deployments";
+import type { Tasks } from "./tasks";
 
 /** Stages that pass by themselves after the configured stage time. */
 const NEXT_STAGE: Partial<Record<LifecycleStage, LifecycleStage>> = {

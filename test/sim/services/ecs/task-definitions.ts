@@ -8,9 +8,9 @@ import {
   requireString,
   SimError,
   stringList,
-} from "../errors";
-import type { EcsCore } from "./ecs-core";
-import { nameFromArn, type Shape, type Tag, type TaskDefinitionRecord } from "./ecs-model";
+} from "../../framework/errors";
+import type { EcsCore } from "./core";
+import { nameFromArn, type Shape, type Tag, type TaskDefinitionRecord } from "./model";
 
 const FAMILY = /^[a-zA-Z0-9_-]{1,255}$/;
 
