@@ -8,12 +8,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { dirname, join } from "node:path";
 import { createInterface } from "node:readline";
 import { DEMO_SERVICE_SCRIPT } from "../../test/fixtures/demo-service/launch";
-import type {
-  TaskEndpoint,
-  TaskRuntime,
-  TaskRuntimeControls,
-  TaskRuntimeTask,
-} from "../../test/sim/services/ecs-task-runtime";
+import type { TaskEndpoint, TaskRuntime, TaskRuntimeControls, TaskRuntimeTask } from "../../test/sim/index";
 
 /** The environment an image sets (its config's Env), by image reference and digest. */
 export type ImageEnvironment = (image: string, digest: string | undefined) => Promise<Record<string, string>>;

@@ -11,9 +11,13 @@ import { installGraphQL } from "../../test/rig/fake-github-graphql";
 import { type DockerEngine, dockerAvailable, startDockerEngine } from "../../test/rig/services/docker";
 import { type PostgresServer, startPostgres } from "../../test/rig/services/postgres";
 import { type LocalRegistry, registryAvailable, startRegistry } from "../../test/rig/services/registry";
-import { type Scenario, type Simulator, simulatorEnv, startSimulator } from "../../test/sim/index";
-import type { EcrService } from "../../test/sim/services/ecr";
-import type { EcsService } from "../../test/sim/services/ecs";
+import {
+  type EcsSurface,
+  type Scenario,
+  type Simulator,
+  simulatorEnv,
+  startSimulator,
+} from "../../test/sim/index";
 import { type LoadBalancer, startLoadBalancer } from "./load-balancer";
 import {
   buildShopRepo,
@@ -41,7 +45,7 @@ export type Variant = "bad-release" | "crash-at-boot" | "broken-migration";
 export interface World {
   variant: Variant;
   sim: Simulator;
-  ecs: EcsService;
+  ecs: EcsSurface;
   postgres: PostgresServer;
   databaseUrl: string;
   github: FakeGitHub;
@@ -244,8 +248,8 @@ export async function startWorld(options: StartWorldOptions): Promise<World> {
 
     const sim = await startSimulator();
     stops.push(() => sim.stop());
-    const ecs = sim.service<EcsService>("ecs");
-    const ecr = sim.service<EcrService>("ecr");
+    const ecs = sim.ecs;
+    const ecr = sim.ecr;
     const seededEnv = new Map<string, Record<string, string>>();
     const runtime = new DemoTaskRuntime({
       imageEnvironment: async (image, digest) => {

@@ -15,8 +15,7 @@ import { ROOT } from "../../scripts/lib/repo";
 import { available } from "../rig/availability";
 import { everythingPrinted } from "../rig/harness";
 import { postgresAvailable } from "../rig/services/postgres";
-import type { LogsService } from "../sim/services/logs";
-import type { CallRecord } from "../sim/simulator";
+import type { CallRecord } from "../sim/index";
 import { documentedIamActions } from "./iam-policy";
 import { ARN, json, query, step } from "./world-helpers";
 
@@ -121,10 +120,10 @@ describe.runIf(available("PostgreSQL", postgresAvailable(), "npm ci (embedded-po
       });
       expect(first?.pid).toBeGreaterThan(0);
       // The process's exit is the container's, as ECS reports it.
-      const task = world.ecs.core.tasks.get(first?.taskArn ?? "");
+      const task = world.ecs.task(first?.taskArn ?? "");
       expect(task?.lastStatus).toBe("STOPPED");
-      expect(task?.containers.map((c) => [c.name, c.exitCode])).toEqual([["web", 0]]);
-      expect(task?.taskDefinition.arn).toBe(`${ARN}shop-web:2`);
+      expect(task?.containers?.map((c) => [c.name, c.exitCode])).toEqual([["web", 0]]);
+      expect(task?.taskDefinitionArn).toBe(`${ARN}shop-web:2`);
     });
 
     it("leaves the schema the first release's migration makes, recorded by the shop's own tool", async () => {
@@ -192,8 +191,8 @@ describe.runIf(available("PostgreSQL", postgresAvailable(), "npm ci (embedded-po
       expect(operations(1, "UpdateService")).toEqual([]);
 
       // The service still runs the first release; the failed migration changed nothing.
-      const service = world.ecs.findService(SERVICE, CLUSTER);
-      expect(service.config.taskDefinitionArn).toBe(`${ARN}shop-web:2`);
+      const service = world.ecs.service(SERVICE, CLUSTER);
+      expect(service.taskDefinition).toBe(`${ARN}shop-web:2`);
       expect(service.deployments).toHaveLength(1);
       expect(world.runtime.processes().map((p) => [p.revision, p.version])).toEqual([
         ["shop-web:2", world.shop.releases[0]?.sha],
@@ -229,7 +228,7 @@ describe.runIf(available("PostgreSQL", postgresAvailable(), "npm ci (embedded-po
         for (const s of run.steps) if (s.run) texts.push([`${s.job}/${s.id}`, everythingPrinted(s.run)]);
       for (const file of readdirSync(outputDir))
         texts.push([file, readFileSync(join(outputDir, file), "utf8")]);
-      const logs = world.sim.service<LogsService>("logs");
+      const logs = world.sim.logs;
       expect(world.runtime.oneOff.length, "one-off migration tasks ran").toBeGreaterThanOrEqual(runs.length);
       for (const run of world.runtime.oneOff) {
         const id = run.taskArn.split("/").at(-1) ?? "";

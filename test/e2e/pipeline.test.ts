@@ -22,8 +22,6 @@ import { ROOT } from "../../scripts/lib/repo";
 import { available, inCi } from "../rig/availability";
 import { everythingPrinted } from "../rig/harness";
 import { postgresAvailable } from "../rig/services/postgres";
-import type { Elbv2Service } from "../sim/services/elbv2";
-import type { RdsService } from "../sim/services/rds";
 import { deployRolePolicyActions, documentedIamActions } from "./iam-policy";
 import {
   ARN,
@@ -194,12 +192,12 @@ function commonChecks(get: { world: () => World; story: () => StoryResult }): vo
 
   it("ends with v1.0.0 serving: the simulated service, its targets and the real processes", () => {
     const world = get.world();
-    const service = world.ecs.findService(SERVICE, CLUSTER);
-    expect(service.config.taskDefinitionArn).toBe(`${ARN}shop-web:2`);
+    const service = world.ecs.service(SERVICE, CLUSTER);
+    expect(service.taskDefinition).toBe(`${ARN}shop-web:2`);
     expect(service.deployments).toHaveLength(1);
-    expect(service.deployments[0]?.rolloutState).toBe("COMPLETED");
-    const targets = world.sim.service<Elbv2Service>("elbv2").registrations(TARGET_GROUP_ARN);
-    expect(targets.map((t) => [t.task.taskDefinition.arn, t.registration.state])).toEqual([
+    expect(service.deployments?.[0]?.rolloutState).toBe("COMPLETED");
+    const targets = world.sim.elbv2.targets(TARGET_GROUP_ARN);
+    expect(targets.map((t) => [t.taskDefinitionArn, t.state])).toEqual([
       [`${ARN}shop-web:2`, "healthy"],
       [`${ARN}shop-web:2`, "healthy"],
     ]);
@@ -214,7 +212,7 @@ function commonChecks(get: { world: () => World; story: () => StoryResult }): vo
     const world = get.world();
     expect(await orderColumns(world)).toEqual(["id", "sku", "quantity", "created_at", "gift_message"]);
     expect(await appliedVersions(world)).toEqual(["001", "002"]);
-    const snapshots = world.sim.service<RdsService>("rds").snapshots();
+    const snapshots = world.sim.rds.snapshots();
     expect(snapshots.map((s) => [s.id, s.database, s.status])).toEqual([
       ["shipline-shop-db-run-4202", DB_INSTANCE, "available"],
       ["shipline-shop-db-run-4204", DB_INSTANCE, "available"],

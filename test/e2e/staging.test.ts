@@ -14,8 +14,6 @@ import { ROOT } from "../../scripts/lib/repo";
 import { available } from "../rig/availability";
 import { everythingPrinted } from "../rig/harness";
 import { postgresAvailable } from "../rig/services/postgres";
-import type { Elbv2Service } from "../sim/services/elbv2";
-import type { RdsService } from "../sim/services/rds";
 import {
   ARN,
   appliedVersions,
@@ -136,10 +134,10 @@ describe.runIf(available("PostgreSQL", postgresAvailable(), "npm ci (embedded-po
     });
 
     it("ends with the first merge serving, both migrations applied and no snapshot taken", async () => {
-      const service = world.ecs.findService(SERVICE, CLUSTER);
-      expect(service.config.taskDefinitionArn).toBe(`${ARN}shop-web:2`);
-      const targets = world.sim.service<Elbv2Service>("elbv2").registrations(TARGET_GROUP_ARN);
-      expect(targets.map((t) => [t.task.taskDefinition.arn, t.registration.state])).toEqual([
+      const service = world.ecs.service(SERVICE, CLUSTER);
+      expect(service.taskDefinition).toBe(`${ARN}shop-web:2`);
+      const targets = world.sim.elbv2.targets(TARGET_GROUP_ARN);
+      expect(targets.map((t) => [t.taskDefinitionArn, t.state])).toEqual([
         [`${ARN}shop-web:2`, "healthy"],
         [`${ARN}shop-web:2`, "healthy"],
       ]);
@@ -149,7 +147,7 @@ describe.runIf(available("PostgreSQL", postgresAvailable(), "npm ci (embedded-po
       ]);
       expect(await orderColumns(world)).toEqual(["id", "sku", "quantity", "created_at", "gift_message"]);
       expect(await appliedVersions(world)).toEqual(["001", "002"]);
-      expect(world.sim.service<RdsService>("rds").snapshots()).toEqual([]);
+      expect(world.sim.rds.snapshots()).toEqual([]);
     });
 
     it("records staging deployments and the incident on GitHub, and no release", () => {

@@ -8,7 +8,6 @@ import { promoteImage } from "../../../packages/core/src/ecr/tagging";
 import { UserError } from "../../../packages/core/src/runtime/errors";
 import { RecordingLogger } from "../../../packages/core/src/runtime/logger";
 import { type Simulator, startSimulator } from "../../sim/index";
-import type { EcrService } from "../../sim/services/ecr";
 
 let sim: Simulator | undefined;
 afterEach(async () => {
@@ -18,7 +17,7 @@ afterEach(async () => {
 
 async function setup() {
   sim = await startSimulator({ scenario: { ecr: { repositories: [{ name: "shop/web" }] } } });
-  const ecr = sim.service<EcrService>("ecr");
+  const ecr = sim.ecr;
   const staging = ecr.seedImage("shop/web", { tags: ["abc", "v1.0.0"] });
   const other = ecr.seedImage("shop/web", { tags: ["def"] });
   const client = new ECRClient({
