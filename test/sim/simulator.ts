@@ -22,6 +22,7 @@ import { RdsService, type RdsSurface } from "./services/rds/service";
 export interface ScenarioClock {
   mode?: ClockMode;
   factor?: number;
+  stepMs?: number;
   /** ISO time or epoch ms. */
   start?: string | number;
 }
@@ -51,11 +52,13 @@ export interface ClockState {
   readonly iso: string;
   readonly mode: ClockMode;
   readonly factor: number;
+  readonly stepMs: number;
 }
 
 export interface ClockChange {
   mode?: ClockMode;
   factor?: number;
+  stepMs?: number;
   /** Jump to this simulated time (ISO or epoch ms). */
   start?: string | number;
 }
@@ -117,7 +120,10 @@ export class Simulator {
       faults: this.#faults,
       services: () => [...this.#services.values()],
       overrides: () => this.#overrides,
-      tick: () => this.tick(),
+      tick: () => {
+        this.#clock.step();
+        this.tick();
+      },
       now: () => this.now(),
       random: () => this.#random(),
       region: this.region,
@@ -244,10 +250,16 @@ export class Simulator {
 
   get clock(): ClockState {
     const now = this.now();
-    return { now, iso: new Date(now).toISOString(), mode: this.#clock.mode, factor: this.#clock.factor };
+    return {
+      now,
+      iso: new Date(now).toISOString(),
+      mode: this.#clock.mode,
+      factor: this.#clock.factor,
+      stepMs: this.#clock.stepMs,
+    };
   }
 
-  /** Switches between scaled and manual time, changes the factor, or jumps to a start time. */
+  /** Switches between scaled, manual and stepped time, changes the factor or step, or jumps to a time. */
   setClock(change: ClockChange): void {
     this.#configureClock(change);
     this.tick();
@@ -258,6 +270,7 @@ export class Simulator {
     this.#clock.configure({
       ...(change.mode ? { mode: change.mode } : {}),
       ...(change.factor !== undefined ? { factor: change.factor } : {}),
+      ...(change.stepMs !== undefined ? { stepMs: change.stepMs } : {}),
       ...(start !== undefined ? { start } : {}),
     });
   }

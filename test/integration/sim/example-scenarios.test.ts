@@ -1,6 +1,5 @@
 // The example scenarios under test/sim/scenarios load and behave as their names say, in-process and in
 // the standalone simulator.
-import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { GetLogEventsCommand } from "@aws-sdk/client-cloudwatch-logs";
 import {
@@ -15,6 +14,7 @@ import {
 import { afterEach, describe, expect, it } from "vitest";
 import { type Scenario, type Simulator, startSimulator } from "../../sim/index";
 import { currentServiceDeployment, simulatorClients } from "./clients";
+import { STANDALONE_TIMEOUT_MS, startStandalone } from "./standalone";
 
 let sim: Simulator | undefined;
 afterEach(async () => {
@@ -128,40 +128,30 @@ describe("example scenarios", () => {
     ]);
   });
 
-  it("serves a scenario file from the standalone simulator", async () => {
-    const child = spawn(
-      "npm",
-      [
-        "run",
-        "--silent",
-        "sim",
-        "--",
+  it(
+    "serves a scenario file from the standalone simulator",
+    async () => {
+      const standalone = await startStandalone([
         "--port",
         "0",
         "--manual",
         "--scenario",
         "test/sim/scenarios/rolling-web.json",
-      ],
-      { stdio: ["ignore", "pipe", "inherit"], detached: true },
-    );
-    try {
-      const endpoint = await new Promise<string>((resolve, reject) => {
-        let out = "";
-        child.stdout.setEncoding("utf8").on("data", (chunk: string) => {
-          out += chunk;
-          const match = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(out);
-          if (match?.[1]) resolve(match[1]);
-        });
-        child.on("exit", (code) => reject(new Error(`exited ${code}: ${out}`)));
-      });
-      const state = (await fetch(`${endpoint}/_sim/state`).then((r) => r.json())) as {
-        ecs: { services: { name: string; desiredCount: number; deployments: { rolloutState: string }[] }[] };
-      };
-      expect(state.ecs.services.map((s) => [s.name, s.desiredCount, s.deployments[0]?.rolloutState])).toEqual(
-        [["shop-web", 4, "COMPLETED"]],
-      );
-    } finally {
-      if (child.pid) process.kill(-child.pid, "SIGTERM");
-    }
-  });
+      ]);
+      const { endpoint } = standalone;
+      try {
+        const state = (await fetch(`${endpoint}/_sim/state`).then((r) => r.json())) as {
+          ecs: {
+            services: { name: string; desiredCount: number; deployments: { rolloutState: string }[] }[];
+          };
+        };
+        expect(
+          state.ecs.services.map((s) => [s.name, s.desiredCount, s.deployments[0]?.rolloutState]),
+        ).toEqual([["shop-web", 4, "COMPLETED"]]);
+      } finally {
+        standalone.stop();
+      }
+    },
+    STANDALONE_TIMEOUT_MS,
+  );
 });

@@ -1,5 +1,4 @@
 // The simulator framework, driven only through the real SDK clients and the control API.
-import { spawn } from "node:child_process";
 import { CloudWatchClient, GetMetricDataCommand } from "@aws-sdk/client-cloudwatch";
 import {
   CloudWatchLogsClient,
@@ -23,6 +22,7 @@ import {
   simulatorEnv,
   startSimulator,
 } from "../../sim/index";
+import { STANDALONE_TIMEOUT_MS, startStandalone } from "./standalone";
 
 let sim: Simulator | undefined;
 afterEach(async () => {
@@ -340,30 +340,22 @@ describe("control API", () => {
     expect(state.logs).toEqual([{ name: "/migrate", streams: [{ name: "migrate/app/t1", events: 1 }] }]);
   });
 
-  it("runs standalone with `npm run sim`, printing its endpoint", async () => {
-    // Its own process group, so npm, tsx and the simulator are all ended together.
-    const child = spawn("npm", ["run", "--silent", "sim", "--", "--port", "0", "--manual"], {
-      stdio: ["ignore", "pipe", "inherit"],
-      detached: true,
-    });
-    try {
-      const endpoint = await new Promise<string>((resolve, reject) => {
-        let out = "";
-        child.stdout.setEncoding("utf8").on("data", (chunk: string) => {
-          out += chunk;
-          const match = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(out);
-          if (match?.[1]) resolve(match[1]);
-        });
-        child.on("exit", (code) => reject(new Error(`exited ${code}: ${out}`)));
-      });
-      const health = (await fetch(`${endpoint}/_sim/health`).then((r) => r.json())) as {
-        ok: boolean;
-        services: string[];
-      };
-      expect(health.ok).toBe(true);
-      expect(health.services).toContain("logs");
-    } finally {
-      if (child.pid) process.kill(-child.pid, "SIGTERM");
-    }
-  });
+  it(
+    "runs standalone with `npm run sim`, printing its endpoint",
+    async () => {
+      const standalone = await startStandalone(["--port", "0", "--manual"]);
+      const { endpoint } = standalone;
+      try {
+        const health = (await fetch(`${endpoint}/_sim/health`).then((r) => r.json())) as {
+          ok: boolean;
+          services: string[];
+        };
+        expect(health.ok).toBe(true);
+        expect(health.services).toContain("logs");
+      } finally {
+        standalone.stop();
+      }
+    },
+    STANDALONE_TIMEOUT_MS,
+  );
 });

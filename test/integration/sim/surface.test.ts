@@ -164,6 +164,30 @@ describe("time", () => {
     expect(sim.clock.iso).toBe("2027-01-01T00:00:00.000Z");
   });
 
+  it("moves a stepped clock by one step per API call, whatever the real time between calls", async () => {
+    sim = await startSimulator({
+      scenario: { ...webScenario(), clock: { mode: "stepped", stepMs: 15_000, start: 0 } },
+    });
+    expect(sim.clock).toMatchObject({ mode: "stepped", stepMs: 15_000, now: 0 });
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(sim.now()).toBe(0);
+    await deployWeb(sim, `${REGISTRY}/web:2`);
+    expect(sim.calls.map((c) => [c.operation, c.at])).toEqual([
+      ["RegisterTaskDefinition", 15_000],
+      ["UpdateService", 30_000],
+    ]);
+    // Reading state and the control API are not calls: they do not move time.
+    sim.ecs.service("web");
+    await fetch(`${sim.endpoint}/_sim/clock`);
+    expect(sim.now()).toBe(30_000);
+    // A client that keeps polling sees the rollout through, one step per poll.
+    let polls = 0;
+    while ((await describeWeb(sim)).deployments?.length !== 1 && polls < 200) polls++;
+    expect(polls).toBeGreaterThan(3);
+    expect(sim.now()).toBe(30_000 + (polls + 1) * 15_000);
+    expect((await describeWeb(sim)).taskDefinition).toMatch(/web:2$/);
+  });
+
   it("runs a scripted event at its simulated time, and lists what is pending", async () => {
     sim = await startSimulator({ scenario: webScenario(), ticking: false });
     const s = sim;

@@ -1,12 +1,19 @@
-// Simulated time: real time scaled by a factor, or moved only by hand; and the event scheduler that
-// every timed behaviour of the simulated services runs on.
+// Simulated time: real time scaled by a factor, moved only by hand, or moved by a fixed step per API
+// call; and the event scheduler that every timed behaviour of the simulated services runs on.
 
-export type ClockMode = "scaled" | "manual";
+/**
+ * scaled: simulated time = real time × factor. manual: time moves only when advanced. stepped: time
+ * moves by `stepMs` before each API call is handled (and when advanced), so a client's progress, not
+ * the speed of the machine, decides how much simulated time passes.
+ */
+export type ClockMode = "scaled" | "manual" | "stepped";
 
 export interface ClockSettings {
   mode: ClockMode;
   /** Simulated milliseconds per real millisecond in scaled mode (60 = a minute per second). */
   factor?: number;
+  /** Simulated milliseconds each API call moves time on in stepped mode. */
+  stepMs?: number;
   /** Simulated start time, epoch ms. */
   start?: number;
 }
@@ -14,6 +21,7 @@ export interface ClockSettings {
 export class SimClock {
   #mode: ClockMode = "scaled";
   #factor = 1;
+  #stepMs = 1_000;
   #baseReal = Date.now();
   #baseSim = Date.now();
 
@@ -29,9 +37,13 @@ export class SimClock {
     return this.#factor;
   }
 
+  get stepMs(): number {
+    return this.#stepMs;
+  }
+
   /** Simulated now, epoch ms. */
   now(): number {
-    if (this.#mode === "manual") return this.#baseSim;
+    if (this.#mode !== "scaled") return this.#baseSim;
     return this.#baseSim + (Date.now() - this.#baseReal) * this.#factor;
   }
 
@@ -44,6 +56,15 @@ export class SimClock {
       if (!(settings.factor > 0)) throw new RangeError("clock factor must be positive");
       this.#factor = settings.factor;
     }
+    if (settings.stepMs !== undefined) {
+      if (!(settings.stepMs > 0)) throw new RangeError("clock stepMs must be positive");
+      this.#stepMs = settings.stepMs;
+    }
+  }
+
+  /** In stepped mode, moves time on by one step (an API call arrived); otherwise does nothing. */
+  step(): void {
+    if (this.#mode === "stepped") this.advance(this.#stepMs);
   }
 
   /** Moves simulated time forward (in either mode). */

@@ -47,8 +47,11 @@ function route(
       return sim.clock;
     case "POST clock":
       sim.setClock({
-        ...(shape.mode === "manual" || shape.mode === "scaled" ? { mode: shape.mode } : {}),
+        ...(shape.mode === "manual" || shape.mode === "scaled" || shape.mode === "stepped"
+          ? { mode: shape.mode }
+          : {}),
         ...(typeof shape.factor === "number" ? { factor: shape.factor } : {}),
+        ...(typeof shape.stepMs === "number" ? { stepMs: shape.stepMs } : {}),
         ...(typeof shape.start === "number" || typeof shape.start === "string" ? { start: shape.start } : {}),
       });
       if (typeof shape.advanceMs === "number") sim.advance(shape.advanceMs);

@@ -38,7 +38,7 @@ export interface DispatchHost {
   readonly faults: FaultBook;
   services(): readonly SimService[];
   overrides(): readonly Override[];
-  /** Runs every simulated event that is due. */
+  /** Moves a stepped clock on by one call, then runs every simulated event that is due. */
   tick(): void;
   now(): number;
   random(): number;

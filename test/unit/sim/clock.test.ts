@@ -26,4 +26,19 @@ describe("simulated time", () => {
     manual.advance(5 * 60_000);
     expect(manual.now()).toBe(300_000);
   });
+
+  it("moves a stepped clock only by whole steps, one per call, or when advanced", async () => {
+    const stepped = new SimClock({ mode: "stepped", stepMs: 12_000, start: 0 });
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(stepped.now()).toBe(0);
+    stepped.step();
+    stepped.step();
+    expect(stepped.now()).toBe(24_000);
+    stepped.advance(1_000);
+    expect(stepped.now()).toBe(25_000);
+    const manual = new SimClock({ mode: "manual", start: 0 });
+    manual.step();
+    expect(manual.now()).toBe(0);
+    expect(() => new SimClock({ mode: "stepped", stepMs: 0 })).toThrow(/stepMs must be positive/);
+  });
 });
