@@ -4,7 +4,7 @@
 // completes (or starts rolling back) the step notices, and how long auto-rollback takes from its start
 // to the previous revision restored and verified.
 
-import { deploy, ecsOf, image, rollback, world } from "../test/integration/ecs-deploy/stack";
+import { deploy, image, rollback, world } from "../test/integration/ecs-deploy/stack";
 import { runAction } from "../test/rig/harness";
 import { type Simulator, simulatorEnv, startSimulator } from "../test/sim/index";
 import { type Benchmark, type BenchRow, median, round } from "./types";
@@ -41,14 +41,12 @@ async function healthyDeploy(): Promise<HealthySample> {
     const run = await deploy(sim, { containers: `app=${image("2")}`, "poll-interval": POLL });
     if (run.exitCode !== 0) throw new Error(`deploy failed: ${run.stdout.slice(-2000)}`);
     const arn = run.outputs["service-deployment-arn"] ?? "";
-    const record = ecsOf(sim).serviceDeployments.byArn.get(arn);
+    const record = sim.ecs.serviceDeployment(arn);
     const finished = record?.finishedAt ?? 0;
     const saw = sim.calls.find((c) => c.operation === "DescribeServiceDeployments" && c.at >= finished);
-    const byOperation: Record<string, number> = {};
-    for (const call of sim.calls) byOperation[call.operation] = (byOperation[call.operation] ?? 0) + 1;
     return {
       calls: sim.calls.length,
-      byOperation,
+      byOperation: sim.callCounts(),
       lagMs: (saw?.at ?? Number.NaN) - finished,
       rolloutMs: finished - (record?.createdAt ?? finished),
     };
@@ -58,7 +56,7 @@ async function healthyDeploy(): Promise<HealthySample> {
 async function crashDetection(): Promise<number> {
   return withSim({ images: { [image("2")]: { kind: "crash", exitCode: 1 } } }, async (sim) => {
     const run = await deploy(sim, { containers: `app=${image("2")}`, "poll-interval": POLL });
-    const record = ecsOf(sim).serviceDeployments.byArn.get(run.outputs["service-deployment-arn"] ?? "");
+    const record = sim.ecs.serviceDeployment(run.outputs["service-deployment-arn"] ?? "");
     const rollbackAt = record?.rollback?.startedAt ?? Number.NaN;
     const saw = sim.calls.find((c) => c.operation === "DescribeServiceDeployments" && c.at >= rollbackAt);
     return (saw?.at ?? Number.NaN) - rollbackAt;
@@ -77,7 +75,7 @@ async function rollbackTimes(): Promise<{ restoredMs: number; verifiedMs: number
     if (run.outputs["rolled-back"] !== "true") throw new Error(`rollback failed: ${run.stdout.slice(-2000)}`);
     const calls = sim.calls.slice(from);
     const start = calls[0]?.at ?? Number.NaN;
-    const record = ecsOf(sim).serviceDeployments.byArn.get(run.outputs["service-deployment-arn"] ?? "");
+    const record = sim.ecs.serviceDeployment(run.outputs["service-deployment-arn"] ?? "");
     return {
       restoredMs: (record?.finishedAt ?? Number.NaN) - start,
       verifiedMs: (calls.at(-1)?.at ?? Number.NaN) - start,

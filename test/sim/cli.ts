@@ -1,9 +1,8 @@
-// `npm run sim -- --port 4566 [--scenario file.json] [--factor 60 | --manual]`: runs the simulator
-// as a standalone process, prints its endpoint, and serves until interrupted.
+// `npm run sim -- --port 4566 [--scenario file.json] [--factor 60 | --manual | --step 12000]`: runs
+// the simulator as a standalone process, prints its endpoint, and serves until interrupted.
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
-import { startSimulator } from "./index";
-import type { Scenario } from "./simulator";
+import { type Scenario, startSimulator } from "./index";
 
 const { values } = parseArgs({
   options: {
@@ -11,6 +10,7 @@ const { values } = parseArgs({
     scenario: { type: "string" },
     factor: { type: "string" },
     manual: { type: "boolean", default: false },
+    step: { type: "string" },
     seed: { type: "string" },
   },
 });
@@ -18,21 +18,16 @@ const { values } = parseArgs({
 const scenario: Scenario = values.scenario
   ? (JSON.parse(readFileSync(values.scenario, "utf8")) as Scenario)
   : {};
-if (values.manual || values.factor) {
-  scenario.clock = {
-    ...scenario.clock,
-    ...(values.manual
-      ? { mode: "manual" as const }
-      : { mode: "scaled" as const, factor: Number(values.factor) }),
-  };
-}
+if (values.manual) scenario.clock = { ...scenario.clock, mode: "manual" };
+else if (values.step) scenario.clock = { ...scenario.clock, mode: "stepped", stepMs: Number(values.step) };
+else if (values.factor) scenario.clock = { ...scenario.clock, mode: "scaled", factor: Number(values.factor) };
 if (values.seed) scenario.seed = Number(values.seed);
 
 const sim = await startSimulator({ port: Number(values.port), scenario });
 console.log(`AWS simulator listening on ${sim.endpoint}`);
 console.log(`  services: ${sim.serviceNames().join(", ")}`);
 console.log(
-  `  control API: ${sim.endpoint}/_sim/health, /_sim/scenario, /_sim/clock, /_sim/calls, /_sim/faults, /_sim/state`,
+  `  control API: ${sim.endpoint}/_sim/health, /_sim/scenario, /_sim/clock, /_sim/calls, /_sim/calls/counts, /_sim/faults, /_sim/state, /_sim/events, /_sim/<service>/<handler>`,
 );
 console.log(`  point SDK clients at it with AWS_ENDPOINT_URL=${sim.endpoint}`);
 

@@ -3,20 +3,9 @@
 // world reaches into the simulator's services. The tests and the demo read the account through the
 // plain views below, never through the simulator's records, so a change inside the simulator means a
 // change here only.
-import type { Scenario, Simulator } from "../sim/index";
-import type { EcrService } from "../sim/services/ecr";
-import type { EcsService } from "../sim/services/ecs";
-import type { TaskRuntime } from "../sim/services/ecs-task-runtime";
-import type { Elbv2Service } from "../sim/services/elbv2";
-import type { LogsService } from "../sim/services/logs";
-import type { RdsService } from "../sim/services/rds";
+import type { Scenario, Simulator, TaskRuntime } from "../sim/index";
 
-export type {
-  TaskEndpoint,
-  TaskRuntime,
-  TaskRuntimeControls,
-  TaskRuntimeTask,
-} from "../sim/services/ecs-task-runtime";
+export type { TaskEndpoint, TaskRuntime, TaskRuntimeControls, TaskRuntimeTask } from "../sim/index";
 
 /** Simulated milliseconds per real millisecond: a rollout of a simulated minute takes three seconds. */
 export const CLOCK_FACTOR = 20;
@@ -157,64 +146,56 @@ export class ShopAccount {
     this.#sim = sim;
   }
 
-  get #ecs(): EcsService {
-    return this.#sim.service<EcsService>("ecs");
-  }
-
   /** Runs something real for each task that starts (see task-runtime.ts). */
   setTaskRuntime(runtime: TaskRuntime): Promise<void> {
-    return this.#ecs.setTaskRuntime(runtime);
+    return this.#sim.ecs.setTaskRuntime(runtime);
   }
 
   /** Puts an image in the simulated ECR without a registry, as CI would have pushed it; its digest. */
   seedImage(tag: string): string {
-    return this.#sim.service<EcrService>("ecr").seedImage(REPOSITORY, { tags: [tag] });
+    return this.#sim.ecr.seedImage(REPOSITORY, { tags: [tag] });
   }
 
   /** Where the web service's tasks serve now, weighted as the load balancer forwards. */
   servingTargets(): ServingTarget[] {
-    return this.#ecs.servingEndpoints(SERVICE, CLUSTER);
+    return this.#sim.ecs.servingEndpoints(SERVICE, CLUSTER);
   }
 
   service(): ServiceView {
-    const service = this.#ecs.findService(SERVICE, CLUSTER);
+    const service = this.#sim.ecs.service(SERVICE, CLUSTER);
     return {
-      taskDefinitionArn: service.config.taskDefinitionArn,
-      deployments: service.deployments.map((d) => ({
-        taskDefinitionArn: d.revision.config.taskDefinitionArn,
-        rolloutState: d.rolloutState,
+      taskDefinitionArn: service.taskDefinition ?? "",
+      deployments: (service.deployments ?? []).map((d) => ({
+        taskDefinitionArn: d.taskDefinition ?? "",
+        rolloutState: d.rolloutState ?? "",
       })),
     };
   }
 
   task(taskArn: string): TaskView | undefined {
-    const task = this.#ecs.core.tasks.get(taskArn);
+    const task = this.#sim.ecs.task(taskArn);
     if (!task) return undefined;
     return {
-      taskArn: task.arn,
-      taskDefinitionArn: task.taskDefinition.arn,
-      lastStatus: task.lastStatus,
-      containers: task.containers.map((c) => ({ name: c.name, exitCode: c.exitCode })),
+      taskArn: task.taskArn ?? taskArn,
+      taskDefinitionArn: task.taskDefinitionArn ?? "",
+      lastStatus: task.lastStatus ?? "",
+      containers: (task.containers ?? []).map((c) => ({ name: c.name ?? "", exitCode: c.exitCode })),
     };
   }
 
   /** The live registrations of the service's target group (draining ones included). */
   targets(): TargetView[] {
-    return this.#sim
-      .service<Elbv2Service>("elbv2")
-      .registrations(TARGET_GROUP_ARN)
-      .map((r) => ({ taskDefinitionArn: r.task.taskDefinition.arn, state: r.registration.state }));
+    return this.#sim.elbv2
+      .targets(TARGET_GROUP_ARN)
+      .map((t) => ({ taskDefinitionArn: t.taskDefinitionArn, state: t.state }));
   }
 
   snapshots(): SnapshotView[] {
-    return this.#sim
-      .service<RdsService>("rds")
-      .snapshots()
-      .map((s) => ({ id: s.id, database: s.database, status: s.status }));
+    return this.#sim.rds.snapshots().map((s) => ({ id: s.id, database: s.database, status: s.status }));
   }
 
   /** The lines of one awslogs stream of the service's log group. */
   logLines(stream: string): string[] {
-    return this.#sim.service<LogsService>("logs").lines(LOG_GROUP, stream);
+    return this.#sim.logs.lines(LOG_GROUP, stream);
   }
 }

@@ -4,24 +4,13 @@ import { afterEach, describe, expect, it } from "vitest";
 import { type FakeGitHub, startFakeGitHub } from "../../rig/fake-github";
 import { everythingPrinted } from "../../rig/harness";
 import { type Simulator, startSimulator } from "../../sim/index";
-import { builtInServices } from "../../sim/services/index";
 import {
   deniedServiceDeployments,
   REFUSAL,
   refusingUpdates,
   startPollClocked,
 } from "../ecs-deploy/ecs-variants";
-import {
-  arnOf,
-  deploy,
-  ecsOf,
-  image,
-  lastSeq,
-  mutations,
-  rollback,
-  webService,
-  world,
-} from "../ecs-deploy/stack";
+import { arnOf, deploy, image, lastSeq, mutations, rollback, webService, world } from "../ecs-deploy/stack";
 
 const TOKEN = "ghs_fakeTokenForRollbackTests987654321";
 
@@ -63,9 +52,9 @@ const HEALTH_REPORT = {
 function running(s: Simulator) {
   const service = webService(s);
   return {
-    taskDefinition: service.config.taskDefinitionArn,
-    deployments: service.deployments.length,
-    rolloutState: service.deployments[0]?.rolloutState,
+    taskDefinition: service.taskDefinition,
+    deployments: service.deployments?.length,
+    rolloutState: service.deployments?.[0]?.rolloutState,
   };
 }
 
@@ -119,8 +108,7 @@ describe("auto-rollback of a deploy that passed ECS but is bad", () => {
     expect(run.summary).toContain("| error rate (web-alb) | 8.0 % > 5 % (4,812 requests) |");
     expect(Number(run.outputs["duration-seconds"])).toBeGreaterThan(0);
     // In simulated time, from the start of the step to the service settled on web:1.
-    const finished =
-      ecsOf(sim).serviceDeployments.byArn.get(run.outputs["service-deployment-arn"] ?? "")?.finishedAt ?? 0;
+    const finished = sim.ecs.serviceDeployment(run.outputs["service-deployment-arn"] ?? "")?.finishedAt ?? 0;
     expect(finished).toBeGreaterThan(started);
   });
 
@@ -209,8 +197,7 @@ describe("auto-rollback from ecs-deploy's deploy record", () => {
         ["UpdateService", "worker", arnOf("web:1")],
       ],
     );
-    for (const name of ["web", "worker"])
-      expect(webService(sim, name).config.taskDefinitionArn).toBe(arnOf("web:1"));
+    for (const name of ["web", "worker"]) expect(webService(sim, name).taskDefinition).toBe(arnOf("web:1"));
   });
 
   it("rolls back only the service `services` picks from the record", async () => {
@@ -222,8 +209,8 @@ describe("auto-rollback from ecs-deploy's deploy record", () => {
     });
     expect(run.errors).toEqual([]);
     expect(run.outputs).toMatchObject({ "rolled-back": "true", "task-definition-arn": arnOf("web:1") });
-    expect(webService(sim, "worker").config.taskDefinitionArn).toBe(arnOf("web:1"));
-    expect(webService(sim).config.taskDefinitionArn).toBe(arnOf("web:2"));
+    expect(webService(sim, "worker").taskDefinition).toBe(arnOf("web:1"));
+    expect(webService(sim).taskDefinition).toBe(arnOf("web:2"));
   });
 });
 
@@ -255,7 +242,7 @@ describe("auto-rollback of a deployment still in flight", () => {
       serviceDeploymentArn: deployed.outputs["service-deployment-arn"],
       stopType: "ROLLBACK",
     });
-    const record = ecsOf(sim).serviceDeployments.byArn.get(deployed.outputs["service-deployment-arn"] ?? "");
+    const record = sim.ecs.serviceDeployment(deployed.outputs["service-deployment-arn"] ?? "");
     expect(record?.status).toBe("ROLLBACK_SUCCESSFUL");
     expect(running(sim)).toEqual({
       taskDefinition: arnOf("web:1"),
@@ -270,9 +257,9 @@ describe("auto-rollback of a deployment still in flight", () => {
     expect(deployed.outputs.status).toBe("failed");
     // ecs-deploy failed at the first poll that showed the rollback; slow ECS down so that it is
     // certainly still rolling back when auto-rollback looks.
-    ecsOf(sim).core.timings.schedulerDelayMs = 60_000;
-    const record = ecsOf(sim).serviceDeployments.byArn.get(deployed.outputs["service-deployment-arn"] ?? "");
-    expect(record?.status).toBe("ROLLBACK_IN_PROGRESS");
+    sim.ecs.setTimings({ schedulerDelayMs: 60_000 });
+    const arn = deployed.outputs["service-deployment-arn"] ?? "";
+    expect(sim.ecs.serviceDeployment(arn)?.status).toBe("ROLLBACK_IN_PROGRESS");
     const before = lastSeq(sim);
     const run = await rollback(sim, {
       "previous-task-definition-arn": deployed.outputs["previous-task-definition-arn"],
@@ -288,7 +275,7 @@ describe("auto-rollback of a deployment still in flight", () => {
       "ECS is already rolling back to web:1 (ROLLBACK_IN_PROGRESS); following it.",
     );
     expect(mutations(sim, before)).toEqual([]);
-    expect(record?.status).toBe("ROLLBACK_SUCCESSFUL");
+    expect(sim.ecs.serviceDeployment(arn)?.status).toBe("ROLLBACK_SUCCESSFUL");
     expect(running(sim).taskDefinition).toBe(arnOf("web:1"));
   });
 
@@ -319,7 +306,7 @@ describe("auto-rollback of a deployment still in flight", () => {
 describe("auto-rollback of several services", () => {
   it("rolls back and verifies the others when ECS refuses one, and reports every one", async () => {
     sim = await startSimulator({
-      services: [...builtInServices, refusingUpdates(["worker"], "web:2")],
+      overrides: refusingUpdates(["worker"], "web:2"),
       scenario: world({ revisions: ["2"], extraServices: ["worker"] }),
     });
     // Both run web:1; the revision to return to is web:2 (say web:1 turned out bad).
@@ -333,7 +320,7 @@ describe("auto-rollback of several services", () => {
         ["worker", false],
       ],
     );
-    expect(webService(sim).config.taskDefinitionArn).toBe(arnOf("web:2"));
+    expect(webService(sim).taskDefinition).toBe(arnOf("web:2"));
     expect(run.stdout).toMatch(/web: verified: 3\/3 tasks of web:2 RUNNING/);
     expect(run.errors[0]?.message).toContain(`worker: ECS refused to roll back service worker: ${REFUSAL}`);
     expect(run.errors[0]?.message).not.toContain("This is a bug");
@@ -447,7 +434,7 @@ describe("auto-rollback reports on GitHub", () => {
 describe("auto-rollback without the service deployments API", () => {
   it("rolls back with UpdateService and follows rolloutState", async () => {
     sim = await startSimulator({
-      services: [...builtInServices, deniedServiceDeployments],
+      overrides: deniedServiceDeployments,
       scenario: world(),
     });
     const deployed = await deploy(sim, { containers: `app=${image("2")}` });

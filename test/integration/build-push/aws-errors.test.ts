@@ -4,7 +4,6 @@
 import { afterEach, expect, it } from "vitest";
 import { runAction } from "../../rig/harness";
 import { type Simulator, simulatorEnv, startSimulator } from "../../sim/index";
-import type { EcrService } from "../../sim/services/ecr";
 
 let sim: Simulator | undefined;
 afterEach(async () => {
@@ -14,8 +13,7 @@ afterEach(async () => {
 
 it("promote: ECR throttling beyond the retries names aws-max-attempts and tags nothing", async () => {
   sim = await startSimulator({ scenario: { ecr: { repositories: [{ name: "shop/web" }] } } });
-  const ecr = sim.service<EcrService>("ecr");
-  const digest = ecr.seedImage("shop/web", { tags: ["abc123"] });
+  const digest = sim.ecr.seedImage("shop/web", { tags: ["abc123"] });
   await fetch(`${sim.endpoint}/_sim/faults`, {
     method: "POST",
     body: JSON.stringify({ service: "ecr", operation: "BatchGetImage", kind: "throttle" }),

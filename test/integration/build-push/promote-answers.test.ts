@@ -10,36 +10,34 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { type ActionRun, runAction } from "../../rig/harness";
 import { type Scenario, type Simulator, simulatorEnv, startSimulator } from "../../sim/index";
-import type { EcrService } from "../../sim/services/ecr";
 
 type Shape = Record<string, unknown>;
 type ImageIdShape = { imageTag?: string; imageDigest?: string };
 
-/** Every tag of an image, as DescribeImages lists them. */
-async function tagsOf(ecr: EcrService, repositoryName: string, imageDigest: string): Promise<string[]> {
-  const out = (await ecr.operations.DescribeImages({ repositoryName, imageIds: [{ imageDigest }] })) as {
-    imageDetails: { imageTags?: string[] }[];
-  };
-  return out.imageDetails[0]?.imageTags ?? [];
+/** Every tag of an image, as the simulated ECR holds them. */
+async function tagsOf(simulator: Simulator, repositoryName: string, imageDigest: string): Promise<string[]> {
+  const images = await simulator.ecr.images(repositoryName);
+  return [...(images.find((image) => image.imageDigest === imageDigest)?.imageTags ?? [])];
 }
 
 /** Answers each image asked by tag with another tag of that image, where it has one. */
 function answerWithAnotherTag(sim: Simulator): void {
-  const ecr = sim.service<EcrService>("ecr");
-  const operations = ecr.operations as unknown as Record<string, (input: Shape, context: unknown) => unknown>;
-  const original = operations.BatchGetImage as (input: Shape, context: unknown) => Promise<Shape>;
-  operations.BatchGetImage = async (input, context) => {
-    const out = await original(input, context);
-    const images = out.images as { imageId: ImageIdShape }[];
-    for (const image of images) {
-      const asked = image.imageId.imageTag;
-      if (asked === undefined || image.imageId.imageDigest === undefined) continue;
-      const tags = await tagsOf(ecr, String(input.repositoryName), image.imageId.imageDigest);
-      const other = tags.find((tag) => tag !== asked);
-      if (other) image.imageId = { ...image.imageId, imageTag: other };
-    }
-    return out;
-  };
+  sim.override({
+    service: "ecr",
+    operation: "BatchGetImage",
+    handle: async ({ input, next }) => {
+      const out = (await next()) as Shape;
+      const images = out.images as { imageId: ImageIdShape }[];
+      for (const image of images) {
+        const asked = image.imageId.imageTag;
+        if (asked === undefined || image.imageId.imageDigest === undefined) continue;
+        const tags = await tagsOf(sim, String(input.repositoryName), image.imageId.imageDigest);
+        const other = tags.find((tag) => tag !== asked);
+        if (other) image.imageId = { ...image.imageId, imageTag: other };
+      }
+      return out;
+    },
+  });
 }
 
 const ANSWERING: Record<string, (sim: Simulator) => void> = {
@@ -76,7 +74,7 @@ const REPOSITORY_URI = (simulator: Simulator) =>
 const operations = (simulator: Simulator) => simulator.calls.map((call) => call.operation);
 
 async function digestOfTag(simulator: Simulator, tag: string): Promise<string | undefined> {
-  return (await simulator.service<EcrService>("ecr").resolveImage(`shop/web:${tag}`))?.digest;
+  return (await simulator.ecr.resolveImage(`shop/web:${tag}`))?.digest;
 }
 
 describe.each(Object.keys(ANSWERING))("build-push promote, BatchGetImage answering as %s", (answering) => {
@@ -84,7 +82,7 @@ describe.each(Object.keys(ANSWERING))("build-push promote, BatchGetImage answeri
 
   it("promotes one new tag with one BatchGetImage and one PutImage", async () => {
     const simulator = await start(answering, scenario);
-    const staging = simulator.service<EcrService>("ecr").seedImage("shop/web", { tags: ["abc", "staging"] });
+    const staging = simulator.ecr.seedImage("shop/web", { tags: ["abc", "staging"] });
     const image = `${REPOSITORY_URI(simulator)}@${staging}`;
     const run = await promote(simulator, { source: image, version: "v1.0.0" });
     expect(run.exitCode, run.stdout).toBe(0);
@@ -95,7 +93,7 @@ describe.each(Object.keys(ANSWERING))("build-push promote, BatchGetImage answeri
 
   it("never moves v1.0.0 to another image, whatever tag the answer carries, and writes nothing", async () => {
     const simulator = await start(answering, scenario);
-    const ecr = simulator.service<EcrService>("ecr");
+    const ecr = simulator.ecr;
     const staging = ecr.seedImage("shop/web", { tags: ["abc"] });
     const released = ecr.seedImage("shop/web", { tags: ["v1.0.0", "latest"] });
     const run = await promote(simulator, { source: "abc", version: "v1.0.0" });
@@ -114,7 +112,7 @@ describe.each(Object.keys(ANSWERING))("build-push promote, BatchGetImage answeri
       clock: { mode: "manual" },
       ecr: { repositories: [{ name: "shop/web", scanOnPush: true }], scanning: { inProgressMs: 60_000 } },
     });
-    const ecr = simulator.service<EcrService>("ecr");
+    const ecr = simulator.ecr;
     const staging = ecr.seedImage("shop/web", { tags: ["abc"] });
     let other: string | undefined;
     const run = await promote(

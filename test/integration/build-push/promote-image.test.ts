@@ -7,7 +7,6 @@ import { planPromotion, promoteImage, readPromotion } from "../../../packages/co
 import { UserError } from "../../../packages/core/src/runtime/errors";
 import { RecordingLogger } from "../../../packages/core/src/runtime/logger";
 import { type Simulator, startSimulator } from "../../sim/index";
-import type { EcrService } from "../../sim/services/ecr";
 
 let sim: Simulator | undefined;
 afterEach(async () => {
@@ -17,7 +16,7 @@ afterEach(async () => {
 
 async function setup() {
   sim = await startSimulator({ scenario: { ecr: { repositories: [{ name: "shop/web" }] } } });
-  const ecr = sim.service<EcrService>("ecr");
+  const ecr = sim.ecr;
   const staging = ecr.seedImage("shop/web", { tags: ["abc", "v1.0.0"] });
   const other = ecr.seedImage("shop/web", { tags: ["def"] });
   const client = new ECRClient({

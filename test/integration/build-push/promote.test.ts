@@ -186,7 +186,7 @@ describe.runIf(stackAvailable())(
     });
 
     it("absorbs ECR throttling with the SDK's retries", async () => {
-      stack.sim.faults.push(
+      stack.sim.injectFault(
         { service: "ecr", operation: "BatchGetImage", kind: "throttle", count: 2 },
         { service: "ecr", operation: "PutImage", kind: "throttle", count: 1 },
       );

@@ -1,7 +1,6 @@
 // The scan gate through the bundle: ECR's scan of a real pushed image, its status and findings from
 // the simulator's scenario, judged against a threshold (integration: dockerd + registry + simulated ECR).
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { EcrService } from "../../sim/services/ecr";
 import { runBuildPush, SHA_A, SHA_B, type Stack, stackAvailable, startStack } from "./stack";
 
 const FINDINGS = [
@@ -90,7 +89,7 @@ describe.runIf(stackAvailable())(
     });
 
     it("fails when the scan itself FAILED: nothing can be judged", async () => {
-      stack.sim.service<EcrService>("ecr").control.scan({
+      stack.sim.ecr.addScanRule({
         tag: "f".repeat(40),
         status: "FAILED",
         inProgressMs: 0,
@@ -138,9 +137,7 @@ describe.runIf(stackAvailable())(
     });
 
     it("gives up at the scan timeout with a clear error", async () => {
-      stack.sim
-        .service<EcrService>("ecr")
-        .control.scan({ tag: "9".repeat(40), inProgressMs: 24 * 3_600_000 });
+      stack.sim.ecr.addScanRule({ tag: "9".repeat(40), inProgressMs: 24 * 3_600_000 });
       const started = Date.now();
       const run = await runBuildPush(
         stack,

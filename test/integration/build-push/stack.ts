@@ -19,8 +19,7 @@ import {
   skopeoAvailable,
   startRegistry,
 } from "../../rig/services/registry";
-import { type Simulator, simulatorEnv, startSimulator } from "../../sim/index";
-import type { EcrScenario } from "../../sim/services/ecr";
+import { type EcrScenario, type Simulator, simulatorEnv, startSimulator } from "../../sim/index";
 
 export const BUSYBOX_BASE = "shipline-test/busybox:1";
 

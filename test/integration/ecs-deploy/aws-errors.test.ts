@@ -2,11 +2,7 @@
 // ecs-deploy and auto-rollback with a user error naming the input and the fix, never a bug report;
 // and a re-run once AWS answers again finishes the job without registering a second revision.
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { SimError } from "../../sim/errors";
-import { type Simulator, startSimulator } from "../../sim/index";
-import { EcsService } from "../../sim/services/ecs";
-import { builtInServices } from "../../sim/services/index";
-import type { SimRuntime } from "../../sim/types";
+import { type Override, SimError, type Simulator, startSimulator } from "../../sim/index";
 import { deploy, image, lastSeq, mutations, rollback, world } from "./stack";
 
 let sim: Simulator;
@@ -18,30 +14,26 @@ afterEach(async () => {
 });
 
 /** ECS for a role that may not register task definitions (no ecs:RegisterTaskDefinition). */
-class NoRegisterEcs extends EcsService {
-  constructor(runtime: SimRuntime) {
-    super(runtime);
-    this.operations.RegisterTaskDefinition = () => {
-      throw new SimError(
-        "AccessDeniedException",
-        "User: arn:aws:sts::123456789012:assumed-role/deploy/gha is not authorized to perform: ecs:RegisterTaskDefinition on resource: *",
-      );
-    };
-  }
-}
+const noRegister: Override = {
+  service: "ecs",
+  operation: "RegisterTaskDefinition",
+  handle: () => {
+    throw new SimError(
+      "AccessDeniedException",
+      "User: arn:aws:sts::123456789012:assumed-role/deploy/gha is not authorized to perform: ecs:RegisterTaskDefinition on resource: *",
+    );
+  },
+};
 
 /** ECS that keeps throttling UpdateService of "worker" only, as a busy account can. */
-class ThrottledWorkerEcs extends EcsService {
-  constructor(runtime: SimRuntime) {
-    super(runtime);
-    const update = this.operations.UpdateService;
-    if (!update) throw new Error("the ECS simulator has no UpdateService");
-    this.operations.UpdateService = (input) => {
-      if (input.service === "worker") throw new SimError("ThrottlingException", "Rate exceeded");
-      return update(input);
-    };
-  }
-}
+const throttledWorker: Override = {
+  service: "ecs",
+  operation: "UpdateService",
+  handle: ({ input, next }) => {
+    if (input.service === "worker") throw new SimError("ThrottlingException", "Rate exceeded");
+    return next();
+  },
+};
 
 async function fault(rule: Record<string, unknown>): Promise<void> {
   const response = await fetch(`${sim.endpoint}/_sim/faults`, { method: "POST", body: JSON.stringify(rule) });
@@ -174,7 +166,7 @@ describe("ecs-deploy and auto-rollback report AWS failures as the user's to act 
     await sim.stop();
     sim = await startSimulator({
       scenario: world({ revisions: ["2"] }),
-      services: [...builtInServices, (runtime: SimRuntime) => new NoRegisterEcs(runtime)],
+      overrides: [noRegister],
     });
     const before = lastSeq(sim);
     const run = await deploy(sim, { containers: `app=${image("3")}` });
@@ -192,7 +184,7 @@ describe("ecs-deploy and auto-rollback report AWS failures as the user's to act 
     await sim.stop();
     sim = await startSimulator({
       scenario: world({ revisions: ["2"], extraServices: ["worker"] }),
-      services: [...builtInServices, (runtime: SimRuntime) => new ThrottledWorkerEcs(runtime)],
+      overrides: [throttledWorker],
     });
     const run = await deploy(sim, {
       services: "web\nworker",

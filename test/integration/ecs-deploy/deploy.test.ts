@@ -5,7 +5,6 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { everythingPrinted } from "../../rig/harness";
 import { type Simulator, startSimulator } from "../../sim/index";
-import { builtInServices } from "../../sim/services/index";
 import {
   deniedServiceDeployments,
   REFUSAL,
@@ -18,7 +17,6 @@ import {
   arnOf,
   deploy,
   digestOf,
-  ecsOf,
   image,
   lastSeq,
   MUTATING,
@@ -68,7 +66,7 @@ describe("ecs-deploy: rolling deployments", () => {
     expect(updates[0]?.input).toEqual({ cluster: "prod", service: "web", taskDefinition: arnOf("web:2") });
 
     const arn = run.outputs["service-deployment-arn"] ?? "";
-    const record = ecsOf(sim).serviceDeployments.byArn.get(arn);
+    const record = sim.ecs.serviceDeployment(arn);
     expect(record?.status).toBe("SUCCESSFUL");
     const completedAt = record?.finishedAt ?? 0;
     const polls = calls(sim, "DescribeServiceDeployments").filter(
@@ -113,7 +111,7 @@ describe("ecs-deploy: rolling deployments", () => {
     expect(run.exitCode).toBe(1);
     expect(run.outputs.status).toBe("failed");
     const arn = run.outputs["service-deployment-arn"] ?? "";
-    const record = ecsOf(sim).serviceDeployments.byArn.get(arn);
+    const record = sim.ecs.serviceDeployment(arn);
     const rollbackAt = record?.rollback?.startedAt ?? 0;
     expect(rollbackAt).toBeGreaterThan(0);
     const polls = calls(sim, "DescribeServiceDeployments");
@@ -202,18 +200,20 @@ describe("ecs-deploy: rolling deployments", () => {
 
   it("follows the service deployment its update started while ECS still reports the previous one as current", async () => {
     sim = await startSimulator({
-      services: [...builtInServices, staleCurrentDeployment],
+      overrides: staleCurrentDeployment(),
       scenario: world(),
     });
-    const previous = webService(sim).serviceDeployments.at(-1)?.arn;
+    const previous = webService(sim).currentServiceDeployment;
     const run = await deploy(sim, { containers: `app=${image("2")}` });
     expect(run.errors).toEqual([]);
     expect(run.outputs.status).toBe("succeeded");
     const arn = run.outputs["service-deployment-arn"] ?? "";
     expect(arn).not.toBe(previous);
-    const record = ecsOf(sim).serviceDeployments.byArn.get(arn);
+    const record = sim.ecs.serviceDeployment(arn);
     expect(record?.status).toBe("SUCCESSFUL");
-    expect(record?.targetRevision.config.taskDefinitionArn).toBe(arnOf("web:2"));
+    expect(sim.ecs.serviceRevision(record?.targetServiceRevision?.arn ?? "")?.taskDefinition).toBe(
+      arnOf("web:2"),
+    );
     // Success was not taken from the replaced deployment's old SUCCESSFUL: the step read the rollout
     // until after ECS finished the new one, and never followed the old one.
     const reads = calls(sim, "DescribeServiceDeployments");
@@ -232,7 +232,7 @@ describe("ecs-deploy: rolling deployments", () => {
     expect(sim.calls.filter((c) => c.fault === "throttle").length).toBeGreaterThan(3);
     expect(calls(sim, "RegisterTaskDefinition")).toHaveLength(1);
     expect(calls(sim, "UpdateService")).toHaveLength(1);
-    expect(ecsOf(sim).core.taskDefinitions.get("web")).toHaveLength(2);
+    expect(sim.ecs.taskDefinitions("web")).toHaveLength(2);
   });
 
   it("deploys one registered revision to several services in parallel", async () => {
@@ -257,7 +257,7 @@ describe("ecs-deploy: rolling deployments", () => {
     const answered = updates.map((u) => u.at);
     expect(Math.max(...answered) - Math.min(...answered)).toBeLessThan(12_000);
     for (const name of ["web", "worker", "scheduler"]) {
-      expect(webService(sim, name).config.taskDefinitionArn).toBe(arnOf("web:2"));
+      expect(webService(sim, name).taskDefinition).toBe(arnOf("web:2"));
     }
     expect(JSON.parse(run.outputs["previous-task-definition-arn"] ?? "{}")).toEqual({
       web: arnOf("web:1"),
@@ -285,7 +285,7 @@ describe("ecs-deploy: rolling deployments", () => {
       ["web", "failed"],
       ["worker", "succeeded"],
     ]);
-    expect(webService(sim, "worker").config.taskDefinitionArn).toBe(arnOf("web:2"));
+    expect(webService(sim, "worker").taskDefinition).toBe(arnOf("web:2"));
     expect(webService(sim, "worker").deployments).toHaveLength(1);
     const error = run.errors[0]?.message ?? "";
     expect(error).toContain("web: ECS is rolling the deployment of web:2 back");
@@ -300,7 +300,7 @@ describe("ecs-deploy: rolling deployments", () => {
 
   it("reports the services it did update when ECS refuses another's update", async () => {
     sim = await startSimulator({
-      services: [...builtInServices, refusingUpdates(["worker"])],
+      overrides: refusingUpdates(["worker"]),
       scenario: world({ extraServices: ["worker"] }),
     });
     const run = await deploy(sim, {
@@ -322,7 +322,7 @@ describe("ecs-deploy: rolling deployments", () => {
     expect(error).toContain(`worker: ECS refused to update service worker: ${REFUSAL}`);
     expect(error).toContain("Meanwhile web runs web:2 (rolling out)");
     expect(error).toMatch(/Fix: Read ECS's message: .* roll web back as well/s);
-    expect(webService(sim).config.taskDefinitionArn).toBe(arnOf("web:2"));
+    expect(webService(sim).taskDefinition).toBe(arnOf("web:2"));
   });
 
   it("deploys a registered task definition by ARN without registering, and sets desired-count only when given", async () => {
@@ -399,7 +399,7 @@ describe("ecs-deploy: native strategies and the fallback", () => {
     expect(run.errors).toEqual([]);
     expect(run.exitCode).toBe(0);
     const arn = run.outputs["service-deployment-arn"] ?? "";
-    const record = ecsOf(sim).serviceDeployments.byArn.get(arn);
+    const record = sim.ecs.serviceDeployment(arn);
     expect(record?.status).toBe("SUCCESSFUL");
     // Green ran 2/2 long before the deployment was done (traffic shift, one-minute bake time).
     const lines = run.stdout.split("\n");
@@ -426,7 +426,7 @@ describe("ecs-deploy: native strategies and the fallback", () => {
 
   it("follows deployments[] and rolloutState when the service deployments API is denied", async () => {
     sim = await startSimulator({
-      services: [...builtInServices, deniedServiceDeployments],
+      overrides: deniedServiceDeployments,
       scenario: world(),
     });
     const run = await deploy(sim, { containers: `app=${image("2")}` });
@@ -435,14 +435,14 @@ describe("ecs-deploy: native strategies and the fallback", () => {
     expect(run.outputs.status).toBe("succeeded");
     expect(run.stdout).toContain("The ECS service deployments API cannot be used (AccessDeniedException");
     expect(run.stdout).toMatch(/web: 3\/3 running, 0 pending · failed tasks 0\/3 · COMPLETED/);
-    expect(webService(sim).deployments[0]?.rolloutState).toBe("COMPLETED");
+    expect(webService(sim).deployments?.[0]?.rolloutState).toBe("COMPLETED");
     // The denied calls are not retried poll after poll.
     expect(sim.calls.filter((c) => c.error === "AccessDeniedException").length).toBeLessThanOrEqual(2);
   });
 
   it("fails on a crash loop through rolloutState when the service deployments API is denied", async () => {
     sim = await startSimulator({
-      services: [...builtInServices, deniedServiceDeployments],
+      overrides: deniedServiceDeployments,
       scenario: world({ images: { [image("2")]: { kind: "crash", exitCode: 1 } } }),
     });
     const run = await deploy(sim, { containers: `app=${image("2")}` });
@@ -460,7 +460,7 @@ describe("ecs-deploy: the rollback target", () => {
   it("records none, and says why, when the revision the service runs was deregistered", async () => {
     sim = await startSimulator({ scenario: world() });
     // web:1 keeps running, but nobody could deploy it again.
-    ecsOf(sim).operations.DeregisterTaskDefinition?.({ taskDefinition: "web:1" });
+    sim.ecs.deregisterTaskDefinition("web:1");
     const run = await deploy(sim, { containers: `app=${image("2")}`, plan: "true" });
     expect(run.errors).toEqual([]);
     expect(run.outputs["previous-task-definition-arn"]).toBe("");
@@ -483,8 +483,7 @@ describe("ecs-deploy: revision hygiene", () => {
     const run = await deploy(sim, { containers: `app=${image("6")}`, "keep-revisions": "2" });
     expect(run.errors).toEqual([]);
     expect(run.exitCode).toBe(0);
-    const status = (revision: number) =>
-      ecsOf(sim as Simulator).core.taskDefinitions.get("web")?.[revision - 1]?.status;
+    const status = (revision: number) => sim?.ecs.taskDefinition(`web:${revision}`)?.status;
     expect(status(6)).toBe("ACTIVE"); // deployed
     expect(status(5)).toBe("ACTIVE"); // the second newest
     expect(status(1)).toBe("ACTIVE"); // the rollback target, however old

@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { type FakeGitHub, startFakeGitHub } from "../../rig/fake-github";
 import { everythingPrinted } from "../../rig/harness";
 import { type Simulator, startSimulator } from "../../sim/index";
-import { arnOf, deploy, ecsOf, image, lastSeq, mutations, world } from "./stack";
+import { arnOf, deploy, image, lastSeq, mutations, world } from "./stack";
 
 const TOKEN = "ghs_fakeTokenForTheTests0123456789";
 
@@ -182,7 +182,7 @@ describe("ecs-deploy cancellation", () => {
       serviceDeploymentArn: run.outputs["service-deployment-arn"],
       stopType: "ROLLBACK",
     });
-    const record = ecsOf(sim).serviceDeployments.byArn.get(run.outputs["service-deployment-arn"] ?? "");
+    const record = sim.ecs.serviceDeployment(run.outputs["service-deployment-arn"] ?? "");
     expect(record?.status).toMatch(/^ROLLBACK_/);
     expect(run.errors[0]?.message).toMatch(
       /cancelled while following the rollout; ECS was asked to roll back/,
@@ -214,7 +214,7 @@ describe("ecs-deploy cancellation", () => {
     expect(run.errors[0]?.message).toContain(
       "worker: already succeeded before the cancellation; left as it is",
     );
-    expect(ecsOf(sim).serviceDeployments.byArn.get(arns.worker)?.status).toBe("SUCCESSFUL");
+    expect(sim.ecs.serviceDeployment(arns.worker)?.status).toBe("SUCCESSFUL");
   });
 
   it("leaves ECS alone on cancellation without rollback-on-cancel, and says so", async () => {
@@ -224,7 +224,7 @@ describe("ecs-deploy cancellation", () => {
     const after = lastSeq(sim);
     expect(sim.calls.filter((c) => c.operation === "StopServiceDeployment")).toHaveLength(0);
     expect(run.errors[0]?.message).toContain("ECS was left alone: the deployment carries on");
-    const record = ecsOf(sim).serviceDeployments.byArn.get(run.outputs["service-deployment-arn"] ?? "");
+    const record = sim.ecs.serviceDeployment(run.outputs["service-deployment-arn"] ?? "");
     expect(record?.status).toBe("IN_PROGRESS");
     expect(mutations(sim, after)).toEqual([]);
   });
@@ -242,7 +242,7 @@ describe("ecs-deploy wait-timeout", () => {
     );
     expect(run.errors[0]?.message).toContain("Raise `wait-timeout`");
     expect(sim.calls.filter((c) => c.operation === "StopServiceDeployment")).toHaveLength(0);
-    const record = ecsOf(sim).serviceDeployments.byArn.get(run.outputs["service-deployment-arn"] ?? "");
+    const record = sim.ecs.serviceDeployment(run.outputs["service-deployment-arn"] ?? "");
     expect(record?.status).toBe("IN_PROGRESS");
     expect(run.summary).toContain("Why web did not finish");
   });

@@ -51,7 +51,7 @@ describe("ecs-deploy register-only", () => {
     });
     expect(JSON.parse(registered.outputs.images ?? "{}")).toEqual({ app: image("2") });
     expect(mutations(sim).map((c) => c.operation)).toEqual(["RegisterTaskDefinition"]);
-    expect(webService(sim).config.taskDefinitionArn).toBe(arnOf("web:1"));
+    expect(webService(sim).taskDefinition).toBe(arnOf("web:1"));
     expect(registered.summary).toContain(
       "ECS task definition web:2 registered; not deployed to web (register-only)",
     );
@@ -91,7 +91,7 @@ describe("ecs-deploy register-only", () => {
     expect(deployed.errors).toEqual([]);
     expect(deployed.outputs).toMatchObject({ status: "succeeded", "task-definition-arn": arnOf("web:2") });
     expect(mutations(sim, mark).map((c) => c.operation)).toEqual(["UpdateService"]);
-    expect(webService(sim).config.taskDefinitionArn).toBe(arnOf("web:2"));
+    expect(webService(sim).taskDefinition).toBe(arnOf("web:2"));
   });
 
   it.each([

@@ -8,7 +8,6 @@ import { join } from "node:path";
 import { expect } from "vitest";
 import { type ActionRun, type RunActionOptions, runAction } from "../../rig/harness";
 import { type CallRecord, type Scenario, type Simulator, simulatorEnv } from "../../sim/index";
-import type { EcsService } from "../../sim/services/ecs";
 
 export const REGISTRY = "123456789012.dkr.ecr.eu-west-1.amazonaws.com";
 export const ACCOUNT_ARN = "arn:aws:ecs:eu-west-1:123456789012";
@@ -229,12 +228,9 @@ export function lastSeq(sim: Simulator): number {
   return sim.calls.at(-1)?.seq ?? 0;
 }
 
-export function ecsOf(sim: Simulator): EcsService {
-  return sim.service<EcsService>("ecs");
-}
-
+/** A service of cluster "prod" as the simulator holds it now (DescribeServices' shape, times in ms). */
 export function webService(sim: Simulator, name = "web") {
-  return ecsOf(sim).findService(name, "prod");
+  return sim.ecs.service(name, "prod");
 }
 
 export function arnOf(revision: string): string {

@@ -6,7 +6,6 @@ import { DescribeLoadBalancersCommand } from "@aws-sdk/client-elastic-load-balan
 import { describe, expect, it, type TestContext } from "vitest";
 import { type ActionRun, runAction } from "../../rig/harness";
 import { type Scenario, type Simulator, simulatorEnv, startSimulator } from "../../sim/index";
-import type { EcsService } from "../../sim/services/ecs";
 import { simulatorClients } from "../sim/clients";
 import { REGISTRY, TG, webScenario } from "../sim/web-scenario";
 
@@ -118,7 +117,7 @@ describe.concurrent("health-gate bundle against the AWS simulator", () => {
 
   it("fails on target health when the tasks start failing their health checks", async (t) => {
     const sim = await simulator(t);
-    sim.service<EcsService>("ecs").setImageBehaviour(`${REGISTRY}/web:1`, {
+    sim.ecs.setImageBehaviour(`${REGISTRY}/web:1`, {
       healthy: false,
       healthCheckReason: "Target.ResponseCodeMismatch",
       healthCheckDescription: "Health checks failed with these codes: [500]",

@@ -5,8 +5,7 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { runAction } from "../../rig/harness";
-import { type Simulator, simulatorEnv, startSimulator } from "../../sim/index";
-import type { RdsScenario, RdsService } from "../../sim/services/rds";
+import { type RdsScenario, type Simulator, simulatorEnv, startSimulator } from "../../sim/index";
 import { tempWorkspace } from "./workspace";
 
 let sim: Simulator | undefined;
@@ -59,7 +58,7 @@ describe("migrate bundle: backup before applying", () => {
     expect(run.errors).toEqual([]);
     expect(run.exitCode).toBe(0);
     expect(run.outputs["snapshot-id"]).toBe("shipline-shop-db-run-1001");
-    const snapshots = s.service<RdsService>("rds").snapshots("instance");
+    const snapshots = s.rds.snapshots("instance");
     expect(snapshots).toMatchObject([
       {
         id: "shipline-shop-db-run-1001",
@@ -94,7 +93,7 @@ describe("migrate bundle: backup before applying", () => {
     expect(second.exitCode).toBe(0);
     expect(second.outputs["snapshot-id"]).toBe(first.outputs["snapshot-id"]);
     expect(second.stdout).toContain("already exists (an earlier attempt of this run took it); using it");
-    expect(s.service<RdsService>("rds").snapshots()).toHaveLength(1);
+    expect(s.rds.snapshots()).toHaveLength(1);
   });
 
   it("snapshots an Aurora cluster only when a pending migration is destructive", async () => {
@@ -117,9 +116,7 @@ describe("migrate bundle: backup before applying", () => {
     expect(destructive.errors).toEqual([]);
     expect(destructive.outputs.destructive).toBe("true");
     expect(destructive.outputs["snapshot-id"]).toBe("shipline-shop-run-2002");
-    expect(s.service<RdsService>("rds").snapshots("cluster")).toMatchObject([
-      { id: "shipline-shop-run-2002", status: "available" },
-    ]);
+    expect(s.rds.snapshots("cluster")).toMatchObject([{ id: "shipline-shop-run-2002", status: "available" }]);
   });
 
   it("stops before migrating when the snapshot fails", async () => {
@@ -160,7 +157,7 @@ describe("migrate bundle: backup before applying", () => {
     expect(run.errors[0]?.message).toMatch(message);
     expect(run.errors[0]?.message).toContain("Fix: Install the tool in an earlier step");
     expect(s.calls.filter((c) => c.service === "rds")).toEqual([]);
-    expect(s.service<RdsService>("rds").snapshots()).toEqual([]);
+    expect(s.rds.snapshots()).toEqual([]);
   });
 
   it("explains an unknown database and migrates nothing", async () => {
@@ -198,6 +195,6 @@ describe("migrate bundle: backup before applying", () => {
     expect(run.errors[0]?.message).toMatch(/\nFix: Raise `aws-max-attempts`/);
     expect(run.stdout).not.toContain("This is a bug in shipline");
     expect(existsSync(join(ws, "migrated"))).toBe(false);
-    expect(s.service<RdsService>("rds").snapshots()).toEqual([]);
+    expect(s.rds.snapshots()).toEqual([]);
   });
 });

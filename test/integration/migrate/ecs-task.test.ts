@@ -229,7 +229,7 @@ describe("migrate bundle: one-off ECS task", () => {
   async function stoppedBeforeTheFirstPoll(migration: Record<string, unknown>): Promise<ActionRun> {
     const s = await startSimulator({ scenario: scenario(migration, 3_600) });
     sim = s;
-    s.faults.push({ service: "ecs", operation: "DescribeTasks", kind: "latency", latencyMs: 500, count: 1 });
+    s.injectFault({ service: "ecs", operation: "DescribeTasks", kind: "latency", latencyMs: 500, count: 1 });
     const result = await run(s, { inputs: { "poll-interval": "30s" } });
     expect(s.callsTo("DescribeTasks", "ecs")).toHaveLength(1);
     expect(result.stdout).not.toMatch(/: RUNNING \(/);
@@ -259,10 +259,8 @@ describe("migrate bundle: one-off ECS task", () => {
     expect(retried.outputs["task-arn"]).toBe(first.outputs["task-arn"]);
     expect(sim.callsTo("RunTask", "ecs")).toHaveLength(2);
     // The service's own task runs shop:1; the migration tasks run shop:2.
-    const migrationTasks = (): { taskDefinition: string }[] => {
-      const ecs = sim?.snapshot().ecs as { tasks: { taskDefinition: string }[] } | undefined;
-      return (ecs?.tasks ?? []).filter((t) => t.taskDefinition === "shop:2");
-    };
+    const migrationTasks = () =>
+      (sim?.ecs.tasks() ?? []).filter((t) => t.taskDefinitionArn?.endsWith(":task-definition/shop:2"));
     expect(migrationTasks()).toHaveLength(1);
     // A new attempt of the job is a new run: it gets a task of its own.
     const rerun = await run(sim, { env: { GITHUB_RUN_ATTEMPT: "2" } });

@@ -6,11 +6,12 @@ import {
   ECSClient,
   RegisterTaskDefinitionCommand,
   type Service,
+  type Task,
   UpdateServiceCommand,
 } from "@aws-sdk/client-ecs";
 import { ElasticLoadBalancingV2Client } from "@aws-sdk/client-elastic-load-balancing-v2";
 import { awsClientConfig } from "../../../packages/core/src/aws/clients";
-import { type Simulator, simulatorEnv } from "../../sim/index";
+import { type Simulator, type Snapshot, simulatorEnv } from "../../sim/index";
 import { webTaskDefinition } from "./web-scenario";
 
 export function simulatorClientConfig(sim: Simulator, maxAttempts = 3) {
@@ -56,4 +57,29 @@ export async function deployWeb(sim: Simulator, image: string): Promise<string> 
   const { ecs } = simulatorClients(sim);
   await ecs.send(new UpdateServiceCommand({ cluster: "default", service: "web", taskDefinition: arn }));
   return arn;
+}
+
+/** The service deployment a service names as current, as the simulator holds it. */
+export function currentServiceDeployment(sim: Simulator, service = "web", cluster = "default") {
+  const arn = sim.ecs.service(service, cluster).currentServiceDeployment;
+  return arn ? sim.ecs.serviceDeployment(arn) : undefined;
+}
+
+const SETTLED = ["SUCCESSFUL", "STOPPED", "ROLLBACK_SUCCESSFUL", "ROLLBACK_FAILED"];
+
+/** Whether a service deployment status is final. */
+export function isSettled(status: string | undefined): boolean {
+  return SETTLED.includes(status ?? "");
+}
+
+/** A task's private IP address (its target id behind a load balancer). */
+export function ipOf(task: Snapshot<Task>): string {
+  return task.containers?.[0]?.networkInterfaces?.[0]?.privateIpv4Address ?? "";
+}
+
+/** Whether the service has reported "has reached a steady state." since simulated time `since`. */
+export function steadySince(sim: Simulator, since: number, service = "web", cluster = "default"): boolean {
+  return (sim.ecs.service(service, cluster).events ?? []).some(
+    (e) => e.message?.endsWith("has reached a steady state.") && (e.createdAt ?? 0) > since,
+  );
 }

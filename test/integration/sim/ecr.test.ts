@@ -40,7 +40,6 @@ import {
   startRegistry,
 } from "../../rig/services/registry";
 import { type Simulator, simulatorEnv, startSimulator } from "../../sim/index";
-import type { EcrService } from "../../sim/services/ecr";
 
 let sim: Simulator | undefined;
 afterEach(async () => {
@@ -189,7 +188,7 @@ describe("images in memory (no registry configured)", () => {
 
   it("resolves image references to digests for other simulated services", async () => {
     sim = await startSimulator({ scenario: { ecr: { repositories: [{ name: "shop/web" }] } } });
-    const ecr = sim.service<EcrService>("ecr");
+    const ecr = sim.ecr;
     const digest = ecr.seedImage("shop/web", { tags: ["abc123"] });
     await expect(
       ecr.resolveImage("123456789012.dkr.ecr.eu-west-1.amazonaws.com/shop/web:abc123"),
@@ -429,5 +428,13 @@ describe.runIf(canRun)("in front of a real registry (integration: dockerd + dock
     );
     expect(after.imageDetails?.[0]?.imageDigest).toBe(digest);
     expect(after.imageDetails?.[0]?.imageTags).toEqual(["abc123", "direct", "v1.5.0"]);
+    // The inspection surface reads the same registry.
+    expect(await sim.ecr.images("shop/web")).toEqual([
+      {
+        imageDigest: digest,
+        imageTags: ["abc123", "direct", "v1.5.0"],
+        imageManifestMediaType: "application/vnd.docker.distribution.manifest.v2+json",
+      },
+    ]);
   });
 });

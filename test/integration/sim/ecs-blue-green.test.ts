@@ -8,9 +8,7 @@ import {
 import { DescribeTargetHealthCommand } from "@aws-sdk/client-elastic-load-balancing-v2";
 import { afterEach, describe, expect, it } from "vitest";
 import { type Scenario, type Simulator, startSimulator } from "../../sim/index";
-import type { EcsService } from "../../sim/services/ecs";
-import type { Elbv2Service } from "../../sim/services/elbv2";
-import { deployWeb, simulatorClients } from "./clients";
+import { currentServiceDeployment, deployWeb, ipOf, isSettled, simulatorClients } from "./clients";
 import { NETWORK, REGISTRY, webTaskDefinition } from "./web-scenario";
 
 let sim: Simulator | undefined;
@@ -76,21 +74,34 @@ function blueGreenScenario(
   };
 }
 
+/** The production traffic share the target revision is asked for (0..100). */
+function trafficShare(s: Simulator): number | undefined {
+  return currentServiceDeployment(s)?.targetServiceRevision?.requestedProductionTrafficWeight;
+}
+
 /** Runs the simulation, noting each lifecycle stage and traffic share the service deployment passes through. */
 function follow(s: Simulator, budgetMs: number) {
-  const service = s.service<EcsService>("ecs").findService("web");
-  const serviceDeployment = service.serviceDeployments.at(-1);
+  const arn = currentServiceDeployment(s)?.serviceDeploymentArn;
+  let serviceDeployment = currentServiceDeployment(s);
   const stages: string[] = [];
   const traffic: number[] = [];
   s.runUntil(() => {
-    const current = service.serviceDeployments.at(-1);
-    if (!current || current !== serviceDeployment) return true;
+    const current = currentServiceDeployment(s);
+    if (!current || current.serviceDeploymentArn !== arn) return true;
+    serviceDeployment = current;
     if (current.lifecycleStage && stages.at(-1) !== current.lifecycleStage)
       stages.push(current.lifecycleStage);
-    if (traffic.at(-1) !== current.productionTrafficPercent) traffic.push(current.productionTrafficPercent);
-    return ["SUCCESSFUL", "ROLLBACK_SUCCESSFUL", "STOPPED", "ROLLBACK_FAILED"].includes(current.status);
+    const share = current.targetServiceRevision?.requestedProductionTrafficWeight ?? 0;
+    if (traffic.at(-1) !== share) traffic.push(share);
+    return isSettled(current.status);
   }, budgetMs);
   return { stages, traffic, serviceDeployment };
+}
+
+/** The RUNNING-bound tasks of web's PRIMARY deployment (green while a blue/green deployment runs). */
+function greenTasks(s: Simulator) {
+  const primary = s.ecs.service("web").deployments?.[0]?.id;
+  return s.ecs.tasks({ service: "web", desiredStatus: "RUNNING" }).filter((t) => t.startedBy === primary);
 }
 
 describe("blue/green deployments", () => {
@@ -100,13 +111,11 @@ describe("blue/green deployments", () => {
     });
     const { ecs, elb } = simulatorClients(sim);
     await deployWeb(sim, `${REGISTRY}/web:2`);
-    const service = sim.service<EcsService>("ecs").findService("web");
-    const green = () =>
-      sim?.service<EcsService>("ecs").rollouts.activeTasks(service, service.deployments[0]) ?? [];
+    const s = sim;
 
     // Green scaled up and healthy: a client counting running tasks would stop here, much too early.
     expect(
-      sim.runUntil(() => service.serviceDeployments.at(-1)?.lifecycleStage === "POST_SCALE_UP", 10 * MINUTE),
+      s.runUntil(() => currentServiceDeployment(s)?.lifecycleStage === "POST_SCALE_UP", 10 * MINUTE),
     ).toBe(true);
     const midway = (await ecs.send(new DescribeServicesCommand({ services: ["web"] }))).services?.[0];
     expect(midway?.deployments?.[0]).toMatchObject({
@@ -132,9 +141,7 @@ describe("blue/green deployments", () => {
     });
     const greenHealth = await elb.send(new DescribeTargetHealthCommand({ TargetGroupArn: GREEN }));
     expect(greenHealth.TargetHealthDescriptions?.map((d) => d.Target?.Id).sort()).toEqual(
-      green()
-        .map((t) => t.privateIp)
-        .sort(),
+      greenTasks(s).map(ipOf).sort(),
     );
 
     const { stages, traffic } = follow(sim, 60 * MINUTE);
@@ -162,17 +169,28 @@ describe("blue/green deployments", () => {
     expect((finished?.finishedAt?.getTime() ?? 0) - (finished?.startedAt?.getTime() ?? 0)).toBeGreaterThan(
       5 * MINUTE,
     );
-    const lb = sim.service<Elbv2Service>("elbv2").loadBalancers()[0];
-    expect(lb && sim.service<Elbv2Service>("elbv2").weightsAt(lb, sim.now())).toEqual({
-      [BLUE]: 0,
-      [GREEN]: 100,
-    });
+    expect(sim.elbv2.weights("web-alb")).toEqual({ [BLUE]: 0, [GREEN]: 100 });
 
     // The next deployment goes to the group that was blue.
-    sim.runUntil(() => service.deployments.length === 1 && service.steady, 10 * MINUTE);
+    const steady = () => {
+      const web = s.ecs.service("web");
+      const finishedAt = currentServiceDeployment(s)?.finishedAt ?? Number.POSITIVE_INFINITY;
+      return (
+        web.deployments?.length === 1 &&
+        (web.events ?? []).some(
+          (e) => e.message?.endsWith("has reached a steady state.") && (e.createdAt ?? 0) >= finishedAt,
+        )
+      );
+    };
+    expect(sim.runUntil(steady, 10 * MINUTE)).toBe(true);
     await deployWeb(sim, `${REGISTRY}/web:3`);
-    sim.runUntil(() => green().some((t) => t.targets.length > 0), 10 * MINUTE);
-    expect(green()[0]?.targets[0]?.targetGroupArn).toBe(BLUE);
+    const registeredIn = (arn: string) => {
+      const targets = s.elbv2.targets(arn).map((t) => t.taskArn);
+      return greenTasks(s).some((t) => targets.includes(t.taskArn ?? ""));
+    };
+    expect(sim.runUntil(() => registeredIn(BLUE) || registeredIn(GREEN), 10 * MINUTE)).toBe(true);
+    expect(registeredIn(BLUE)).toBe(true);
+    expect(registeredIn(GREEN)).toBe(false);
   });
 
   it("rolls back when the circuit breaker trips during scale-up: traffic never left blue", async () => {
@@ -182,12 +200,11 @@ describe("blue/green deployments", () => {
     await deployWeb(sim, `${REGISTRY}/web:2`);
     const { stages, traffic, serviceDeployment } = follow(sim, 60 * MINUTE);
     expect(serviceDeployment?.status).toBe("ROLLBACK_SUCCESSFUL");
-    expect(serviceDeployment?.circuitBreaker.status).toBe("TRIGGERED");
+    expect(serviceDeployment?.deploymentCircuitBreaker?.status).toBe("TRIGGERED");
     expect(stages).toEqual(["PRE_SCALE_UP", "SCALE_UP"]);
     expect(traffic).toEqual([0]);
-    const service = sim.service<EcsService>("ecs").findService("web");
     expect(
-      service.deployments.map((d) => [d.status, d.revision.config.taskDefinitionArn.split("/")[1]]),
+      sim.ecs.service("web").deployments?.map((d) => [d.status, d.taskDefinition?.split("/")[1]]),
     ).toEqual([["PRIMARY", "web:1"]]);
   });
 
@@ -197,20 +214,18 @@ describe("blue/green deployments", () => {
     });
     const { ecs } = simulatorClients(sim);
     await deployWeb(sim, `${REGISTRY}/web:2`);
-    const service = sim.service<EcsService>("ecs").findService("web");
-    expect(
-      sim.runUntil(() => service.serviceDeployments.at(-1)?.lifecycleStage === "BAKE_TIME", 30 * MINUTE),
-    ).toBe(true);
-    const arn = service.serviceDeployments.at(-1)?.arn;
+    const s = sim;
+    expect(s.runUntil(() => currentServiceDeployment(s)?.lifecycleStage === "BAKE_TIME", 30 * MINUTE)).toBe(
+      true,
+    );
+    const arn = currentServiceDeployment(s)?.serviceDeploymentArn;
     await ecs.send(new StopServiceDeploymentCommand({ serviceDeploymentArn: arn, stopType: "ROLLBACK" }));
-    const lb = sim.service<Elbv2Service>("elbv2").loadBalancers()[0];
-    expect(lb && sim.service<Elbv2Service>("elbv2").weightsAt(lb, sim.now())).toEqual({
-      [BLUE]: 100,
-      [GREEN]: 0,
-    });
+    expect(sim.elbv2.weights("web-alb")).toEqual({ [BLUE]: 100, [GREEN]: 0 });
     const { serviceDeployment } = follow(sim, 30 * MINUTE);
     expect(serviceDeployment?.status).toBe("ROLLBACK_SUCCESSFUL");
-    expect(serviceDeployment?.rollback?.serviceRevisionArn).toBe(serviceDeployment?.sourceRevisions[0]?.arn);
+    expect(serviceDeployment?.rollback?.serviceRevisionArn).toBe(
+      serviceDeployment?.sourceServiceRevisions?.[0]?.arn,
+    );
     const out = (await ecs.send(new DescribeServicesCommand({ services: ["web"] }))).services?.[0];
     expect(out?.taskDefinition).toMatch(/web:1$/);
     expect(out?.deployments).toHaveLength(1);
@@ -241,10 +256,8 @@ describe("linear and canary deployments", () => {
       }),
     });
     await deployWeb(sim, `${REGISTRY}/web:2`);
-    const service = sim.service<EcsService>("ecs").findService("web");
-    expect(
-      sim.runUntil(() => service.serviceDeployments.at(-1)?.productionTrafficPercent === 10, 30 * MINUTE),
-    ).toBe(true);
+    const s = sim;
+    expect(s.runUntil(() => trafficShare(s) === 10, 30 * MINUTE)).toBe(true);
     const canaryAt = sim.now();
     const { traffic, serviceDeployment } = follow(sim, 60 * MINUTE);
     expect(traffic).toEqual([10, 100]);

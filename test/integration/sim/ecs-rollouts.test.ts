@@ -17,7 +17,6 @@ import {
 import { DescribeTargetHealthCommand } from "@aws-sdk/client-elastic-load-balancing-v2";
 import { afterEach, describe, expect, it } from "vitest";
 import { type Simulator, startSimulator } from "../../sim/index";
-import type { EcsService } from "../../sim/services/ecs";
 import { deployWeb, describeWeb, simulatorClients } from "./clients";
 import { NETWORK, REGISTRY, TG, webScenario, webTaskDefinition } from "./web-scenario";
 
@@ -27,24 +26,33 @@ afterEach(async () => {
   sim = undefined;
 });
 
-function webService(s: Simulator) {
-  return s.service<EcsService>("ecs").findService("web");
+/** web's deployments[] (PRIMARY first) as the simulator holds them now. */
+function deploymentsOf(s: Simulator) {
+  return s.ecs.service("web").deployments ?? [];
 }
 
 /**
  * Runs the clock until web settles on one COMPLETED deployment, recording the most tasks the rollout
- * wanted at once and the fewest of them that were healthy.
+ * wanted at once and the fewest of them that were healthy (RUNNING and a healthy target).
  */
 function watchRollout(s: Simulator, limitMs: number): { done: boolean; peak: number; lowestHealthy: number } {
-  const service = webService(s);
-  const ecsSim = s.service<EcsService>("ecs");
   let peak = 0;
   let lowestHealthy = Number.POSITIVE_INFINITY;
   const done = s.runUntil(() => {
-    const wanted = ecsSim.rollouts.activeTasks(service);
+    const wanted = s.ecs.tasks({ service: "web", desiredStatus: "RUNNING" });
+    const healthy = new Set(
+      s.elbv2
+        .targets(TG)
+        .filter((t) => t.state === "healthy")
+        .map((t) => t.taskArn),
+    );
     peak = Math.max(peak, wanted.length);
-    lowestHealthy = Math.min(lowestHealthy, wanted.filter((t) => ecsSim.tasks.isHealthy(t)).length);
-    return service.deployments.length === 1 && service.deployments[0]?.rolloutState === "COMPLETED";
+    lowestHealthy = Math.min(
+      lowestHealthy,
+      wanted.filter((t) => t.lastStatus === "RUNNING" && healthy.has(t.taskArn ?? "")).length,
+    );
+    const deployments = deploymentsOf(s);
+    return deployments.length === 1 && deployments[0]?.rolloutState === "COMPLETED";
   }, limitMs);
   return { done, peak, lowestHealthy };
 }
@@ -194,8 +202,8 @@ async function currentServiceDeployment(s: Simulator): Promise<ServiceDeployment
 }
 
 const settled = (s: Simulator) => () => {
-  const service = webService(s);
-  return service.deployments.length === 1 && service.deployments[0]?.rolloutState !== "IN_PROGRESS";
+  const deployments = deploymentsOf(s);
+  return deployments.length === 1 && deployments[0]?.rolloutState !== "IN_PROGRESS";
 };
 
 describe("the deployment circuit breaker", () => {
@@ -218,7 +226,7 @@ describe("the deployment circuit breaker", () => {
     const failedId = (await describeWeb(sim)).deployments?.[0]?.id;
 
     // A client polling while it happens sees the failed rollout beside the rollback.
-    expect(sim.runUntil(() => webService(sim as Simulator).deployments.length === 3, 10 * 60_000)).toBe(true);
+    expect(sim.runUntil(() => deploymentsOf(sim as Simulator).length === 3, 10 * 60_000)).toBe(true);
     const rollingBack = await describeWeb(sim);
     const [rollback, failed, previous] = rollingBack.deployments as [Deployment, Deployment, Deployment];
     expect(failed).toMatchObject({
@@ -309,18 +317,17 @@ describe("the deployment circuit breaker", () => {
     });
     const { elb } = simulatorClients(sim);
     await deployWeb(sim, `${REGISTRY}/web:2`);
-    const service = webService(sim);
-    expect(
-      sim.runUntil(
-        () =>
-          service.deployments[0]?.revision.config.taskDefinitionArn.endsWith(":2") === true &&
-          sim
-            ?.service<EcsService>("ecs")
-            .rollouts.activeTasks(service, service.deployments[0])
-            .some((t) => t.targets.some((r) => r.state === "unhealthy")) === true,
-        10 * 60_000,
-      ),
-    ).toBe(true);
+    const s = sim;
+    const newTaskUnhealthy = () => {
+      const primary = deploymentsOf(s)[0];
+      if (!primary?.taskDefinition?.endsWith(":2")) return false;
+      const own = s.ecs
+        .tasks({ service: "web", desiredStatus: "RUNNING" })
+        .filter((t) => t.startedBy === primary.id)
+        .map((t) => t.taskArn);
+      return s.elbv2.targets(TG).some((t) => t.state === "unhealthy" && own.includes(t.taskArn));
+    };
+    expect(sim.runUntil(newTaskUnhealthy, 10 * 60_000)).toBe(true);
     const health = await elb.send(new DescribeTargetHealthCommand({ TargetGroupArn: TG }));
     const states = health.TargetHealthDescriptions?.map((d) => d.TargetHealth?.State).sort();
     expect(states).toEqual(["healthy", "healthy", "healthy", "unhealthy", "unhealthy", "unhealthy"]);
@@ -332,7 +339,7 @@ describe("the deployment circuit breaker", () => {
       Description: "Health checks failed with these codes: [502]",
     });
 
-    expect(sim.runUntil(() => service.deployments.length === 3, 10 * 60_000)).toBe(true);
+    expect(sim.runUntil(() => deploymentsOf(s).length === 3, 10 * 60_000)).toBe(true);
     const after = await describeWeb(sim);
     expect(after.deployments?.[1]?.rolloutStateReason).toBe(
       "ECS deployment circuit breaker: tasks failed health checks.",
@@ -368,8 +375,9 @@ describe("the deployment circuit breaker", () => {
         deploymentConfiguration: { deploymentCircuitBreaker: { enable: true, rollback: true } },
       }),
     );
-    const worker = sim.service<EcsService>("ecs").findService("worker");
-    expect(sim.runUntil(() => worker.deployments[0]?.rolloutState === "FAILED", 30 * 60_000)).toBe(true);
+    const s = sim;
+    const workerState = () => s.ecs.service("worker").deployments?.[0]?.rolloutState;
+    expect(sim.runUntil(() => workerState() === "FAILED", 30 * 60_000)).toBe(true);
     const failedAt = sim.now();
     sim.advance(30 * 60_000);
 
@@ -396,8 +404,9 @@ describe("the deployment circuit breaker", () => {
     expect(sd.serviceDeployments?.[0]?.rollback).toBeUndefined();
     expect(service?.events?.some((e) => e.message?.includes("rolling back"))).toBe(false);
     // A FAILED deployment launches no more tasks.
-    const tasks = [...sim.service<EcsService>("ecs").core.tasks.values()].filter((t) => t.service === worker);
-    expect(tasks.every((t) => t.createdAt <= failedAt)).toBe(true);
+    const tasks = sim.ecs.tasks({ service: "worker" });
+    expect(tasks.length).toBeGreaterThan(0);
+    expect(tasks.every((t) => (t.createdAt ?? Number.POSITIVE_INFINITY) <= failedAt)).toBe(true);
   });
 });
 

@@ -13,8 +13,7 @@ import {
 } from "@aws-sdk/client-elastic-load-balancing-v2";
 import { afterEach, describe, expect, it } from "vitest";
 import { type Scenario, type Simulator, startSimulator } from "../../sim/index";
-import type { EcsService } from "../../sim/services/ecs";
-import { simulatorClients } from "./clients";
+import { ipOf, simulatorClients } from "./clients";
 import { REGISTRY, TG, webScenario, webTaskDefinition } from "./web-scenario";
 
 let sim: Simulator | undefined;
@@ -78,13 +77,17 @@ describe("ELBv2 target health", () => {
         .sort();
     expect(await states()).toEqual(["healthy", "healthy", "healthy"]);
     await deployWeb2(sim);
-    const service = sim.service<EcsService>("ecs").findService("web");
+    const s = sim;
+    const deployments = () => s.ecs.service("web").deployments ?? [];
+    // The tasks of the PRIMARY deployment (the one rolling out), and the state of their targets.
     const newTasks = () =>
-      [...(sim?.service<EcsService>("ecs").core.tasks.values() ?? [])].filter(
-        (t) => t.deployment === service.deployments[0],
-      );
+      s.ecs.tasks({ service: "web" }).filter((t) => t.startedBy === deployments()[0]?.id);
+    const targetsOf = (tasks: ReturnType<typeof newTasks>) => {
+      const arns = tasks.map((t) => t.taskArn);
+      return s.elbv2.targets(TG).filter((t) => arns.includes(t.taskArn));
+    };
 
-    expect(sim.runUntil(() => newTasks().some((t) => t.targets.length > 0), 10 * MINUTE)).toBe(true);
+    expect(sim.runUntil(() => targetsOf(newTasks()).length > 0, 10 * MINUTE)).toBe(true);
     const registering = await elb.send(new DescribeTargetHealthCommand({ TargetGroupArn: TG }));
     const initial =
       registering.TargetHealthDescriptions?.filter((d) => d.TargetHealth?.State === "initial") ?? [];
@@ -95,27 +98,25 @@ describe("ELBv2 target health", () => {
       Description: "Target registration is in progress",
     });
     expect(initial.map((d) => d.Target?.Port)).toEqual([8080, 8080, 8080]);
-    expect(initial.map((d) => d.Target?.Id)).toEqual(newTasks().map((t) => t.privateIp));
+    expect(initial.map((d) => d.Target?.Id)).toEqual(newTasks().map(ipOf));
 
-    expect(sim.runUntil(() => newTasks().every((t) => t.targets[0]?.state === "healthy"), 10 * MINUTE)).toBe(
-      true,
-    );
-    const oldDraining = () =>
-      [...(sim?.service<EcsService>("ecs").core.tasks.values() ?? [])].some(
-        (t) =>
-          t.service === service &&
-          t.deployment !== service.deployments[0] &&
-          t.targets[0]?.state === "draining",
-      );
+    const allHealthy = () => {
+      const tasks = newTasks();
+      const targets = targetsOf(tasks);
+      return targets.length === tasks.length && targets.every((t) => t.state === "healthy");
+    };
+    expect(sim.runUntil(allHealthy, 10 * MINUTE)).toBe(true);
+    const oldDraining = () => {
+      const fresh = newTasks().map((t) => t.taskArn);
+      return s.elbv2.targets(TG).some((t) => t.state === "draining" && !fresh.includes(t.taskArn));
+    };
     expect(sim.runUntil(oldDraining, MINUTE)).toBe(true);
     sim.advance(1_000);
     expect(await states()).toEqual(["draining", "draining", "draining", "healthy", "healthy", "healthy"]);
-    expect(sim.runUntil(() => service.deployments.length === 1, 10 * MINUTE)).toBe(true);
+    expect(sim.runUntil(() => deployments().length === 1, 10 * MINUTE)).toBe(true);
     const after = await elb.send(new DescribeTargetHealthCommand({ TargetGroupArn: TG }));
     expect(after.TargetHealthDescriptions?.map((d) => d.Target?.Id).sort()).toEqual(
-      newTasks()
-        .map((t) => t.privateIp)
-        .sort(),
+      newTasks().map(ipOf).sort(),
     );
 
     const asked = await elb.send(
@@ -161,8 +162,8 @@ describe("CloudWatch ALB metrics", () => {
     const lb = await lbDimension(sim);
     sim.advance(10 * MINUTE);
     await deployWeb2(sim);
-    const service = sim.service<EcsService>("ecs").findService("web");
-    expect(sim.runUntil(() => service.deployments.length === 1, 30 * MINUTE)).toBe(true);
+    const s = sim;
+    expect(sim.runUntil(() => s.ecs.service("web").deployments?.length === 1, 30 * MINUTE)).toBe(true);
     sim.advance(25 * MINUTE);
 
     const dims = [{ Name: "LoadBalancer", Value: lb }];

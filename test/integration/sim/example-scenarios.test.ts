@@ -1,11 +1,11 @@
 // The example scenarios under test/sim/scenarios load and behave as their names say, in-process and in
 // the standalone simulator.
-import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { GetLogEventsCommand } from "@aws-sdk/client-cloudwatch-logs";
 import {
   DescribeServiceDeploymentsCommand,
   DescribeServicesCommand,
+  DescribeTaskDefinitionCommand,
   DescribeTasksCommand,
   RegisterTaskDefinitionCommand,
   RunTaskCommand,
@@ -13,8 +13,8 @@ import {
 } from "@aws-sdk/client-ecs";
 import { afterEach, describe, expect, it } from "vitest";
 import { type Scenario, type Simulator, startSimulator } from "../../sim/index";
-import type { EcsService } from "../../sim/services/ecs";
-import { simulatorClients } from "./clients";
+import { currentServiceDeployment, simulatorClients } from "./clients";
+import { STANDALONE_TIMEOUT_MS, startStandalone } from "./standalone";
 
 let sim: Simulator | undefined;
 afterEach(async () => {
@@ -32,11 +32,23 @@ function scenario(name: string): Scenario {
   return { ...loaded, clock: { ...loaded.clock, mode: "manual" } };
 }
 
+/** Registers the family's latest revision again with another image tag, and deploys it, as a client would. */
 async function deploy(s: Simulator, tag: string, family = "shop-web"): Promise<void> {
   const { ecs } = simulatorClients(s);
-  const current = s.service<EcsService>("ecs").taskDefinitions.find(family);
-  const body = structuredClone(current.body) as { containerDefinitions: { image: string }[] };
-  for (const container of body.containerDefinitions) container.image = `${IMAGE}:${tag}`;
+  const current = (await ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: family })))
+    .taskDefinition;
+  const {
+    taskDefinitionArn: _arn,
+    revision: _revision,
+    status: _status,
+    requiresAttributes: _requires,
+    compatibilities: _compatibilities,
+    registeredAt: _registeredAt,
+    registeredBy: _registeredBy,
+    deregisteredAt: _deregisteredAt,
+    ...body
+  } = current ?? {};
+  for (const container of body.containerDefinitions ?? []) container.image = `${IMAGE}:${tag}`;
   const td = await ecs.send(new RegisterTaskDefinitionCommand(body as never));
   await ecs.send(
     new UpdateServiceCommand({
@@ -56,10 +68,9 @@ describe("example scenarios", () => {
     ).services?.[0];
     expect(before).toMatchObject({ runningCount: 4, desiredCount: 4 });
     await deploy(sim, "1.5.1-broken");
-    const service = sim.service<EcsService>("ecs").findService("shop-web", "staging");
-    expect(
-      sim.runUntil(() => service.serviceDeployments.at(-1)?.status === "ROLLBACK_SUCCESSFUL", 60 * MINUTE),
-    ).toBe(true);
+    const s = sim;
+    const status = () => currentServiceDeployment(s, "shop-web", "staging")?.status;
+    expect(sim.runUntil(() => status() === "ROLLBACK_SUCCESSFUL", 60 * MINUTE)).toBe(true);
     const after = (
       await ecs.send(new DescribeServicesCommand({ cluster: "staging", services: ["shop-web"] }))
     ).services?.[0];
@@ -79,11 +90,12 @@ describe("example scenarios", () => {
   it("blue-green-web: the deployment waits out its bake time after traffic moved", async () => {
     sim = await startSimulator({ scenario: scenario("blue-green-web") });
     await deploy(sim, "1.5.0");
-    const service = sim.service<EcsService>("ecs").findService("shop-web", "staging");
-    const sd = service.serviceDeployments.at(-1);
-    expect(sim.runUntil(() => sd?.productionTrafficPercent === 100, 30 * MINUTE)).toBe(true);
+    const s = sim;
+    const sd = () => currentServiceDeployment(s, "shop-web", "staging");
+    const share = () => sd()?.targetServiceRevision?.requestedProductionTrafficWeight;
+    expect(sim.runUntil(() => share() === 100, 30 * MINUTE)).toBe(true);
     const shifted = sim.now();
-    expect(sim.runUntil(() => sd?.status === "SUCCESSFUL", 60 * MINUTE)).toBe(true);
+    expect(sim.runUntil(() => sd()?.status === "SUCCESSFUL", 60 * MINUTE)).toBe(true);
     expect(sim.now() - shifted).toBeGreaterThanOrEqual(10 * MINUTE);
   });
 
@@ -116,40 +128,30 @@ describe("example scenarios", () => {
     ]);
   });
 
-  it("serves a scenario file from the standalone simulator", async () => {
-    const child = spawn(
-      "npm",
-      [
-        "run",
-        "--silent",
-        "sim",
-        "--",
+  it(
+    "serves a scenario file from the standalone simulator",
+    async () => {
+      const standalone = await startStandalone([
         "--port",
         "0",
         "--manual",
         "--scenario",
         "test/sim/scenarios/rolling-web.json",
-      ],
-      { stdio: ["ignore", "pipe", "inherit"], detached: true },
-    );
-    try {
-      const endpoint = await new Promise<string>((resolve, reject) => {
-        let out = "";
-        child.stdout.setEncoding("utf8").on("data", (chunk: string) => {
-          out += chunk;
-          const match = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(out);
-          if (match?.[1]) resolve(match[1]);
-        });
-        child.on("exit", (code) => reject(new Error(`exited ${code}: ${out}`)));
-      });
-      const state = (await fetch(`${endpoint}/_sim/state`).then((r) => r.json())) as {
-        ecs: { services: { name: string; desiredCount: number; deployments: { rolloutState: string }[] }[] };
-      };
-      expect(state.ecs.services.map((s) => [s.name, s.desiredCount, s.deployments[0]?.rolloutState])).toEqual(
-        [["shop-web", 4, "COMPLETED"]],
-      );
-    } finally {
-      if (child.pid) process.kill(-child.pid, "SIGTERM");
-    }
-  });
+      ]);
+      const { endpoint } = standalone;
+      try {
+        const state = (await fetch(`${endpoint}/_sim/state`).then((r) => r.json())) as {
+          ecs: {
+            services: { name: string; desiredCount: number; deployments: { rolloutState: string }[] }[];
+          };
+        };
+        expect(
+          state.ecs.services.map((s) => [s.name, s.desiredCount, s.deployments[0]?.rolloutState]),
+        ).toEqual([["shop-web", 4, "COMPLETED"]]);
+      } finally {
+        standalone.stop();
+      }
+    },
+    STANDALONE_TIMEOUT_MS,
+  );
 });

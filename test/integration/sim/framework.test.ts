@@ -1,5 +1,4 @@
 // The simulator framework, driven only through the real SDK clients and the control API.
-import { spawn } from "node:child_process";
 import { CloudWatchClient, GetMetricDataCommand } from "@aws-sdk/client-cloudwatch";
 import {
   CloudWatchLogsClient,
@@ -13,12 +12,17 @@ import {
 } from "@aws-sdk/client-elastic-load-balancing-v2";
 import { afterEach, describe, expect, it } from "vitest";
 import { awsClientConfig } from "../../../packages/core/src/aws/clients";
-import { Scheduler, SimClock } from "../../sim/clock";
-import { SimError } from "../../sim/errors";
-import { type Simulator, simulatorEnv, startSimulator } from "../../sim/index";
-import { builtInServices } from "../../sim/services/index";
-import type { LogsService } from "../../sim/services/logs";
-import type { Shape, SimRuntime, SimService } from "../../sim/types";
+import {
+  builtInServices,
+  type Shape,
+  SimError,
+  type SimRuntime,
+  type SimService,
+  type Simulator,
+  simulatorEnv,
+  startSimulator,
+} from "../../sim/index";
+import { STANDALONE_TIMEOUT_MS, startStandalone } from "./standalone";
 
 let sim: Simulator | undefined;
 afterEach(async () => {
@@ -98,7 +102,7 @@ function fakeCloudWatch(runtime: SimRuntime): SimService {
 describe("wire protocols through the real SDK clients", () => {
   it("serves CloudWatch Logs (JSON 1.1) with AWS token paging", async () => {
     sim = await startSimulator({ clock: { mode: "manual" } });
-    const logs = sim.service<LogsService>("logs");
+    const logs = sim.logs;
     logs.append("/ecs/web", "web/app/task1", ["booting", "listening on :8080"]);
     sim.advance(1_000);
     logs.append("/ecs/web", "web/app/task1", ["Error: cannot connect to db", "exit 1"]);
@@ -202,7 +206,7 @@ describe("faults", () => {
     sim = await startSimulator({
       scenario: { seed: 7, faults: [{ service: "logs", kind: "throttle", count: 2 }] },
     });
-    sim.service<LogsService>("logs").append("/g", "s", ["a"]);
+    sim.logs.append("/g", "s", ["a"]);
     const client = new CloudWatchLogsClient(clientConfig(sim, 5));
     const out = await client.send(new GetLogEventsCommand({ logGroupName: "/g", logStreamName: "s" }));
     expect(out.events).toHaveLength(1);
@@ -258,7 +262,7 @@ describe("faults", () => {
 
   it("a dropped connection is retried by the SDK", async () => {
     sim = await startSimulator({ scenario: { faults: [{ kind: "drop", count: 1 }] } });
-    sim.service<LogsService>("logs").append("/g", "s", ["a"]);
+    sim.logs.append("/g", "s", ["a"]);
     const client = new CloudWatchLogsClient(clientConfig(sim));
     const out = await client.send(new GetLogEventsCommand({ logGroupName: "/g", logStreamName: "s" }));
     expect(out.events).toHaveLength(1);
@@ -267,7 +271,7 @@ describe("faults", () => {
 
   it("adds latency in real time", async () => {
     sim = await startSimulator({ scenario: { faults: [{ kind: "latency", latencyMs: 300 }] } });
-    sim.service<LogsService>("logs").append("/g", "s", ["a"]);
+    sim.logs.append("/g", "s", ["a"]);
     const client = new CloudWatchLogsClient(clientConfig(sim));
     const started = Date.now();
     await client.send(new GetLogEventsCommand({ logGroupName: "/g", logStreamName: "s" }));
@@ -294,34 +298,10 @@ describe("faults", () => {
 });
 
 describe("time", () => {
-  it("runs scheduled events in time order, as a continuous observer would see them", () => {
-    const scheduler = new Scheduler(0);
-    const seen: string[] = [];
-    scheduler.schedule(300, "c", () => seen.push(`c@${scheduler.current}`));
-    scheduler.schedule(100, "a", () => {
-      seen.push(`a@${scheduler.current}`);
-      scheduler.after(50, "b", () => seen.push(`b@${scheduler.current}`));
-    });
-    scheduler.runUntil(1_000);
-    expect(seen).toEqual(["a@100", "b@150", "c@300"]);
-    expect(scheduler.current).toBe(1_000);
-  });
-
-  it("scales real time by a factor, or moves only when advanced", async () => {
-    const scaled = new SimClock({ mode: "scaled", factor: 1_000, start: 0 });
-    await new Promise((resolve) => setTimeout(resolve, 50));
-    expect(scaled.now()).toBeGreaterThanOrEqual(45_000);
-    const manual = new SimClock({ mode: "manual", start: 0 });
-    await new Promise((resolve) => setTimeout(resolve, 20));
-    expect(manual.now()).toBe(0);
-    manual.advance(5 * 60_000);
-    expect(manual.now()).toBe(300_000);
-  });
-
   it("jumps from event to event until a condition holds", async () => {
     sim = await startSimulator({ clock: { mode: "manual", start: 0 }, ticking: false });
     let done = false;
-    sim.scheduler.after(5 * 60_000, "rollout completes", () => {
+    sim.after(5 * 60_000, "rollout completes", () => {
       done = true;
     });
     expect(sim.runUntil(() => done, 10 * 60_000)).toBe(true);
@@ -360,30 +340,22 @@ describe("control API", () => {
     expect(state.logs).toEqual([{ name: "/migrate", streams: [{ name: "migrate/app/t1", events: 1 }] }]);
   });
 
-  it("runs standalone with `npm run sim`, printing its endpoint", async () => {
-    // Its own process group, so npm, tsx and the simulator are all ended together.
-    const child = spawn("npm", ["run", "--silent", "sim", "--", "--port", "0", "--manual"], {
-      stdio: ["ignore", "pipe", "inherit"],
-      detached: true,
-    });
-    try {
-      const endpoint = await new Promise<string>((resolve, reject) => {
-        let out = "";
-        child.stdout.setEncoding("utf8").on("data", (chunk: string) => {
-          out += chunk;
-          const match = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(out);
-          if (match?.[1]) resolve(match[1]);
-        });
-        child.on("exit", (code) => reject(new Error(`exited ${code}: ${out}`)));
-      });
-      const health = (await fetch(`${endpoint}/_sim/health`).then((r) => r.json())) as {
-        ok: boolean;
-        services: string[];
-      };
-      expect(health.ok).toBe(true);
-      expect(health.services).toContain("logs");
-    } finally {
-      if (child.pid) process.kill(-child.pid, "SIGTERM");
-    }
-  });
+  it(
+    "runs standalone with `npm run sim`, printing its endpoint",
+    async () => {
+      const standalone = await startStandalone(["--port", "0", "--manual"]);
+      const { endpoint } = standalone;
+      try {
+        const health = (await fetch(`${endpoint}/_sim/health`).then((r) => r.json())) as {
+          ok: boolean;
+          services: string[];
+        };
+        expect(health.ok).toBe(true);
+        expect(health.services).toContain("logs");
+      } finally {
+        standalone.stop();
+      }
+    },
+    STANDALONE_TIMEOUT_MS,
+  );
 });

@@ -1,13 +1,18 @@
-// The built-in simulated services. A new service module adds its factory here.
-import type { SimServiceFactory } from "../types";
-import { cloudwatchService } from "./cloudwatch";
-import { ecrService } from "./ecr";
-import { ecsService } from "./ecs";
-import { elbv2Service } from "./elbv2";
-import { logsService } from "./logs";
-import { rdsService } from "./rds";
+// The built-in simulated services. A new service adds its factory here.
+import type { SimServiceFactory } from "../framework/types";
+import { cloudwatchService } from "./cloudwatch/service";
+import { ecrService } from "./ecr/service";
+import { ecsService } from "./ecs/service";
+import { elbv2Service } from "./elbv2/service";
+import { logsService } from "./logs/service";
+import { rdsService } from "./rds/service";
 
-export const builtInServices: SimServiceFactory[] = [logsService, ecrService];
-// Load order matters: ECS validates target groups against ELBv2 when it adopts scenario services.
-builtInServices.push(elbv2Service, ecsService, cloudwatchService);
-builtInServices.push(rdsService);
+/** In load order: ECS validates target groups against ELBv2 when it adopts a scenario's services. */
+export const builtInServices: readonly SimServiceFactory[] = [
+  logsService,
+  ecrService,
+  elbv2Service,
+  ecsService,
+  cloudwatchService,
+  rdsService,
+];

@@ -5,11 +5,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { ALL_RULES, RULE_IDS } from "../../../../packages/core/src/migrations/rules";
 import { SQUAWK_GAPS, SQUAWK_RULES } from "../../../../packages/core/src/migrations/rules/squawk";
-import {
-  lintRulesTable,
-  squawkConformanceRows,
-  squawkConformanceTable,
-} from "../../../repo/lint-rule-docs";
+import { lintRulesTable, squawkConformanceRows, squawkConformanceTable } from "../../../repo/lint-rule-docs";
 import { ROOT } from "../../../rig/harness";
 
 const readme = (): string => readFileSync(join(ROOT, "actions", "migrate", "README.md"), "utf8");
