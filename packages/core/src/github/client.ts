@@ -30,7 +30,7 @@ export function createGitHubClient(token: string, options: GitHubClientOptions):
       logger.warning(`GitHub ${kind} hit on ${request.method} ${request.url}; waiting ${retryAfter}s.`);
       return retryCount < rateLimitRetries;
     };
-  return getOctokit(
+  const github = getOctokit(
     token,
     {
       ...(baseUrl ? { baseUrl } : {}),
@@ -40,7 +40,32 @@ export function createGitHubClient(token: string, options: GitHubClientOptions):
     retry,
     throttling,
   );
+  // Every request's parameters (the body GitHub stores and shows: a release's notes, a comment, a
+  // deployment's payload and description) go through the log's masking, whichever code built them.
+  github.hook.before("request", (request) => redactRequest(request as Record<string, unknown>, logger));
+  return github;
 }
+
+/** What a request's options hold besides its parameters; the token travels in the headers. */
+const REQUEST_MACHINERY = new Set(["method", "url", "baseUrl", "headers", "request", "mediaType"]);
+
+/** Redacts the parameters that become the request body, in place; the URL's own parameters stay. */
+export function redactRequest(request: Record<string, unknown>, logger: Pick<Logger, "secrets">): void {
+  const url = typeof request.url === "string" ? request.url : "";
+  const inUrl = new Set(
+    [...url.matchAll(/\{[?+#./;&]?([^}]+)\}/g)].flatMap((m) => (m[1] as string).split(",")),
+  );
+  for (const key of Object.keys(request)) {
+    if (REQUEST_MACHINERY.has(key) || inUrl.has(key)) continue;
+    request[key] = logger.secrets.redactDeep(request[key]);
+  }
+}
+
+/** What a GitHub token looks like (ghp_, ghs_, github_pat_, a JWT, a GHES hex token): no spaces or shell syntax. */
+export const GITHUB_TOKEN = /^[A-Za-z0-9_.=-]{1,1024}$/;
+export const GITHUB_TOKEN_HINT =
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: a workflow expression, shown to the user as is.
+  "Pass the token itself, e.g. `${{ github.token }}` or a secret; it has no spaces or quotes.";
 
 export interface RepoRef {
   owner: string;
