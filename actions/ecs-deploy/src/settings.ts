@@ -18,8 +18,6 @@ export interface Settings {
   rendering: boolean;
 }
 
-const IMAGE = /^[^\s@]+(@sha256:[0-9a-f]{64})?$/;
-
 export function taskDefinitionSource(value: string | undefined, workspace: string): TaskDefinitionSource {
   if (!value) return { kind: "current" };
   if (value.startsWith("arn:")) {
@@ -78,15 +76,6 @@ export function settingsFrom(inputs: Inputs, env: NodeJS.ProcessEnv): Settings {
       "`register-only` deploys nothing, so there is no GitHub deployment to record.",
       "Give `environment` to the ecs-deploy step that updates the services, not to the one that only registers.",
     );
-  }
-  for (const [container, image] of Object.entries(inputs.containers ?? {})) {
-    if (!IMAGE.test(image)) {
-      throw inputError(
-        "containers",
-        `the image of "${container}" ("${image}") is not an image reference.`,
-        "Write `container=<repository>:<tag>` or `container=<repository>@sha256:<digest>` (build-push's `image` output).",
-      );
-    }
   }
   const services = inputs.services;
   const unique = new Set(services.map((s) => s.split("/").pop()));

@@ -140,10 +140,14 @@ export class Secrets {
   addUrlCredentials(text: string | undefined): void {
     if (!text?.includes("://")) return;
     for (const match of text.matchAll(URL_CREDENTIALS)) {
+      const user = match[2] as string;
       const password = match[3] as string;
       this.add(password);
       try {
-        this.add(decodeURIComponent(password));
+        const decoded = decodeURIComponent(password);
+        this.add(decoded);
+        // The form it travels in as HTTP basic auth (and is echoed in by a service that logs headers).
+        this.add(Buffer.from(`${decodeURIComponent(user)}:${decoded}`).toString("base64"));
       } catch {
         // A stray "%": the password as written is registered.
       }

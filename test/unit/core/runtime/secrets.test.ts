@@ -138,6 +138,10 @@ describe("URL credentials in any text", () => {
     secrets.addUrlCredentials("DATABASE_URL=postgres://app:p%40ss%2Fw0rd@db/shop");
     expect(masked).toEqual(expect.arrayContaining(["p%40ss%2Fw0rd", "p@ss/w0rd"]));
     expect(secrets.redact("auth failed for password p@ss/w0rd")).toBe("auth failed for password ***");
+    // The basic-auth header a service may echo back: base64 of user:password.
+    expect(secrets.redact(`Authorization: Basic ${Buffer.from("app:p@ss/w0rd").toString("base64")}`)).toBe(
+      "Authorization: Basic ***",
+    );
   });
 
   it("redacts every string of a request body, nested ones and keys included", () => {
