@@ -292,8 +292,11 @@ describe.each(reusable.map((w) => [w.file, w] as const))("%s", (_, workflow) => 
       "migration-lint": ["cluster", "service", "task-definition", "container"],
       // The register step only registers: a deployment record, timeouts and polls are the deploy's.
       register: ["environment", "environment-url", "wait-timeout", "poll-interval", "timeout"],
-      // auto-rollback's task-definition is a rollback target, not the file that was deployed.
-      rollback: ["task-definition"],
+      // The deploy step deploys the register step's revision when there is one (checked below).
+      deploy: ["task-definition"],
+      // auto-rollback's task-definition is a rollback target, not the file that was deployed; its
+      // cluster and services come in ecs-deploy's deploy record.
+      rollback: ["task-definition", "cluster", "services"],
       // The restored version is not this commit; the smoke tests may need what only it has.
       "gate-after-rollback": ["version-json-path", "version-header", "smoke-tests"],
     };
@@ -366,24 +369,47 @@ describe("the deploy workflow", () => {
       "rollback",
       "gate-after-rollback",
     ]);
+    // Without a deploy record ecs-deploy failed before it had a revision to deploy: nothing to undo.
     expect(step("rollback").if).toBe(
-      "failure() && (steps.deploy.outcome == 'failure' || steps.gate.outputs.verdict == 'fail')",
+      "failure() && steps.deploy.outputs.deploy-record != '' && (steps.deploy.outcome == 'failure' || steps.gate.outputs.verdict == 'fail')",
     );
     expect(step("gate-after-rollback").if).toBe("failure() && steps.rollback.outcome == 'success'");
-    expect(step("deploy").with?.containers).toBe(
-      `\${{ inputs.container }}=\${{ needs.build.outputs.image }}`,
-    );
   });
 
-  it("runs an ecs-task migration on a revision registered with the new image, which the deploy reuses", () => {
+  it("hands auto-rollback ecs-deploy's deploy record, not its loose outputs", () => {
+    const rollback = step("rollback").with ?? {};
+    expect(rollback["deploy-record"]).toBe(`\${{ steps.deploy.outputs.deploy-record }}`);
+    for (const loose of [
+      "cluster",
+      "services",
+      "previous-task-definition-arn",
+      "task-definition-arn",
+      "service-deployment-arn",
+    ])
+      expect(rollback, loose).not.toHaveProperty(loose);
+  });
+
+  it("runs an ecs-task migration on a revision registered with the new image, and deploys that revision", () => {
     const register = step("register");
+    const deployStep = step("deploy");
     expect(register.if).toBe("inputs.migration-mode == 'ecs-task'");
     expect(register.with?.["register-only"]).toBe(true);
-    // The same rendering inputs as the deploy step, so the deploy finds the identical revision.
-    for (const key of ["cluster", "services", "task-definition", "containers"]) {
-      expect(register.with?.[key], key).toBe(step("deploy").with?.[key]);
+    expect(register.with?.["task-definition"]).toBe(`\${{ inputs.task-definition }}`);
+    expect(register.with?.containers).toBe(`\${{ inputs.container }}=\${{ needs.build.outputs.image }}`);
+    for (const key of ["cluster", "services"]) {
+      expect(register.with?.[key], key).toBe(deployStep.with?.[key]);
     }
     const expr = (body: string): string => `${"$"}{{ ${body} }}`;
+    // The deploy takes the registered revision by its ARN, as it is (no image to render onto it);
+    // without the register step, the task definition rendered with the built image.
+    expect(deployStep.with?.["task-definition"]).toBe(
+      expr("steps.register.outputs.task-definition-arn || inputs.task-definition"),
+    );
+    expect(deployStep.with?.containers).toBe(
+      expr(
+        "steps.register.outputs.task-definition-arn == '' && format('{0}={1}', inputs.container, needs.build.outputs.image) || ''",
+      ),
+    );
     const migrate = step("migrate").with ?? {};
     expect(migrate["task-definition"]).toBe(expr("steps.register.outputs.task-definition-arn"));
     expect(migrate.cluster).toBe(expr("inputs.migration-mode == 'ecs-task' && inputs.cluster || ''"));

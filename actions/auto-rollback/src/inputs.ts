@@ -1,9 +1,10 @@
 // The inputs of auto-rollback; a contract test keeps this spec equal to action.yml. Names follow the
-// outputs they are fed from: ecs-deploy (task-definition-arn, previous-task-definition-arn,
-// service-deployment-arn), migrate (destructive, migrations, snapshot-id), health-gate (verdict,
-// report, failed-checks).
+// outputs they are fed from: ecs-deploy (deploy-record, or task-definition-arn,
+// previous-task-definition-arn, service-deployment-arn), migrate (destructive, migrations,
+// snapshot-id), health-gate (verdict, report, failed-checks).
 import { awsInputSpec } from "@shipline/core/aws/clients";
-import { servicesInputSpec } from "@shipline/core/ecs/services-input";
+import { type DeployRecord, parseDeployRecord } from "@shipline/core/ecs/deploy-record";
+import { optionalServicesInputSpec } from "@shipline/core/ecs/services-input";
 import { GITHUB_TOKEN, GITHUB_TOKEN_HINT } from "@shipline/core/github/client";
 import { type InputSpec, type InputValues, input } from "@shipline/core/runtime/inputs";
 
@@ -17,7 +18,12 @@ function stringList(value: unknown, what: string): string[] {
 }
 
 export const inputSpec = {
-  ...servicesInputSpec,
+  // Required unless deploy-record names them (settings checks that).
+  ...optionalServicesInputSpec,
+  "deploy-record": input.json<DeployRecord>({
+    validate: parseDeployRecord,
+    hint: "Pass the `deploy-record` output of the ecs-deploy step unchanged.",
+  }),
   "task-definition": input.string({
     pattern: /^(arn:aws[a-z-]*:ecs:[a-z0-9-]+:\d{12}:task-definition\/)?[a-zA-Z0-9_-]{1,255}:\d+$/,
     hint: "Give a task-definition ARN or family:revision.",

@@ -1,23 +1,22 @@
-// The rollback's report (the `report` output), its timeline, the step summary and the incident body.
+// What an auto-rollback run tells, in one place: the `report` JSON and the other outputs, the step
+// summary with its timeline, the GitHub records (the bad deployment marked failed, the restored one
+// recorded, the incident issue), and the error the step fails with.
+import type { RollbackOutcome, ServiceRollbackResult } from "@shipline/core/ecs/rollback-execute";
+import type { RollbackPlan } from "@shipline/core/ecs/rollback-plan";
+import { perServiceOutput } from "@shipline/core/ecs/services-input";
 import { revisionLabel } from "@shipline/core/ecs/task-definition";
+import { createGitHubClient, type GitHubClient, repoFromEnv, runUrl } from "@shipline/core/github/client";
+import { CancelledError, errorMessage, UserError } from "@shipline/core/runtime/errors";
+import type { ActionContext } from "@shipline/core/runtime/run";
 import { cell, SummaryBuilder } from "@shipline/core/runtime/summary";
-import type { ServiceRollbackResult } from "./restore";
+import { markDeployments, upsertIncident } from "./github-records";
+import { outputSpec } from "./outputs";
+import type { Evidence, GitHubSettings, Settings } from "./settings";
 
 export interface TimelineEntry {
   at: string | null;
   service: string;
   what: string;
-}
-
-export interface Evidence {
-  verdict: string | undefined;
-  reason: string | undefined;
-  failedChecks: { name: string; summary: string }[];
-  healthReportFinishedAt: string | undefined;
-  migrations: { file: string; destructive: boolean }[];
-  destructive: boolean;
-  forced: boolean;
-  snapshotId: string | undefined;
 }
 
 export interface RollbackReport {
@@ -44,23 +43,6 @@ export interface RollbackReport {
 
 function iso(date: Date | undefined): string | null {
   return date ? date.toISOString() : null;
-}
-
-/** Reads the parts of a health-gate report an incident needs; anything missing is left out. */
-export function evidenceFromHealthReport(
-  report: Record<string, unknown> | undefined,
-): Pick<Evidence, "reason" | "failedChecks" | "healthReportFinishedAt"> & { verdict?: string } {
-  if (!report) return { reason: undefined, failedChecks: [], healthReportFinishedAt: undefined };
-  const checks = Array.isArray(report.checks) ? (report.checks as Record<string, unknown>[]) : [];
-  const failedChecks = checks
-    .filter((c) => c.status === "fail")
-    .map((c) => ({ name: String(c.name ?? "?"), summary: String(c.summary ?? "") }));
-  return {
-    ...(typeof report.verdict === "string" ? { verdict: report.verdict } : {}),
-    reason: typeof report.reason === "string" ? report.reason : undefined,
-    failedChecks,
-    healthReportFinishedAt: typeof report.finishedAt === "string" ? report.finishedAt : undefined,
-  };
 }
 
 /**
@@ -226,4 +208,194 @@ export function incidentBody(
     "Fix forward: a new commit goes through the pipeline again; this issue stays open until someone closes it.",
   ]);
   return builder.toMarkdown();
+}
+
+/** The `report` output before the GitHub records are written. */
+export function reportOf(plan: RollbackPlan, outcome: RollbackOutcome, evidence: Evidence): RollbackReport {
+  return {
+    rolledBack: outcome.rolledBack,
+    cluster: plan.cluster,
+    services: outcome.services.map((r) => ({
+      name: r.plan.name,
+      from: r.plan.bad ?? null,
+      to: r.plan.target.taskDefinitionArn,
+      targetSource: r.plan.target.source,
+      action: r.action,
+      why: r.plan.action.why,
+      rolledBack: r.rolledBack,
+      reason: r.reason,
+      serviceDeploymentArn: r.serviceDeploymentArn ?? null,
+      verification: r.verification?.detail ?? null,
+    })),
+    evidence,
+    timeline: timelineOf(outcome.services, evidence),
+    githubDeployments: { failed: [], restored: null },
+    incidentIssueUrl: null,
+    durationSeconds: 0,
+  };
+}
+
+interface GitHubWrite<T> {
+  value: T;
+  /** What could not be written, for the step's error. */
+  problem?: string;
+}
+
+function badRevisions(plan: RollbackPlan): string[] {
+  return [...new Set(plan.services.map((p) => p.bad).filter((b): b is string => Boolean(b)))];
+}
+
+async function markOnGitHub(
+  context: ActionContext,
+  github: GitHubClient,
+  environment: string,
+  plan: RollbackPlan,
+  report: RollbackReport,
+): Promise<GitHubWrite<RollbackReport["githubDeployments"]>> {
+  const { logger } = context;
+  const target = plan.services[0]?.target.taskDefinitionArn ?? "";
+  const reason = report.evidence.reason;
+  return logger.group(`Mark the GitHub deployments of ${environment}`, async () => {
+    try {
+      const marks = await markDeployments(github, repoFromEnv(context.env), {
+        environment,
+        env: context.env,
+        bad: badRevisions(plan),
+        target,
+        restored: report.rolledBack,
+        description: `Rolled back to ${revisionLabel(target)} by auto-rollback${reason ? `: ${reason}` : ""}`,
+      });
+      logger.info(
+        `Deployments marked failed: ${marks.failed.join(", ") || "none found for the bad revision"}; restored revision recorded: ${marks.restored ?? "no (already recorded, or not verified)"}.`,
+      );
+      return { value: { failed: marks.failed, restored: marks.restored ?? null } };
+    } catch (error) {
+      const problem = `the GitHub deployment statuses could not be written (${errorMessage(error)})`;
+      return { value: report.githubDeployments, problem };
+    }
+  });
+}
+
+async function openIncident(
+  context: ActionContext,
+  github: GitHubClient,
+  settings: Settings,
+  plan: RollbackPlan,
+  report: RollbackReport,
+): Promise<GitHubWrite<string | null>> {
+  const { logger } = context;
+  const incident = settings.github?.incident ?? { title: undefined, labels: [] };
+  const environment = settings.github?.environment;
+  const names = plan.services.map((p) => p.name);
+  const bad = badRevisions(plan).map(revisionLabel);
+  const target = revisionLabel(plan.services[0]?.target.taskDefinitionArn ?? "");
+  const title =
+    incident.title ??
+    `Rollback: ${names.join(", ")} ${environment ? `in ${environment}` : `in ${plan.cluster}`} from ${bad.join(", ") || "?"} to ${target}`;
+  return logger.group("Open the incident issue", async () => {
+    try {
+      const issue = await upsertIncident(github, repoFromEnv(context.env), {
+        key: `incident:${plan.cluster}:${names.join(",")}:${bad.join(",")}`,
+        title,
+        labels: incident.labels,
+        body: incidentBody(report, {
+          environment,
+          runUrl: runUrl(context.env),
+          healthReport: settings.healthReport,
+        }),
+      });
+      logger.info(`${issue.created ? "Opened" : "Updated"} incident issue #${issue.number}: ${issue.url}`);
+      return { value: issue.url };
+    } catch (error) {
+      return { value: null, problem: `the incident issue could not be written (${errorMessage(error)})` };
+    }
+  });
+}
+
+/** The GitHub deployments marked and the incident written, with what could not be written. */
+async function recordOnGitHub(
+  context: ActionContext,
+  settings: GitHubSettings | undefined,
+  all: Settings,
+  plan: RollbackPlan,
+  report: RollbackReport,
+): Promise<{ report: RollbackReport; problems: string[] }> {
+  if (!settings) return { report, problems: [] };
+  const github = createGitHubClient(settings.token, { logger: context.logger });
+  const problems: string[] = [];
+  let written = report;
+  if (settings.environment) {
+    const marks = await markOnGitHub(context, github, settings.environment, plan, written);
+    if (marks.problem) problems.push(marks.problem);
+    written = { ...written, githubDeployments: marks.value };
+  }
+  if (settings.incident) {
+    const issue = await openIncident(context, github, all, plan, written);
+    if (issue.problem) problems.push(issue.problem);
+    written = { ...written, incidentIssueUrl: issue.value };
+  }
+  return { report: written, problems };
+}
+
+/** The rollback's failure, as the step reports it (undefined when every service was verified). */
+export function rollbackFailure(outcome: RollbackOutcome, problems: readonly string[]): unknown {
+  // Neither a UserError nor an AWS failure the user can act on: a bug, raised once the rest is reported.
+  if (outcome.unexpected !== undefined) return outcome.unexpected;
+  const failed = outcome.services.filter((r) => !r.rolledBack);
+  if (failed.length > 0) {
+    const retry =
+      outcome.awsFixes.length > 0
+        ? ["A re-run follows a rollback ECS already has in flight instead of starting another."]
+        : [];
+    return new UserError(`The rollback was not verified: ${failed.map((r) => r.reason).join(" ")}`, {
+      fix: [
+        "The service is not on a known good revision: look at its events and tasks in the ECS console now, and roll back by hand (aws ecs update-service --task-definition <good revision>) if needed.",
+        ...outcome.awsFixes,
+        ...retry,
+      ].join(" "),
+    });
+  }
+  if (problems.length === 0) return undefined;
+  return new UserError(`The service was rolled back and verified, but ${problems.join("; ")}.`, {
+    fix: "Give the job `deployments: write` and `issues: write` permissions (or remove `environment` / `incident-issue`).",
+  });
+}
+
+/** Writes the GitHub records, every output and the summary, then fails the step if the rollback failed. */
+export async function publish(
+  context: ActionContext,
+  settings: Settings,
+  startedAt: number,
+  plan: RollbackPlan,
+  outcome: RollbackOutcome,
+): Promise<void> {
+  // A cancelled rollback is still in ECS's hands: nothing is reported as done.
+  if (outcome.cancelled) throw new CancelledError(outcome.cancelled);
+  const recorded = await recordOnGitHub(
+    context,
+    settings.github,
+    settings,
+    plan,
+    reportOf(plan, outcome, settings.evidence),
+  );
+  const report = {
+    ...recorded.report,
+    durationSeconds: Math.round((context.clock.now() - startedAt) / 100) / 10,
+  };
+  const names = plan.services.map((p) => p.name);
+  const perService = (value: (r: ServiceRollbackResult) => string | undefined) =>
+    perServiceOutput(names, Object.fromEntries(outcome.services.map((r) => [r.plan.name, value(r)])));
+  context.outputs(outputSpec).setAll({
+    "rolled-back": report.rolledBack ? "true" : "false",
+    "task-definition-arn": perService((r) => r.plan.target.taskDefinitionArn),
+    "rolled-back-from": perService((r) => r.plan.bad),
+    "service-deployment-arn": perService((r) => r.serviceDeploymentArn),
+    action: perService((r) => r.action),
+    "incident-issue-url": report.incidentIssueUrl ?? "",
+    "duration-seconds": String(report.durationSeconds),
+    report,
+  });
+  writeSummary(context.summary, report);
+  const failure = rollbackFailure(outcome, recorded.problems);
+  if (failure !== undefined) throw failure;
 }

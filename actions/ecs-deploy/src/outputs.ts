@@ -9,4 +9,5 @@ export const outputSpec = defineOutputs([
   "status",
   "duration-seconds",
   "report",
+  "deploy-record",
 ]);

@@ -1,23 +1,51 @@
-// The report of an ecs-deploy run (the `report` output) and its step summary.
+// What an ecs-deploy run tells, in one place: the `report` JSON and the other outputs (the deploy
+// record among them), the step summary, the GitHub deployment's final status, and the error the step
+// fails with.
 
+import {
+  type DeployOutcome,
+  type DeployRevision,
+  plannedImages,
+  type ServiceOutcome,
+} from "@shipline/core/ecs/deploy-execute";
+import type { DeployPlan, ServicePlan } from "@shipline/core/ecs/deploy-plan";
+import { deployRecord } from "@shipline/core/ecs/deploy-record";
 import { failureFix, summarizeFailureEvidence } from "@shipline/core/ecs/failure-explainer";
 import type { TaskDefinitionChange } from "@shipline/core/ecs/plan-diff";
 import type { RollbackTarget } from "@shipline/core/ecs/service-snapshot";
+import { perServiceOutput } from "@shipline/core/ecs/services-input";
 import { revisionLabel } from "@shipline/core/ecs/task-definition";
+import { CancelledError, UserError } from "@shipline/core/runtime/errors";
 import { formatDuration } from "@shipline/core/runtime/format";
+import type { ActionContext } from "@shipline/core/runtime/run";
 import { SummaryBuilder } from "@shipline/core/runtime/summary";
-import type { ServiceOutcome } from "./rollout-phase";
+import { outputSpec } from "./outputs";
+import type { Preview } from "./phases/preview";
+import type { GitHubDeploymentRecord } from "./phases/record";
+import type { Settings } from "./settings";
 
-export type DeployStatus =
-  | "planned"
-  | "registered"
-  | "unchanged"
-  | "succeeded"
-  | "started"
-  | "failed"
-  | "timed-out"
-  | "cancelled";
+export type DeployStatus = "planned" | "registered" | DeployOutcome["status"];
 
+export interface ServiceReport {
+  name: string;
+  action: string;
+  why: string;
+  status: string;
+  reason: string;
+  serviceDeploymentArn: string | null;
+  polls?: number;
+  timeline?: { at: string; what: string }[];
+  events?: string[];
+  stoppedTasks?: {
+    taskArn: string;
+    stopCode: string | null;
+    stoppedReason: string | null;
+    containers: { name: string; exitCode: number | null; reason: string | null; logTail: string[] }[];
+  }[];
+  cancelAction?: string;
+}
+
+/** The `report` output. */
 export interface DeployReport {
   status: DeployStatus;
   cluster: string;
@@ -26,24 +54,7 @@ export interface DeployReport {
   registered: boolean;
   rollbackTargets: Record<string, RollbackTarget | null>;
   changes: TaskDefinitionChange[];
-  services: {
-    name: string;
-    action: string;
-    why: string;
-    status: string;
-    reason: string;
-    serviceDeploymentArn: string | null;
-    polls?: number;
-    timeline?: { at: string; what: string }[];
-    events?: string[];
-    stoppedTasks?: {
-      taskArn: string;
-      stopCode: string | null;
-      stoppedReason: string | null;
-      containers: { name: string; exitCode: number | null; reason: string | null; logTail: string[] }[];
-    }[];
-    cancelAction?: string;
-  }[];
+  services: ServiceReport[];
   images: Record<string, string>;
   deregistered: string[];
   githubDeploymentId: number | null;
@@ -51,15 +62,18 @@ export interface DeployReport {
   durationSeconds: number;
 }
 
-/** The status of the whole run from the services'. */
-export function overallStatus(outcomes: readonly ServiceOutcome[]): DeployStatus {
-  const statuses = outcomes.map((o) => o.status);
-  for (const worst of ["cancelled", "failed", "timed-out"] as const)
-    if (statuses.includes(worst)) return worst;
-  if (statuses.every((s) => s === "unchanged")) return "unchanged";
-  if (statuses.includes("started")) return "started";
-  return "succeeded";
-}
+/** How a run ended: the dry run, a registration only, or a deploy with its outcome. */
+export type Finished =
+  | { mode: "preview"; plan: DeployPlan; preview: Preview }
+  | { mode: "register-only"; plan: DeployPlan; revision: DeployRevision }
+  | {
+      mode: "deploy";
+      plan: DeployPlan;
+      revision: DeployRevision;
+      outcome: DeployOutcome;
+      deployment: GitHubDeploymentRecord | undefined;
+      deregistered: string[];
+    };
 
 /**
  * When some services failed while others now run the new revision, what that means and what to do:
@@ -80,8 +94,26 @@ export function mixedState(
   };
 }
 
-export function serviceReport(outcome: ServiceOutcome, why: string): DeployReport["services"][number] {
-  const entry: DeployReport["services"][number] = {
+function evidenceReport(outcome: ServiceOutcome): Pick<ServiceReport, "events" | "stoppedTasks"> {
+  if (!outcome.evidence) return {};
+  return {
+    events: outcome.evidence.events.map((e) => e.message),
+    stoppedTasks: outcome.evidence.stoppedTasks.map((t) => ({
+      taskArn: t.taskArn,
+      stopCode: t.stopCode ?? null,
+      stoppedReason: t.stoppedReason ?? null,
+      containers: t.containers.map((c) => ({
+        name: c.name,
+        exitCode: c.exitCode ?? null,
+        reason: c.reason ?? null,
+        logTail: c.logTail,
+      })),
+    })),
+  };
+}
+
+export function serviceReport(outcome: ServiceOutcome, why: string): ServiceReport {
+  const entry: ServiceReport = {
     name: outcome.name,
     action: outcome.action,
     why,
@@ -97,22 +129,59 @@ export function serviceReport(outcome: ServiceOutcome, why: string): DeployRepor
     }));
     entry.events = outcome.rollout.events.map((e) => e.message ?? "");
   }
-  if (outcome.evidence) {
-    entry.events = outcome.evidence.events.map((e) => e.message);
-    entry.stoppedTasks = outcome.evidence.stoppedTasks.map((t) => ({
-      taskArn: t.taskArn,
-      stopCode: t.stopCode ?? null,
-      stoppedReason: t.stoppedReason ?? null,
-      containers: t.containers.map((c) => ({
-        name: c.name,
-        exitCode: c.exitCode ?? null,
-        reason: c.reason ?? null,
-        logTail: c.logTail,
-      })),
-    }));
-  }
+  Object.assign(entry, evidenceReport(outcome));
   if (outcome.cancelAction) entry.cancelAction = outcome.cancelAction;
   return entry;
+}
+
+function plannedService(plan: ServicePlan, status: string, reason: string): ServiceReport {
+  const { name, action } = plan;
+  return { name, action: action.kind, why: action.why, status, reason, serviceDeploymentArn: null };
+}
+
+/** The `report` output of a run, from how it ended. */
+export function reportOf(finished: Finished, durationSeconds: number): DeployReport {
+  const { plan } = finished;
+  const base = {
+    cluster: plan.cluster,
+    rollbackTargets: Object.fromEntries(plan.services.map((s) => [s.name, s.rollbackTarget ?? null])),
+    changes: plan.changes,
+    images: plannedImages(plan),
+    deregistered: [] as string[],
+    githubDeploymentId: null,
+    planCommentUrl: null,
+    durationSeconds,
+  };
+  if (finished.mode === "preview") {
+    const services = plan.services.map((s) => plannedService(s, "planned", s.action.why));
+    const planCommentUrl = finished.preview.commentUrl ?? null;
+    return {
+      ...base,
+      status: "planned",
+      taskDefinitionArn: plan.reuse?.arn,
+      registered: false,
+      services,
+      planCommentUrl,
+    };
+  }
+  const { revision } = finished;
+  const deployed = { taskDefinitionArn: revision.arn, registered: revision.registered };
+  if (finished.mode === "register-only") {
+    const reason = "register-only: a later ecs-deploy step updates the services";
+    const services = plan.services.map((s) => plannedService(s, "not updated", reason));
+    return { ...base, ...deployed, status: "registered", services };
+  }
+  const { outcome } = finished;
+  const why = (name: string) => plan.services.find((s) => s.name === name)?.action.why ?? "";
+  return {
+    ...base,
+    ...deployed,
+    status: outcome.status,
+    services: outcome.services.map((o) => serviceReport(o, why(o.name))),
+    images: outcome.images,
+    deregistered: finished.deregistered,
+    githubDeploymentId: finished.deployment?.id ?? null,
+  };
 }
 
 const ICON: Record<string, string> = {
@@ -124,6 +193,31 @@ const ICON: Record<string, string> = {
   "timed-out": "⏱️",
   cancelled: "⏹️",
 };
+
+function targetCell(target: RollbackTarget | null | undefined): string {
+  if (!target) return "none";
+  const images = target.images.map((i) => `${i.container}: ${i.digest ?? i.image}`).join(", ");
+  return `${revisionLabel(target.taskDefinitionArn)}${images ? ` (${images})` : ""}`;
+}
+
+function rolloutDetails(summary: SummaryBuilder, outcome: ServiceOutcome): void {
+  const timeline = outcome.rollout?.timeline ?? [];
+  if (timeline.length > 1) {
+    const start = timeline[0]?.at ?? 0;
+    summary.details(
+      `Rollout of ${outcome.name} (${outcome.rollout?.polls ?? 0} polls)`,
+      new SummaryBuilder().table(
+        ["After", "Service deployment"],
+        timeline.map((t) => [formatDuration(t.at - start), t.what]),
+      ),
+    );
+  }
+  if (outcome.evidence) {
+    summary.heading(`Why ${outcome.name} ${outcome.status === "timed-out" ? "did not finish" : "failed"}`, 3);
+    summary.paragraph(`${outcome.reason}\n\n**Next:** ${failureFix(outcome.evidence)}`);
+    summarizeFailureEvidence(summary, outcome.evidence);
+  }
+}
 
 export function writeSummary(
   summary: SummaryBuilder,
@@ -143,48 +237,20 @@ export function writeSummary(
   );
   summary.table(
     ["Service", "Result", "What happened", "Rollback target"],
-    report.services.map((s) => {
-      const target = report.rollbackTargets[s.name];
-      return [
-        s.name,
-        `${ICON[s.status] ?? ""} ${s.status}`,
-        s.reason,
-        target
-          ? `${revisionLabel(target.taskDefinitionArn)}${target.images.length ? ` (${target.images.map((i) => `${i.container}: ${i.digest ?? i.image}`).join(", ")})` : ""}`
-          : "none",
-      ];
-    }),
+    report.services.map((s) => [
+      s.name,
+      `${ICON[s.status] ?? ""} ${s.status}`,
+      s.reason,
+      targetCell(report.rollbackTargets[s.name]),
+    ]),
   );
   if (Object.keys(report.images).length > 0) {
     summary.details(
       report.status === "registered" ? "Images of the registered revision" : "Images deployed",
-      new SummaryBuilder().table(
-        ["Container", "Image"],
-        Object.entries(report.images).map(([container, image]) => [container, image]),
-      ),
+      new SummaryBuilder().table(["Container", "Image"], Object.entries(report.images)),
     );
   }
-  for (const outcome of outcomes) {
-    const timeline = outcome.rollout?.timeline ?? [];
-    if (timeline.length > 1) {
-      const start = timeline[0]?.at ?? 0;
-      summary.details(
-        `Rollout of ${outcome.name} (${outcome.rollout?.polls ?? 0} polls)`,
-        new SummaryBuilder().table(
-          ["After", "Service deployment"],
-          timeline.map((t) => [formatDuration(t.at - start), t.what]),
-        ),
-      );
-    }
-    if (outcome.evidence) {
-      summary.heading(
-        `Why ${outcome.name} ${outcome.status === "timed-out" ? "did not finish" : "failed"}`,
-        3,
-      );
-      summary.paragraph(`${outcome.reason}\n\n**Next:** ${failureFix(outcome.evidence)}`);
-      summarizeFailureEvidence(summary, outcome.evidence);
-    }
-  }
+  for (const outcome of outcomes) rolloutDetails(summary, outcome);
   const mixed = report.taskDefinitionArn ? mixedState(outcomes, report.taskDefinitionArn) : undefined;
   if (mixed) summary.paragraph(`⚠️ ${mixed.what} ${mixed.next}`);
   if (report.deregistered.length > 0) {
@@ -192,4 +258,102 @@ export function writeSummary(
       `Deregistered old revisions: ${report.deregistered.map((a) => `\`${revisionLabel(a)}\``).join(", ")}.`,
     );
   }
+}
+
+function badOf(outcome: DeployOutcome): ServiceOutcome[] {
+  return outcome.services.filter((o) => o.status === "failed" || o.status === "timed-out");
+}
+
+/** The deploy's failure, as the step reports it (undefined when it went well). */
+export function deployFailure(outcome: DeployOutcome): unknown {
+  if (outcome.interruption?.kind === "cancelled") return new CancelledError(outcome.interruption.message);
+  if (outcome.interruption) return outcome.interruption.error;
+  // An update refused for a reason neither the user's nor AWS's (a bug) is raised once the others
+  // are accounted for.
+  if (outcome.unexpected !== undefined) return outcome.unexpected;
+  const bad = badOf(outcome);
+  const first = bad[0];
+  if (!first) return undefined;
+  const arn = outcome.taskDefinitionArn;
+  const mixed = mixedState(outcome.services, arn);
+  const fix =
+    first.fix ??
+    (first.status === "timed-out"
+      ? "Raise `wait-timeout` if the rollout is only slow (ECS carries on with it; the events above show where it is); if its tasks keep failing, read the stopped tasks above."
+      : first.evidence
+        ? failureFix(first.evidence)
+        : "Look at the service's events in the ECS console.");
+  return new UserError(
+    `The deployment of ${revisionLabel(arn)} ${outcome.status === "timed-out" ? "did not finish" : "failed"}: ${bad.map((o) => `${o.name}: ${o.reason}`).join(" ")}${mixed ? ` ${mixed.what}` : ""}`,
+    { fix: [fix, mixed?.next].filter(Boolean).join(" ") },
+  );
+}
+
+/** The GitHub deployment's final status and description. */
+async function finishDeployment(
+  deployment: GitHubDeploymentRecord,
+  outcome: DeployOutcome,
+  settings: Settings,
+  services: readonly string[],
+): Promise<void> {
+  if (outcome.interruption?.kind === "error") {
+    await deployment.set("error", "shipline ecs-deploy stopped with an error").catch(() => undefined);
+    return;
+  }
+  if (outcome.interruption?.kind === "cancelled") {
+    const what = settings.follow.rollbackOnCancel ? "ECS asked to roll back" : "ECS left rolling out";
+    await deployment.set("error", `Cancelled; ${what}`).catch(() => undefined);
+    return;
+  }
+  const bad = badOf(outcome);
+  if (bad.length > 0) {
+    await deployment.set(
+      "failure",
+      `${outcome.status}: ${bad.map((o) => `${o.name}: ${o.reason}`).join("; ")}`,
+    );
+    return;
+  }
+  const started = outcome.status === "started";
+  const label = revisionLabel(outcome.taskDefinitionArn);
+  await deployment.set(
+    started ? "in_progress" : "success",
+    `${label} ${started ? "rolling out" : "rolled out"} on ${services.join(", ")}`,
+  );
+}
+
+/** Sets every output, writes the summary and the GitHub status, then fails the step if the run failed. */
+export async function publish(
+  context: ActionContext,
+  settings: Settings,
+  startedAt: number,
+  finished: Finished,
+): Promise<void> {
+  const report = reportOf(finished, Math.round((context.clock.now() - startedAt) / 100) / 10);
+  const names = finished.plan.services.map((s) => s.name);
+  const previous = Object.fromEntries(
+    finished.plan.services.map((s) => [s.name, s.rollbackTarget?.taskDefinitionArn]),
+  );
+  const deployments = Object.fromEntries(
+    report.services.map((s) => [s.name, s.serviceDeploymentArn ?? undefined]),
+  );
+  context.outputs(outputSpec).setAll({
+    "task-definition-arn": report.taskDefinitionArn ?? "",
+    "previous-task-definition-arn": perServiceOutput(names, previous),
+    "service-deployment-arn": perServiceOutput(names, deployments),
+    images: report.images,
+    status: report.status,
+    "duration-seconds": String(report.durationSeconds),
+    report,
+    "deploy-record": finished.mode === "deploy" ? deployRecord(finished.plan, finished.outcome) : "",
+  });
+  if (finished.mode === "preview") {
+    context.summary.raw(finished.preview.markdown);
+    if (finished.preview.commentError !== undefined) throw finished.preview.commentError;
+    return;
+  }
+  writeSummary(context.summary, report, finished.mode === "deploy" ? finished.outcome.services : []);
+  if (finished.mode !== "deploy") return;
+  if (finished.deployment) await finishDeployment(finished.deployment, finished.outcome, settings, names);
+  const failure = deployFailure(finished.outcome);
+  if (failure !== undefined) throw failure;
 }

@@ -1,21 +1,34 @@
-// Cross-input rules of ecs-deploy and the settings derived from the inputs, checked before anything
-// is read from or written to AWS or GitHub.
+// ecs-deploy's inputs turned into validated settings, one function per kind of check, all before
+// anything is read from or written to AWS or GitHub.
 import { isAbsolute, resolve } from "node:path";
-import { FAMILY_REVISION, type RenderChanges, TASK_DEFINITION_ARN } from "@shipline/core/ecs/task-definition";
+import { type AwsSettings, awsSettingsFromInputs, resolveRegion } from "@shipline/core/aws/clients";
+import type { DeployOptions } from "@shipline/core/ecs/deploy-execute";
+import type { DeployRequest, TaskDefinitionSource } from "@shipline/core/ecs/deploy-plan";
+import { shortName } from "@shipline/core/ecs/services-input";
+import { FAMILY_REVISION, TASK_DEFINITION_ARN } from "@shipline/core/ecs/task-definition";
 import { inputError } from "@shipline/core/runtime/inputs";
 import type { Inputs } from "./inputs";
 
-/** Where the task definition to deploy comes from. */
-export type TaskDefinitionSource =
-  | { kind: "file"; path: string }
-  | { kind: "registered"; ref: string }
-  | { kind: "current" };
+/** deploy: update the services; preview: the pull-request dry run; register-only: register, update nothing. */
+export type Mode = "deploy" | "preview" | "register-only";
+
+/** The GitHub deployment to record, when `environment` is given. */
+export interface DeploymentSettings {
+  token: string;
+  environment: string;
+  environmentUrl: string | undefined;
+}
 
 export interface Settings {
-  source: TaskDefinitionSource;
-  changes: RenderChanges;
-  /** Whether anything is to be rendered (images or environment variables). */
-  rendering: boolean;
+  mode: Mode;
+  request: DeployRequest;
+  follow: DeployOptions;
+  /** Keep the newest N revisions of the family after a deploy; undefined keeps every one. */
+  keepRevisions: number | undefined;
+  /** The token for the plan comment and the deployment record. */
+  githubToken: string | undefined;
+  deployment: DeploymentSettings | undefined;
+  aws: AwsSettings;
 }
 
 export function taskDefinitionSource(value: string | undefined, workspace: string): TaskDefinitionSource {
@@ -48,7 +61,8 @@ export function environmentUpserts(
   return out;
 }
 
-export function settingsFrom(inputs: Inputs, env: NodeJS.ProcessEnv): Settings {
+/** `environment` records a GitHub deployment: it needs a token, and `environment-url` needs it. */
+function deploymentSettings(inputs: Inputs): DeploymentSettings | undefined {
   if (inputs.environment && !inputs.githubToken) {
     throw inputError(
       "environment",
@@ -63,6 +77,16 @@ export function settingsFrom(inputs: Inputs, env: NodeJS.ProcessEnv): Settings {
       "Set `environment` too, or remove `environment-url`.",
     );
   }
+  if (!inputs.environment || !inputs.githubToken) return undefined;
+  return {
+    token: inputs.githubToken,
+    environment: inputs.environment,
+    environmentUrl: inputs.environmentUrl,
+  };
+}
+
+/** `plan` and `register-only` exclude each other, and a registration records no deployment. */
+function modeOf(inputs: Inputs): Mode {
   if (inputs.registerOnly && inputs.plan) {
     throw inputError(
       "register-only",
@@ -77,14 +101,46 @@ export function settingsFrom(inputs: Inputs, env: NodeJS.ProcessEnv): Settings {
       "Give `environment` to the ecs-deploy step that updates the services, not to the one that only registers.",
     );
   }
-  const services = inputs.services;
-  const unique = new Set(services.map((s) => s.split("/").pop()));
-  if (unique.size !== services.length) {
+  return inputs.plan ? "preview" : inputs.registerOnly ? "register-only" : "deploy";
+}
+
+function checkServices(services: readonly string[]): void {
+  if (new Set(services.map(shortName)).size !== services.length) {
     throw inputError("services", "a service is named twice (by name and by ARN).", "Name each service once.");
   }
-  const source = taskDefinitionSource(inputs.taskDefinition, env.GITHUB_WORKSPACE ?? process.cwd());
-  const environment = environmentUpserts(inputs.environmentVariables);
-  const changes: RenderChanges = { images: inputs.containers ?? {}, environment };
-  const rendering = Object.keys(changes.images ?? {}).length > 0 || Object.keys(environment).length > 0;
-  return { source, changes, rendering };
+}
+
+export function settingsFrom(inputs: Inputs, env: NodeJS.ProcessEnv): Settings {
+  const deployment = deploymentSettings(inputs);
+  const mode = modeOf(inputs);
+  checkServices(inputs.services);
+  const request: DeployRequest = {
+    cluster: inputs.cluster,
+    services: inputs.services,
+    source: taskDefinitionSource(inputs.taskDefinition, env.GITHUB_WORKSPACE ?? process.cwd()),
+    changes: {
+      images: inputs.containers ?? {},
+      environment: environmentUpserts(inputs.environmentVariables),
+    },
+    desiredCount: inputs.desiredCount,
+    forceNewDeployment: inputs.forceNewDeployment,
+  };
+  const aws = awsSettingsFromInputs(inputs);
+  resolveRegion(aws, env);
+  return {
+    mode,
+    request,
+    follow: {
+      wait: inputs.wait,
+      pollIntervalMs: inputs.pollInterval,
+      waitTimeoutMs: inputs.waitTimeout,
+      rollbackOnCancel: inputs.rollbackOnCancel,
+      logTailLines: inputs.logTailLines,
+      caller: "ecs-deploy",
+    },
+    keepRevisions: inputs.keepRevisions,
+    githubToken: inputs.githubToken,
+    deployment,
+    aws,
+  };
 }

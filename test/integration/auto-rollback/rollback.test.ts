@@ -5,7 +5,12 @@ import { type FakeGitHub, startFakeGitHub } from "../../rig/fake-github";
 import { everythingPrinted } from "../../rig/harness";
 import { type Simulator, startSimulator } from "../../sim/index";
 import { builtInServices } from "../../sim/services/index";
-import { deniedServiceDeployments, REFUSAL, refusingUpdates } from "../ecs-deploy/ecs-variants";
+import {
+  deniedServiceDeployments,
+  REFUSAL,
+  refusingUpdates,
+  startPollClocked,
+} from "../ecs-deploy/ecs-variants";
 import {
   arnOf,
   deploy,
@@ -159,10 +164,82 @@ describe("auto-rollback of a deploy that passed ECS but is bad", () => {
   });
 });
 
+describe("auto-rollback from ecs-deploy's deploy record", () => {
+  it("rolls back every service of the record, taking cluster, services and targets from it alone", async () => {
+    sim = await startSimulator({ scenario: world({ extraServices: ["worker"] }) });
+    const deployed = await deploy(sim, { services: "web\nworker", containers: `app=${image("2")}` });
+    expect(deployed.outputs.status).toBe("succeeded");
+    const record = JSON.parse(deployed.outputs["deploy-record"] ?? "{}");
+    expect(record).toMatchObject({
+      version: 1,
+      cluster: "prod",
+      taskDefinitionArn: arnOf("web:2"),
+      status: "succeeded",
+      services: [
+        { name: "web", previousTaskDefinitionArn: arnOf("web:1") },
+        { name: "worker", previousTaskDefinitionArn: arnOf("web:1") },
+      ],
+    });
+    expect(record.services.map((s: { serviceDeploymentArn: string }) => s.serviceDeploymentArn)).toEqual(
+      Object.values(JSON.parse(deployed.outputs["service-deployment-arn"] ?? "{}")),
+    );
+    const before = lastSeq(sim);
+    const run = await rollback(sim, {
+      cluster: undefined,
+      services: undefined,
+      "deploy-record": deployed.outputs["deploy-record"],
+      verdict: "fail",
+    });
+    expect(run.errors).toEqual([]);
+    expect(run.exitCode).toBe(0);
+    expect(JSON.parse(run.outputs["rolled-back-from"] ?? "{}")).toEqual({
+      web: arnOf("web:2"),
+      worker: arnOf("web:2"),
+    });
+    const report = JSON.parse(run.outputs.report ?? "{}");
+    expect(
+      report.services.map((s: { name: string; targetSource: string }) => [s.name, s.targetSource]),
+    ).toEqual([
+      ["web", "recorded"],
+      ["worker", "recorded"],
+    ]);
+    expect(mutations(sim, before).map((c) => [c.operation, c.input.service, c.input.taskDefinition])).toEqual(
+      [
+        ["UpdateService", "web", arnOf("web:1")],
+        ["UpdateService", "worker", arnOf("web:1")],
+      ],
+    );
+    for (const name of ["web", "worker"])
+      expect(webService(sim, name).config.taskDefinitionArn).toBe(arnOf("web:1"));
+  });
+
+  it("rolls back only the service `services` picks from the record", async () => {
+    sim = await startSimulator({ scenario: world({ extraServices: ["worker"] }) });
+    const deployed = await deploy(sim, { services: "web\nworker", containers: `app=${image("2")}` });
+    const run = await rollback(sim, {
+      services: "worker",
+      "deploy-record": deployed.outputs["deploy-record"],
+    });
+    expect(run.errors).toEqual([]);
+    expect(run.outputs).toMatchObject({ "rolled-back": "true", "task-definition-arn": arnOf("web:1") });
+    expect(webService(sim, "worker").config.taskDefinitionArn).toBe(arnOf("web:1"));
+    expect(webService(sim).config.taskDefinitionArn).toBe(arnOf("web:2"));
+  });
+});
+
+/**
+ * The tests of rollouts in flight move the simulated clock only with the steps' reads of the service
+ * (ten simulated seconds each), so what is still in flight when the next step looks does not depend
+ * on how long the machine takes to start it.
+ */
+function pollClocked(options: Parameters<typeof world>[0]): Promise<Simulator> {
+  return startPollClocked(world({ ...options, manualClock: true }), 10_000);
+}
+
 describe("auto-rollback of a deployment still in flight", () => {
   it("stops the bad service deployment with ROLLBACK and verifies the previous revision", async () => {
-    // Pulls of six simulated minutes (three real seconds) keep web:2 rolling forward.
-    sim = await startSimulator({ scenario: world({ timings: { pullMs: 6 * 60_000 } }) });
+    // Pulls of six simulated minutes keep web:2 rolling forward.
+    sim = await pollClocked({ timings: { pullMs: 6 * 60_000 } });
     const deployed = await deploy(sim, { containers: `app=${image("2")}`, wait: "false" });
     expect(deployed.outputs.status).toBe("started");
     const before = lastSeq(sim);
@@ -188,7 +265,7 @@ describe("auto-rollback of a deployment still in flight", () => {
   });
 
   it("follows ECS's own circuit-breaker rollback instead of starting another", async () => {
-    sim = await startSimulator({ scenario: world({ images: { [image("2")]: { kind: "crash" } } }) });
+    sim = await pollClocked({ images: { [image("2")]: { kind: "crash" } } });
     const deployed = await deploy(sim, { containers: `app=${image("2")}` });
     expect(deployed.outputs.status).toBe("failed");
     // ecs-deploy failed at the first poll that showed the rollback; slow ECS down so that it is
@@ -216,8 +293,8 @@ describe("auto-rollback of a deployment still in flight", () => {
   });
 
   it("follows a rollout of the target already in flight instead of updating the service again", async () => {
-    // Pulls of three simulated minutes keep each rollout in flight for a second and a half (real).
-    sim = await startSimulator({ scenario: world({ revisions: ["2"], timings: { pullMs: 3 * 60_000 } }) });
+    // Pulls of three simulated minutes keep each rollout in flight.
+    sim = await pollClocked({ revisions: ["2"], timings: { pullMs: 3 * 60_000 } });
     await deploy(sim, { "task-definition": arnOf("web:2"), wait: "false" });
     // An earlier rollback's UpdateService back to web:1 (a run that was cancelled, say).
     const back = await deploy(sim, { "task-definition": arnOf("web:1"), wait: "false" });

@@ -13,6 +13,19 @@ afterAll(async () => {
   await sim.stop();
 });
 
+/** A deploy record as ecs-deploy writes it: web:2 deployed over web:1. */
+function record(over: Record<string, unknown>): string {
+  return JSON.stringify({
+    version: 1,
+    cluster: "prod",
+    taskDefinitionArn: arnOf("web:2"),
+    status: "succeeded",
+    services: [{ name: "web", previousTaskDefinitionArn: arnOf("web:1"), serviceDeploymentArn: null }],
+    images: {},
+    ...over,
+  });
+}
+
 const cases: { name: string; inputs: Record<string, string>; error: RegExp }[] = [
   {
     name: "a service that does not exist",
@@ -44,6 +57,26 @@ const cases: { name: string; inputs: Record<string, string>; error: RegExp }[] =
     inputs: {},
     error:
       /No rollback target for web: it has no SUCCESSFUL service deployment of a revision other than web:1/,
+  },
+  {
+    name: "a deploy record of another cluster than `cluster`",
+    inputs: { cluster: "staging", "deploy-record": record({}) },
+    error: /Input `cluster`: it says "staging", but `deploy-record` says "prod"/,
+  },
+  {
+    name: "a bad revision that contradicts the deploy record",
+    inputs: { "task-definition-arn": arnOf("web:1"), "deploy-record": record({}) },
+    error: /Input `task-definition-arn`: it says web:1, but `deploy-record` says web:2/,
+  },
+  {
+    name: "a deploy record that is not ecs-deploy's",
+    inputs: { "deploy-record": JSON.stringify({ cluster: "prod", services: ["web"] }) },
+    error: /Input `deploy-record`: the JSON does not have the expected shape: version is undefined, not 1/,
+  },
+  {
+    name: "neither a cluster nor a deploy record",
+    inputs: { cluster: "", "task-definition": "web:1" },
+    error: /Input `cluster`: it is required \(unless `deploy-record` is given, which names it\)/,
   },
   {
     name: "an incident issue without a token",

@@ -1,7 +1,7 @@
 // ecs-deploy through the committed bundle against the AWS simulator (scaled clock: 1 real ms = 120
-// simulated ms, so a 100 ms poll interval is 12 simulated seconds): healthy and crash-looping
-// rollouts, re-runs, throttling, several services, blue/green, the fallback without the service
-// deployments API, and revision hygiene.
+// simulated ms, so a 100 ms poll interval is 12 simulated seconds; the tests of what a poll sees move
+// the clock with the polls instead): healthy and crash-looping rollouts, re-runs, throttling, several
+// services, blue/green, the fallback without the service deployments API, and revision hygiene.
 import { afterEach, describe, expect, it } from "vitest";
 import { everythingPrinted } from "../../rig/harness";
 import { type Simulator, startSimulator } from "../../sim/index";
@@ -12,6 +12,7 @@ import {
   refusingUpdates,
   STALE_READS,
   staleCurrentDeployment,
+  startPollClocked,
 } from "./ecs-variants";
 import {
   arnOf,
@@ -35,11 +36,16 @@ afterEach(async () => {
 });
 
 /**
- * The timing tests run the simulator at 20x with a 500 ms poll interval (10 simulated seconds), so a
- * scheduling hiccup of the machine adds little simulated time. One interval: 10 s + its 10 % jitter,
- * plus 100 ms of real time for the two requests of a poll and the runner's timers.
+ * The tests about when a poll sees something run on a manual clock that moves one poll interval (10
+ * simulated seconds) with each of the step's reads of the service (clockedByPolls), so polls fall
+ * exactly one interval apart in simulated time whatever the machine's load; the real interval only
+ * sets how fast the test runs.
  */
-const TIMED = { factor: 20, pollMs: 500, oneInterval: (500 * 1.1 + 100) * 20 };
+const POLL_STEP_MS = 10_000;
+
+function pollClocked(options: Parameters<typeof world>[0]): Promise<Simulator> {
+  return startPollClocked(world({ ...options, manualClock: true }), POLL_STEP_MS);
+}
 
 function calls(s: Simulator, operation: string) {
   return s.calls.filter((c) => c.operation === operation && c.status < 400);
@@ -47,8 +53,8 @@ function calls(s: Simulator, operation: string) {
 
 describe("ecs-deploy: rolling deployments", () => {
   it("succeeds on a healthy image and notices stability within one poll interval of ECS completing it", async () => {
-    sim = await startSimulator({ scenario: world({ factor: TIMED.factor }) });
-    const run = await deploy(sim, { containers: `app=${image("2")}`, "poll-interval": `${TIMED.pollMs}ms` });
+    sim = await pollClocked({});
+    const run = await deploy(sim, { containers: `app=${image("2")}` });
     expect(run.errors).toEqual([]);
     expect(run.exitCode).toBe(0);
     expect(run.outputs).toMatchObject({
@@ -70,11 +76,10 @@ describe("ecs-deploy: rolling deployments", () => {
     );
     const sawIt = polls.find((c) => c.at >= completedAt);
     expect(sawIt).toBeDefined();
-    // Only one poll happens after completion: the one that saw it, within one interval (±10 % jitter)
-    // plus the time of the request itself, all in simulated time.
+    // Only one poll happens after completion: the next one, which saw it (in simulated time).
     expect(polls.filter((c) => c.at >= completedAt)).toHaveLength(1);
     const lag = (sawIt?.at ?? 0) - completedAt;
-    expect(lag).toBeLessThanOrEqual(TIMED.oneInterval);
+    expect(lag).toBeLessThanOrEqual(POLL_STEP_MS);
 
     // The digest that ran, from the service revision.
     const images = JSON.parse(run.outputs.images ?? "{}") as Record<string, string>;
@@ -94,20 +99,17 @@ describe("ecs-deploy: rolling deployments", () => {
   });
 
   it("fails at the first poll that shows the circuit breaker's rollback, with stopped reason, exit code and log tail", async () => {
-    sim = await startSimulator({
-      scenario: world({
-        images: {
-          [image("2")]: {
-            kind: "crash",
-            exitCode: 3,
-            logs: ["listening on :8080"],
-            exitLogs: ["Error: connect ECONNREFUSED 10.0.4.12:5432", "    at TCPConnectWrap.afterConnect"],
-          },
+    sim = await pollClocked({
+      images: {
+        [image("2")]: {
+          kind: "crash",
+          exitCode: 3,
+          logs: ["listening on :8080"],
+          exitLogs: ["Error: connect ECONNREFUSED 10.0.4.12:5432", "    at TCPConnectWrap.afterConnect"],
         },
-        factor: TIMED.factor,
-      }),
+      },
     });
-    const run = await deploy(sim, { containers: `app=${image("2")}`, "poll-interval": `${TIMED.pollMs}ms` });
+    const run = await deploy(sim, { containers: `app=${image("2")}` });
     expect(run.exitCode).toBe(1);
     expect(run.outputs.status).toBe("failed");
     const arn = run.outputs["service-deployment-arn"] ?? "";
@@ -117,7 +119,7 @@ describe("ecs-deploy: rolling deployments", () => {
     const polls = calls(sim, "DescribeServiceDeployments");
     // The follow stopped at the first poll after ECS began rolling back.
     expect(polls.filter((c) => c.at >= rollbackAt)).toHaveLength(1);
-    expect((polls.at(-1)?.at ?? 0) - rollbackAt).toBeLessThanOrEqual(TIMED.oneInterval);
+    expect((polls.at(-1)?.at ?? 0) - rollbackAt).toBeLessThanOrEqual(POLL_STEP_MS);
     // ECS was still rolling back when the step failed: it did not wait for the rollback to finish.
     expect(record?.finishedAt === undefined || (record.finishedAt ?? 0) > (polls.at(-1)?.at ?? 0)).toBe(true);
 
@@ -388,7 +390,11 @@ describe("ecs-deploy: rolling deployments", () => {
 
 describe("ecs-deploy: native strategies and the fallback", () => {
   it("waits for a BLUE_GREEN deployment's SUCCESSFUL status, not for the running count", async () => {
-    sim = await startSimulator({ scenario: world({ strategy: "BLUE_GREEN", desiredCount: 2 }) });
+    // Each lifecycle stage lasts ten simulated seconds; polls five seconds apart see every one twice.
+    sim = await startPollClocked(
+      world({ strategy: "BLUE_GREEN", desiredCount: 2, manualClock: true }),
+      5_000,
+    );
     const run = await deploy(sim, { containers: `app=${image("2")}` });
     expect(run.errors).toEqual([]);
     expect(run.exitCode).toBe(0);
@@ -401,8 +407,19 @@ describe("ecs-deploy: native strategies and the fallback", () => {
     const done = lines.findIndex((l) => /SUCCESSFUL$/.test(l));
     expect(firstFull).toBeGreaterThan(-1);
     expect(done).toBeGreaterThan(firstFull);
-    expect(run.stdout).toMatch(/stage PRODUCTION_TRAFFIC_SHIFT/);
-    expect(run.stdout).toMatch(/stage BAKE_TIME/);
+    // When a stage is missed, say when the step read the service and its deployment.
+    const reads = sim.calls
+      .filter((c) => /^DescribeService(s|Deployments)$/.test(c.operation))
+      .map((c) => `${c.operation} at ${c.at - (sim?.calls[0]?.at ?? 0)} ms`)
+      .join(", ");
+    for (const stage of [
+      "SCALE_UP",
+      "TEST_TRAFFIC_SHIFT",
+      "PRODUCTION_TRAFFIC_SHIFT",
+      "BAKE_TIME",
+      "CLEAN_UP",
+    ])
+      expect(run.stdout, reads).toContain(`stage ${stage} `);
     const polls = calls(sim, "DescribeServiceDeployments");
     expect(polls.at(-1)?.at ?? 0).toBeGreaterThanOrEqual(record?.finishedAt ?? Number.POSITIVE_INFINITY);
   });

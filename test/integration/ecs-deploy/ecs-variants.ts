@@ -9,9 +9,13 @@
 //   service already names the new task definition.
 // - refusingUpdates(names): UpdateService of those services is refused, as ECS refuses a task
 //   definition that does not suit a service.
+// - clockedByPolls(stepMs): simulated time moves only with the step's reads of the services, one step
+//   per read, so what a poll sees does not depend on how fast the machine runs the bundle.
 import { SimError } from "../../sim/errors";
+import { type Scenario, type Simulator, startSimulator } from "../../sim/index";
 import { EcsService } from "../../sim/services/ecs";
-import type { Shape, SimRuntime } from "../../sim/types";
+import { builtInServices } from "../../sim/services/index";
+import type { Shape, SimRuntime, SimServiceFactory } from "../../sim/types";
 
 const DENIED = [
   "ListServiceDeployments",
@@ -99,4 +103,59 @@ export function refusingUpdates(
     };
     return ecs;
   };
+}
+
+class PollClockedEcs extends EcsService {
+  constructor(runtime: SimRuntime, advance: () => void) {
+    super(runtime);
+    const describe = this.operations.DescribeServices;
+    if (!describe) throw new Error("the ECS simulator has no DescribeServices");
+    this.operations.DescribeServices = (input: Shape) => {
+      advance();
+      return describe(input);
+    };
+  }
+}
+
+/**
+ * ECS whose simulated time moves only when the step reads the services: each DescribeServices first
+ * advances the simulator's clock (which must be in manual mode) by `stepMs`, then answers. A follow
+ * reads the services once per poll, so its polls fall exactly `stepMs` apart in simulated time and
+ * each sees one consistent moment, however slowly a loaded machine runs the bundle; nothing else
+ * moves time, so after the step's last poll ECS stands still. Put `ecs` among the simulator's services
+ * and `attach` the simulator once it is started.
+ */
+export function clockedByPolls(stepMs: number): {
+  ecs: (runtime: SimRuntime) => EcsService;
+  attach(sim: Simulator): void;
+} {
+  let simulator: Simulator | undefined;
+  const advance = (): void => {
+    if (!simulator) throw new Error("clockedByPolls: attach the simulator before the step runs");
+    if (simulator.clock.mode !== "manual") throw new Error("clockedByPolls needs the manual clock");
+    simulator.advance(stepMs);
+  };
+  return {
+    ecs: (runtime) => new PollClockedEcs(runtime, advance),
+    attach: (sim) => {
+      simulator = sim;
+    },
+  };
+}
+
+/**
+ * Starts the simulator on a scenario with a manual clock (world({ manualClock: true })), its time
+ * moved by clockedByPolls(stepMs): one step per DescribeServices.
+ */
+export async function startPollClocked(
+  scenario: Scenario,
+  stepMs: number,
+  services: SimServiceFactory[] = builtInServices,
+): Promise<Simulator> {
+  if ((scenario.clock as { mode?: string } | undefined)?.mode !== "manual")
+    throw new Error("startPollClocked needs a scenario with a manual clock");
+  const clocked = clockedByPolls(stepMs);
+  const sim = await startSimulator({ services: [...services, clocked.ecs], scenario });
+  clocked.attach(sim);
+  return sim;
 }

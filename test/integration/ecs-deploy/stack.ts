@@ -85,6 +85,8 @@ export interface WorldOptions {
   strategy?: "BLUE_GREEN" | "LINEAR" | "CANARY";
   desiredCount?: number;
   factor?: number;
+  /** Time moves only when told (sim.advance, or clockedByPolls), not with the real clock. */
+  manualClock?: boolean;
   faults?: Scenario["faults"];
   /** More revisions of web registered after web:1 (web:2 ... as tags "2", "3"...). */
   revisions?: string[];
@@ -146,7 +148,7 @@ export function world(options: WorldOptions = {}): Scenario {
     },
   });
   return {
-    clock: { mode: "scaled", factor: options.factor ?? FACTOR },
+    clock: options.manualClock ? { mode: "manual" } : { mode: "scaled", factor: options.factor ?? FACTOR },
     seed: 17,
     ...(options.faults ? { faults: options.faults } : {}),
     logs: { groups: [{ name: "/ecs/web" }] },

@@ -116,7 +116,13 @@ export async function chooseTarget(
   service: Service,
   cluster: string,
   api: ServiceDeploymentsApi,
-  given: { explicit?: string | undefined; recorded?: string | undefined; bad?: string | undefined },
+  given: {
+    explicit?: string | undefined;
+    recorded?: string | undefined;
+    /** The input recorded targets come from (ecs-deploy's deploy-record or previous-task-definition-arn). */
+    recordedInput?: string | undefined;
+    bad?: string | undefined;
+  },
 ): Promise<TargetChoice> {
   if (given.explicit) return { taskDefinitionArn: given.explicit, source: "input" };
   if (given.recorded) return { taskDefinitionArn: given.recorded, source: "recorded" };
@@ -130,8 +136,8 @@ export async function chooseTarget(
           : `the service deployments API cannot be used (${api.unavailableReason ?? "unavailable"}), so the history cannot be read`
       }.`,
       {
-        input: "previous-task-definition-arn",
-        fix: "Pass ecs-deploy's `previous-task-definition-arn` output, or name the revision to return to in `task-definition`.",
+        input: given.recordedInput ?? "previous-task-definition-arn",
+        fix: "Pass ecs-deploy's `deploy-record` (or `previous-task-definition-arn`) output, or name the revision to return to in `task-definition`.",
       },
     );
   }

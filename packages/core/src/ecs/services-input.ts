@@ -3,19 +3,30 @@
 // the value itself for one service, a JSON object keyed by service name for several.
 import { input, inputError } from "../runtime/inputs";
 
+/** A cluster's name or ARN. */
+export const CLUSTER = /^(arn:aws[a-z-]*:ecs:[a-z0-9-]+:\d{12}:cluster\/)?[a-zA-Z0-9_-]{1,255}$/;
+/** A service's name or ARN. */
+export const SERVICE =
+  /^(arn:aws[a-z-]*:ecs:[a-z0-9-]+:\d{12}:service\/[a-zA-Z0-9_-]+\/)?[a-zA-Z0-9_-]{1,255}$/;
+const CLUSTER_HINT = "Give the cluster's name (letters, digits, - and _) or its ARN.";
+const SERVICES_HINT = "Give service names (or ARNs), comma or newline separated.";
+
 /** `cluster` and `services`, spread into the input spec of an action that deploys to services. */
 export const servicesInputSpec = {
-  cluster: input.string({
-    required: true,
-    pattern: /^(arn:aws[a-z-]*:ecs:[a-z0-9-]+:\d{12}:cluster\/)?[a-zA-Z0-9_-]{1,255}$/,
-    hint: "Give the cluster's name (letters, digits, - and _) or its ARN.",
-  }),
-  services: input.list({
-    required: true,
-    itemPattern: /^(arn:aws[a-z-]*:ecs:[a-z0-9-]+:\d{12}:service\/[a-zA-Z0-9_-]+\/)?[a-zA-Z0-9_-]{1,255}$/,
-    itemHint: "Give service names (or ARNs), comma or newline separated.",
-  }),
+  cluster: input.string({ required: true, pattern: CLUSTER, hint: CLUSTER_HINT }),
+  services: input.list({ required: true, itemPattern: SERVICE, itemHint: SERVICES_HINT }),
 };
+
+/** The same two, optional: for an action that can take them from ecs-deploy's deploy record instead. */
+export const optionalServicesInputSpec = {
+  cluster: input.string({ pattern: CLUSTER, hint: CLUSTER_HINT }),
+  services: input.list({ itemPattern: SERVICE, itemHint: SERVICES_HINT }),
+};
+
+/** The last part of a cluster or service ARN, or the name itself: `.../prod/web` -> `web`. */
+export function shortName(nameOrArn: string): string {
+  return nameOrArn.split("/").pop() ?? nameOrArn;
+}
 
 /** The output value: the one service's value, or a JSON object keyed by service ("" for none). */
 export function perServiceOutput(
@@ -61,7 +72,7 @@ export function perServiceInput(
     );
   }
   for (const service of services) {
-    const short = service.split("/").pop() ?? service;
+    const short = shortName(service);
     const entry = (parsed as Record<string, unknown>)[service] ?? (parsed as Record<string, unknown>)[short];
     if (entry === undefined || entry === "") continue;
     if (typeof entry !== "string" || !check(entry)) {

@@ -1,5 +1,5 @@
-// auto-rollback's decisions: how to get back (stop, follow ECS, update, nothing), which revision is
-// bad when nobody said, the target, per-service inputs, database safety and the report.
+// Putting a service back: how (stop, follow ECS, update, nothing), which revision is bad when nobody
+// said, the target (given, recorded, discovered), and StopServiceDeployment ROLLBACK.
 import {
   DescribeServiceRevisionsCommand,
   ECSClient,
@@ -10,24 +10,14 @@ import {
 } from "@aws-sdk/client-ecs";
 import { mockClient } from "aws-sdk-client-mock";
 import { beforeEach, describe, expect, it } from "vitest";
-import { inputSpec } from "../../../actions/auto-rollback/src/inputs";
-import {
-  type Evidence,
-  evidenceFromHealthReport,
-  timelineOf,
-} from "../../../actions/auto-rollback/src/report";
-import type { ServiceRollbackResult } from "../../../actions/auto-rollback/src/restore";
-import { checkDatabaseSafety, settingsFrom } from "../../../actions/auto-rollback/src/settings";
 import {
   chooseTarget,
   decideRollback,
   inferBadRevision,
   stopWithRollback,
-} from "../../../packages/core/src/ecs/rollback";
-import { ServiceDeploymentsApi } from "../../../packages/core/src/ecs/service-deployments";
-import { perServiceInput, perServiceOutput } from "../../../packages/core/src/ecs/services-input";
-import { parseInputs } from "../../../packages/core/src/runtime/inputs";
-import { RecordingLogger } from "../../../packages/core/src/runtime/logger";
+} from "../../../../packages/core/src/ecs/rollback";
+import { ServiceDeploymentsApi } from "../../../../packages/core/src/ecs/service-deployments";
+import { RecordingLogger } from "../../../../packages/core/src/runtime/logger";
 
 const TD = (n: number) => `arn:aws:ecs:eu-west-1:123456789012:task-definition/web:${n}`;
 const ecsMock = mockClient(ECSClient);
@@ -232,130 +222,14 @@ describe("chooseTarget", () => {
       /No rollback target for web: it has no SUCCESSFUL service deployment of a revision other than web:2/,
     );
   });
-});
 
-function parse(given: Record<string, string>) {
-  return parseInputs(inputSpec, {
-    source: (name) => given[name] ?? inputSpec[name as keyof typeof inputSpec]?.default,
-  });
-}
-
-describe("auto-rollback settings", () => {
-  it("takes an ARN for every service or ecs-deploy's JSON object keyed by service", () => {
-    const check = (v: string) => v.startsWith("arn:");
-    // What ecs-deploy writes is what auto-rollback reads.
-    const written = perServiceOutput(["web", "worker"], { web: TD(1) });
-    expect(perServiceInput("x", written, ["web", "worker"], check)).toEqual({ web: TD(1) });
-    expect(perServiceOutput(["web"], { web: TD(1) })).toBe(TD(1));
-    expect(perServiceInput("x", TD(1), ["web", "worker"], check)).toEqual({ web: TD(1), worker: TD(1) });
-    expect(
-      perServiceInput("x", JSON.stringify({ web: TD(1), worker: "" }), ["web", "worker"], check),
-    ).toEqual({
-      web: TD(1),
+  it("names the input the recorded targets came from when there is nothing to discover", async () => {
+    ecsMock.on(ListServiceDeploymentsCommand).resolves({ serviceDeployments: [] });
+    const given = { bad: TD(2), recordedInput: "deploy-record" };
+    await expect(chooseTarget(service(2, true), "prod", api(), given)).rejects.toMatchObject({
+      input: "deploy-record",
+      fix: expect.stringContaining("`deploy-record`"),
     });
-    expect(() => perServiceInput("x", '{"web": 3}', ["web"], check)).toThrow(
-      /the entry for web is not valid/,
-    );
-    expect(() => perServiceInput("x", "{nope", ["web"], check)).toThrow(/not valid JSON/);
-  });
-
-  it("needs a token for environment and incident-issue", () => {
-    expect(() =>
-      settingsFrom(parse({ cluster: "prod", services: "web", environment: "production" })),
-    ).toThrow(/`environment`/);
-    expect(() => settingsFrom(parse({ cluster: "prod", services: "web", "incident-issue": "true" }))).toThrow(
-      /`incident-issue`/,
-    );
-  });
-
-  it("treats a destructive migration in the list like destructive-migrations", () => {
-    const inputs = parse({
-      cluster: "prod",
-      services: "web",
-      migrations: JSON.stringify([
-        { file: "a.sql", destructive: false },
-        { file: "b.sql", destructive: true },
-      ]),
-    });
-    const settings = settingsFrom(inputs);
-    expect(settings).toMatchObject({ destructive: true, destructiveMigrations: ["b.sql"] });
-    expect(() => checkDatabaseSafety(settings, inputs, () => undefined)).toThrow(
-      /Refusing to roll back.*`b\.sql`/s,
-    );
-    const warnings: string[] = [];
-    const forced = parse({
-      cluster: "prod",
-      services: "web",
-      "destructive-migrations": "true",
-      force: "true",
-    });
-    checkDatabaseSafety(settingsFrom(forced), forced, (m) => warnings.push(m));
-    expect(warnings[0]).toMatch(/because force is true/);
-  });
-
-  it("refuses a health report that is not an object and an unknown verdict", () => {
-    expect(() => parse({ cluster: "prod", services: "web", "health-report": "[1]" })).toThrow(
-      /`health-report`/,
-    );
-    expect(() => parse({ cluster: "prod", services: "web", verdict: "bad" })).toThrow(/`verdict`/);
-  });
-});
-
-describe("the rollback report", () => {
-  it("reads the failed checks of a health-gate report", () => {
-    expect(
-      evidenceFromHealthReport({
-        verdict: "fail",
-        reason: "p95 2.4 s > 2 s",
-        finishedAt: "2026-03-02T09:12:30.000Z",
-        checks: [
-          { name: "latency", status: "fail", summary: "p95 2.4 s > 2 s" },
-          { name: "health", status: "pass", summary: "ok" },
-        ],
-      }),
-    ).toEqual({
-      verdict: "fail",
-      reason: "p95 2.4 s > 2 s",
-      failedChecks: [{ name: "latency", summary: "p95 2.4 s > 2 s" }],
-      healthReportFinishedAt: "2026-03-02T09:12:30.000Z",
-    });
-  });
-
-  it("orders the timeline: bad deploy, verdict, rollback started, restored, verified", () => {
-    const evidence: Evidence = {
-      verdict: "fail",
-      reason: "error rate 8 %",
-      failedChecks: [],
-      healthReportFinishedAt: "2026-03-02T09:12:00.000Z",
-      migrations: [],
-      destructive: false,
-      forced: false,
-      snapshotId: undefined,
-    };
-    const result = {
-      plan: {
-        name: "web",
-        bad: TD(2),
-        badStartedAt: new Date("2026-03-02T09:00:00Z"),
-        target: { taskDefinitionArn: TD(1), source: "recorded" },
-        action: { kind: "stop", why: "", serviceDeploymentArn: "sd" },
-      },
-      action: "stop",
-      rolledBack: true,
-      reason: "ok",
-      rollbackStartedAt: new Date("2026-03-02T09:13:00Z"),
-      restoredAt: new Date("2026-03-02T09:15:00Z"),
-      verifiedAt: new Date("2026-03-02T09:15:10Z"),
-      rollout: { status: "ROLLBACK_SUCCESSFUL" },
-      verification: { detail: "2/2 tasks of web:1 RUNNING" },
-    } as unknown as ServiceRollbackResult;
-    expect(timelineOf([result], evidence).map((e) => [e.at, e.what])).toEqual([
-      ["2026-03-02T09:00:00.000Z", "bad deploy of web:2 started"],
-      ["2026-03-02T09:12:00.000Z", "health verdict fail: error rate 8 %"],
-      ["2026-03-02T09:13:00.000Z", "rollback started (StopServiceDeployment ROLLBACK) to web:1"],
-      ["2026-03-02T09:15:00.000Z", "web:1 restored (ROLLBACK_SUCCESSFUL)"],
-      ["2026-03-02T09:15:10.000Z", "verified: 2/2 tasks of web:1 RUNNING"],
-    ]);
   });
 });
 

@@ -1,13 +1,21 @@
-// plan: true, for pull requests: no change anywhere in AWS; the diff between what the services run and
-// what would be registered, in the log, the step summary and one pull-request comment kept up to date.
+// The pull-request dry run (`plan: true`): no change anywhere in AWS; the diff between what the
+// services run and what would be registered, in the log, the step summary and one pull-request
+// comment kept up to date.
 import { readFileSync } from "node:fs";
+import type { DeployPlan, ServicePlan } from "@shipline/core/ecs/deploy-plan";
 import { changesTable, describeChanges } from "@shipline/core/ecs/plan-diff";
 import { revisionLabel } from "@shipline/core/ecs/task-definition";
 import { createGitHubClient, repoFromEnv, upsertComment } from "@shipline/core/github/client";
 import { errorMessage, UserError } from "@shipline/core/runtime/errors";
 import type { ActionContext } from "@shipline/core/runtime/run";
-import type { Inputs } from "./inputs";
-import type { DeployPlan, ServicePlan } from "./prepare";
+
+/** What the preview showed, and where the comment went (or why it could not be written). */
+export interface Preview {
+  markdown: string;
+  commentUrl: string | undefined;
+  /** Why the comment could not be written; the step fails with it once the plan is reported. */
+  commentError?: unknown;
+}
 
 /** The pull request of the run: the event's, or the number in refs/pull/<n>/merge. */
 export function pullRequestNumber(env: NodeJS.ProcessEnv): number | undefined {
@@ -44,11 +52,13 @@ function serviceLine(plan: ServicePlan, deployed: string): string {
   return `\`${plan.name}\`: UpdateService with ${what.join(", ")}${target}`;
 }
 
+function deployedLabel(plan: DeployPlan): string {
+  return plan.reuse ? revisionLabel(plan.reuse.arn) : `a new revision of ${plan.rendered.family ?? "?"}`;
+}
+
 /** Markdown of the plan, for the step summary and the pull-request comment. */
 export function planMarkdown(plan: DeployPlan): string {
-  const deployed = plan.reuse
-    ? revisionLabel(plan.reuse.arn)
-    : `a new revision of ${plan.rendered.family ?? "?"}`;
+  const deployed = deployedLabel(plan);
   const lines = [
     `### ECS deploy plan: ${plan.services.map((s) => `\`${s.name}\``).join(", ")} in \`${plan.cluster}\``,
     "",
@@ -71,15 +81,9 @@ export function planMarkdown(plan: DeployPlan): string {
   return `${lines.join("\n")}\n`;
 }
 
-export async function reportPlan(
-  context: ActionContext,
-  inputs: Inputs,
-  plan: DeployPlan,
-): Promise<string | undefined> {
+function logPlan(context: ActionContext, plan: DeployPlan): void {
   const { logger } = context;
-  const deployed = plan.reuse
-    ? revisionLabel(plan.reuse.arn)
-    : `a new revision of ${plan.rendered.family ?? "?"}`;
+  const deployed = deployedLabel(plan);
   logger.info(
     plan.reuse
       ? `Would deploy ${deployed} (registered, identical): nothing to register.`
@@ -92,27 +96,43 @@ export async function reportPlan(
     logger.info(`Changes from ${revisionLabel(plan.current.arn)}:`);
     for (const line of describeChanges(plan.changes)) logger.info(`  ${line}`);
   }
-  const markdown = planMarkdown(plan);
-  context.summary.raw(markdown);
-  if (!inputs.githubToken) return undefined;
+}
+
+function httpStatusOf(error: unknown): number | undefined {
+  const status = typeof error === "object" && error !== null && "status" in error ? error.status : undefined;
+  return typeof status === "number" ? status : undefined;
+}
+
+/** Upserts the plan comment on the run's pull request; a failure is returned, not thrown. */
+async function comment(
+  context: ActionContext,
+  token: string,
+  plan: DeployPlan,
+  markdown: string,
+): Promise<Pick<Preview, "commentUrl" | "commentError">> {
+  const { logger } = context;
   const number = pullRequestNumber(context.env);
   if (number === undefined) {
     logger.notice("plan: this run is not for a pull request, so no comment was written.");
-    return undefined;
+    return { commentUrl: undefined };
   }
-  const github = createGitHubClient(inputs.githubToken, { logger });
-  let comment: Awaited<ReturnType<typeof upsertComment>>;
+  const github = createGitHubClient(token, { logger });
   try {
-    comment = await upsertComment(github, {
+    const written = await upsertComment(github, {
       ...repoFromEnv(context.env),
       issueNumber: number,
       key: `ecs-deploy-plan:${plan.cluster}:${plan.services.map((s) => s.name).join(",")}`,
       body: markdown,
     });
+    logger.info(
+      `${written.created ? "Wrote" : written.changed ? "Updated" : "Kept"} the plan comment on pull request #${number}: ${written.url}`,
+    );
+    return { commentUrl: written.url };
   } catch (error) {
     const status = httpStatusOf(error);
-    if (status !== 401 && status !== 403 && status !== 404) throw error;
-    throw new UserError(
+    if (status !== 401 && status !== 403 && status !== 404)
+      return { commentUrl: undefined, commentError: error };
+    const refused = new UserError(
       `GitHub refused the plan comment on pull request #${number} (HTTP ${status}): ${errorMessage(error)}. The plan is in the log and the step summary.`,
       {
         input: "github-token",
@@ -120,14 +140,20 @@ export async function reportPlan(
         cause: error,
       },
     );
+    return { commentUrl: undefined, commentError: refused };
   }
-  logger.info(
-    `${comment.created ? "Wrote" : comment.changed ? "Updated" : "Kept"} the plan comment on pull request #${number}: ${comment.url}`,
-  );
-  return comment.url;
 }
 
-function httpStatusOf(error: unknown): number | undefined {
-  const status = typeof error === "object" && error !== null && "status" in error ? error.status : undefined;
-  return typeof status === "number" ? status : undefined;
+/** Shows the plan and, with a token on a pull request, keeps its comment up to date. */
+export async function preview(
+  context: ActionContext,
+  githubToken: string | undefined,
+  plan: DeployPlan,
+): Promise<Preview> {
+  return context.logger.group("Plan", async () => {
+    logPlan(context, plan);
+    const markdown = planMarkdown(plan);
+    if (!githubToken) return { markdown, commentUrl: undefined };
+    return { markdown, ...(await comment(context, githubToken, plan, markdown)) };
+  });
 }
