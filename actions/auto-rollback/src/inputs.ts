@@ -5,6 +5,7 @@
 import { awsInputSpec } from "@shipline/core/aws/clients";
 import { type DeployRecord, parseDeployRecord } from "@shipline/core/ecs/deploy-record";
 import { optionalServicesInputSpec } from "@shipline/core/ecs/services-input";
+import { GITHUB_TOKEN, GITHUB_TOKEN_HINT } from "@shipline/core/github/client";
 import { type InputSpec, type InputValues, input } from "@shipline/core/runtime/inputs";
 
 const ARN_OR_MAP_HINT =
@@ -56,7 +57,12 @@ export const inputSpec = {
     },
     hint: 'Pass migrate\'s `migrations` output: [{"file": "...", "destructive": true}, ...].',
   }),
-  "snapshot-id": input.string(),
+  "snapshot-id": input.string({
+    // A manual or automated (rds:) snapshot id, or its ARN, as migrate's `snapshot-id` output gives it.
+    pattern:
+      /^(arn:aws[a-z-]*:rds:[a-z0-9-]+:\d{12}:(cluster-)?snapshot:)?([a-z]+:)?[A-Za-z][A-Za-z0-9-]{0,254}$/,
+    hint: "Give the RDS snapshot id (migrate's `snapshot-id` output), such as shop-pre-migration-1001.",
+  }),
   force: input.boolean({ default: "false" }),
   verdict: input.choice(["pass", "fail", "inconclusive"]),
   "health-report": input.json<Record<string, unknown>>({
@@ -71,17 +77,24 @@ export const inputSpec = {
     validate: (value) => stringList(value, "failed-checks"),
     hint: "Pass health-gate's `failed-checks` output (a JSON list of check names).",
   }),
-  reason: input.string(),
+  // Goes into the summary, the deployment status and the incident issue: a few sentences at most.
+  reason: input.text({ maxLength: 1_000 }),
   "wait-timeout": input.duration({ default: "20m", min: "10s", max: "6h" }),
   "poll-interval": input.duration({ default: "5s", min: "100ms", max: "5m" }),
-  "github-token": input.string({ secret: true }),
+  "github-token": input.string({ secret: true, pattern: GITHUB_TOKEN, hint: GITHUB_TOKEN_HINT }),
   environment: input.string({
-    pattern: /^[^\s].{0,254}$/,
+    pattern: /^[A-Za-z0-9][A-Za-z0-9 _./:-]{0,254}$/,
     hint: "Give the GitHub environment's name, such as production.",
   }),
   "incident-issue": input.boolean({ default: "false" }),
-  "incident-title": input.string(),
-  "incident-labels": input.list({ default: "incident" }),
+  // GitHub's limits: an issue title is at most 256 characters, a label 50.
+  "incident-title": input.text({ maxLength: 256 }),
+  "incident-labels": input.list({
+    default: "incident",
+    freeText: true,
+    itemPattern: /^.{1,50}$/,
+    itemHint: "Labels are at most 50 characters.",
+  }),
   ...awsInputSpec,
 } satisfies InputSpec;
 

@@ -4,13 +4,16 @@ import { TAG_PATTERN } from "@shipline/core/docker/tags";
 import { type InputSpec, type InputValues, input } from "@shipline/core/runtime/inputs";
 
 const TAG_HINT = "Tags are 1 to 128 letters, digits, '_', '.' and '-', and do not start with '.' or '-'.";
+/** A repository name or URI: its grammar is checked by the settings, shell syntax here. */
+const REPOSITORY = /^[A-Za-z0-9][A-Za-z0-9._/:-]{0,511}$/;
+const REPOSITORY_HINT = "Give the ECR repository's name (shop/web) or its URI.";
 
 export const inputSpec = {
-  repository: input.string({ required: true }),
+  repository: input.string({ required: true, pattern: REPOSITORY, hint: REPOSITORY_HINT }),
   "registry-id": input.string({ pattern: /^\d{12}$/, hint: "Give the 12-digit AWS account id." }),
   mode: input.choice(["build", "promote"], { default: "build" }),
-  context: input.string({ default: "." }),
-  dockerfile: input.string(),
+  context: input.path({ default: "." }),
+  dockerfile: input.path(),
   target: input.string({
     pattern: /^[A-Za-z0-9][A-Za-z0-9_.-]*$/,
     hint: "Give a stage name from the Dockerfile.",
@@ -34,7 +37,7 @@ export const inputSpec = {
   }),
   labels: input.keyValues(),
   cache: input.boolean({ default: "true" }),
-  "cache-repository": input.string(),
+  "cache-repository": input.string({ pattern: REPOSITORY, hint: REPOSITORY_HINT }),
   "cache-tag": input.string({ default: "buildcache", pattern: TAG_PATTERN, hint: TAG_HINT }),
   provenance: input.boolean({ default: "false" }),
   "skip-existing": input.boolean({ default: "true" }),
@@ -48,10 +51,17 @@ export const inputSpec = {
     pattern: TAG_PATTERN,
     hint: `The environment name becomes a tag. ${TAG_HINT}`,
   }),
-  version: input.string(),
+  version: input.string({
+    pattern: /^[A-Za-z0-9][A-Za-z0-9._+-]{0,127}$/,
+    hint: "Give a version such as v1.5.0.",
+  }),
   "semver-tags": input.boolean({ default: "false" }),
   tags: input.list({ itemPattern: TAG_PATTERN, itemHint: TAG_HINT }),
-  source: input.string(),
+  // A tag, a digest or an image reference; the settings check each part against ECR's grammar.
+  source: input.string({
+    pattern: /^[A-Za-z0-9][A-Za-z0-9._:/@+-]{0,1023}$/,
+    hint: "Give a tag, a digest (sha256:...) or an image reference such as build-push's `image` output.",
+  }),
   "scan-severity-threshold": input.choice(["critical", "high", "medium", "low", "informational"]),
   "scan-allowed-findings": input.keyValues({
     keyPattern: /^(critical|high|medium|low|informational)$/i,

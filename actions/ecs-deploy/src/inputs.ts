@@ -1,21 +1,32 @@
 // The inputs of ecs-deploy; a contract test keeps this spec equal to action.yml.
 import { awsInputSpec } from "@shipline/core/aws/clients";
+import { imageReferenceCheck } from "@shipline/core/docker/reference";
 import { servicesInputSpec } from "@shipline/core/ecs/services-input";
+import { GITHUB_TOKEN, GITHUB_TOKEN_HINT } from "@shipline/core/github/client";
 import { type InputSpec, type InputValues, input } from "@shipline/core/runtime/inputs";
 
 const NAME = /^[a-zA-Z0-9_-]{1,255}$/;
+/** A GitHub environment's name: letters, digits, spaces and `-_./:`, up to 255 characters. */
+export const ENVIRONMENT = /^[A-Za-z0-9][A-Za-z0-9 _./:-]{0,254}$/;
+/** A registered revision, deployed without reading a file: an ARN or family:revision. */
+const REGISTERED = /^(arn:aws[a-z-]*:ecs:[a-z0-9-]+:\d{12}:task-definition\/)?[a-zA-Z0-9_-]{1,255}:\d+$/;
 
 export const inputSpec = {
   ...servicesInputSpec,
-  "task-definition": input.string(),
+  // An ARN that is not a task definition's falls through to a path and is refused by settings.
+  "task-definition": input.path({ references: REGISTERED }),
   containers: input.keyValues({
     keyPattern: NAME,
     keyHint:
       "Write one `container=image` per line, e.g. `web=123456789012.dkr.ecr.eu-west-1.amazonaws.com/shop@sha256:...`.",
+    valueCheck: imageReferenceCheck(),
   }),
   "environment-variables": input.keyValues({
-    keyPattern: /^[a-zA-Z0-9_-]{1,255}\.[^\s=]+$/,
-    keyHint: "Write one `container.NAME=value` per line, e.g. `web.LOG_LEVEL=debug`.",
+    keyPattern: /^[a-zA-Z0-9_-]{1,255}\.[A-Za-z_][A-Za-z0-9_.-]{0,254}$/,
+    keyHint:
+      "Write one `container.NAME=value` per line, e.g. `web.LOG_LEVEL=debug` (names are letters, digits and `_`).",
+    // Values are free text; those named like credentials (web.DATABASE_URL) are masked everywhere.
+    maxLength: 65_536,
   }),
   "desired-count": input.integer({ min: 0, max: 100_000 }),
   "force-new-deployment": input.boolean({ default: "false" }),
@@ -27,12 +38,13 @@ export const inputSpec = {
   "register-only": input.boolean({ default: "false" }),
   "keep-revisions": input.integer({ min: 1, max: 1000 }),
   "log-tail-lines": input.integer({ default: "30", min: 1, max: 500 }),
-  "github-token": input.string({ secret: true }),
+  "github-token": input.string({ secret: true, pattern: GITHUB_TOKEN, hint: GITHUB_TOKEN_HINT }),
   environment: input.string({
-    pattern: /^[^\s].{0,254}$/,
+    pattern: ENVIRONMENT,
     hint: "Give the GitHub environment's name, such as staging.",
   }),
-  "environment-url": input.url(),
+  // Shown to every reader of the repository on the deployment: a URL with credentials is refused.
+  "environment-url": input.url({ credentials: "refuse" }),
   ...awsInputSpec,
 } satisfies InputSpec;
 

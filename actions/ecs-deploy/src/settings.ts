@@ -31,8 +31,6 @@ export interface Settings {
   aws: AwsSettings;
 }
 
-const IMAGE = /^[^\s@]+(@sha256:[0-9a-f]{64})?$/;
-
 export function taskDefinitionSource(value: string | undefined, workspace: string): TaskDefinitionSource {
   if (!value) return { kind: "current" };
   if (value.startsWith("arn:")) {
@@ -106,18 +104,6 @@ function modeOf(inputs: Inputs): Mode {
   return inputs.plan ? "preview" : inputs.registerOnly ? "register-only" : "deploy";
 }
 
-function checkImages(containers: Record<string, string> | undefined): void {
-  for (const [container, image] of Object.entries(containers ?? {})) {
-    if (!IMAGE.test(image)) {
-      throw inputError(
-        "containers",
-        `the image of "${container}" ("${image}") is not an image reference.`,
-        "Write `container=<repository>:<tag>` or `container=<repository>@sha256:<digest>` (build-push's `image` output).",
-      );
-    }
-  }
-}
-
 function checkServices(services: readonly string[]): void {
   if (new Set(services.map(shortName)).size !== services.length) {
     throw inputError("services", "a service is named twice (by name and by ARN).", "Name each service once.");
@@ -127,7 +113,6 @@ function checkServices(services: readonly string[]): void {
 export function settingsFrom(inputs: Inputs, env: NodeJS.ProcessEnv): Settings {
   const deployment = deploymentSettings(inputs);
   const mode = modeOf(inputs);
-  checkImages(inputs.containers);
   checkServices(inputs.services);
   const request: DeployRequest = {
     cluster: inputs.cluster,

@@ -1,26 +1,52 @@
 // The inputs of health-gate; a contract test keeps this spec equal to action.yml.
 import { awsInputSpec } from "@shipline/core/aws/clients";
-import { type InputSpec, type InputValues, input } from "@shipline/core/runtime/inputs";
+import {
+  checkUrl,
+  type InputSpec,
+  type InputValues,
+  InvalidValue,
+  input,
+  type ValueCheck,
+} from "@shipline/core/runtime/inputs";
 
-const URL_OR_PATH = /^(https?:\/\/\S+|\/\S*)$/i;
-const URL_OR_PATH_HINT = "Give absolute http(s) URLs, or paths starting with / appended to `base-url`.";
+/** A URL path with its query: what follows the host, without spaces or shell syntax. */
+const URL_PATH = /^\/[A-Za-z0-9\-._~!$&'()*+,;=:@%/?]*$/;
+
+/** An absolute http(s) URL (credentials allowed, and masked), or a path appended to `base-url`. */
+const urlOrPath: ValueCheck = (item) => {
+  if (item.startsWith("/")) {
+    if (!URL_PATH.test(item) || /\$\(|`/.test(item)) {
+      throw new InvalidValue(
+        `the path ${JSON.stringify(item.slice(0, 60))} is not a URL path.`,
+        "Give paths such as /health or /metrics?format=text, without spaces or shell syntax.",
+      );
+    }
+    return;
+  }
+  checkUrl(item, { credentials: "allow" });
+};
 
 export const inputSpec = {
-  "base-url": input.url(),
-  "health-urls": input.list({ itemPattern: URL_OR_PATH, itemHint: URL_OR_PATH_HINT }),
+  // Basic-auth credentials in these URLs are allowed; their passwords are masked everywhere.
+  "base-url": input.url({ credentials: "allow" }),
+  "health-urls": input.list({ itemCheck: urlOrPath }),
   "expected-status": input.list({
     default: "200",
     itemPattern: /^[1-5](\d\d|xx)$/i,
     itemHint: 'Give status codes such as "200" or classes such as "2xx".',
   }),
-  "json-assertions": input.keyValues(),
-  "expected-version": input.string(),
-  "version-json-path": input.string(),
+  // JSON paths may quote keys that hold any character (`["a b"]`).
+  "json-assertions": input.keyValues({ freeText: true }),
+  "expected-version": input.string({
+    pattern: /^[A-Za-z0-9][A-Za-z0-9._+:/@-]{0,255}$/,
+    hint: "Give the version the service reports, such as v1.5.0 or a commit SHA.",
+  }),
+  "version-json-path": input.text({ maxLength: 1_024 }),
   "version-header": input.string({
     pattern: /^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/,
     hint: "Give a header name such as x-service-version.",
   }),
-  "smoke-tests": input.string(),
+  "smoke-tests": input.text({ maxLength: 65_536 }),
   "smoke-secrets": input.keyValues({
     secret: true,
     keyPattern: /^[A-Za-z_][A-Za-z0-9_]*$/,
@@ -31,8 +57,12 @@ export const inputSpec = {
     itemHint:
       "Give target group ARNs such as arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/web/0123456789abcdef.",
   }),
-  "load-balancer": input.string(),
-  "metrics-urls": input.list({ itemPattern: URL_OR_PATH, itemHint: URL_OR_PATH_HINT }),
+  "load-balancer": input.string({
+    pattern:
+      /^(arn:aws[a-z-]*:elasticloadbalancing:[a-z0-9-]+:\d{12}:loadbalancer\/)?app\/[A-Za-z0-9-]{1,32}\/[0-9a-f]{1,32}$/,
+    hint: "Give the Application Load Balancer's ARN, or its app/<name>/<id>.",
+  }),
+  "metrics-urls": input.list({ itemCheck: urlOrPath }),
   "metrics-request-counter": input.string({
     default: "http_requests_total",
     pattern: /^[a-zA-Z_:][a-zA-Z0-9_:]*$/,
@@ -48,15 +78,20 @@ export const inputSpec = {
     pattern: /^[a-zA-Z_:][a-zA-Z0-9_:]*$/,
     hint: "Give the histogram's name without _bucket.",
   }),
-  "prometheus-url": input.url(),
-  "prometheus-queries": input.string(),
-  "prometheus-headers": input.keyValues({ secret: true }),
+  "prometheus-url": input.url({ credentials: "allow" }),
+  "prometheus-queries": input.text({ maxLength: 65_536 }),
+  "prometheus-headers": input.keyValues({
+    secret: true,
+    keyPattern: /^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/,
+    keyHint: "Header names are letters, digits and -, such as Authorization.",
+  }),
   "error-rate-threshold": input.number({ default: "0.05", min: 0, max: 1 }),
   "latency-p95-threshold": input.duration({ default: "2s", min: "1ms" }),
   "min-requests": input.integer({ default: "20", min: 1 }),
   "warm-up": input.duration({ default: "0s", max: "1h" }),
   "probe-interval": input.duration({ default: "5s", min: "50ms", max: "5m" }),
-  "probe-timeout": input.duration({ default: "2s", min: "10ms", max: "5m" }),
+  // No default here: 2s, or the interval when that is shorter (a given value longer than it is refused).
+  "probe-timeout": input.duration({ min: "10ms", max: "5m" }),
   "success-threshold": input.integer({ default: "3", min: 1, max: 100 }),
   "failure-threshold": input.integer({ default: "3", min: 1, max: 100 }),
   soak: input.duration({ default: "1m", max: "6h" }),

@@ -161,13 +161,15 @@ function requireSomeCheck(inputs: Inputs, urls: Urls): void {
   }
 }
 
+const DEFAULT_PROBE_TIMEOUT_MS = 2_000;
+
 /** The timing and thresholds of the gate, from the inputs (their defaults are the runbooks'). */
 export function gateSettings(inputs: Inputs): GateSettings {
   return {
     warmUpMs: inputs.warmUp,
     probeIntervalMs: inputs.probeInterval,
     // A probe never outlasts the interval, so the beat holds even when the service hangs.
-    probeTimeoutMs: Math.min(inputs.probeTimeout, inputs.probeInterval),
+    probeTimeoutMs: inputs.probeTimeout ?? Math.min(DEFAULT_PROBE_TIMEOUT_MS, inputs.probeInterval),
     successThreshold: inputs.successThreshold,
     failureThreshold: inputs.failureThreshold,
     soakMs: inputs.soak,
@@ -180,6 +182,14 @@ export function gateSettings(inputs: Inputs): GateSettings {
 
 function checkedTiming(inputs: Inputs): GateSettings {
   const timing = gateSettings(inputs);
+  // A probe that may wait longer than the interval overlaps the next round of probes.
+  if (inputs.probeTimeout !== undefined && inputs.probeTimeout > inputs.probeInterval) {
+    throw inputError(
+      "probe-timeout",
+      `${formatDuration(inputs.probeTimeout)} is longer than \`probe-interval\` (${formatDuration(inputs.probeInterval)}).`,
+      "Make `probe-timeout` at most `probe-interval`, or probe less often.",
+    );
+  }
   if (timing.timeoutMs <= timing.warmUpMs + timing.soakMs) {
     throw inputError(
       "timeout",

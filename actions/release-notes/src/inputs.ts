@@ -1,5 +1,7 @@
 // The inputs of release-notes; a contract test keeps this spec equal to action.yml.
 
+import { imageReferenceCheck } from "@shipline/core/docker/reference";
+import { GITHUB_TOKEN, GITHUB_TOKEN_HINT } from "@shipline/core/github/client";
 import {
   DIGEST,
   type MigrationRecord,
@@ -8,31 +10,36 @@ import {
 } from "@shipline/core/release-notes/deployment";
 import { type InputSpec, type InputValues, input } from "@shipline/core/runtime/inputs";
 
+/** A tag name: letters, digits and `._/+@-`, as version tags are named (no shell syntax, no spaces). */
+const TAG_NAME = /^[A-Za-z0-9][A-Za-z0-9._/+@-]{0,254}$/;
+
 const taskDefinitionArn = {
   pattern: TASK_DEFINITION_ARN,
   hint: "Give a task definition ARN with its revision, as ecs-deploy outputs it: arn:aws:ecs:<region>:<account>:task-definition/<family>:<revision>.",
 } as const;
 
 export const inputSpec = {
-  // biome-ignore lint/suspicious/noTemplateCurlyInString: the runner expands this default, as in action.yml.
-  "github-token": input.string({ default: "${{ github.token }}", secret: true }),
-  tag: input.string({ pattern: /^[^\s~^:?*[\\]+$/, hint: "Give a tag name such as v1.5.0." }),
-  "previous-tag": input.string({ pattern: /^[^\s~^:?*[\\]+$/, hint: "Give a tag name such as v1.4.0." }),
+  "github-token": input.string({
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: the runner expands this default, as in action.yml.
+    default: "${{ github.token }}",
+    secret: true,
+    pattern: GITHUB_TOKEN,
+    hint: GITHUB_TOKEN_HINT,
+  }),
+  tag: input.string({ pattern: TAG_NAME, hint: "Give a tag name such as v1.5.0." }),
+  "previous-tag": input.string({ pattern: TAG_NAME, hint: "Give a tag name such as v1.4.0." }),
   "tag-pattern": input.string({
     default: "v*",
-    pattern: /^[^*\s]*\*[^*\s]*$/,
+    pattern: /^[A-Za-z0-9._/+@-]*\*[A-Za-z0-9._/+@-]*$/,
     hint: 'Write the tag name with one "*" where the version goes, such as "v*" or "api-v*".',
   }),
-  "config-file": input.string({ default: ".github/shipline-release.yml" }),
-  "working-directory": input.string({ default: "." }),
+  "config-file": input.path({ default: ".github/shipline-release.yml", relativeTo: "working-directory" }),
+  "working-directory": input.path({ default: "." }),
   "fetch-history": input.boolean({ default: "true" }),
-  "release-name": input.string(),
+  "release-name": input.text({ maxLength: 1_024 }),
   draft: input.boolean({ default: "false" }),
   "dry-run": input.boolean({ default: "false" }),
-  image: input.string({
-    pattern: /^[^\s@]+@sha256:[0-9a-f]{64}$/,
-    hint: "Give the image as build-push outputs it: <repository>@sha256:<digest>.",
-  }),
+  image: input.string({ check: imageReferenceCheck({ digest: "required" }) }),
   digest: input.string({ pattern: DIGEST, hint: "Give a digest such as sha256:<64 hex digits>." }),
   "task-definition-arn": input.string(taskDefinitionArn),
   "previous-task-definition-arn": input.string(taskDefinitionArn),

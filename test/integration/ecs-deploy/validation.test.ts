@@ -89,7 +89,7 @@ const cases: Case[] = [
   {
     name: "an image reference with spaces",
     inputs: { containers: "app=web latest" },
-    error: /Input `containers`: the image of "app" \("web latest"\) is not an image reference/,
+    error: /Input `containers`: line 1 \(app\): "web latest" is not an image reference/,
   },
 ];
 

@@ -56,7 +56,10 @@ describe("ecs-deploy settings", () => {
       /`environment`: it records a GitHub deployment/,
     ],
     [{ cluster: "prod", services: "web", "environment-url": "https://x.example" }, /`environment-url`/],
-    [{ cluster: "prod", services: "web", containers: "app=web:1 extra" }, /the image of "app"/],
+    [
+      { cluster: "prod", services: "web", containers: "app=web:1 extra" },
+      /line 1 \(app\): "web:1 extra" is not an image reference/,
+    ],
     [
       { cluster: "prod", services: "web, arn:aws:ecs:eu-west-1:123456789012:service/prod/web" },
       /named twice/,

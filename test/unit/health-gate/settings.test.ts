@@ -59,14 +59,23 @@ describe("health-gate settings", () => {
     expect(p.onInconclusive).toBe("fail");
   });
 
-  it("keeps a probe's timeout within the probe interval", () => {
+  it("keeps the default probe timeout within a shorter probe interval", () => {
     const { settings: p } = settings({
+      "health-urls": "http://a.test/health",
+      "probe-interval": "250ms",
+    });
+    expect(p.gate.settings.probeTimeoutMs).toBe(250);
+    expect(p.gate.probes[0]?.timeoutMs).toBe(250);
+  });
+
+  it("refuses a given probe timeout longer than the probe interval, naming probe-timeout", () => {
+    const error = refusal({
       "health-urls": "http://a.test/health",
       "probe-interval": "250ms",
       "probe-timeout": "2s",
     });
-    expect(p.gate.settings.probeTimeoutMs).toBe(250);
-    expect(p.gate.probes[0]?.timeoutMs).toBe(250);
+    expect(error.input).toBe("probe-timeout");
+    expect(error.message).toMatch(/`probe-timeout`: 2s is longer than `probe-interval` \(250ms\)/);
   });
 
   it("scopes CloudWatch metrics to the one target group given", () => {
@@ -166,7 +175,7 @@ describe("health-gate settings", () => {
       "smoke-tests",
       /does not define/,
     ],
-    [{ "load-balancer": "shop" }, "load-balancer", /neither an Application Load Balancer ARN/],
+    [{ "load-balancer": "shop" }, "load-balancer", /`load-balancer`: "shop" is not valid/],
     [
       {
         "metrics-urls": "http://a.test/metrics",

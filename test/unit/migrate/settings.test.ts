@@ -1,15 +1,23 @@
 // Cross-input rules of migrate, checked before anything runs.
+import { mkdirSync, mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { inputSpec } from "../../../actions/migrate/src/inputs";
 import { settingsFrom } from "../../../actions/migrate/src/settings";
 import { parseInputs } from "../../../packages/core/src/runtime/inputs";
 import { RecordingLogger } from "../../../packages/core/src/runtime/logger";
 
+/** A workspace with the folder the globs below look in (a glob into a missing folder is refused). */
+const workspace = mkdtempSync(join(tmpdir(), "shipline-migrate-settings-"));
+mkdirSync(join(workspace, "db"));
+
 function settings(given: Record<string, string>) {
   const logger = new RecordingLogger();
   const inputs = parseInputs(inputSpec, {
     source: (name) => given[name] ?? inputSpec[name as keyof typeof inputSpec]?.default,
     secrets: logger.secrets,
+    workspace,
   });
   return settingsFrom(inputs, logger.secrets);
 }

@@ -142,13 +142,13 @@ function reportFindings(
 ): UserError | undefined {
   const { logger } = context;
   const reports = found.inScope;
-  if (reports.length === 0) {
-    logger.info(
-      found.collection.migrations.length === 0
-        ? "No migration files found."
-        : "No new migration files to lint.",
+  // With a note (an Alembic project that could not be read) the warning already says why there are none.
+  if (found.collection.migrations.length === 0 && found.collection.notes.length === 0) {
+    // The folder exists (the inputs say so): a project without migrations yet, said as a notice.
+    logger.notice(
+      `No migration files in ${settings.workingDirectory === "." ? "the workspace" : settings.workingDirectory}${settings.lint.globs.length ? ` match ${settings.lint.globs.map((g) => `\`${g}\``).join(", ")}` : " (looked for Prisma, Flyway, golang-migrate and Alembic layouts)"}: nothing to lint or apply.`,
     );
-  }
+  } else if (reports.length === 0) logger.info("No new migration files to lint.");
   for (const report of reports) {
     const n = report.findings.length;
     const counts = n === 0 ? "no findings" : `${n} finding${n === 1 ? "" : "s"}`;

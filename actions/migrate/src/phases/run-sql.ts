@@ -15,6 +15,7 @@ import {
   SqlMigrationRunner,
 } from "@shipline/core/migrations/sql-runner";
 import { sqlMigrationSet } from "@shipline/core/migrations/sql-set";
+import { UserError } from "@shipline/core/runtime/errors";
 import type { ActionContext } from "@shipline/core/runtime/run";
 import type { Settings } from "../settings";
 import { backUp } from "./backup";
@@ -40,11 +41,7 @@ export async function runSqlMode(
   let runner: SqlMigrationRunner;
   try {
     migrations = sqlMigrationSet(lint.collection.migrations, lint.workspace);
-    if (migrations.length === 0) {
-      context.logger.warning(
-        `No plain SQL migration files in ${settings.workingDirectory}: nothing to apply. The sql runner finds Flyway (V<n>__name.sql) and golang-migrate (<n>_name.up.sql) files, or those matching \`migrations-glob\`.`,
-      );
-    }
+    if (migrations.length === 0) return noFilesToRun(context, settings, linted);
     runner = await connectRunner(context, settings, parser);
   } catch (failure) {
     return { ...linted, failure };
@@ -63,6 +60,34 @@ export async function runSqlMode(
   } finally {
     await runner.close();
   }
+}
+
+/**
+ * No plain SQL files: nothing to apply, so the database is not touched (no connection, no history
+ * table). A rollback has no down files to run, which is an error.
+ */
+function noFilesToRun(
+  context: ActionContext,
+  settings: Settings,
+  linted: MigrationRunOutcome,
+): MigrationRunOutcome {
+  const where = settings.workingDirectory === "." ? "the workspace" : settings.workingDirectory;
+  if (settings.sql.downTo !== undefined) {
+    return {
+      ...linted,
+      failure: new UserError(
+        `There are no plain SQL migration files in ${where}, so there is nothing to roll back with.`,
+        {
+          input: "down-to",
+          fix: "Run the rollback where the migrations and their down files are (`working-directory`, `migrations-glob`).",
+        },
+      ),
+    };
+  }
+  context.logger.warning(
+    `No plain SQL migration files in ${where}: nothing to apply, and the database was not touched. The sql runner finds Flyway (V<n>__name.sql) and golang-migrate (<n>_name.up.sql) files, or those matching \`migrations-glob\`.`,
+  );
+  return linted;
 }
 
 export function runnerIdentity(env: NodeJS.ProcessEnv): { applicationName: string; appliedBy: string } {

@@ -330,6 +330,10 @@ export async function planDeploy(deps: PlanDeps, request: DeployRequest): Promis
   checkControllers(services);
   const cache = new TaskDefinitionCache(ecs);
   const base = await baseDefinition(request, services, cache);
+  // A container that echoes its environment (a crash log) prints these: credential-named values masked.
+  for (const container of base.rendered.containerDefinitions ?? []) {
+    logger.secrets.addEnvironment((container.environment ?? []).map((v) => [v.name ?? "", v.value]));
+  }
   const reuse = base.registered ?? (await findEqualRevision(base.rendered, services, cache));
   const current = await cache.get(services[0]?.taskDefinition ?? "", "services");
   const changes = diffTaskDefinitions(current.definition, reuse ? reuse.definition : base.rendered);

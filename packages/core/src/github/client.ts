@@ -61,6 +61,9 @@ export function createGitHubClient(token: string, options: GitHubClientOptions):
     retry,
     throttling,
   );
+  // Every request's parameters (the body GitHub stores and shows: a release's notes, a comment, a
+  // deployment's payload and description) go through the log's masking, whichever code built them.
+  client.hook.before("request", (request) => redactRequest(request as Record<string, unknown>, logger));
   // The throttling plugin spaces every GraphQL request a second apart, as it does writes. Queries are
   // reads for GitHub's limits: they go through a client of their own, paced by the rate-limit headers
   // (query-pacing.ts explains why); mutations keep the write spacing above.
@@ -69,6 +72,7 @@ export function createGitHubClient(token: string, options: GitHubClientOptions):
     { ...(baseUrl ? { baseUrl } : {}), retry: { retries: options.retries ?? 3 } },
     retry,
   );
+  queries.hook.before("request", (request) => redactRequest(request as Record<string, unknown>, logger));
   paceQueries(queries as unknown as HookedClient, {
     logger,
     clock: options.clock ?? systemClock,
@@ -78,6 +82,27 @@ export function createGitHubClient(token: string, options: GitHubClientOptions):
   client.graphql = routeGraphql(client.graphql, queries.graphql);
   return client;
 }
+
+/** What a request's options hold besides its parameters; the token travels in the headers. */
+const REQUEST_MACHINERY = new Set(["method", "url", "baseUrl", "headers", "request", "mediaType"]);
+
+/** Redacts the parameters that become the request body, in place; the URL's own parameters stay. */
+export function redactRequest(request: Record<string, unknown>, logger: Pick<Logger, "secrets">): void {
+  const url = typeof request.url === "string" ? request.url : "";
+  const inUrl = new Set(
+    [...url.matchAll(/\{[?+#./;&]?([^}]+)\}/g)].flatMap((m) => (m[1] as string).split(",")),
+  );
+  for (const key of Object.keys(request)) {
+    if (REQUEST_MACHINERY.has(key) || inUrl.has(key)) continue;
+    request[key] = logger.secrets.redactDeep(request[key]);
+  }
+}
+
+/** What a GitHub token looks like (ghp_, ghs_, github_pat_, a JWT, a GHES hex token): no spaces or shell syntax. */
+export const GITHUB_TOKEN = /^[A-Za-z0-9_.=-]{1,1024}$/;
+export const GITHUB_TOKEN_HINT =
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: a workflow expression, shown to the user as is.
+  "Pass the token itself, e.g. `${{ github.token }}` or a secret; it has no spaces or quotes.";
 
 export interface RepoRef {
   owner: string;

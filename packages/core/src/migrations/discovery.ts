@@ -3,6 +3,8 @@
 import { existsSync, readFileSync } from "node:fs";
 import { basename, dirname, posix, relative, resolve, sep } from "node:path";
 import { glob } from "tinyglobby";
+import { UserError } from "../runtime/errors";
+import { Workspace } from "../runtime/workspace";
 import type { MigrationFile, MigrationLayout } from "./types";
 
 export type LayoutChoice = "auto" | MigrationLayout;
@@ -57,13 +59,40 @@ function normaliseFlywayVersion(raw: string): string {
   return raw.replace(/_/g, ".");
 }
 
-async function find(directory: string, patterns: readonly string[]): Promise<string[]> {
-  const found = await glob([...patterns], { cwd: directory, ignore: IGNORE, absolute: true, dot: false });
+/**
+ * The files matching the patterns. Symbolic links are not followed (a link to "/" under `**` would
+ * walk the whole machine, a link to a file outside would be read and applied), and each file found is
+ * checked once more to be inside the workspace.
+ */
+async function find(
+  directory: string,
+  patterns: readonly string[],
+  workspace: Workspace,
+  input: string,
+): Promise<string[]> {
+  const found = await glob([...patterns], {
+    cwd: directory,
+    ignore: IGNORE,
+    absolute: true,
+    dot: false,
+    followSymbolicLinks: false,
+  });
+  for (const path of found) {
+    if (!workspace.contains(path)) {
+      throw new UserError(
+        `Input \`${input}\`: ${relative(workspace.root, path)} leads outside the workspace through a symbolic link; nothing was read.`,
+        { input, fix: "Remove the link, or point it at a file inside the repository checkout." },
+      );
+    }
+  }
   return found.sort();
 }
 
 export async function discoverMigrations(options: DiscoveryOptions): Promise<Discovery> {
   const { directory, workspace, layout } = options;
+  const guard = new Workspace(workspace);
+  const look = (patterns: readonly string[], input = "working-directory"): Promise<string[]> =>
+    find(directory, patterns, guard, input);
   const migrations: MigrationFile[] = [];
   const wants = (l: MigrationLayout): boolean => (layout === "auto" ? l !== "glob" : layout === l);
   const rel = (absolute: string): string => toPosix(relative(workspace, absolute)) || ".";
@@ -74,7 +103,7 @@ export async function discoverMigrations(options: DiscoveryOptions): Promise<Dis
   });
 
   if (wants("prisma")) {
-    for (const path of await find(directory, ["**/prisma/migrations/*/migration.sql"])) {
+    for (const path of await look(["**/prisma/migrations/*/migration.sql"])) {
       const folder = basename(dirname(path));
       const match = /^(\d+)_(.*)$/.exec(folder);
       migrations.push({
@@ -89,11 +118,11 @@ export async function discoverMigrations(options: DiscoveryOptions): Promise<Dis
   }
   if (wants("flyway")) {
     const undoFiles = new Map<string, string>();
-    for (const path of await find(directory, ["**/U*__*.sql"])) {
+    for (const path of await look(["**/U*__*.sql"])) {
       const undo = FLYWAY_UNDO.exec(basename(path));
       if (undo?.[1]) undoFiles.set(`${dirname(path)}\0${normaliseFlywayVersion(undo[1])}`, path);
     }
-    for (const path of await find(directory, ["**/V*__*.sql"])) {
+    for (const path of await look(["**/V*__*.sql"])) {
       const match = FLYWAY.exec(basename(path));
       if (!match?.[1] || !match[2]) continue;
       const version = normaliseFlywayVersion(match[1]);
@@ -110,7 +139,7 @@ export async function discoverMigrations(options: DiscoveryOptions): Promise<Dis
     }
   }
   if (wants("golang-migrate")) {
-    for (const path of await find(directory, ["**/*.up.sql"])) {
+    for (const path of await look(["**/*.up.sql"])) {
       const match = GOLANG_MIGRATE.exec(basename(path));
       if (!match?.[1] || !match[2]) continue;
       const file: MigrationFile = {
@@ -127,7 +156,7 @@ export async function discoverMigrations(options: DiscoveryOptions): Promise<Dis
     }
   }
   if (layout === "glob") {
-    for (const path of await find(directory, options.globs ?? [])) {
+    for (const path of await look(options.globs ?? [], "migrations-glob")) {
       if (path.endsWith(".down.sql")) continue;
       const name = basename(path).replace(/(\.up)?\.sql$/, "");
       const match = /^V?(\d+(?:[._]\d+)*)[_-]+(.*)$/.exec(name);
@@ -146,7 +175,7 @@ export async function discoverMigrations(options: DiscoveryOptions): Promise<Dis
 
   const alembicProjects: string[] = [];
   if (wants("alembic")) {
-    for (const ini of await find(directory, ["**/alembic.ini"])) alembicProjects.push(dirname(ini));
+    for (const ini of await look(["**/alembic.ini"])) alembicProjects.push(dirname(ini));
   }
 
   migrations.sort(

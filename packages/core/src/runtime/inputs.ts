@@ -1,7 +1,13 @@
 // Typed action inputs: one spec per action, parsed and validated up front, before any AWS or GitHub
-// call. Every problem is collected and reported at once, each naming the input and the fix.
+// call. Every problem is collected and reported at once, each naming the input and the fix. What a
+// kind of input may hold is part of its spec, so every action that declares an input gets the same
+// checks: a length limit on every input, paths and globs kept inside the workspace, URLs with a real
+// host (and credentials only where they are meant to be), identifiers free of shell syntax.
+
+import { resolve } from "node:path";
 import { UserError } from "./errors";
 import type { Secrets } from "./secrets";
+import { Workspace, WorkspacePathError } from "./workspace";
 
 /** Reads the raw value of an input; undefined or "" when it was not given. */
 export type InputSource = (name: string) => string | undefined;
@@ -16,7 +22,8 @@ interface Problem {
   fix: string;
 }
 
-class InvalidValue extends Error {
+/** A value an input cannot take: what is wrong (after the input's name) and how to fix it. */
+export class InvalidValue extends Error {
   constructor(
     message: string,
     readonly fix: string,
@@ -25,13 +32,47 @@ class InvalidValue extends Error {
   }
 }
 
+/** A check of a value beyond its kind (an image reference, an identifier); throws InvalidValue. */
+export type ValueCheck = (value: string) => void;
+
+export type InputKind =
+  | "string"
+  | "text"
+  | "path"
+  | "globs"
+  | "url"
+  | "boolean"
+  | "integer"
+  | "number"
+  | "duration"
+  | "list"
+  | "key-values"
+  | "json"
+  | "choice";
+
+/** What a parse may look at besides the value: the workspace, and the directory paths are relative to. */
+export interface ParseContext {
+  workspace: Workspace;
+  /** The workspace root, or the directory of the input a path is relative to (`relativeTo`). */
+  base: string;
+}
+
 export interface InputDef<T, Present extends boolean> {
-  readonly kind: string;
+  readonly kind: InputKind;
   readonly required: boolean;
   /** The default exactly as written in action.yml. */
   readonly default: string | undefined;
   readonly secret: boolean;
-  readonly parse: (raw: string) => T;
+  /** The longest value accepted, in characters; a longer one is refused before it is parsed. */
+  readonly maxLength: number;
+  /**
+   * Free text: quotes, `$`, `;`, backticks and the like are a legitimate part of the value (a reason, a
+   * title, a command line run without a shell, a YAML document). Every other input refuses them.
+   */
+  readonly freeText: boolean;
+  /** A path input whose directory this input's paths are relative to (e.g. `working-directory`). */
+  readonly relativeTo: string | undefined;
+  readonly parse: (raw: string, context: ParseContext) => T;
   /** Phantom marker: whether the parsed value is always present. */
   readonly present?: Present;
 }
@@ -59,6 +100,34 @@ interface BaseOptions {
   required?: boolean;
   default?: string;
   secret?: boolean;
+  /** Overrides the kind's length limit where the domain says so. */
+  maxLength?: number;
+}
+
+/**
+ * The longest value of each kind unless the input says otherwise. Generous for what the kind holds
+ * (a name, a URL, a path, a document), and far below what would make parsing or a regular expression
+ * slow. JSON gets 128 KiB, the most one environment variable (which carries an input) holds on Linux.
+ */
+export const DEFAULT_MAX_LENGTH: Record<InputKind, number> = {
+  string: 1_024,
+  text: 4_096,
+  path: 4_096,
+  globs: 4_096,
+  url: 2_048,
+  boolean: 16,
+  integer: 32,
+  number: 32,
+  duration: 64,
+  choice: 256,
+  list: 16_384,
+  "key-values": 32_768,
+  json: 131_072,
+};
+
+interface DefineOptions {
+  freeText?: boolean;
+  relativeTo?: string | undefined;
 }
 
 type Present<O extends BaseOptions> = O extends { required: true }
@@ -68,15 +137,19 @@ type Present<O extends BaseOptions> = O extends { required: true }
     : false;
 
 function define<T, O extends BaseOptions>(
-  kind: string,
+  kind: InputKind,
   options: O,
-  parse: (raw: string) => T,
+  parse: (raw: string, context: ParseContext) => T,
+  extra: DefineOptions = {},
 ): InputDef<T, Present<O>> {
   return {
     kind,
     required: options.required ?? false,
     default: options.default,
     secret: options.secret ?? false,
+    maxLength: options.maxLength ?? DEFAULT_MAX_LENGTH[kind],
+    freeText: extra.freeText ?? false,
+    relativeTo: extra.relativeTo,
     parse,
   };
 }
@@ -89,22 +162,111 @@ function quote(raw: string): string {
 // ---- value kinds ---------------------------------------------------------------------------------
 
 export interface StringOptions extends BaseOptions {
+  /** What the value must match. Without one (and without `check`), shell syntax is still refused. */
   pattern?: RegExp;
   /** Says what a valid value looks like, shown when the pattern does not match. */
   hint?: string;
+  /** A check of the whole value beyond the pattern (e.g. an image reference's grammar). */
+  check?: ValueCheck;
+}
+
+/**
+ * Shell syntax, quotes and control characters: never part of a name, an ARN, a tag or a reference. An
+ * identifier input without a pattern of its own refuses them, so `$(id)` is never passed along.
+ */
+const SHELL_SYNTAX = /[\s$`'"\\;|&<>(){}!*?[\]#~^]|\p{Cc}/u;
+
+function checkIdentifier(raw: string, shown: string): void {
+  const bad = SHELL_SYNTAX.exec(raw);
+  if (bad) {
+    const char = /\s/.test(bad[0]) ? "whitespace" : JSON.stringify(bad[0]);
+    throw new InvalidValue(
+      `${shown} contains ${char}, which no valid value has.`,
+      "Give the value itself, without quotes, spaces or shell syntax.",
+    );
+  }
 }
 
 function parseString(options: StringOptions): (raw: string) => string {
   return (raw) => {
+    const shown = options.secret ? "The value" : quote(raw);
     if (options.pattern && !options.pattern.test(raw)) {
-      const shown = options.secret ? "The value" : quote(raw);
       throw new InvalidValue(
         `${shown} is not valid.`,
         options.hint ?? `Give a value matching ${options.pattern}.`,
       );
     }
+    if (!options.pattern && !options.check) checkIdentifier(raw, shown);
+    options.check?.(raw);
     return raw;
   };
+}
+
+export interface TextOptions extends BaseOptions {}
+
+export interface PathOptions extends BaseOptions {
+  /** The path must name an existing directory or file. */
+  mustExist?: "directory" | "file";
+  /** Relative to the directory another path input names (default: the workspace). */
+  relativeTo?: string;
+  /** Values matching this are references (an ARN, family:revision), not paths, and are kept as given. */
+  references?: RegExp;
+}
+
+/** The path exactly as given, checked to stay inside the workspace (and to exist, when asked). */
+function parsePath(options: PathOptions): (raw: string, context: ParseContext) => string {
+  return (raw, context) => {
+    if (options.references?.test(raw)) return raw;
+    if (/\p{Cc}/u.test(raw)) {
+      throw new InvalidValue(`${quote(raw)} contains a control character.`, "Give a plain path.");
+    }
+    try {
+      const absolute = context.workspace.locate(raw, context.base);
+      if (options.mustExist) Workspace.requireExisting(absolute, raw, options.mustExist);
+    } catch (error) {
+      if (!(error instanceof WorkspacePathError)) throw error;
+      throw new InvalidValue(
+        error.message,
+        options.mustExist && !/outside/.test(error.message)
+          ? `Give a ${options.mustExist} of the checkout (relative to the workspace), or check the checkout step ran first.`
+          : "Give a path inside the repository checkout, relative to the workspace; `..` may not climb out of it, and a symbolic link may not point out of it.",
+      );
+    }
+    return raw;
+  };
+}
+
+export interface GlobOptions extends BaseOptions {
+  /** The patterns are relative to the directory this path input names (default: the workspace). */
+  relativeTo?: string;
+  /**
+   * The directory each pattern's fixed part names (`db/migrations` of `db/migrations/*.sql`) must
+   * exist: a pattern into a folder that is not there matches nothing, which is a typo, not "none yet".
+   */
+  mustExist?: "directory";
+}
+
+/** One pattern per line, each checked to stay inside the workspace; returned relative to the base. */
+function parseGlobs(options: GlobOptions): (raw: string, context: ParseContext) => string[] {
+  return (raw, context) =>
+    parseList(raw, { separator: "newline" }).map((pattern) => {
+      try {
+        const relativePattern = context.workspace.globPattern(pattern, context.base);
+        const fixed = Workspace.fixedDirectory(relativePattern);
+        if (options.mustExist && !relativePattern.startsWith("!")) {
+          Workspace.requireExisting(resolve(context.base, fixed), fixed || ".", "directory");
+        }
+        return relativePattern;
+      } catch (error) {
+        if (!(error instanceof WorkspacePathError)) throw error;
+        throw new InvalidValue(
+          /outside/.test(error.message)
+            ? error.message
+            : `the pattern ${JSON.stringify(pattern)} looks in ${error.message.replace(/\.$/, "")}, so it matches nothing.`,
+          "Give patterns inside the repository checkout, relative to the directory they are read from (`..` may not climb out of the workspace), into a folder that exists.",
+        );
+      }
+    });
 }
 
 const BOOLEAN_TRUE = new Set(["true", "True", "TRUE"]);
@@ -212,8 +374,15 @@ export interface ListOptions extends BaseOptions {
   /** Each item must match, e.g. a service name. */
   itemPattern?: RegExp;
   itemHint?: string;
+  /** A check of each item beyond the pattern. */
+  itemCheck?: ValueCheck;
   /** Reject the same item twice (default true). */
   unique?: boolean;
+}
+
+export interface ListInputOptions extends ListOptions, BaseOptions {
+  /** The items are free text (labels): shell syntax is not refused. */
+  freeText?: boolean;
 }
 
 /**
@@ -242,6 +411,7 @@ export function parseList(raw: string, options: ListOptions = {}): string[] {
           options.itemHint ?? `Each item must match ${options.itemPattern}.`,
         );
       }
+      options.itemCheck?.(item);
       if ((options.unique ?? true) && items.includes(item)) {
         throw new InvalidValue(`the item ${quote(item)} is given twice.`, "Give each item once.");
       }
@@ -254,6 +424,10 @@ export function parseList(raw: string, options: ListOptions = {}): string[] {
 export interface KeyValueOptions extends BaseOptions {
   keyPattern?: RegExp;
   keyHint?: string;
+  /** A check of each value (e.g. an image reference). */
+  valueCheck?: ValueCheck;
+  /** Keys and values are free text (JSON paths with quoted keys): shell syntax is not refused. */
+  freeText?: boolean;
 }
 
 /** Parses `key=value` lines (one per line; blank and "#" lines ignored). Values may contain "=". */
@@ -277,6 +451,14 @@ export function parseKeyValues(raw: string, options: KeyValueOptions = {}): Reco
     }
     if (entries.has(key)) {
       throw new InvalidValue(`${where} repeats the key ${quote(key)}.`, "Give each key once.");
+    }
+    if (options.valueCheck) {
+      try {
+        options.valueCheck(value);
+      } catch (error) {
+        if (!(error instanceof InvalidValue)) throw error;
+        throw new InvalidValue(`${where} (${key}): ${error.message}`, error.fix);
+      }
     }
     entries.set(key, value);
   }
@@ -331,27 +513,70 @@ function parseChoice<V extends string>(values: readonly V[]): (raw: string) => V
   };
 }
 
-function parseUrl(raw: string): string {
+export interface UrlOptions extends BaseOptions {
+  /** The schemes accepted, with their colon (default http: and https:). */
+  protocols?: readonly string[];
+  /** An example shown in the fix, e.g. postgres://user:password@host:5432/database. */
+  example?: string;
+  /**
+   * "refuse" (default): a URL with a user or password is refused, for a URL that is shown (a GitHub
+   * deployment's environment URL) or has no use for one. "allow": the password is masked everywhere.
+   */
+  credentials?: "allow" | "refuse";
+}
+
+/** A DNS name (letters, digits, `-`, `_` in labels), an IPv4 address or a bracketed IPv6 address. */
+const HOST =
+  /^(\[[0-9a-f:.]+\]|[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?(\.[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?)*\.?)$/i;
+
+/** Checks an absolute URL: its scheme, a real host, and credentials only where allowed. */
+export function checkUrl(raw: string, options: UrlOptions = {}): void {
+  const protocols = options.protocols ?? ["http:", "https:"];
+  const shown = options.secret ? "The value" : quote(raw);
+  const example = options.example ?? `${protocols[0]}//example.com/health`;
   let url: URL;
   try {
     url = new URL(raw);
   } catch {
+    throw new InvalidValue(`${shown} is not a URL.`, `Give an absolute URL such as ${example}.`);
+  }
+  if (!protocols.includes(url.protocol)) {
+    const schemes = protocols.map((p) => `${p}//`).join(" or ");
+    throw new InvalidValue(`${shown} is not a ${schemes} URL.`, `Use a ${schemes} URL such as ${example}.`);
+  }
+  if (!HOST.test(url.hostname) || /[\s$`'"\\;|&<>(){}]/.test(raw.split("/").slice(0, 3).join("/"))) {
     throw new InvalidValue(
-      `${quote(raw)} is not a URL.`,
-      "Give an absolute URL such as https://example.com/health.",
+      `${shown} has no valid host name.`,
+      `Give a host name or IP address, such as ${example}.`,
     );
   }
-  if (url.protocol !== "http:" && url.protocol !== "https:") {
-    throw new InvalidValue(`${quote(raw)} is not an http(s) URL.`, "Use an http:// or https:// URL.");
+  if ((options.credentials ?? "refuse") === "refuse" && (url.username || url.password)) {
+    throw new InvalidValue(
+      "The URL carries a user name or password, which would be shown to everyone who can see it.",
+      "Give the URL without credentials (no user:password@ before the host).",
+    );
   }
-  return raw;
 }
 
 /** Builders for the kinds of input value. Options are literal so the value type knows if it is optional. */
 export const input = {
+  /** A name, an ARN, a tag, a reference: matched by its pattern, and never holding shell syntax. */
   string: <const O extends StringOptions>(options: O = {} as O) =>
     define("string", options, parseString(options)),
-  url: <const O extends BaseOptions>(options: O = {} as O) => define("url", options, parseUrl),
+  /** Free text (a reason, a title, a command line, a YAML document): only its length is limited. */
+  text: <const O extends TextOptions>(options: O = {} as O) =>
+    define("text", options, (raw) => raw, { freeText: true }),
+  /** A path inside the workspace, as given. */
+  path: <const O extends PathOptions>(options: O = {} as O) =>
+    define("path", options, parsePath(options), { relativeTo: options.relativeTo }),
+  /** Glob patterns, one per line, inside the workspace; returned relative to their directory. */
+  globs: <const O extends GlobOptions>(options: O = {} as O) =>
+    define("globs", options, parseGlobs(options), { relativeTo: options.relativeTo }),
+  url: <const O extends UrlOptions>(options: O = {} as O) =>
+    define("url", options, (raw) => {
+      checkUrl(raw, options);
+      return raw;
+    }),
   boolean: <const O extends BaseOptions>(options: O = {} as O) => define("boolean", options, parseBoolean),
   integer: <const O extends RangeOptions>(options: O = {} as O) =>
     define("integer", options, (raw) => parseInteger(raw, options)),
@@ -359,10 +584,14 @@ export const input = {
     define("number", options, (raw) => parseNumber(raw, options)),
   duration: <const O extends DurationOptions>(options: O = {} as O) =>
     define("duration", options, parseDurationInput(options)),
-  list: <const O extends ListOptions>(options: O = {} as O) =>
-    define("list", options, (raw) => parseList(raw, options)),
+  list: <const O extends ListInputOptions>(options: O = {} as O) =>
+    define("list", options, (raw) => parseList(raw, listChecks(options)), {
+      freeText: options.freeText ?? false,
+    }),
   keyValues: <const O extends KeyValueOptions>(options: O = {} as O) =>
-    define("key-values", options, (raw) => parseKeyValues(raw, options)),
+    define("key-values", options, (raw) => parseKeyValues(raw, keyChecks(options)), {
+      freeText: options.freeText ?? false,
+    }),
   json: <T, const O extends JsonOptions<T> = JsonOptions<T>>(options: O = {} as O) =>
     define("json", options, parseJsonInput<T>(options)),
   choice: <const V extends string, const O extends ChoiceOptions<V> = ChoiceOptions<V>>(
@@ -371,14 +600,68 @@ export const input = {
   ) => define("choice", options, parseChoice(values)),
 };
 
+/** A list's items refuse shell syntax unless the list is free text or its items have a pattern. */
+function listChecks(options: ListInputOptions): ListOptions {
+  if (options.freeText || options.itemPattern) return options;
+  const { itemCheck } = options;
+  return {
+    ...options,
+    itemCheck: (item) => {
+      if (!itemCheck) checkIdentifier(item, `the item ${quote(item)}`);
+      itemCheck?.(item);
+    },
+  };
+}
+
+/** Keys are identifiers (letters, digits and `_.-/:@`) unless the spec says otherwise. */
+const KEY = /^[A-Za-z0-9_][A-Za-z0-9_.:/@-]*$/;
+
+function keyChecks(options: KeyValueOptions): KeyValueOptions {
+  if (options.freeText || options.keyPattern) return options;
+  return { ...options, keyPattern: KEY, keyHint: "Keys are letters, digits and `_.-/:@`; write key=value." };
+}
+
 export interface ParseInputsOptions {
   source: InputSource;
   /** Secret inputs are registered here before anything is validated or printed. */
   secrets?: Secrets;
+  /** The workspace path inputs must stay in (default GITHUB_WORKSPACE, or the current directory). */
+  workspace?: Workspace | string;
 }
 
-/** scheme://user:password@...: a connection URL that carries a password. */
-const URL_WITH_PASSWORD = /^[a-z][a-z0-9+.-]*:\/\/[^/@\s]*:[^/@\s]*@/i;
+function problemFromLength(name: string, def: InputDef<unknown, boolean>, raw: string): Problem | undefined {
+  if (raw.length <= def.maxLength) return undefined;
+  return {
+    message: `it is ${raw.length.toLocaleString("en-US")} characters long; at most ${def.maxLength.toLocaleString("en-US")} are accepted.`,
+    fix: `Shorten \`${name}\`${def.kind === "json" || def.kind === "text" ? ", or pass the content in a file of the workspace" : ""}.`,
+  };
+}
+
+/** Registers what a value carries that must never print: secrets, URL passwords, credential-named values. */
+function registerSecrets(def: InputDef<unknown, boolean>, given: string, secrets: Secrets): void {
+  if (def.secret) {
+    secrets.add(given);
+    // The parts a secret is used by are registered too: each value of key=value lines (a header or a
+    // build secret is printed without its key).
+    if (def.kind === "key-values") {
+      for (const line of given.split(/\r?\n/)) {
+        const at = line.indexOf("=");
+        if (at > 0 && !line.trim().startsWith("#")) secrets.add(line.slice(at + 1).trim());
+      }
+    }
+  } else if (def.kind === "key-values") {
+    // `web.DATABASE_URL=...`, `NPM_TOKEN=...`: a value named like a credential is one.
+    for (const line of given.split(/\r?\n/)) {
+      const at = line.indexOf("=");
+      if (at > 0 && !line.trim().startsWith("#")) {
+        secrets.addNamed(line.slice(0, at).trim(), line.slice(at + 1).trim());
+      }
+    }
+  }
+  // A URL with credentials in it (https://user:pass@host) carries a secret whatever the input: its
+  // password is masked before the URL can appear in a message or report.
+  secrets.addUrlCredentials(given);
+}
 
 /**
  * Parses every input of the spec. Secret values are registered before anything else. All problems
@@ -387,27 +670,22 @@ const URL_WITH_PASSWORD = /^[a-z][a-z0-9+.-]*:\/\/[^/@\s]*:[^/@\s]*@/i;
 export function parseInputs<S extends InputSpec>(spec: S, options: ParseInputsOptions): InputValues<S> {
   const values: Record<string, unknown> = {};
   const problems: Array<Problem & { input: string }> = [];
+  const workspace =
+    options.workspace instanceof Workspace
+      ? options.workspace
+      : options.workspace !== undefined
+        ? new Workspace(options.workspace)
+        : Workspace.fromEnv();
 
   for (const [name, def] of Object.entries(spec)) {
     const given = options.source(name)?.trim();
-    if (!given) continue;
-    if (def.secret) {
-      options.secrets?.add(given);
-      // The parts a secret is used by are registered too: each value of key=value lines (a header or
-      // a build secret is printed without its key), and the password of a connection URL.
-      if (def.kind === "key-values") {
-        for (const line of given.split(/\r?\n/)) {
-          const at = line.indexOf("=");
-          if (at > 0 && !line.trim().startsWith("#")) options.secrets?.add(line.slice(at + 1).trim());
-        }
-      } else if (URL_WITH_PASSWORD.test(given)) options.secrets?.addUrl(given);
-    }
-    // A URL with credentials in it (https://user:pass@host) carries a secret even when the input is not
-    // marked secret: its password is masked before the URL can appear in a message or report.
-    else if (def.kind === "url" && URL_WITH_PASSWORD.test(given)) options.secrets?.addUrl(given);
+    if (given && options.secrets) registerSecrets(def, given, options.secrets);
   }
 
-  for (const [name, def] of Object.entries(spec)) {
+  // Inputs relative to another input's directory are parsed after it, to know where they point.
+  const entries = Object.entries(spec);
+  const ordered = [...entries.filter(([, d]) => !d.relativeTo), ...entries.filter(([, d]) => d.relativeTo)];
+  for (const [name, def] of ordered) {
     const given = options.source(name)?.trim();
     const raw = given === undefined || given === "" ? def.default : given;
     if (raw === undefined || raw === "") {
@@ -421,8 +699,15 @@ export function parseInputs<S extends InputSpec>(spec: S, options: ParseInputsOp
       values[camelCase(name)] = undefined;
       continue;
     }
+    const tooLong = problemFromLength(name, def, raw);
+    if (tooLong) {
+      problems.push({ input: name, ...tooLong });
+      continue;
+    }
+    const baseValue = def.relativeTo ? values[camelCase(def.relativeTo)] : undefined;
+    const base = typeof baseValue === "string" ? workspace.locate(baseValue) : workspace.root;
     try {
-      values[camelCase(name)] = def.parse(raw);
+      values[camelCase(name)] = def.parse(raw, { workspace, base });
     } catch (error) {
       if (!(error instanceof InvalidValue)) throw error;
       problems.push({ input: name, message: error.message, fix: error.fix });

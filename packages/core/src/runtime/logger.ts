@@ -35,19 +35,24 @@ export function toAnnotationProperties(annotation: Annotation | undefined): core
   return props;
 }
 
-/** The Logger of a real run: workflow commands on stdout through @actions/core. */
+/**
+ * The Logger of a real run: workflow commands on stdout through @actions/core. Every message is
+ * redacted before it is written, so a secret never reaches stdout at all: the runner's masking (which
+ * the secrets are registered with too) only covers the values it was told, in the forms it was told.
+ */
 export function createRunnerLogger(clock: Clock = systemClock): Logger {
   const startedAt = clock.now();
   const secrets = new Secrets({ mask: (value) => core.setSecret(value) });
+  const safe = (message: string): string => secrets.redact(message);
   return {
     secrets,
-    info: (message) => core.info(message),
-    debug: (message) => core.debug(message),
-    notice: (message, annotation) => core.notice(message, toAnnotationProperties(annotation)),
-    warning: (message, annotation) => core.warning(message, toAnnotationProperties(annotation)),
-    error: (message, annotation) => core.error(message, toAnnotationProperties(annotation)),
-    progress: (message) => core.info(`[${formatElapsed(clock.now() - startedAt)}] ${message}`),
-    group: (title, fn) => core.group(title, fn),
+    info: (message) => core.info(safe(message)),
+    debug: (message) => core.debug(safe(message)),
+    notice: (message, annotation) => core.notice(safe(message), toAnnotationProperties(annotation)),
+    warning: (message, annotation) => core.warning(safe(message), toAnnotationProperties(annotation)),
+    error: (message, annotation) => core.error(safe(message), toAnnotationProperties(annotation)),
+    progress: (message) => core.info(`[${formatElapsed(clock.now() - startedAt)}] ${safe(message)}`),
+    group: (title, fn) => core.group(safe(title), fn),
   };
 }
 

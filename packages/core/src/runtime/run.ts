@@ -51,7 +51,6 @@ export function runnerDeps(): RunDeps {
     clock: systemClock,
     env,
     setFailed: (message, at) => {
-      if (!at) return core.setFailed(message);
       // core.setFailed takes no annotation properties; this is what it does, with them.
       process.exitCode = core.ExitCode.Failure;
       core.error(message, toAnnotationProperties(at));
@@ -83,6 +82,9 @@ export function runnerDeps(): RunDeps {
 /** Runs an action's main with the runner's environment, or the given fakes. Never rejects. */
 export async function run(main: ActionMain, deps: RunDeps = runnerDeps()): Promise<void> {
   const { logger, env } = deps;
+  // The job's own credentials (AWS_SECRET_ACCESS_KEY, GITHUB_TOKEN, a DATABASE_URL in `env:`, the
+  // token inputs as INPUT_GITHUB-TOKEN) are masked before anything can print them.
+  logger.secrets.addEnvironment(Object.entries(env));
   const summary = new SummaryBuilder();
   const controller = new AbortController();
   const stopListening = deps.onCancel(() => {
@@ -91,7 +93,8 @@ export async function run(main: ActionMain, deps: RunDeps = runnerDeps()): Promi
   });
   const state: ActionState = {
     get: (name) => env[`STATE_${name}`] || undefined,
-    set: (name, value) => deps.saveState(name, value),
+    // The state file is readable by later steps of the job: it gets what the log gets.
+    set: (name, value) => deps.saveState(name, logger.secrets.redact(value)),
   };
   const context: ActionContext = {
     logger,
@@ -100,7 +103,12 @@ export async function run(main: ActionMain, deps: RunDeps = runnerDeps()): Promi
     signal: controller.signal,
     env,
     state,
-    inputs: (spec) => parseInputs(spec, { source: runnerInputSource(env), secrets: logger.secrets }),
+    inputs: (spec) =>
+      parseInputs(spec, {
+        source: runnerInputSource(env),
+        secrets: logger.secrets,
+        workspace: env.GITHUB_WORKSPACE || process.cwd(),
+      }),
     outputs: (spec) => new Outputs(spec, deps.setOutput, logger.secrets),
   };
 

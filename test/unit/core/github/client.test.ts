@@ -125,3 +125,30 @@ describe("deployments", () => {
     expect(runUrl(env)).toBe("https://github.com/acme/shop/actions/runs/42/attempts/2");
   });
 });
+
+describe("GitHub request bodies", () => {
+  it("go through the log's masking, whoever built them; the URL's own parameters stay", async () => {
+    logger.secrets.add("db-password-123");
+    const github = client();
+    const deploymentId = await createDeployment(github, {
+      ...repo,
+      ref: "main",
+      environment: "production",
+      description: "deploy with db-password-123",
+    });
+    await setDeploymentStatus(github, {
+      ...repo,
+      deploymentId,
+      state: "failure",
+      description: "crashed: FATAL password db-password-123 rejected",
+      environmentUrl: "https://ops:url-pw-456@shop.example.com/",
+    });
+    const call = fake.calls.find((c) => c.method === "POST" && c.path.endsWith("/statuses"));
+    expect(call?.path).toBe(`/repos/acme/shop/deployments/${deploymentId}/statuses`);
+    expect(call?.body).toMatchObject({
+      description: "crashed: FATAL password *** rejected",
+      environment_url: "https://ops:***@shop.example.com/",
+    });
+    expect(JSON.stringify(fake.calls)).not.toMatch(/db-password-123|url-pw-456/);
+  });
+});

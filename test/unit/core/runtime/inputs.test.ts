@@ -1,7 +1,11 @@
+import { mkdirSync, mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { UserError } from "../../../../packages/core/src/runtime/errors";
 import { formatDuration } from "../../../../packages/core/src/runtime/format";
 import {
+  type InputSpec,
   input,
   parseBoolean,
   parseDurationMs,
@@ -273,5 +277,138 @@ describe("parseInputs", () => {
     const source = runnerInputSource({ "INPUT_WAIT-TIMEOUT": "5m", INPUT_MY_INPUT: "x" });
     expect(source("wait-timeout")).toBe("5m");
     expect(source("my input")).toBe("x");
+  });
+});
+
+describe("what every kind refuses", () => {
+  const root = mkdtempSync(join(tmpdir(), "shipline-inputs-"));
+  mkdirSync(join(root, "app", "db"), { recursive: true });
+  const parse = (spec: InputSpec, given: Record<string, string>) => {
+    const logger = new RecordingLogger();
+    return {
+      logger,
+      values: () =>
+        parseInputs(spec, { source: (name) => given[name], secrets: logger.secrets, workspace: root }),
+    };
+  };
+
+  it("caps every input's length, per kind, with the limit in the message", () => {
+    const spec = { reason: input.text({ maxLength: 1_000 }), cluster: input.string(), plan: input.boolean() };
+    const error = problemOf(
+      parse(spec, { reason: "x".repeat(100_000), cluster: "c".repeat(1_025), plan: "t".repeat(17) }).values,
+    );
+    expect(error.message).toContain("- `reason`: it is 100,000 characters long; at most 1,000 are accepted.");
+    expect(error.message).toContain("- `cluster`: it is 1,025 characters long; at most 1,024 are accepted.");
+    expect(error.message).toContain("- `plan`: it is 17 characters long; at most 16 are accepted.");
+  });
+
+  it.each(["$(id)", "web;id", "`id`", "a b", "web|cat", "x&y", "'q'"])(
+    "refuses shell syntax in an identifier without a pattern: %j",
+    (raw) => {
+      const error = problemOf(parse({ name: input.string() }, { name: raw }).values);
+      expect(error.message).toMatch(/^Input `name`: ".*" contains .*, which no valid value has\.$/);
+    },
+  );
+
+  it("leaves free text alone, and lets free-text lists and key=value inputs say so", () => {
+    const spec = {
+      reason: input.text(),
+      labels: input.list({ freeText: true }),
+      assertions: input.keyValues({ freeText: true }),
+    };
+    expect(
+      parse(spec, {
+        reason: "it's $(broken); see `logs`",
+        labels: "p1 (urgent)",
+        assertions: '["a$(b)"]=ok',
+      }).values(),
+    ).toEqual({
+      reason: "it's $(broken); see `logs`",
+      labels: ["p1 (urgent)"],
+      assertions: { '["a$(b)"]': "ok" },
+    });
+    expect(problemOf(parse({ tags: input.list() }, { tags: "v1, $(id)" }).values).message).toMatch(
+      /`tags`: the item "\$\(id\)" contains/,
+    );
+    expect(problemOf(parse({ kv: input.keyValues() }, { kv: "$(id)=x" }).values).message).toMatch(
+      /`kv`: line 1 has an invalid key/,
+    );
+  });
+
+  it("keeps paths in the workspace, and can require them to exist", () => {
+    const spec = { dir: input.path({ mustExist: "directory" }), file: input.path() };
+    expect(parse(spec, { dir: "app/db", file: "app/x.json" }).values()).toEqual({
+      dir: "app/db",
+      file: "app/x.json",
+    });
+    expect(problemOf(parse(spec, { dir: "../../.." }).values).message).toMatch(
+      /`dir`: "..\/..\/.." is outside the workspace/,
+    );
+    expect(problemOf(parse(spec, { file: "/etc/passwd" }).values).message).toMatch(
+      /`file`: "\/etc\/passwd" is outside/,
+    );
+    expect(problemOf(parse(spec, { dir: "app/missing" }).values).message).toMatch(
+      /`dir`: "app\/missing" does not exist in the workspace/,
+    );
+  });
+
+  it("keeps a path that is a reference (an ARN, family:revision) as it is", () => {
+    const spec = { "task-definition": input.path({ references: /^[a-z]+:\d+$/ }) };
+    expect(parse(spec, { "task-definition": "web:12" }).values()).toEqual({ taskDefinition: "web:12" });
+  });
+
+  it("resolves globs in the directory of the input they are relative to, after it", () => {
+    const spec = {
+      globs: input.globs({ relativeTo: "dir", mustExist: "directory" }),
+      dir: input.path({ default: "." }),
+    };
+    expect(parse(spec, { dir: "app", globs: "db/*.sql\n../app/db/**/*.up.sql" }).values()).toEqual({
+      dir: "app",
+      globs: ["db/*.sql", "db/**/*.up.sql"],
+    });
+    expect(problemOf(parse(spec, { dir: "app", globs: "../../other/*.sql" }).values).message).toMatch(
+      /`globs`: the pattern "..\/..\/other\/\*.sql" reaches outside the workspace/,
+    );
+    expect(problemOf(parse(spec, { dir: "app", globs: "migrations/*.sql" }).values).message).toMatch(
+      /`globs`: the pattern "migrations\/\*.sql" looks in "migrations" does not exist in the workspace, so it matches nothing/,
+    );
+  });
+
+  it.each([
+    ["not a url", /"not a url" is not a URL/],
+    ["ftp://example.com/", /is not a http:\/\/ or https:\/\/ URL/],
+    ["http://$(id)", /has no valid host name/],
+    ["http://exa mple.com", /not a URL|no valid host/],
+    ["https://user:pw@example.com/", /carries a user name or password/],
+  ])("refuses the URL %j", (raw, message) => {
+    expect(problemOf(parse({ url: input.url() }, { url: raw }).values).message).toMatch(message);
+  });
+
+  it("takes the schemes a URL input allows and credentials where they are meant, never echoing a secret one", () => {
+    const spec = {
+      "database-url": input.url({
+        secret: true,
+        protocols: ["postgres:", "postgresql:"],
+        credentials: "allow",
+      }),
+    };
+    expect(parse(spec, { "database-url": "postgresql://app:pw-123456@db:5432/shop" }).values()).toEqual({
+      databaseUrl: "postgresql://app:pw-123456@db:5432/shop",
+    });
+    const mysql = problemOf(parse(spec, { "database-url": "mysql://app:pw-123456@db/shop" }).values);
+    expect(mysql.message).toBe("Input `database-url`: The value is not a postgres:// or postgresql:// URL.");
+    expect(problemOf(parse(spec, { "database-url": "not a url" }).values).message).toBe(
+      "Input `database-url`: The value is not a URL.",
+    );
+  });
+
+  it("masks credential-named values of key=value inputs and URL passwords in any input", () => {
+    const spec = { env: input.keyValues({ keyPattern: /^[\w.]+$/ }), note: input.text() };
+    const { logger, values } = parse(spec, {
+      env: "web.DATABASE_URL=postgres://app:db-pw-123@db/shop\nweb.API_TOKEN=tok-abcdef\nweb.LOG_LEVEL=debug",
+      note: "see https://ops:note-pw-9@wiki.internal/page",
+    });
+    values();
+    expect(logger.secrets.redact("db-pw-123 tok-abcdef debug note-pw-9")).toBe("*** *** debug ***");
   });
 });

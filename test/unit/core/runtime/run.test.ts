@@ -161,3 +161,45 @@ describe("outputs", () => {
     expect(fake.failures[0]).toMatch(/output other is not declared/);
   });
 });
+
+describe("run keeps the job's credentials out of everything it writes", () => {
+  it("masks credential-named variables of the environment before main runs", async () => {
+    const fake = fakeDeps({
+      AWS_SECRET_ACCESS_KEY: "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+      "INPUT_GITHUB-TOKEN": "ghs_runWrapperToken0123456789",
+      PATH: "/usr/bin",
+    });
+    await run(async (ctx) => {
+      ctx.logger.info(
+        "key wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY token ghs_runWrapperToken0123456789 /usr/bin",
+      );
+      ctx.summary.paragraph("token ghs_runWrapperToken0123456789");
+      ctx.state.set("token", "ghs_runWrapperToken0123456789");
+      ctx
+        .outputs(defineOutputs(["report"]))
+        .set("report", { key: "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY" });
+    }, fake.deps);
+    expect(fake.logger.text()).toBe("key *** token *** /usr/bin");
+    expect(fake.summaries).toEqual(["token ***\n"]);
+    expect(fake.saved).toEqual({ token: "***" });
+    expect(fake.outputs.report).toBe('{"key":"***"}');
+  });
+
+  it("scrubs URL passwords from a failure message", async () => {
+    const fake = fakeDeps();
+    await run(async () => {
+      throw new UserError("could not reach postgres://app:leaked-pw@db:5432/shop");
+    }, fake.deps);
+    expect(fake.failures).toEqual(["could not reach postgres://app:***@db:5432/shop"]);
+  });
+
+  it("parses path inputs against GITHUB_WORKSPACE", async () => {
+    const fake = fakeDeps({ GITHUB_WORKSPACE: "/srv/checkout", "INPUT_WORKING-DIRECTORY": "../../etc" });
+    await run(async (ctx) => {
+      ctx.inputs({ "working-directory": input.path() });
+    }, fake.deps);
+    expect(fake.failures[0]).toMatch(
+      /^Input `working-directory`: "..\/..\/etc" is outside the workspace \(it resolves to \/etc\)/,
+    );
+  });
+});
