@@ -58,10 +58,8 @@ export const inputSpec = {
   "semver-tags": input.boolean({ default: "false" }),
   tags: input.list({ itemPattern: TAG_PATTERN, itemHint: TAG_HINT }),
   // A tag, a digest or an image reference; the settings check each part against ECR's grammar.
-  source: input.string({
-    pattern: /^[A-Za-z0-9][A-Za-z0-9._:/@+-]{0,1023}$/,
-    hint: "Give a tag, a digest (sha256:...) or an image reference such as build-push's `image` output.",
-  }),
+  // Checked against ECR's tag and digest grammar in settings, which says which part is wrong.
+  source: input.text({ maxLength: 1024 }),
   "scan-severity-threshold": input.choice(["critical", "high", "medium", "low", "informational"]),
   "scan-allowed-findings": input.keyValues({
     keyPattern: /^(critical|high|medium|low|informational)$/i,

@@ -80,22 +80,6 @@ function checkImageAndDigest(inputs: Inputs): void {
   }
 }
 
-/**
- * The runner puts the default (the job's token) in only when the input is left out; a given empty
- * value, such as a secret that is not set, arrives empty and the parser falls back to the default's
- * unexpanded text. Either way there is no token, and GitHub would be called with nothing usable.
- */
-function checkToken(inputs: Inputs): void {
-  const token = inputs.githubToken.trim();
-  if (token === "" || /^\$\{\{[^}]*\}\}$/.test(token)) {
-    throw inputError(
-      "github-token",
-      "is empty (a secret that is not set gives an empty value).",
-      "Leave github-token out to use the job's token, or pass a token that is set.",
-    );
-  }
-}
-
 /** The checkout: a directory that exists, so git is never started in a folder that is not there. */
 function checkoutDirectory(inputs: Inputs, env: NodeJS.ProcessEnv): string {
   const directory = resolve(env.GITHUB_WORKSPACE ?? process.cwd(), inputs.workingDirectory);
@@ -158,7 +142,6 @@ export function settingsFromInputs(inputs: Inputs, env: NodeJS.ProcessEnv, logge
   const pattern = parseTagPattern(inputs.tagPattern);
   const tag = versionTag(name, pattern);
   checkImageAndDigest(inputs);
-  checkToken(inputs);
   const directory = checkoutDirectory(inputs, env);
   const { config, source } = readConfig(directory, inputs.configFile, logger);
   const repo = repoFromEnv(env);

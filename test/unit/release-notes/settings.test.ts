@@ -141,12 +141,12 @@ describe("refused settings", () => {
     ["an empty token", { "github-token": "" }, {}, "github-token", "is empty"],
     ["a token of spaces", { "github-token": "   " }, {}, "github-token", "is empty"],
     [
-      "the default's text, as the parser falls back to it for an empty value",
+      "the default's unexpanded text",
       // biome-ignore lint/suspicious/noTemplateCurlyInString: the unexpanded default, as action.yml writes it.
       { "github-token": "${{ github.token }}" },
       {},
       "github-token",
-      "is empty",
+      "unexpanded workflow expression",
     ],
   ])("refuses %s, naming the input", (_, given, env, input, message) => {
     const error = failure(given, env);

@@ -9,6 +9,9 @@ import { UserError } from "./errors";
 import type { Secrets } from "./secrets";
 import { Workspace, WorkspacePathError } from "./workspace";
 
+/** A whole value that is one GitHub workflow expression, as action.yml defaults are written. */
+const EXPRESSION = /^\$\{\{[^}]*\}\}$/;
+
 /** Reads the raw value of an input; undefined or "" when it was not given. */
 export type InputSource = (name: string) => string | undefined;
 
@@ -687,7 +690,26 @@ export function parseInputs<S extends InputSpec>(spec: S, options: ParseInputsOp
   const ordered = [...entries.filter(([, d]) => !d.relativeTo), ...entries.filter(([, d]) => d.relativeTo)];
   for (const [name, def] of ordered) {
     const given = options.source(name)?.trim();
+    // The runner fills a default only for an input left out. A default that is a workflow expression
+    // (`${{ github.token }}`) reaching the parser means the input was given, but empty, e.g. a secret
+    // that is not set: its unexpanded text is no value, and using it would hide the mistake.
+    if (given === "" && def.default !== undefined && EXPRESSION.test(def.default)) {
+      problems.push({
+        input: name,
+        message: "is empty (a secret or variable that is not set gives an empty value).",
+        fix: `Leave \`${name}\` out to use its default (${def.default}), or pass a value that is set.`,
+      });
+      continue;
+    }
     const raw = given === undefined || given === "" ? def.default : given;
+    if (raw !== undefined && EXPRESSION.test(raw)) {
+      problems.push({
+        input: name,
+        message: `is the unexpanded workflow expression ${raw}.`,
+        fix: `Leave \`${name}\` out to use its default, or pass a value that is set.`,
+      });
+      continue;
+    }
     if (raw === undefined || raw === "") {
       if (def.required) {
         problems.push({
