@@ -191,12 +191,12 @@ describe("auto-rollback from ecs-deploy's deploy record", () => {
       ["web", "recorded"],
       ["worker", "recorded"],
     ]);
-    expect(mutations(sim, before).map((c) => [c.operation, c.input.service, c.input.taskDefinition])).toEqual(
-      [
-        ["UpdateService", "web", arnOf("web:1")],
-        ["UpdateService", "worker", arnOf("web:1")],
-      ],
-    );
+    // The services are updated at once, so their calls may arrive in either order.
+    const updates = mutations(sim, before).map((c) => [c.operation, c.input.service, c.input.taskDefinition]);
+    expect(updates.sort((a, b) => String(a[1]).localeCompare(String(b[1])))).toEqual([
+      ["UpdateService", "web", arnOf("web:1")],
+      ["UpdateService", "worker", arnOf("web:1")],
+    ]);
     for (const name of ["web", "worker"]) expect(webService(sim, name).taskDefinition).toBe(arnOf("web:1"));
   });
 

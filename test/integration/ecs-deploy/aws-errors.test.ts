@@ -3,7 +3,7 @@
 // and a re-run once AWS answers again finishes the job without registering a second revision.
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { type Override, SimError, type Simulator, startSimulator } from "../../sim/index";
-import { deploy, image, lastSeq, mutations, rollback, world } from "./stack";
+import { arnOf, deploy, image, lastSeq, mutations, rollback, webService, world } from "./stack";
 
 let sim: Simulator;
 beforeEach(async () => {
@@ -204,5 +204,46 @@ describe("ecs-deploy and auto-rollback report AWS failures as the user's to act 
       ["web", "started"],
       ["worker", "failed"],
     ]);
+  });
+});
+
+describe("ecs-deploy does not repeat a mutation whose answer was lost", () => {
+  it("reuses the revision a RegisterTaskDefinition registered before its answer was dropped", async () => {
+    await fault({ service: "ecs", operation: "RegisterTaskDefinition", kind: "drop-response", count: 1 });
+    const before = lastSeq(sim);
+    const run = await deploy(sim, { containers: `app=${image("3")}` });
+    expect(run.exitCode, run.stdout).toBe(0);
+    expect(run.outputs["task-definition-arn"]).toMatch(/:task-definition\/web:3$/);
+    expect(run.stdout).toMatch(/answer to RegisterTaskDefinition was lost.*web:3/);
+    expect(mutations(sim, before).map((c) => c.operation)).toEqual([
+      "RegisterTaskDefinition",
+      "UpdateService",
+    ]);
+    expect(webService(sim).taskDefinition).toBe(arnOf("web:3"));
+  });
+
+  it("does not send UpdateService again when DescribeServices shows the lost one took effect", async () => {
+    await fault({ service: "ecs", operation: "UpdateService", kind: "drop-response", count: 1 });
+    const before = lastSeq(sim);
+    const run = await deploy(sim, { containers: `app=${image("3")}` });
+    expect(run.exitCode, run.stdout).toBe(0);
+    expect(run.outputs.status).toBe("succeeded");
+    expect(run.stdout).toMatch(/answer to UpdateService was lost.*took effect/);
+    expect(mutations(sim, before).map((c) => c.operation)).toEqual([
+      "RegisterTaskDefinition",
+      "UpdateService",
+    ]);
+  });
+
+  it("sends UpdateService again when the lost one never reached ECS", async () => {
+    await fault({ service: "ecs", operation: "UpdateService", kind: "drop", count: 1 });
+    const before = lastSeq(sim);
+    const run = await deploy(sim, { containers: `app=${image("3")}` });
+    expect(run.exitCode, run.stdout).toBe(0);
+    expect(run.outputs.status).toBe("succeeded");
+    const updates = sim.calls
+      .filter((c) => c.operation === "UpdateService" && c.seq > before)
+      .map((c) => c.fault ?? "answered");
+    expect(updates).toEqual(["drop", "answered"]);
   });
 });

@@ -102,7 +102,36 @@ export function createAwsClient<Client>(
   const env = options.env ?? process.env;
   options.logger?.secrets.add(env.AWS_SECRET_ACCESS_KEY);
   options.logger?.secrets.add(env.AWS_SESSION_TOKEN);
-  return new ClientClass(awsClientConfig(settings, env));
+  const config = awsClientConfig(settings, env);
+  const client = new ClientClass(config);
+  if (typeof client === "object" && client !== null)
+    made.set(client, {
+      make: () => new ClientClass({ ...config, maxAttempts: 1 }) as object,
+      attempts: config.maxAttempts,
+    });
+  return client;
+}
+
+/** How to make a one-attempt sibling of each client the factory built, and its own attempts. */
+const made = new WeakMap<object, { make: () => object; attempts: number }>();
+const oneAttempt = new WeakMap<object, object>();
+
+/**
+ * A sibling of a client from createAwsClient that makes one attempt per call (same region, endpoint,
+ * credentials and HTTP handler), for mutations that must not be repeated blindly. A client built
+ * elsewhere is returned as it is, with the attempts it may make unknown (1).
+ */
+export function singleAttemptClient<Client extends object>(
+  client: Client,
+): { client: Client; attempts: number } {
+  const known = made.get(client);
+  if (!known) return { client, attempts: 1 };
+  let sibling = oneAttempt.get(client);
+  if (!sibling) {
+    sibling = known.make();
+    oneAttempt.set(client, sibling);
+  }
+  return { client: sibling as Client, attempts: known.attempts };
 }
 
 /** Typical life of the session credentials that OIDC role assumption hands out. */

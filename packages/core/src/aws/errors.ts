@@ -51,6 +51,24 @@ const UNAVAILABLE = new Set([
 ]);
 const UNREACHABLE = new Set(["ECONNREFUSED", "ECONNRESET", "ENOTFOUND", "EAI_AGAIN", "ETIMEDOUT", "EPIPE"]);
 
+/** Whether AWS answered that it throttled the call (so it did not act on it). */
+export function isThrottled(error: unknown): boolean {
+  const failure = (error ?? {}) as AwsFailure;
+  return THROTTLED.has(text(failure.name) ?? "") || THROTTLED.has(text(failure.code) ?? "");
+}
+
+/** Whether a call got no answer at all: a refused, reset or timed-out connection. */
+export function isUnanswered(error: unknown): boolean {
+  const failure = (error ?? {}) as AwsFailure;
+  const name = text(failure.name) ?? "";
+  return (
+    UNREACHABLE.has(text(failure.code) ?? "") ||
+    UNREACHABLE.has(name) ||
+    ["TimeoutError", "RequestTimeout", "RequestTimeoutException"].includes(name) ||
+    /socket hang up/i.test(text(failure.message) ?? "")
+  );
+}
+
 function text(value: unknown): string | undefined {
   return typeof value === "string" && value !== "" ? value : undefined;
 }

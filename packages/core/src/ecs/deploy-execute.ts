@@ -5,14 +5,19 @@
 import type { CloudWatchLogsClient } from "@aws-sdk/client-cloudwatch-logs";
 import {
   type ContainerDefinition,
+  DescribeTaskDefinitionCommand,
   type ECSClient,
   RegisterTaskDefinitionCommand,
+  type RegisterTaskDefinitionCommandOutput,
   type ServiceRevision,
+  type Tag,
+  type TaskDefinition,
   UpdateServiceCommand,
   type UpdateServiceCommandInput,
   type UpdateServiceCommandOutput,
 } from "@aws-sdk/client-ecs";
 import { awsUserError } from "../aws/errors";
+import { sendMutation } from "../aws/mutation";
 import type { Clock } from "../runtime/clock";
 import { CancelledError, errorMessage, isAbortError, UserError } from "../runtime/errors";
 import { formatDuration } from "../runtime/format";
@@ -30,7 +35,13 @@ import {
 } from "./rollout";
 import type { ServiceDeploymentsApi } from "./service-deployments";
 import { isSettled, primaryDeployment } from "./service-snapshot";
-import { containerImages, revisionLabel, type TaskDefinitionInput } from "./task-definition";
+import { sendUpdateService } from "./service-update";
+import {
+  containerImages,
+  revisionLabel,
+  sameTaskDefinition,
+  type TaskDefinitionInput,
+} from "./task-definition";
 
 /** The task definition a deploy puts on the services. */
 export interface DeployRevision {
@@ -99,18 +110,41 @@ export function isCancellation(error: unknown): boolean {
   return error instanceof CancelledError || isAbortError(error);
 }
 
-/** RegisterTaskDefinition; ECS refusing the definition is the user's to fix. */
+/**
+ * RegisterTaskDefinition, once: after a lost answer the family's newest revision is read and taken
+ * when it equals what was sent, so a retry never leaves a second, unused revision. ECS refusing the
+ * definition is the user's to fix.
+ */
 export async function registerTaskDefinition(
   ecs: ECSClient,
   rendered: TaskDefinitionInput,
   logger: Logger,
 ): Promise<DeployRevision> {
-  try {
-    const out = await ecs.send(new RegisterTaskDefinitionCommand(rendered));
-    const arn = out.taskDefinition?.taskDefinitionArn;
+  const asRevision = (definition: TaskDefinition | undefined): DeployRevision => {
+    const arn = definition?.taskDefinitionArn;
     if (!arn) throw new Error("RegisterTaskDefinition returned no ARN");
-    logger.info(`Registered ${revisionLabel(arn)}.`);
-    return { arn, containers: out.taskDefinition?.containerDefinitions ?? [], registered: true };
+    return { arn, containers: definition?.containerDefinitions ?? [], registered: true };
+  };
+  try {
+    const revision = await sendMutation(
+      ecs,
+      new RegisterTaskDefinitionCommand(rendered),
+      (out: RegisterTaskDefinitionCommandOutput) => asRevision(out.taskDefinition),
+      {
+        operation: "RegisterTaskDefinition",
+        tookEffect: async () => {
+          const newest = await newestRevision(ecs, rendered.family);
+          return newest &&
+            sameTaskDefinition(rendered, newest.definition, newest.tags ? { b: newest.tags } : {})
+            ? asRevision(newest.definition)
+            : undefined;
+        },
+        describe: (r) => revisionLabel(r.arn),
+        logger,
+      },
+    );
+    logger.info(`Registered ${revisionLabel(revision.arn)}.`);
+    return revision;
   } catch (error) {
     if (error instanceof Error && ["ClientException", "InvalidParameterException"].includes(error.name)) {
       throw new UserError(`ECS refused the task definition: ${error.message}`, {
@@ -119,6 +153,23 @@ export async function registerTaskDefinition(
         cause: error,
       });
     }
+    throw error;
+  }
+}
+
+/** The family's newest ACTIVE revision with its tags, or undefined when the family has none. */
+async function newestRevision(
+  ecs: ECSClient,
+  family: string | undefined,
+): Promise<{ definition: TaskDefinition; tags: Tag[] | undefined } | undefined> {
+  if (!family) return undefined;
+  try {
+    const out = await ecs.send(
+      new DescribeTaskDefinitionCommand({ taskDefinition: family, include: ["TAGS"] }),
+    );
+    return out.taskDefinition ? { definition: out.taskDefinition, tags: out.tags } : undefined;
+  } catch (error) {
+    if (error instanceof Error && error.name === "ClientException") return undefined;
     throw error;
   }
 }
@@ -234,7 +285,7 @@ async function startRollout(
   const startedAt = clock.now();
   let updated: UpdateServiceCommandOutput;
   try {
-    updated = await ecs.send(new UpdateServiceCommand(request));
+    updated = await sendUpdateService(ecs, request, service, logger);
   } catch (error) {
     if (!isRefusedUpdate(error)) throw error;
     throw new UserError(`ECS refused to update service ${plan.name}: ${error.message}`, {

@@ -2,7 +2,8 @@
 // follow ECS's own rollback or update the service, follow it to the end, and verify the service runs
 // the target with every task healthy. What happened is returned as a RollbackOutcome: a service ECS
 // refused, AWS failing mid-way and a cancellation are parts of it, not exceptions.
-import { type ECSClient, UpdateServiceCommand, type UpdateServiceCommandOutput } from "@aws-sdk/client-ecs";
+
+import type { ECSClient, UpdateServiceCommandOutput } from "@aws-sdk/client-ecs";
 import type { ElasticLoadBalancingV2Client } from "@aws-sdk/client-elastic-load-balancing-v2";
 import { awsUserError } from "../aws/errors";
 import type { Clock } from "../runtime/clock";
@@ -20,6 +21,7 @@ import {
   startedDeployment,
 } from "./rollout";
 import type { ServiceDeploymentsApi } from "./service-deployments";
+import { sendUpdateService } from "./service-update";
 import { type VerificationRound, verifyServiceRuns } from "./service-verification";
 import { revisionLabel } from "./task-definition";
 
@@ -84,7 +86,12 @@ async function updateToTarget(
   let out: UpdateServiceCommandOutput;
   const taskDefinition = plan.target.taskDefinitionArn;
   try {
-    out = await deps.ecs.send(new UpdateServiceCommand({ cluster, service: plan.name, taskDefinition }));
+    out = await sendUpdateService(
+      deps.ecs,
+      { cluster, service: plan.name, taskDefinition },
+      plan.service,
+      deps.logger,
+    );
   } catch (error) {
     if (!isRefusedUpdate(error)) throw error;
     throw new UserError(`ECS refused to roll back service ${plan.name}: ${error.message}`, {
