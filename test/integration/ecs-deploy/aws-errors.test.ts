@@ -2,7 +2,7 @@
 // ecs-deploy and auto-rollback with a user error naming the input and the fix, never a bug report;
 // and a re-run once AWS answers again finishes the job without registering a second revision.
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { type Override, SimError, type Simulator, startSimulator } from "../../sim/index";
+import { type Override, RawReply, SimError, type Simulator, startSimulator } from "../../sim/index";
 import { arnOf, deploy, image, lastSeq, mutations, rollback, webService, world } from "./stack";
 
 let sim: Simulator;
@@ -245,5 +245,44 @@ describe("ecs-deploy does not repeat a mutation whose answer was lost", () => {
       .filter((c) => c.operation === "UpdateService" && c.seq > before)
       .map((c) => c.fault ?? "answered");
     expect(updates).toEqual(["drop", "answered"]);
+  });
+});
+
+/** An AWS-compatible endpoint without the service deployments API: 500 with an HTML page. */
+const noServiceDeployments: Override[] = [
+  "ListServiceDeployments",
+  "DescribeServiceDeployments",
+  "DescribeServiceRevisions",
+].map((operation) => ({
+  service: "ecs",
+  operation,
+  handle: () => new RawReply(500, "<html><body><h1>500 Internal Server Error</h1></body></html>"),
+}));
+
+describe("the optional service deployments API failing in any way costs one warning, never the step", () => {
+  beforeEach(async () => {
+    await sim.stop();
+    sim = await startSimulator({ scenario: world({ revisions: ["2"] }), overrides: noServiceDeployments });
+  });
+
+  it("ecs-deploy follows through DescribeServices with one warning", async () => {
+    const run = await deploy(sim, { containers: `app=${image("3")}` });
+    expect(run.exitCode, run.stdout).toBe(0);
+    expect(run.outputs.status).toBe("succeeded");
+    expect(
+      run.annotations.filter((a) => /service deployments API cannot be used/.test(a.message)),
+    ).toHaveLength(1);
+    expect(run.stdout).not.toContain("This is a bug in shipline");
+  });
+
+  it("auto-rollback with an explicit target degrades the same way", async () => {
+    const deployed = await deploy(sim, { containers: `app=${image("3")}` });
+    expect(deployed.outputs.status).toBe("succeeded");
+    const before = lastSeq(sim);
+    const run = await rollback(sim, { "task-definition": "web:2", verdict: "fail" });
+    expect(run.exitCode, run.stdout).toBe(0);
+    expect(run.outputs["rolled-back"]).toBe("true");
+    expect(mutations(sim, before).map((c) => c.operation)).toEqual(["UpdateService"]);
+    expect(run.stdout).not.toContain("This is a bug in shipline");
   });
 });

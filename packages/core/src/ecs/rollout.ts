@@ -92,7 +92,9 @@ function whyRolledBack(sd: ServiceDeployment): string {
 /** The verdict of one observation. Pure, so every case is unit-tested. */
 export function judgeRollout(watch: RolloutWatch, observation: RolloutObservation): RolloutJudgement {
   const { service, serviceDeployment: sd } = observation;
-  const runs = service.taskDefinition;
+  // What runs is the PRIMARY deployment's revision: service.taskDefinition names what was asked, which
+  // a server that started no deployment (forceNewDeployment ignored) reports all the same.
+  const runs = primaryDeployment(service)?.taskDefinition ?? service.taskDefinition;
   const target = label(watch.taskDefinitionArn);
   if (watch.mode === "scale") {
     const primary = primaryDeployment(service);

@@ -12,7 +12,7 @@ import {
   type ServiceDeploymentStatus,
   type ServiceRevision,
 } from "@aws-sdk/client-ecs";
-import { errorMessage } from "../runtime/errors";
+import { errorMessage, isAbortError } from "../runtime/errors";
 import type { Logger } from "../runtime/logger";
 
 /** Errors that mean "this API is not there for you", not "this call went wrong". */
@@ -58,11 +58,17 @@ export class ServiceDeploymentsApi {
     try {
       return await send();
     } catch (error) {
-      if (!isUnavailable(error)) throw error;
-      this.#unavailable = `${(error as Error).name} on ${operation}: ${errorMessage(error)}`;
+      // The API is optional: any failure (a denial, an endpoint without it answering 500 with an HTML
+      // page, an unknown operation) costs one warning and the DescribeServices path, never the step.
+      // Only a cancellation goes on up.
+      if (isAbortError(error)) throw error;
+      const name = error instanceof Error ? error.name : "Error";
+      this.#unavailable = `${name} on ${operation}: ${errorMessage(error).slice(0, 300)}`;
+      const fix = isUnavailable(error)
+        ? "allow ecs:ListServiceDeployments, ecs:DescribeServiceDeployments and ecs:DescribeServiceRevisions to get lifecycle stages, circuit-breaker counts and image digests."
+        : "an endpoint without this API (an AWS-compatible one) gives no lifecycle stages, circuit-breaker counts or image digests.";
       this.#logger.warning(
-        `The ECS service deployments API cannot be used (${this.#unavailable}). Following the rollout through DescribeServices (deployments[] and rolloutState) instead; ` +
-          "allow ecs:ListServiceDeployments, ecs:DescribeServiceDeployments and ecs:DescribeServiceRevisions to get lifecycle stages, circuit-breaker counts and image digests.",
+        `The ECS service deployments API cannot be used (${this.#unavailable}). Following the rollout through DescribeServices (deployments[] and rolloutState) instead; ${fix}`,
       );
       return undefined;
     }

@@ -581,3 +581,27 @@ describe("judgeRollout when the failed deployment drained away between two polls
     });
   });
 });
+
+describe("judgeRollout: success needs the PRIMARY deployment on the new revision, its tasks running", () => {
+  const noApi = { ...watch, serviceDeploymentArn: undefined, deploymentId: undefined };
+  it("is not fooled by service.taskDefinition when the PRIMARY deployment still runs the old revision", () => {
+    // A server that took forceNewDeployment without starting a deployment: the service names web:2,
+    // its only (PRIMARY, COMPLETED) deployment still runs web:1.
+    const stale = service([deployment("ecs-svc/1", 1, { rolloutState: "COMPLETED", runningCount: 3 })], {
+      taskDefinition: TD(2),
+    });
+    expect(judgeRollout(noApi, { service: stale }).state).not.toBe("succeeded");
+  });
+
+  it("passes once the PRIMARY deployment runs the new revision with all its tasks", () => {
+    const done = service([deployment("ecs-svc/2", 2, { rolloutState: "COMPLETED", runningCount: 3 })]);
+    expect(judgeRollout(noApi, { service: done }).state).toBe("succeeded");
+  });
+
+  it("does not take SUCCESSFUL from the service deployments API while the PRIMARY runs the old revision", () => {
+    const stale = service([deployment("ecs-svc/1", 1, { rolloutState: "COMPLETED", runningCount: 3 })], {
+      taskDefinition: TD(2),
+    });
+    expect(judgeRollout(watch, { service: stale, serviceDeployment: sd("SUCCESSFUL") }).state).toBe("failed");
+  });
+});
