@@ -94,7 +94,7 @@ export function awsClientConfig(
  * Builds a client of any modular SDK v3 service, e.g. createAwsClient(ECSClient, settings).
  * The credentials in the environment are registered as secrets so no summary or output shows them.
  */
-export function createAwsClient<Client>(
+export function createAwsClient<Client extends object>(
   ClientClass: new (config: AwsClientConfig) => Client,
   settings: AwsSettings,
   options: { env?: NodeJS.ProcessEnv; logger?: Logger } = {},
@@ -104,11 +104,10 @@ export function createAwsClient<Client>(
   options.logger?.secrets.add(env.AWS_SESSION_TOKEN);
   const config = awsClientConfig(settings, env);
   const client = new ClientClass(config);
-  if (typeof client === "object" && client !== null)
-    made.set(client, {
-      make: () => new ClientClass({ ...config, maxAttempts: 1 }) as object,
-      attempts: config.maxAttempts,
-    });
+  made.set(client, {
+    make: () => new ClientClass({ ...config, maxAttempts: 1 }),
+    attempts: config.maxAttempts,
+  });
   return client;
 }
 

@@ -104,7 +104,6 @@ export function awsUserError(error: unknown, action: string): UserError | undefi
     return undefined;
   const failure = error as AwsFailure;
   const name = text(failure.name) ?? "";
-  const code = text(failure.code) ?? "";
   const message = text(failure.message) ?? name;
   const detail = `${name && name !== "Error" && !message.startsWith(name) ? `${name}: ` : ""}${message}${requestIdOf(failure)}`;
   const permissions = `the IAM actions ${action} needs are listed in its README under Permissions`;
@@ -133,7 +132,7 @@ export function awsUserError(error: unknown, action: string): UserError | undefi
       cause: error,
     });
   }
-  if (THROTTLED.has(name)) {
+  if (isThrottled(failure)) {
     return new UserError(`AWS kept throttling ${action}'s calls${attemptsOf(failure)}: ${detail}`, {
       input: "aws-max-attempts",
       fix: "Raise `aws-max-attempts` (each retry waits longer), or run fewer jobs against the same account and region at once; re-running the step is safe.",
@@ -153,7 +152,7 @@ export function awsUserError(error: unknown, action: string): UserError | undefi
       cause: error,
     });
   }
-  if (UNREACHABLE.has(code) || name === "TimeoutError" || name === "RequestTimeout") {
+  if (isUnanswered(failure)) {
     return new UserError(`${action} could not reach AWS: ${detail}`, {
       input: "aws-endpoint-url",
       fix: "Check `aws-region` and, when set, `aws-endpoint-url` (or AWS_ENDPOINT_URL), and that the runner can reach AWS; re-running the step is safe.",

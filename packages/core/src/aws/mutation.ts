@@ -11,7 +11,7 @@ import { isThrottled, isUnanswered } from "./errors";
  * Whether a failed call may still have taken effect: no HTTP answer at all (a reset connection or a
  * timeout), or a server error. A 4xx answer, throttling included, means AWS did not act.
  */
-export function mayHaveTakenEffect(error: unknown): boolean {
+function mayHaveTakenEffect(error: unknown): boolean {
   if (!error || typeof error !== "object") return false;
   const status = (error as { $metadata?: { httpStatusCode?: unknown } }).$metadata?.httpStatusCode;
   if (typeof status === "number") return status >= 500;
@@ -35,7 +35,8 @@ export interface MutationOptions<Result> {
 /**
  * Sends a mutating command through a one-attempt sibling of `client`, as many times as the client may
  * attempt a call. After a lost answer it asks `tookEffect` before sending again; a throttled attempt
- * (which AWS did not act on) goes through the client's own retries instead.
+ * (which AWS did not act on) goes through the client's own retries and backoff instead, where a lost
+ * answer is again retried by the SDK: that narrow case is not covered.
  */
 export async function sendMutation<Client extends object, Output, Result>(
   client: Client,

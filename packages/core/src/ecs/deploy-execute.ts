@@ -5,12 +5,10 @@
 import type { CloudWatchLogsClient } from "@aws-sdk/client-cloudwatch-logs";
 import {
   type ContainerDefinition,
-  DescribeTaskDefinitionCommand,
   type ECSClient,
   RegisterTaskDefinitionCommand,
   type RegisterTaskDefinitionCommandOutput,
   type ServiceRevision,
-  type Tag,
   type TaskDefinition,
   UpdateServiceCommand,
   type UpdateServiceCommandInput,
@@ -40,6 +38,7 @@ import {
   containerImages,
   revisionLabel,
   sameTaskDefinition,
+  TaskDefinitionCache,
   type TaskDefinitionInput,
 } from "./task-definition";
 
@@ -133,9 +132,11 @@ export async function registerTaskDefinition(
       {
         operation: "RegisterTaskDefinition",
         tookEffect: async () => {
-          const newest = await newestRevision(ecs, rendered.family);
-          return newest &&
-            sameTaskDefinition(rendered, newest.definition, newest.tags ? { b: newest.tags } : {})
+          // Read afresh (not from the plan's cache): the family's newest revision now.
+          const newest = rendered.family
+            ? await new TaskDefinitionCache(ecs).find(rendered.family)
+            : undefined;
+          return newest && sameTaskDefinition(rendered, newest.definition, { b: newest.tags })
             ? asRevision(newest.definition)
             : undefined;
         },
@@ -153,23 +154,6 @@ export async function registerTaskDefinition(
         cause: error,
       });
     }
-    throw error;
-  }
-}
-
-/** The family's newest ACTIVE revision with its tags, or undefined when the family has none. */
-async function newestRevision(
-  ecs: ECSClient,
-  family: string | undefined,
-): Promise<{ definition: TaskDefinition; tags: Tag[] | undefined } | undefined> {
-  if (!family) return undefined;
-  try {
-    const out = await ecs.send(
-      new DescribeTaskDefinitionCommand({ taskDefinition: family, include: ["TAGS"] }),
-    );
-    return out.taskDefinition ? { definition: out.taskDefinition, tags: out.tags } : undefined;
-  } catch (error) {
-    if (error instanceof Error && error.name === "ClientException") return undefined;
     throw error;
   }
 }
@@ -207,7 +191,7 @@ export function imagesFrom(
 
 /**
  * The images with the digests that ran, from a service revision; the task definition's images when
- * it cannot be read (the deploy's result does not depend on it, so that costs one warning).
+ * it cannot be read (the service deployments API then gives up with its one warning).
  */
 async function imagesThatRan(
   deps: DeployDeps,
@@ -215,14 +199,7 @@ async function imagesThatRan(
   definitionImages: Record<string, string>,
 ): Promise<Record<string, string>> {
   if (!revisionArn) return definitionImages;
-  try {
-    return imagesFrom(await deps.api.revision(revisionArn), definitionImages);
-  } catch (error) {
-    deps.logger.warning(
-      `Could not read the image digests that ran (${errorMessage(error)}); the images output names the task definition's images.`,
-    );
-    return definitionImages;
-  }
+  return imagesFrom(await deps.api.revision(revisionArn), definitionImages);
 }
 
 /** The status of the whole deploy from the services'. */

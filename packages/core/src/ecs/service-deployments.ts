@@ -1,7 +1,7 @@
 // The ECS service deployments API (ListServiceDeployments, DescribeServiceDeployments,
 // DescribeServiceRevisions), read through one object that notices when the API cannot be used (an
-// older endpoint, a role without the permission) and then answers "unavailable" so callers fall back
-// to DescribeServices' deployments[] instead of failing.
+// older or AWS-compatible endpoint, a role without the permission, any failed call) and then answers
+// "unavailable" so callers fall back to DescribeServices' deployments[] instead of failing.
 import {
   DescribeServiceDeploymentsCommand,
   DescribeServiceRevisionsCommand,
@@ -15,7 +15,7 @@ import {
 import { errorMessage, isAbortError } from "../runtime/errors";
 import type { Logger } from "../runtime/logger";
 
-/** Errors that mean "this API is not there for you", not "this call went wrong". */
+/** Errors that mean "this API is not there for you": the warning then names the permissions to allow. */
 const UNAVAILABLE = new Set([
   "AccessDeniedException",
   "AccessDenied",

@@ -32,7 +32,7 @@ export function sendUpdateService(
  * what was asked (a new PRIMARY deployment on the asked revision, the asked desired count). Its answer
  * then stands in for the lost one.
  */
-export async function updateTookEffect(
+async function updateTookEffect(
   ecs: ECSClient,
   request: UpdateServiceCommandInput,
   before: Service,

@@ -428,6 +428,16 @@ export class TaskDefinitionCache {
     return found;
   }
 
+  /** Like get, but undefined for a definition or family ECS does not know. */
+  async find(ref: string): Promise<RegisteredDefinition | undefined> {
+    try {
+      return await this.get(ref);
+    } catch (error) {
+      if (error instanceof UserError) return undefined;
+      throw error;
+    }
+  }
+
   private describe(ref: string) {
     return this.ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: ref, include: ["TAGS"] }));
   }

@@ -590,7 +590,12 @@ describe("judgeRollout: success needs the PRIMARY deployment on the new revision
     const stale = service([deployment("ecs-svc/1", 1, { rolloutState: "COMPLETED", runningCount: 3 })], {
       taskDefinition: TD(2),
     });
-    expect(judgeRollout(noApi, { service: stale }).state).not.toBe("succeeded");
+    // No deployment of web:2 exists: a failure that says what runs, not a false success.
+    expect(judgeRollout(noApi, { service: stale })).toEqual({
+      state: "failed",
+      status: "GONE",
+      reason: "The deployment of web:2 is no longer listed; the service runs web:1.",
+    });
   });
 
   it("passes once the PRIMARY deployment runs the new revision with all its tasks", () => {
@@ -602,6 +607,8 @@ describe("judgeRollout: success needs the PRIMARY deployment on the new revision
     const stale = service([deployment("ecs-svc/1", 1, { rolloutState: "COMPLETED", runningCount: 3 })], {
       taskDefinition: TD(2),
     });
-    expect(judgeRollout(watch, { service: stale, serviceDeployment: sd("SUCCESSFUL") }).state).toBe("failed");
+    const judged = judgeRollout(watch, { service: stale, serviceDeployment: sd("SUCCESSFUL") });
+    expect(judged.state).toBe("failed");
+    expect(judged).toMatchObject({ reason: expect.stringMatching(/runs web:1, not web:2/) });
   });
 });
