@@ -1,7 +1,8 @@
-// `npm run sim -- --port 4566 [--scenario file.json] [--factor 60 | --manual | --step 12000]`: runs
+// `npm run sim -- --port 4566 [--scenario file.json] [--factor 60 | --manual | --step 12000] [--profile compat]`: runs
 // the simulator as a standalone process, prints its endpoint, and serves until interrupted.
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
+import { isSimProfile } from "./framework/profiles";
 import { type Scenario, startSimulator } from "./index";
 
 const { values } = parseArgs({
@@ -12,6 +13,7 @@ const { values } = parseArgs({
     manual: { type: "boolean", default: false },
     step: { type: "string" },
     seed: { type: "string" },
+    profile: { type: "string", default: "aws" },
   },
 });
 
@@ -23,8 +25,12 @@ else if (values.step) scenario.clock = { ...scenario.clock, mode: "stepped", ste
 else if (values.factor) scenario.clock = { ...scenario.clock, mode: "scaled", factor: Number(values.factor) };
 if (values.seed) scenario.seed = Number(values.seed);
 
-const sim = await startSimulator({ port: Number(values.port), scenario });
-console.log(`AWS simulator listening on ${sim.endpoint}`);
+if (!isSimProfile(values.profile)) {
+  console.error(`--profile must be aws or compat, not ${values.profile}`);
+  process.exit(2);
+}
+const sim = await startSimulator({ port: Number(values.port), scenario, profile: values.profile });
+console.log(`AWS simulator listening on ${sim.endpoint} (profile ${sim.profile})`);
 console.log(`  services: ${sim.serviceNames().join(", ")}`);
 console.log(
   `  control API: ${sim.endpoint}/_sim/health, /_sim/scenario, /_sim/clock, /_sim/calls, /_sim/calls/counts, /_sim/faults, /_sim/state, /_sim/events, /_sim/<service>/<handler>`,

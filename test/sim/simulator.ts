@@ -8,6 +8,7 @@ import { handleControl } from "./framework/control-api";
 import { Dispatcher, type Override } from "./framework/dispatch";
 import { SimError } from "./framework/errors";
 import { FaultBook, type FaultRule } from "./framework/faults";
+import { profileOverrides, type SimProfile } from "./framework/profiles";
 import { SimServer } from "./framework/server";
 import type { SimRuntime, SimService, SimServiceFactory } from "./framework/types";
 import { CloudWatchService, type CloudWatchSurface } from "./services/cloudwatch/service";
@@ -44,6 +45,11 @@ export interface SimulatorOptions {
   services?: readonly SimServiceFactory[];
   /** Overrides of single operations (see `override`), in force from the start. */
   overrides?: readonly Override[];
+  /**
+   * Which AWS to play: "aws" (default) as the API reference describes it, or "compat", an
+   * AWS-compatible endpoint without the newer APIs (see framework/profiles.ts).
+   */
+  profile?: SimProfile;
 }
 
 /** The clock as `sim.clock` reports it. */
@@ -75,6 +81,7 @@ type ServiceClass<T> = abstract new (...args: never[]) => T;
 export class Simulator {
   readonly region: string;
   readonly accountId: string;
+  readonly profile: SimProfile;
   readonly #clock: SimClock;
   readonly #scheduler: Scheduler;
   readonly #calls = new CallLog();
@@ -92,7 +99,9 @@ export class Simulator {
     this.#clock = new SimClock(options.clock ?? { mode: "scaled", factor: 1 });
     this.#scheduler = new Scheduler(this.#clock.now());
     this.#random = seededRandom(options.seed ?? 1);
-    this.#overrides.push(...(options.overrides ?? []));
+    this.profile = options.profile ?? "aws";
+    // The profile's overrides come first, so that a test's own overrides wrap them.
+    this.#overrides.push(...profileOverrides(this.profile), ...(options.overrides ?? []));
     const runtime: SimRuntime = {
       now: () => this.#scheduler.current,
       scheduler: this.#scheduler,

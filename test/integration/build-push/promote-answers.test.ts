@@ -3,13 +3,19 @@
 // tags read again before writing after the scan gate waited, and a malformed source refused before any
 // call (integration: simulator).
 //
-// Each case runs once per way of answering. "aws" is the simulator as it models ECR. "other-tag" is a
-// stand-in, kept in this file, for AWS-compatible servers that answer a tag with another tag of the
-// image. When the simulator has its `compat` profile (BatchGetImage answering with the image's most
-// recent tag), add an entry that starts the simulator under that profile and drop the stand-in.
+// Each case runs once per way of answering. "aws" and "compat" are the simulator's two profiles: ECR
+// as its API reference describes it, and an AWS-compatible endpoint whose BatchGetImage answers with
+// the image's most recently written tag. "other-tag", kept in this file, is harsher than either: every
+// image asked by tag is answered with another tag of that image wherever it has one.
 import { afterEach, describe, expect, it } from "vitest";
 import { type ActionRun, runAction } from "../../rig/harness";
-import { type Scenario, type Simulator, simulatorEnv, startSimulator } from "../../sim/index";
+import {
+  type Scenario,
+  type SimProfile,
+  type Simulator,
+  simulatorEnv,
+  startSimulator,
+} from "../../sim/index";
 
 type Shape = Record<string, unknown>;
 type ImageIdShape = { imageTag?: string; imageDigest?: string };
@@ -40,9 +46,10 @@ function answerWithAnotherTag(sim: Simulator): void {
   });
 }
 
-const ANSWERING: Record<string, (sim: Simulator) => void> = {
-  aws: () => {},
-  "other-tag": answerWithAnotherTag,
+const ANSWERING: Record<string, { profile: SimProfile; install: (sim: Simulator) => void }> = {
+  aws: { profile: "aws", install: () => {} },
+  compat: { profile: "compat", install: () => {} },
+  "other-tag": { profile: "aws", install: answerWithAnotherTag },
 };
 
 let sim: Simulator | undefined;
@@ -52,8 +59,10 @@ afterEach(async () => {
 });
 
 async function start(answering: string, scenario: Scenario): Promise<Simulator> {
-  sim = await startSimulator({ scenario });
-  ANSWERING[answering]?.(sim);
+  const way = ANSWERING[answering];
+  if (!way) throw new Error(`no way of answering called ${answering}`);
+  sim = await startSimulator({ scenario, profile: way.profile });
+  way.install(sim);
   return sim;
 }
 

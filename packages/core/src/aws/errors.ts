@@ -51,6 +51,25 @@ const UNAVAILABLE = new Set([
 ]);
 const UNREACHABLE = new Set(["ECONNREFUSED", "ECONNRESET", "ENOTFOUND", "EAI_AGAIN", "ETIMEDOUT", "EPIPE"]);
 
+/**
+ * An answer that was not an AWS answer at all (an HTML error page from an endpoint without the API,
+ * which the SDK fails to parse), described by its HTTP status and content type instead of the
+ * parser's complaint; undefined for any other failure.
+ */
+export function notAnAwsAnswer(error: unknown): string | undefined {
+  const failure = (error ?? {}) as AwsFailure & {
+    $response?: { statusCode?: unknown; headers?: Record<string, unknown> };
+  };
+  const response = failure.$response;
+  const unparsed =
+    text(failure.name) === "SyntaxError" || /Deserialization error/.test(text(failure.message) ?? "");
+  if (!response || !unparsed) return undefined;
+  const status =
+    typeof response.statusCode === "number" ? response.statusCode : failure.$metadata?.httpStatusCode;
+  const type = text(response.headers?.["content-type"]) ?? "no content type";
+  return `HTTP ${String(status ?? "?")} with a body that is not an AWS answer (${type})`;
+}
+
 /** Whether AWS answered that it throttled the call (so it did not act on it). */
 export function isThrottled(error: unknown): boolean {
   const failure = (error ?? {}) as AwsFailure;

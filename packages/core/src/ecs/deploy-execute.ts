@@ -8,6 +8,7 @@ import {
   type ECSClient,
   RegisterTaskDefinitionCommand,
   type RegisterTaskDefinitionCommandOutput,
+  type Service,
   type ServiceRevision,
   type TaskDefinition,
   UpdateServiceCommand,
@@ -276,7 +277,35 @@ async function startRollout(
   const newDeployment = action.taskDefinition || action.forceNewDeployment;
   const mode = newDeployment || !isSettled(service) ? "deploy" : "scale";
   const started = startedDeployment(service, updated.service, taskDefinitionArn, newDeployment);
+  if (newDeployment) noDeploymentStarted(plan.name, action.forceNewDeployment, updated.service, started);
   return { plan, watch: { ...base, ...started, startedAt, mode } };
+}
+
+/**
+ * ECS answers an UpdateService that starts a deployment with the new PRIMARY deployment in it. An
+ * answer whose PRIMARY is the deployment that was running before means nothing was started (an
+ * endpoint that ignores forceNewDeployment): following it would only wait for the old revision, so
+ * the service fails now, saying why.
+ */
+function noDeploymentStarted(
+  name: string,
+  forced: boolean,
+  answer: Service | undefined,
+  started: ReturnType<typeof startedDeployment>,
+): void {
+  const primary = answer ? primaryDeployment(answer) : undefined;
+  if (!primary?.id || started.deploymentId || !started.replaced?.deploymentIds.includes(primary.id)) return;
+  const runs = revisionLabel(primary.taskDefinition ?? "?");
+  const names = answer?.taskDefinition ? revisionLabel(answer.taskDefinition) : "?";
+  throw new UserError(
+    `ECS accepted UpdateService for ${name}${forced ? " with forceNewDeployment" : ""} but started no deployment: the PRIMARY deployment ${primary.id} still runs ${runs}, although the service now names ${names}.`,
+    {
+      input: forced ? "force-new-deployment" : "aws-endpoint-url",
+      fix: forced
+        ? "The endpoint does not implement forceNewDeployment (AWS-compatible endpoints often do not): deploy a new task definition revision without force-new-deployment, or deploy to ECS itself."
+        : "The endpoint does not start deployments as ECS does; deploy to ECS itself.",
+    },
+  );
 }
 
 /**

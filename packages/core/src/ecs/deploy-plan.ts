@@ -13,6 +13,7 @@ import {
   isSettled,
   primaryDeployment,
   type RollbackTarget,
+  runningRevision,
 } from "./service-snapshot";
 import {
   type RegisteredDefinition,
@@ -133,7 +134,7 @@ async function currentBase(
   changes: RenderChanges,
   cache: TaskDefinitionCache,
 ): Promise<TaskDefinitionInput> {
-  const currents = [...new Set(services.map((s) => s.taskDefinition ?? ""))];
+  const currents = [...new Set(services.map((s) => runningRevision(s) ?? ""))];
   if (currents.length > 1) {
     throw new UserError(
       `The services run different task definitions (${currents.map(revisionLabel).join(", ")}), so there is no one current task definition to start from.`,
@@ -167,7 +168,7 @@ async function findEqualRevision(
   services: Service[],
   cache: TaskDefinitionCache,
 ): Promise<RegisteredDefinition | undefined> {
-  const candidates = [...new Set(services.map((s) => s.taskDefinition ?? ""))].filter(Boolean);
+  const candidates = [...new Set(services.map((s) => runningRevision(s) ?? ""))].filter(Boolean);
   const checked = new Set<string>();
   for (const ref of candidates) {
     const candidate = await cache.get(ref, "services");
@@ -226,7 +227,7 @@ export function decideServiceAction(
       : undefined;
   const scale = desiredCount !== undefined ? { desiredCount } : {};
   const force = asked.forceNewDeployment;
-  if (targetArn === undefined || service.taskDefinition !== targetArn) {
+  if (targetArn === undefined || runningRevision(service) !== targetArn) {
     return {
       kind: "update",
       why: "a new task definition",
@@ -335,7 +336,7 @@ export async function planDeploy(deps: PlanDeps, request: DeployRequest): Promis
     logger.secrets.addEnvironment((container.environment ?? []).map((v) => [v.name ?? "", v.value]));
   }
   const reuse = base.registered ?? (await findEqualRevision(base.rendered, services, cache));
-  const current = await cache.get(services[0]?.taskDefinition ?? "", "services");
+  const current = await cache.get((services[0] && runningRevision(services[0])) ?? "", "services");
   const changes = diffTaskDefinitions(current.definition, reuse ? reuse.definition : base.rendered);
   const plans: ServicePlan[] = [];
   for (const service of services) plans.push(await planService(deps, request, service, reuse, cache));

@@ -21,6 +21,7 @@ import { CancelledError, errorMessage, UserError } from "../runtime/errors";
 import { formatDuration } from "../runtime/format";
 import type { Logger } from "../runtime/logger";
 import { done, PollTimeoutError, pending, poll } from "../runtime/poller";
+import { serviceNamed } from "./service-snapshot";
 
 /** What a one-off task copies from a service so it runs where the service runs. */
 export interface ServicePlacement {
@@ -38,7 +39,7 @@ export async function servicePlacement(
   service: string,
 ): Promise<ServicePlacement> {
   const out = await ecs.send(new DescribeServicesCommand({ cluster, services: [service] }));
-  const found = out.services?.[0];
+  const found = serviceNamed(out.services, service);
   if (!found || found.status === "INACTIVE") {
     const reason = out.failures?.[0]?.reason ?? (found ? "INACTIVE" : "MISSING");
     throw new UserError(`ECS service "${service}" was not found in cluster "${cluster}" (${reason}).`, {

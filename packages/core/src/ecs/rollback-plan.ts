@@ -93,18 +93,44 @@ async function startOf(
   return recent.find((d) => d.taskDefinition === bad)?.deployment.createdAt;
 }
 
+/**
+ * With the target given, the bad revision is what the service's deployments[] run besides it: the
+ * PRIMARY deployment's revision, or, while a rollout of the target is already in flight, the revision
+ * that rollout replaces. No history is needed, so the service deployments API is not asked. Undefined
+ * when the service runs only the target.
+ */
+export function badBesidesTarget(
+  service: Service,
+  target: string,
+): { bad: string; startedAt: Date | undefined } | undefined {
+  const deployments = service.deployments ?? [];
+  const primary = deployments.find((d) => d.status === "PRIMARY");
+  const other =
+    primary?.taskDefinition && primary.taskDefinition !== target
+      ? primary
+      : deployments.find((d) => d.status !== "PRIMARY" && d.taskDefinition && d.taskDefinition !== target);
+  return other?.taskDefinition ? { bad: other.taskDefinition, startedAt: other.createdAt } : undefined;
+}
+
 /** The bad revision of one service: given, the target of the bad service deployment, or inferred. */
 async function badRevisionOf(
   deps: RollbackPlanDeps,
   request: RollbackRequest,
   service: Service,
   key: string,
-  known: { givenBad: string | undefined; current: ServiceDeployment | undefined },
+  known: {
+    givenBad: string | undefined;
+    current: ServiceDeployment | undefined;
+    explicitTarget: string | undefined;
+  },
 ) {
   const { api } = deps;
-  const { givenBad, current } = known;
+  const { givenBad, current, explicitTarget } = known;
   if (givenBad) return { bad: givenBad, startedAt: await startOf(service, request.cluster, api, givenBad) };
   const badDeploymentArn = request.badServiceDeployment[key];
+  if (explicitTarget && !badDeploymentArn) {
+    return badBesidesTarget(service, explicitTarget) ?? { bad: undefined, startedAt: undefined };
+  }
   if (badDeploymentArn) {
     const deployment =
       badDeploymentArn === current?.serviceDeploymentArn ? current : await api.describe(badDeploymentArn);
@@ -120,17 +146,17 @@ async function planService(
   request: RollbackRequest,
   service: Service,
   key: string,
-  context: { cache: TaskDefinitionCache; givenBad: string | undefined },
+  context: { cache: TaskDefinitionCache; givenBad: string | undefined; explicitTarget: string | undefined },
 ): Promise<ServiceRollbackPlan> {
   const { api } = deps;
   const name = service.serviceName ?? "";
-  const currentArn = service.currentServiceDeployment;
+  const currentArn = api.currentOf(service);
   const current = currentArn ? await api.describe(currentArn) : undefined;
   const sourceArns = (current?.sourceServiceRevisions ?? []).map((r) => r.arn ?? "").filter(Boolean);
   const sources = ((await api.revisions(sourceArns)) ?? [])
     .map((r) => r.taskDefinition)
     .filter((t): t is string => typeof t === "string");
-  const known = { givenBad: context.givenBad, current };
+  const known = { givenBad: context.givenBad, current, explicitTarget: context.explicitTarget };
   const { bad, startedAt } = await badRevisionOf(deps, request, service, key, known);
   const target = await chooseTarget(service, request.cluster, api, {
     explicit: request.explicitTarget,
@@ -159,10 +185,11 @@ export async function planRollback(deps: RollbackPlanDeps, request: RollbackRequ
   // Services usually share their target (and the bad revision): each definition is read once.
   const cache = new TaskDefinitionCache(deps.ecs);
   const givenBad = request.bad ? await arnOf(cache, request.bad) : undefined;
+  const explicitTarget = request.explicitTarget ? await arnOf(cache, request.explicitTarget) : undefined;
   const plans: ServiceRollbackPlan[] = [];
   for (const [index, service] of services.entries()) {
     const key = request.services[index] ?? service.serviceName ?? "";
-    plans.push(await planService(deps, request, service, key, { cache, givenBad }));
+    plans.push(await planService(deps, request, service, key, { cache, givenBad, explicitTarget }));
   }
   return { cluster: request.cluster, services: plans };
 }

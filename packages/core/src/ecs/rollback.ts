@@ -11,7 +11,13 @@ import {
 } from "@aws-sdk/client-ecs";
 import { UserError } from "../runtime/errors";
 import { ROLLING_FORWARD, type ServiceDeploymentsApi } from "./service-deployments";
-import { isSettled, lastGoodRevision, primaryDeployment, type RollbackTarget } from "./service-snapshot";
+import {
+  isSettled,
+  lastGoodRevision,
+  primaryDeployment,
+  type RollbackTarget,
+  runningRevision,
+} from "./service-snapshot";
 import { familyOf, revisionLabel, revisionOf } from "./task-definition";
 
 /** How the service gets back to the target. */
@@ -151,7 +157,7 @@ export function decideRollback(
   sourceTaskDefinitions: readonly string[],
   target: string,
 ): RollbackAction {
-  const runs = service.taskDefinition;
+  const runs = runningRevision(service);
   const label = revisionLabel(target);
   const status = serviceDeployment?.status ?? "";
   const arn = serviceDeployment?.serviceDeploymentArn;

@@ -15,7 +15,13 @@ import { errorMessage } from "../runtime/errors";
 import type { Logger } from "../runtime/logger";
 import { done, nextDelay, pending, poll } from "../runtime/poller";
 import type { ServiceDeploymentsApi } from "./service-deployments";
-import { circuitBreakerThreshold, isSettled, primaryDeployment } from "./service-snapshot";
+import {
+  circuitBreakerThreshold,
+  isSettled,
+  primaryDeployment,
+  runningRevision,
+  serviceNamed,
+} from "./service-snapshot";
 import { revisionLabel } from "./task-definition";
 
 /**
@@ -92,9 +98,7 @@ function whyRolledBack(sd: ServiceDeployment): string {
 /** The verdict of one observation. Pure, so every case is unit-tested. */
 export function judgeRollout(watch: RolloutWatch, observation: RolloutObservation): RolloutJudgement {
   const { service, serviceDeployment: sd } = observation;
-  // What runs is the PRIMARY deployment's revision: service.taskDefinition names what was asked, which
-  // a server that started no deployment (forceNewDeployment ignored) reports all the same.
-  const runs = primaryDeployment(service)?.taskDefinition ?? service.taskDefinition;
+  const runs = runningRevision(service);
   const target = label(watch.taskDefinitionArn);
   if (watch.mode === "scale") {
     const primary = primaryDeployment(service);
@@ -418,13 +422,13 @@ export async function followRollout(
         const out = await ecs.send(
           new DescribeServicesCommand({ cluster: watch.cluster, services: [watch.service] }),
         );
-        const service = out.services?.[0];
+        const service = serviceNamed(out.services, watch.service);
         if (!service) {
           throw new Error(
             `DescribeServices no longer returns ${watch.service}: ${JSON.stringify(out.failures ?? [])}`,
           );
         }
-        const current = service.currentServiceDeployment;
+        const current = api.currentOf(service);
         if (!serviceDeploymentArn && watch.mode !== "scale" && current && !notOurs.has(current)) {
           serviceDeploymentArn = current;
         }

@@ -7,11 +7,13 @@ import {
   DescribeServiceRevisionsCommand,
   type ECSClient,
   ListServiceDeploymentsCommand,
+  type Service,
   type ServiceDeployment,
   type ServiceDeploymentBrief,
   type ServiceDeploymentStatus,
   type ServiceRevision,
 } from "@aws-sdk/client-ecs";
+import { notAnAwsAnswer } from "../aws/errors";
 import { errorMessage, isAbortError } from "../runtime/errors";
 import type { Logger } from "../runtime/logger";
 
@@ -36,6 +38,7 @@ export class ServiceDeploymentsApi {
   readonly #ecs: ECSClient;
   readonly #logger: Logger;
   #unavailable: string | undefined;
+  #noCurrentNoted = false;
   /** Service revisions never change once created: each is read once. */
   readonly #revisions = new Map<string, ServiceRevision>();
 
@@ -63,7 +66,10 @@ export class ServiceDeploymentsApi {
       // Only a cancellation goes on up.
       if (isAbortError(error)) throw error;
       const name = error instanceof Error ? error.name : "Error";
-      this.#unavailable = `${name} on ${operation}: ${errorMessage(error).slice(0, 300)}`;
+      const page = notAnAwsAnswer(error);
+      this.#unavailable = page
+        ? `${page} on ${operation}`
+        : `${name} on ${operation}: ${errorMessage(error).slice(0, 300)}`;
       const fix = isUnavailable(error)
         ? "allow ecs:ListServiceDeployments, ecs:DescribeServiceDeployments and ecs:DescribeServiceRevisions to get lifecycle stages, circuit-breaker counts and image digests."
         : "an endpoint without this API (an AWS-compatible one) gives no lifecycle stages, circuit-breaker counts or image digests.";
@@ -74,13 +80,28 @@ export class ServiceDeploymentsApi {
     }
   }
 
+  /**
+   * The service deployment DescribeServices names as the service's current one. An endpoint that
+   * leaves `currentServiceDeployment` out (an AWS-compatible one, an older API) is said once per run:
+   * the rollout is then followed through deployments[], and service-deployment-arn outputs stay empty.
+   */
+  currentOf(service: Service): string | undefined {
+    const arn = service.currentServiceDeployment;
+    if (!arn && !this.#noCurrentNoted && (service.deployments?.length ?? 0) > 0) {
+      this.#noCurrentNoted = true;
+      this.#logger.warning(
+        `DescribeServices gives no currentServiceDeployment for ${service.serviceName ?? "the service"} (an AWS-compatible endpoint, or one without the service deployments API): rollouts are followed through deployments[] and rolloutState, and the service-deployment-arn outputs stay empty; the other outputs are filled as usual.`,
+      );
+    }
+    return arn;
+  }
+
+  /** The service deployment asked for; an answer about another one is not taken for it. */
   async describe(arn: string): Promise<ServiceDeployment | undefined> {
     const out = await this.#call("DescribeServiceDeployments", () =>
       this.#ecs.send(new DescribeServiceDeploymentsCommand({ serviceDeploymentArns: [arn] })),
     );
-    return (
-      out?.serviceDeployments?.find((d) => d.serviceDeploymentArn === arn) ?? out?.serviceDeployments?.[0]
-    );
+    return out?.serviceDeployments?.find((d) => d.serviceDeploymentArn === arn);
   }
 
   /** Newest first. */

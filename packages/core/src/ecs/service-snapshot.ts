@@ -58,6 +58,20 @@ export async function describeServices(
   return names.map((name) => found.get(name) as Service);
 }
 
+/** The service an answer gives for a name or ARN that was asked: matched, never by position. */
+export function serviceNamed(services: readonly Service[] | undefined, ref: string): Service | undefined {
+  return services?.find((s) => s.serviceName === ref || s.serviceArn === ref);
+}
+
+/**
+ * The revision the service runs: its PRIMARY deployment's. `service.taskDefinition` names what was
+ * last asked, which an endpoint that started no deployment (forceNewDeployment ignored) reports all
+ * the same.
+ */
+export function runningRevision(service: Service): string | undefined {
+  return primaryDeployment(service)?.taskDefinition ?? service.taskDefinition;
+}
+
 export function primaryDeployment(service: Service): Deployment | undefined {
   return service.deployments?.find((d) => d.status === "PRIMARY");
 }

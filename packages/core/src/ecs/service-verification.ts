@@ -13,7 +13,7 @@ import { elbTargetHealthReader, type TargetState } from "../health/target-health
 import type { Clock } from "../runtime/clock";
 import type { Logger } from "../runtime/logger";
 import { done, pending, poll } from "../runtime/poller";
-import { describeServices, isSettled } from "./service-snapshot";
+import { describeServices, isSettled, runningRevision } from "./service-snapshot";
 import { revisionLabel } from "./task-definition";
 
 export interface VerificationRound {
@@ -69,11 +69,12 @@ export async function verifyRound(
   const target = revisionLabel(request.taskDefinitionArn);
   const desiredCount = service.desiredCount ?? 0;
   const base = { runningTasks: service.runningCount ?? 0, desiredCount };
-  if (service.taskDefinition !== request.taskDefinitionArn) {
+  const runs = runningRevision(service);
+  if (runs !== request.taskDefinitionArn) {
     return {
       ...base,
       verified: false,
-      detail: `the service runs ${revisionLabel(service.taskDefinition ?? "?")}, not ${target}`,
+      detail: `the service runs ${revisionLabel(runs ?? "?")}, not ${target}`,
     };
   }
   if (!isSettled(service)) {

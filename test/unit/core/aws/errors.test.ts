@@ -1,6 +1,6 @@
 import { AccessDeniedException, ClusterNotFoundException, ECSServiceException } from "@aws-sdk/client-ecs";
 import { describe, expect, it } from "vitest";
-import { awsUserError, explainAwsErrors } from "../../../../packages/core/src/aws/errors";
+import { awsUserError, explainAwsErrors, notAnAwsAnswer } from "../../../../packages/core/src/aws/errors";
 import { CancelledError, UserError } from "../../../../packages/core/src/runtime/errors";
 import type { ActionContext } from "../../../../packages/core/src/runtime/run";
 
@@ -102,5 +102,25 @@ describe("explainAwsErrors", () => {
     const bug = new RangeError("index out of range");
     await expect(explainAwsErrors("migrate", () => Promise.reject(bug))(context)).rejects.toBe(bug);
     await expect(explainAwsErrors("migrate", () => Promise.resolve())(context)).resolves.toBeUndefined();
+  });
+});
+
+describe("notAnAwsAnswer", () => {
+  it("describes an HTML page the SDK could not parse by its status and content type", () => {
+    const error = Object.assign(
+      new SyntaxError("Unexpected token '<', \"<!DOCTYPE \"... is not valid JSON"),
+      {
+        $metadata: { httpStatusCode: 500 },
+        $response: { statusCode: 500, headers: { "content-type": "text/html" } },
+      },
+    );
+    expect(notAnAwsAnswer(error)).toBe("HTTP 500 with a body that is not an AWS answer (text/html)");
+  });
+
+  it("leaves every AWS error alone", () => {
+    const denied = new AccessDeniedException({ message: "no", $metadata: { httpStatusCode: 400 } });
+    expect(notAnAwsAnswer(denied)).toBeUndefined();
+    expect(notAnAwsAnswer(new SyntaxError("a bug of our own"))).toBeUndefined();
+    expect(notAnAwsAnswer(undefined)).toBeUndefined();
   });
 });

@@ -97,6 +97,16 @@ describe("decideServiceAction", () => {
     expect(decideServiceAction(current, target, request)).toMatchObject({ kind, why });
   });
 
+  it("goes by the revision the PRIMARY deployment runs, not the one the service names", () => {
+    // An endpoint that ignored forceNewDeployment names web:2 while web:1 still runs.
+    const claimed = { ...service(1, "COMPLETED"), taskDefinition: TD(2) };
+    expect(decideServiceAction(claimed, TD(2), asked())).toMatchObject({
+      kind: "update",
+      why: "a new task definition",
+      taskDefinition: true,
+    });
+  });
+
   it("sends only what changes: no desired count when it is already the one asked", () => {
     expect(decideServiceAction(service(1, "COMPLETED", 3), TD(2), asked({ desiredCount: 3 }))).toEqual({
       kind: "update",

@@ -111,6 +111,7 @@ describe("servicePlacement", () => {
       services: [
         {
           serviceArn: "arn:svc",
+          serviceName: "web",
           status: "ACTIVE",
           taskDefinition: "arn:td:7",
           networkConfiguration,

@@ -16,6 +16,7 @@ import {
   inferBadRevision,
   stopWithRollback,
 } from "../../../../packages/core/src/ecs/rollback";
+import { badBesidesTarget } from "../../../../packages/core/src/ecs/rollback-plan";
 import { ServiceDeploymentsApi } from "../../../../packages/core/src/ecs/service-deployments";
 import { RecordingLogger } from "../../../../packages/core/src/runtime/logger";
 
@@ -100,6 +101,32 @@ describe("decideRollback", () => {
       serviceDeploymentArn: "sd",
       deploymentId: "d2",
     });
+  });
+});
+
+describe("decideRollback on an endpoint that names a revision it does not run", () => {
+  it("updates the service when only its taskDefinition names the target", () => {
+    const claimed = { ...service(2, true), taskDefinition: TD(1) };
+    expect(decideRollback(claimed, undefined, [], TD(1)).kind).toBe("update");
+  });
+});
+
+describe("badBesidesTarget", () => {
+  it("is what the PRIMARY deployment runs when that is not the target", () => {
+    expect(badBesidesTarget(service(2, true), TD(1))).toEqual({ bad: TD(2), startedAt: undefined });
+  });
+
+  it("is what a rollout of the target in flight replaces", () => {
+    const svc = service(1, false);
+    svc.deployments = [
+      { id: "d3", status: "PRIMARY", taskDefinition: TD(1), rolloutState: "IN_PROGRESS" },
+      { id: "d2", status: "ACTIVE", taskDefinition: TD(2), createdAt: new Date(5) },
+    ];
+    expect(badBesidesTarget(svc, TD(1))).toEqual({ bad: TD(2), startedAt: new Date(5) });
+  });
+
+  it("is nothing when the service runs only the target", () => {
+    expect(badBesidesTarget(service(1, true), TD(1))).toBeUndefined();
   });
 });
 
