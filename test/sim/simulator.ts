@@ -8,6 +8,7 @@ import { handleControl } from "./framework/control-api";
 import { Dispatcher, type Override } from "./framework/dispatch";
 import { SimError } from "./framework/errors";
 import { FaultBook, type FaultRule } from "./framework/faults";
+import type { ModelDrift } from "./framework/model-check";
 import { SimServer } from "./framework/server";
 import type { SimRuntime, SimService, SimServiceFactory } from "./framework/types";
 import { CloudWatchService, type CloudWatchSurface } from "./services/cloudwatch/service";
@@ -44,6 +45,27 @@ export interface SimulatorOptions {
   services?: readonly SimServiceFactory[];
   /** Overrides of single operations (see `override`), in force from the start. */
   overrides?: readonly Override[];
+  /**
+   * Check every answer against the AWS SDK's model of its operation and record the drifts
+   * (`modelDrifts()`). Default: on under vitest (process.env.VITEST), off otherwise.
+   */
+  checkModels?: boolean;
+}
+
+/**
+ * Drifts recorded by any simulator of this process (or reported from a simulator in another) that no
+ * one has looked at yet: test/vitest.setup.ts fails the test that caused them.
+ */
+const unreported: { sim: Simulator | undefined; drift: ModelDrift }[] = [];
+
+/** Takes the drifts recorded since the last call, oldest first. */
+export function takeUnreportedModelDrifts(): ModelDrift[] {
+  return unreported.splice(0).map((entry) => entry.drift);
+}
+
+/** Adds drifts that a simulator in another process recorded (GET /_sim/model-drifts) to the unreported. */
+export function reportModelDrifts(drifts: readonly ModelDrift[]): void {
+  for (const drift of drifts) unreported.push({ sim: undefined, drift });
 }
 
 /** The clock as `sim.clock` reports it. */
@@ -82,6 +104,8 @@ export class Simulator {
   readonly #overrides: Override[] = [];
   readonly #services = new Map<string, SimService>();
   readonly #server: SimServer;
+  readonly #checkModels: boolean;
+  readonly #drifts: ModelDrift[] = [];
   #random: () => number;
   #ticker: NodeJS.Timeout | undefined;
   #endpoint = "";
@@ -93,6 +117,7 @@ export class Simulator {
     this.#scheduler = new Scheduler(this.#clock.now());
     this.#random = seededRandom(options.seed ?? 1);
     this.#overrides.push(...(options.overrides ?? []));
+    this.#checkModels = options.checkModels ?? Boolean(process.env.VITEST);
     const runtime: SimRuntime = {
       now: () => this.#scheduler.current,
       scheduler: this.#scheduler,
@@ -128,6 +153,13 @@ export class Simulator {
       random: () => this.#random(),
       region: this.region,
       accountId: this.accountId,
+      checkModels: () => this.#checkModels,
+      recordDrifts: (drifts) => {
+        for (const drift of drifts) {
+          this.#drifts.push(drift);
+          unreported.push({ sim: this, drift });
+        }
+      },
     });
     this.#server = new SimServer({
       call: (request) => dispatcher.handle(request),
@@ -239,6 +271,24 @@ export class Simulator {
       const index = this.#overrides.indexOf(override);
       if (index >= 0) this.#overrides.splice(index, 1);
     };
+  }
+
+  // ---- the check against the AWS SDK's model ------------------------------------------------------
+
+  /** Whether this simulator checks its answers against the SDK's model (see SimulatorOptions). */
+  get checksModels(): boolean {
+    return this.#checkModels;
+  }
+
+  /** How answers differed from the AWS SDK's model of their operation, oldest first. */
+  modelDrifts(): ModelDrift[] {
+    return [...this.#drifts];
+  }
+
+  /** Forgets the drifts so far, for a test that provoked them on purpose. */
+  clearModelDrifts(): void {
+    this.#drifts.length = 0;
+    for (let i = unreported.length - 1; i >= 0; i--) if (unreported[i]?.sim === this) unreported.splice(i, 1);
   }
 
   // ---- time ----------------------------------------------------------------------------------------
@@ -374,4 +424,4 @@ export class Simulator {
   }
 }
 
-export type { CallFilter, CallRecord, FaultRule, Override };
+export type { CallFilter, CallRecord, FaultRule, ModelDrift, Override };

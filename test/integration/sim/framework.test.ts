@@ -353,7 +353,7 @@ describe("control API", () => {
         expect(health.ok).toBe(true);
         expect(health.services).toContain("logs");
       } finally {
-        standalone.stop();
+        await standalone.stop();
       }
     },
     STANDALONE_TIMEOUT_MS,

@@ -84,6 +84,11 @@ function route(
       return { ok: true };
     case "GET state":
       return sim.snapshot();
+    case "GET model-drifts":
+      return sim.modelDrifts();
+    case "DELETE model-drifts":
+      sim.clearModelDrifts();
+      return { ok: true };
     case "GET events":
       return sim.pendingEvents().map((e) => ({ ...e, iso: new Date(e.at).toISOString() }));
   }
