@@ -36,7 +36,8 @@ const CLIENTS: Readonly<Record<string, string>> = {
 /**
  * Errors any AWS operation can return without declaring them (the "Common Errors" of the API
  * references), in both the JSON-protocol and the query-protocol spelling, plus what an endpoint says
- * about a request it cannot route or parse.
+ * about a request it cannot route or parse. The query-protocol references (RDS, ELB) also list the
+ * parameter errors InvalidParameterValue, InvalidParameterCombination and MissingParameter.
  */
 const COMMON_ERRORS: ReadonlySet<string> = new Set([
   "AccessDenied",
@@ -48,8 +49,14 @@ const COMMON_ERRORS: ReadonlySet<string> = new Set([
   "InternalServerError",
   "InvalidAction",
   "InvalidClientTokenId",
+  "InvalidParameterCombination",
+  "InvalidParameterValue",
+  "InvalidQueryParameter",
   "MalformedHttpRequestException",
+  "MalformedQueryString",
+  "MissingAction",
   "MissingAuthenticationToken",
+  "MissingParameter",
   "NotAuthorized",
   "OptInRequired",
   "RequestAbortedException",
