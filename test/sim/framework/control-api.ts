@@ -42,7 +42,13 @@ function route(
   const shape = (body ?? {}) as Shape;
   switch (key) {
     case "GET health":
-      return { ok: true, endpoint: sim.endpoint, now: sim.now(), services: sim.serviceNames() };
+      return {
+        ok: true,
+        endpoint: sim.endpoint,
+        now: sim.now(),
+        services: sim.serviceNames(),
+        checksModels: sim.checksModels,
+      };
     case "GET clock":
       return sim.clock;
     case "POST clock":
