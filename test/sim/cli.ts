@@ -33,7 +33,7 @@ const sim = await startSimulator({ port: Number(values.port), scenario, profile:
 console.log(`AWS simulator listening on ${sim.endpoint} (profile ${sim.profile})`);
 console.log(`  services: ${sim.serviceNames().join(", ")}`);
 console.log(
-  `  control API: ${sim.endpoint}/_sim/health, /_sim/scenario, /_sim/clock, /_sim/calls, /_sim/calls/counts, /_sim/faults, /_sim/state, /_sim/events, /_sim/<service>/<handler>`,
+  `  control API: ${sim.endpoint}/_sim/health, /_sim/scenario, /_sim/clock, /_sim/calls, /_sim/calls/counts, /_sim/faults, /_sim/state, /_sim/events, /_sim/model-drifts, /_sim/<service>/<handler>`,
 );
 console.log(`  point SDK clients at it with AWS_ENDPOINT_URL=${sim.endpoint}`);
 

@@ -7,6 +7,7 @@ export type { ClockMode, ClockSettings } from "./framework/clock";
 export type { Override, OverrideCall } from "./framework/dispatch";
 export { SimError } from "./framework/errors";
 export type { FaultKind, FaultRule } from "./framework/faults";
+export type { ModelDrift } from "./framework/model-check";
 export { isSimProfile, SIM_PROFILES, type SimProfile } from "./framework/profiles";
 export { RawReply } from "./framework/protocol";
 export type { Snapshot } from "./framework/snapshot";

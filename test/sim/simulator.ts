@@ -8,6 +8,7 @@ import { handleControl } from "./framework/control-api";
 import { Dispatcher, type Override } from "./framework/dispatch";
 import { SimError } from "./framework/errors";
 import { FaultBook, type FaultRule } from "./framework/faults";
+import type { ModelDrift } from "./framework/model-check";
 import { profileOverrides, type SimProfile } from "./framework/profiles";
 import { SimServer } from "./framework/server";
 import type { SimRuntime, SimService, SimServiceFactory } from "./framework/types";
@@ -50,6 +51,27 @@ export interface SimulatorOptions {
    * AWS-compatible endpoint without the newer APIs (see framework/profiles.ts).
    */
   profile?: SimProfile;
+  /**
+   * Check every answer against the AWS SDK's model of its operation and record the drifts
+   * (`modelDrifts()`). Default: on under vitest (process.env.VITEST), off otherwise.
+   */
+  checkModels?: boolean;
+}
+
+/**
+ * Drifts recorded by any simulator of this process (or reported from a simulator in another) that no
+ * one has looked at yet: test/vitest.setup.ts fails the test that caused them.
+ */
+const unreported: { sim: Simulator | undefined; drift: ModelDrift }[] = [];
+
+/** Takes the drifts recorded since the last call, oldest first. */
+export function takeUnreportedModelDrifts(): ModelDrift[] {
+  return unreported.splice(0).map((entry) => entry.drift);
+}
+
+/** Adds drifts that a simulator in another process recorded (GET /_sim/model-drifts) to the unreported. */
+export function reportModelDrifts(drifts: readonly ModelDrift[]): void {
+  for (const drift of drifts) unreported.push({ sim: undefined, drift });
 }
 
 /** The clock as `sim.clock` reports it. */
@@ -89,6 +111,8 @@ export class Simulator {
   readonly #overrides: Override[] = [];
   readonly #services = new Map<string, SimService>();
   readonly #server: SimServer;
+  readonly #checkModels: boolean;
+  readonly #drifts: ModelDrift[] = [];
   #random: () => number;
   #ticker: NodeJS.Timeout | undefined;
   #endpoint = "";
@@ -102,6 +126,7 @@ export class Simulator {
     this.profile = options.profile ?? "aws";
     // The profile's overrides come first, so that a test's own overrides wrap them.
     this.#overrides.push(...profileOverrides(this.profile), ...(options.overrides ?? []));
+    this.#checkModels = options.checkModels ?? Boolean(process.env.VITEST);
     const runtime: SimRuntime = {
       now: () => this.#scheduler.current,
       scheduler: this.#scheduler,
@@ -137,6 +162,13 @@ export class Simulator {
       random: () => this.#random(),
       region: this.region,
       accountId: this.accountId,
+      checkModels: () => this.#checkModels,
+      recordDrifts: (drifts) => {
+        for (const drift of drifts) {
+          this.#drifts.push(drift);
+          unreported.push({ sim: this, drift });
+        }
+      },
     });
     this.#server = new SimServer({
       call: (request) => dispatcher.handle(request),
@@ -248,6 +280,24 @@ export class Simulator {
       const index = this.#overrides.indexOf(override);
       if (index >= 0) this.#overrides.splice(index, 1);
     };
+  }
+
+  // ---- the check against the AWS SDK's model ------------------------------------------------------
+
+  /** Whether this simulator checks its answers against the SDK's model (see SimulatorOptions). */
+  get checksModels(): boolean {
+    return this.#checkModels;
+  }
+
+  /** How answers differed from the AWS SDK's model of their operation, oldest first. */
+  modelDrifts(): ModelDrift[] {
+    return [...this.#drifts];
+  }
+
+  /** Forgets the drifts so far, for a test that provoked them on purpose. */
+  clearModelDrifts(): void {
+    this.#drifts.length = 0;
+    for (let i = unreported.length - 1; i >= 0; i--) if (unreported[i]?.sim === this) unreported.splice(i, 1);
   }
 
   // ---- time ----------------------------------------------------------------------------------------
@@ -383,4 +433,4 @@ export class Simulator {
   }
 }
 
-export type { CallFilter, CallRecord, FaultRule, Override };
+export type { CallFilter, CallRecord, FaultRule, ModelDrift, Override };

@@ -149,7 +149,6 @@ describe("blue/green deployments", () => {
       "POST_SCALE_UP",
       "TEST_TRAFFIC_SHIFT",
       "POST_TEST_TRAFFIC_SHIFT",
-      "PRE_PRODUCTION_TRAFFIC_SHIFT",
       "PRODUCTION_TRAFFIC_SHIFT",
       "POST_PRODUCTION_TRAFFIC_SHIFT",
       "BAKE_TIME",

@@ -149,7 +149,7 @@ describe("example scenarios", () => {
           state.ecs.services.map((s) => [s.name, s.desiredCount, s.deployments[0]?.rolloutState]),
         ).toEqual([["shop-web", 4, "COMPLETED"]]);
       } finally {
-        standalone.stop();
+        await standalone.stop();
       }
     },
     STANDALONE_TIMEOUT_MS,

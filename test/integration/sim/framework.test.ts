@@ -349,11 +349,15 @@ describe("control API", () => {
         const health = (await fetch(`${endpoint}/_sim/health`).then((r) => r.json())) as {
           ok: boolean;
           services: string[];
+          checksModels: boolean;
         };
         expect(health.ok).toBe(true);
         expect(health.services).toContain("logs");
+        // Started by a test, it checks its answers against the SDK's model; stop() collects the drifts.
+        expect(health.checksModels).toBe(true);
+        expect(await fetch(`${endpoint}/_sim/model-drifts`).then((r) => r.json())).toEqual([]);
       } finally {
-        standalone.stop();
+        await standalone.stop();
       }
     },
     STANDALONE_TIMEOUT_MS,

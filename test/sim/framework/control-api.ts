@@ -42,7 +42,13 @@ function route(
   const shape = (body ?? {}) as Shape;
   switch (key) {
     case "GET health":
-      return { ok: true, endpoint: sim.endpoint, now: sim.now(), services: sim.serviceNames() };
+      return {
+        ok: true,
+        endpoint: sim.endpoint,
+        now: sim.now(),
+        services: sim.serviceNames(),
+        checksModels: sim.checksModels,
+      };
     case "GET clock":
       return sim.clock;
     case "POST clock":
@@ -84,6 +90,11 @@ function route(
       return { ok: true };
     case "GET state":
       return sim.snapshot();
+    case "GET model-drifts":
+      return sim.modelDrifts();
+    case "DELETE model-drifts":
+      sim.clearModelDrifts();
+      return { ok: true };
     case "GET events":
       return sim.pendingEvents().map((e) => ({ ...e, iso: new Date(e.at).toISOString() }));
   }

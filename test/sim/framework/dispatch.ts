@@ -9,6 +9,7 @@ import type { Simulator } from "../simulator";
 import type { CallEntry, CallLog } from "./call-log";
 import { SimError } from "./errors";
 import type { FaultBook, FaultKind } from "./faults";
+import { checkAnswer, type ModelDrift } from "./model-check";
 import { encode, type Outcome, RawReply, type Route, route, routingError, type WireReply } from "./protocol";
 import type { OperationContext, Shape, SimService } from "./types";
 
@@ -30,6 +31,11 @@ export interface Override {
   readonly service: string;
   readonly operation: string;
   handle(call: OverrideCall): unknown;
+  /**
+   * This override answers off the AWS SDK's model on purpose (an AWS-compatible endpoint's quirk, a
+   * member a newer API adds): the answers of calls it handles are not checked against the model.
+   */
+  readonly offModel?: boolean;
 }
 
 export interface DispatchHost {
@@ -44,6 +50,9 @@ export interface DispatchHost {
   random(): number;
   readonly region: string;
   readonly accountId: string;
+  /** Whether answers are checked against the SDK's model (model-check.ts), and where drifts go. */
+  checkModels(): boolean;
+  recordDrifts(drifts: readonly ModelDrift[]): void;
 }
 
 /** What the HTTP server does with a call: write this reply, or destroy the connection. */
@@ -87,9 +96,10 @@ export class Dispatcher {
       return "drop";
     }
     const injected = this.#injectedFailure(target, call, fire);
+    const handled = { offModel: false };
     const outcome = injected
       ? { kind: "error" as const, error: injected }
-      : await this.#invoke(target, requestId);
+      : await this.#invoke(target, requestId, handled);
     // Only a call that took effect can lose its answer; an injected error is an answer already.
     if (!call.fault && fire("drop-response")) {
       call.fault = "drop-response";
@@ -99,16 +109,32 @@ export class Dispatcher {
       }
       return "drop";
     }
-    return this.#answer(target, call, outcome, requestId);
+    return this.#answer(target, call, outcome, requestId, handled.offModel);
   }
 
-  /** The one exit: logs the status and writes the outcome in the service's protocol. */
-  #answer(target: Route, call: CallEntry, outcome: Outcome, requestId: string): WireReply {
+  /**
+   * The one exit: logs the status, checks the answer against the SDK's model of the operation (a
+   * RawReply, bytes a test forced, and an override's answer off the model on purpose excepted), and
+   * writes the outcome in the service's protocol.
+   */
+  #answer(target: Route, call: CallEntry, outcome: Outcome, requestId: string, offModel: boolean): WireReply {
     if (outcome.kind === "error") {
       call.status = outcome.error.status;
       call.error = outcome.error.code;
     } else if (outcome.kind === "raw") {
       call.status = outcome.reply.status;
+    }
+    if (outcome.kind !== "raw" && !offModel && this.host.checkModels()) {
+      const def = target.service.definition;
+      const drifts = checkAnswer(
+        def.name,
+        def.protocol,
+        target.operation,
+        outcome.kind === "error"
+          ? { kind: "error", code: outcome.error.code }
+          : { kind: "result", value: outcome.value },
+      );
+      if (drifts.length > 0) this.host.recordDrifts(drifts);
     }
     return encode(target.service.definition, target.operation, outcome, requestId);
   }
@@ -144,7 +170,7 @@ export class Dispatcher {
   }
 
   /** Runs the call through the overrides of its operation (last added first) to the service's handler. */
-  async #invoke(target: Route, requestId: string): Promise<Outcome> {
+  async #invoke(target: Route, requestId: string, handled: { offModel: boolean }): Promise<Outcome> {
     const { service, operation } = target;
     const context: OperationContext = {
       now: () => this.host.now(),
@@ -166,8 +192,15 @@ export class Dispatcher {
       .overrides()
       .filter((o) => o.service === service.definition.name && o.operation === operation)
       .reduce<(input: Shape) => Promise<unknown>>(
-        (next, override) => async (input) =>
-          override.handle({ input, context, sim: this.host.sim, next: (changed) => next(changed ?? input) }),
+        (next, override) => async (input) => {
+          if (override.offModel) handled.offModel = true;
+          return override.handle({
+            input,
+            context,
+            sim: this.host.sim,
+            next: (changed) => next(changed ?? input),
+          });
+        },
         own,
       );
     try {

@@ -3,7 +3,6 @@
 // target health history ECS keeps) and the scenario's per-revision request rate, error rate and p95
 // latency. GetMetricData with MetricStat queries and simple metric math, and GetMetricStatistics.
 import {
-  invalidParameter,
   objectList,
   optionalNumber,
   optionalString,
@@ -16,6 +15,22 @@ import { imageMatches } from "../ecs/behaviour";
 import type { TargetRegistration, TargetState, TaskDefinitionRecord, TaskRecord } from "../ecs/model";
 import { Elbv2Service, type LoadBalancerRecord } from "../elbv2/service";
 import { evaluateExpression, type Series } from "./math";
+
+/**
+ * CloudWatch has no InvalidParameterException: what the shared input readers (framework/errors.ts)
+ * refuse, CloudWatch refuses as InvalidParameterValueException.
+ */
+function cloudWatchErrors<T>(operation: (input: Shape) => T): (input: Shape) => T {
+  return (input) => {
+    try {
+      return operation(input);
+    } catch (error) {
+      if (error instanceof SimError && error.code === "InvalidParameterException")
+        throw new SimError("InvalidParameterValueException", error.message, error.status);
+      throw error;
+    }
+  };
+}
 
 /** How a revision's tasks answer requests. */
 export interface MetricsProfile {
@@ -112,6 +127,9 @@ export class CloudWatchService implements SimService {
     iamPrefix: "cloudwatch",
     protocol: "json1.0",
     targetPrefix: "GraniteServiceVersion20100801",
+    // CloudWatch's own server fault (InternalServiceFault) is not declared for GetMetricData; the
+    // common InternalFailure is what any operation may return.
+    serverErrorCode: "InternalFailure",
   } as const;
   #changes: ProfileChange[] = [];
 
@@ -372,10 +390,13 @@ export class CloudWatchService implements SimService {
   }
 
   readonly operations = {
-    GetMetricData: (input: Shape) => {
+    GetMetricData: cloudWatchErrors((input: Shape) => {
       const queries = objectList(input, "MetricDataQueries");
       if (queries.length === 0 || queries.length > 500) {
-        throw invalidParameter("MetricDataQueries must contain between 1 and 500 queries.");
+        throw new SimError(
+          "InvalidParameterValueException",
+          "MetricDataQueries must contain between 1 and 500 queries.",
+        );
       }
       const startMs = this.#time(input, "StartTime");
       const endMs = this.#time(input, "EndTime");
@@ -467,9 +488,9 @@ export class CloudWatchService implements SimService {
           };
         });
       return { MetricDataResults: output, Messages: [] };
-    },
+    }),
 
-    GetMetricStatistics: (input: Shape) => {
+    GetMetricStatistics: cloudWatchErrors((input: Shape) => {
       const startMs = this.#time(input, "StartTime");
       const endMs = this.#time(input, "EndTime");
       const period = optionalNumber(input, "Period") ?? 60;
@@ -507,7 +528,7 @@ export class CloudWatchService implements SimService {
         Label: input.MetricName,
         Datapoints: [...points.entries()].sort(([a], [b]) => a - b).map(([, p]) => ({ ...p, Unit: unit })),
       };
-    },
+    }),
   };
 
   /** Timestamps arrive as epoch seconds (JSON protocol). */

@@ -1,5 +1,6 @@
 // The simulated ECS state: clusters, task definitions, tasks, services, deployments, service revisions
 // and service deployments, plus ARNs, ids and the timings every timed behaviour uses.
+import type { ServiceDeploymentLifecycleStage } from "@aws-sdk/client-ecs";
 import type { ResolvedBehaviour } from "./behaviour";
 
 export type Shape = Record<string, unknown>;
@@ -245,18 +246,8 @@ export type ServiceDeploymentStatus =
 
 export type MonitorStatus = "DISABLED" | "MONITORING" | "MONITORING_COMPLETE" | "TRIGGERED";
 
-export type LifecycleStage =
-  | "RECONCILE_SERVICE"
-  | "PRE_SCALE_UP"
-  | "SCALE_UP"
-  | "POST_SCALE_UP"
-  | "TEST_TRAFFIC_SHIFT"
-  | "POST_TEST_TRAFFIC_SHIFT"
-  | "PRE_PRODUCTION_TRAFFIC_SHIFT"
-  | "PRODUCTION_TRAFFIC_SHIFT"
-  | "POST_PRODUCTION_TRAFFIC_SHIFT"
-  | "BAKE_TIME"
-  | "CLEAN_UP";
+/** The stages a service deployment reports: the SDK's own enum, so a stage AWS lacks does not compile. */
+export type LifecycleStage = ServiceDeploymentLifecycleStage;
 
 export type Strategy = "ROLLING" | "BLUE_GREEN" | "LINEAR" | "CANARY";
 

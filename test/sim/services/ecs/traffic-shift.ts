@@ -15,8 +15,9 @@ const NEXT_STAGE: Partial<Record<LifecycleStage, LifecycleStage>> = {
   PRE_SCALE_UP: "SCALE_UP",
   POST_SCALE_UP: "TEST_TRAFFIC_SHIFT",
   TEST_TRAFFIC_SHIFT: "POST_TEST_TRAFFIC_SHIFT",
-  POST_TEST_TRAFFIC_SHIFT: "PRE_PRODUCTION_TRAFFIC_SHIFT",
-  PRE_PRODUCTION_TRAFFIC_SHIFT: "PRODUCTION_TRAFFIC_SHIFT",
+  // PRE_PRODUCTION_TRAFFIC_SHIFT is a point at which a lifecycle hook can run, not a stage a service
+  // deployment reports: after the test traffic shift comes the production traffic shift.
+  POST_TEST_TRAFFIC_SHIFT: "PRODUCTION_TRAFFIC_SHIFT",
   POST_PRODUCTION_TRAFFIC_SHIFT: "BAKE_TIME",
 };
 
