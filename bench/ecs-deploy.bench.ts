@@ -7,7 +7,7 @@
 import { deploy, image, rollback, world } from "../test/integration/ecs-deploy/stack";
 import { runAction } from "../test/rig/harness";
 import { type Simulator, simulatorEnv, startSimulator } from "../test/sim/index";
-import { type Benchmark, type BenchRow, median, round } from "./types";
+import { type Benchmark, type BenchRow, median, round, withGoal } from "./types";
 
 const FACTOR = 50;
 const POLL = "100ms";
@@ -31,9 +31,41 @@ async function withSim<T>(
 
 interface HealthySample {
   calls: number;
+  /** DescribeServices calls after the last UpdateService: the polls of the follow. */
+  polls: number;
+  /** UpdateService calls: one per service, which no batching can save. */
+  updates: number;
   byOperation: Record<string, number>;
   lagMs: number;
   rolloutMs: number;
+}
+
+function pollsAndUpdates(sim: Simulator): { polls: number; updates: number } {
+  const operations = sim.calls.map((c) => c.operation);
+  const lastUpdate = operations.lastIndexOf("UpdateService");
+  return {
+    polls: operations.slice(lastUpdate + 1).filter((op) => op === "DescribeServices").length,
+    updates: operations.filter((op) => op === "UpdateService").length,
+  };
+}
+
+async function manyServices(count: number): Promise<HealthySample> {
+  const extra = Array.from({ length: count - 1 }, (_, i) => `svc${i + 1}`);
+  return withSim({ extraServices: extra }, async (sim) => {
+    const run = await deploy(sim, {
+      containers: `app=${image("2")}`,
+      "poll-interval": POLL,
+      services: ["web", ...extra].join("\n"),
+    });
+    if (run.exitCode !== 0) throw new Error(`deploy of ${count} services failed: ${run.stdout.slice(-2000)}`);
+    return {
+      calls: sim.calls.length,
+      ...pollsAndUpdates(sim),
+      byOperation: sim.callCounts(),
+      lagMs: 0,
+      rolloutMs: 0,
+    };
+  });
 }
 
 async function healthyDeploy(): Promise<HealthySample> {
@@ -46,6 +78,7 @@ async function healthyDeploy(): Promise<HealthySample> {
     const saw = sim.calls.find((c) => c.operation === "DescribeServiceDeployments" && c.at >= finished);
     return {
       calls: sim.calls.length,
+      ...pollsAndUpdates(sim),
       byOperation: sim.callCounts(),
       lagMs: (saw?.at ?? Number.NaN) - finished,
       rolloutMs: finished - (record?.createdAt ?? finished),
@@ -56,6 +89,8 @@ async function healthyDeploy(): Promise<HealthySample> {
 async function crashDetection(): Promise<number> {
   return withSim({ images: { [image("2")]: { kind: "crash", exitCode: 1 } } }, async (sim) => {
     const run = await deploy(sim, { containers: `app=${image("2")}`, "poll-interval": POLL });
+    // A crash loop that does not fail the step is a broken deploy tool, not a slow one.
+    if (run.exitCode === 0) throw new Error("the crash-looping image did not fail the step");
     const record = sim.ecs.serviceDeployment(run.outputs["service-deployment-arn"] ?? "");
     const rollbackAt = record?.rollback?.startedAt ?? Number.NaN;
     const saw = sim.calls.find((c) => c.operation === "DescribeServiceDeployments" && c.at >= rollbackAt);
@@ -97,6 +132,7 @@ const benchmark: Benchmark = {
     for (let i = 0; i < RUNS; i++) healthy.push(await healthyDeploy());
     const crashes: number[] = [];
     for (let i = 0; i < 3; i++) crashes.push(await crashDetection());
+    const ten = await manyServices(10);
     const rollbacks: { restoredMs: number; verifiedMs: number }[] = [];
     for (let i = 0; i < 3; i++) rollbacks.push(await rollbackTimes());
 
@@ -108,22 +144,49 @@ const benchmark: Benchmark = {
       .sort((a, b) => b[1] - a[1])
       .map(([op, n]) => `${op} ${n}`)
       .join(", ");
+    const maxLag = Math.max(...healthy.map((h) => h.lagMs));
+    if (!Number.isFinite(maxLag)) throw new Error("no poll saw the service deployment SUCCESSFUL");
+    const tenReads = ten.calls - ten.updates + 1;
     const rows: BenchRow[] = [
-      {
-        benchmark: bench,
-        case: "healthy deploy, 3 tasks behind an ALB",
-        metric: "API calls (median)",
-        value: medianCalls,
-        note: breakdown,
-      },
-      {
-        benchmark: bench,
-        case: "healthy deploy",
-        metric: "stability-detection lag (median / max)",
-        value: `${seconds(median(healthy.map((h) => h.lagMs)))} / ${seconds(Math.max(...healthy.map((h) => h.lagMs)))}`,
-        unit: "s",
-        note: `ECS SUCCESSFUL to the poll that saw it; the rollout itself took ${seconds(median(healthy.map((h) => h.rolloutMs)))} s`,
-      },
+      withGoal(
+        {
+          benchmark: bench,
+          case: "healthy deploy, 3 tasks behind an ALB",
+          metric: "API calls (median)",
+          value: medianCalls,
+          note: `${typical.polls} polls; ${breakdown}`,
+        },
+        `≤ 12 + 1 per poll (${12 + typical.polls})`,
+        medianCalls <= 12 + typical.polls,
+      ),
+      withGoal(
+        {
+          benchmark: bench,
+          case: "healthy deploy, 10 services at once",
+          metric: "API calls",
+          value: ten.calls,
+          note: `${ten.polls} polls; ${ten.updates} UpdateService (one per service: ECS has no batch update), so ${tenReads} calls counting them as one; ${Object.entries(
+            ten.byOperation,
+          )
+            .sort((a, b) => b[1] - a[1])
+            .map(([op, n]) => `${op} ${n}`)
+            .join(", ")}`,
+        },
+        `≤ 12 + 1 per poll (${12 + ten.polls}), the UpdateService per service apart`,
+        tenReads <= 12 + ten.polls,
+      ),
+      withGoal(
+        {
+          benchmark: bench,
+          case: "healthy deploy",
+          metric: "stability-detection lag (median / max)",
+          value: `${seconds(median(healthy.map((h) => h.lagMs)))} / ${seconds(maxLag)}`,
+          unit: "s",
+          note: `ECS SUCCESSFUL to the poll that saw it; the rollout itself took ${seconds(median(healthy.map((h) => h.rolloutMs)))} s`,
+        },
+        "max ≤ one poll (5 s)",
+        maxLag <= 5_000,
+      ),
       {
         benchmark: bench,
         case: "crash-looping image",

@@ -15,6 +15,7 @@ import {
   type UpdateServiceCommandInput,
   type UpdateServiceCommandOutput,
 } from "@aws-sdk/client-ecs";
+import type { BatchedReader } from "../aws/batched-reader";
 import { awsUserError } from "../aws/errors";
 import { sendMutation } from "../aws/mutation";
 import type { Clock } from "../runtime/clock";
@@ -26,10 +27,12 @@ import { changesServices, type DeployPlan, type ServicePlan } from "./deploy-pla
 import { explainFailure, type FailureEvidence } from "./failure-explainer";
 import { stopWithRollback } from "./rollback";
 import {
+  batchWindow,
   followRollout,
   isRefusedUpdate,
   type RolloutResult,
   type RolloutWatch,
+  serviceReader,
   startedDeployment,
 } from "./rollout";
 import type { ServiceDeploymentsApi } from "./service-deployments";
@@ -355,6 +358,8 @@ interface FollowState {
   serviceDeployments: Map<string, string>;
   /** Per service, the outcome of a follow that ended (a cancellation leaves those alone). */
   finished: Map<string, ServiceOutcome>;
+  /** The services' reads, shared by the followers: one DescribeServices per poll for up to ten. */
+  reader: BatchedReader<Service> | undefined;
 }
 
 type FollowResult =
@@ -407,6 +412,7 @@ async function followOne(
       events: seenEvents,
       onServiceDeployment: (arn) => state.serviceDeployments.set(plan.name, arn),
       justStarted: plan.action.kind === "update",
+      services: state.reader,
       clock: deps.clock,
       logger,
       signal: deps.signal,
@@ -520,7 +526,12 @@ async function followRollouts(
   revision: DeployRevision,
   updates: ServiceUpdates,
 ): Promise<FollowResult> {
-  const state: FollowState = { serviceDeployments: new Map(), finished: new Map() };
+  const cluster = updates.started.find((r) => r.watch)?.watch?.cluster;
+  const state: FollowState = {
+    serviceDeployments: new Map(),
+    finished: new Map(),
+    reader: cluster ? serviceReader(deps.ecs, cluster, batchWindow(options.pollIntervalMs)) : undefined,
+  };
   // allSettled: every follower has stopped polling before the step goes on (or ends).
   const settled = await Promise.allSettled(
     updates.started.map(async (r) => {

@@ -339,6 +339,10 @@ export async function planDeploy(deps: PlanDeps, request: DeployRequest): Promis
   const current = await cache.get((services[0] && runningRevision(services[0])) ?? "", "services");
   const changes = diffTaskDefinitions(current.definition, reuse ? reuse.definition : base.rendered);
   const plans: ServicePlan[] = [];
+  // The revisions the services run, read together (20 per call) before each service's plan needs its own.
+  await deps.api.revisions(
+    services.flatMap((s) => (s.currentServiceRevisions ?? []).flatMap((r) => (r.arn ? [r.arn] : []))),
+  );
   for (const service of services) plans.push(await planService(deps, request, service, reuse, cache));
   if (reuse)
     logger.info(

@@ -3,8 +3,9 @@
 // the target with every task healthy. What happened is returned as a RollbackOutcome: a service ECS
 // refused, AWS failing mid-way and a cancellation are parts of it, not exceptions.
 
-import type { ECSClient, UpdateServiceCommandOutput } from "@aws-sdk/client-ecs";
+import type { ECSClient, Service, UpdateServiceCommandOutput } from "@aws-sdk/client-ecs";
 import type { ElasticLoadBalancingV2Client } from "@aws-sdk/client-elastic-load-balancing-v2";
+import type { BatchedReader } from "../aws/batched-reader";
 import { awsUserError } from "../aws/errors";
 import type { Clock } from "../runtime/clock";
 import { CancelledError, errorMessage, isAbortError, UserError } from "../runtime/errors";
@@ -14,10 +15,12 @@ import { PollTimeoutError } from "../runtime/poller";
 import { type RollbackAction, stopWithRollback } from "./rollback";
 import type { RollbackPlan, ServiceRollbackPlan } from "./rollback-plan";
 import {
+  batchWindow,
   followRollout,
   isRefusedUpdate,
   type RolloutResult,
   type RolloutWatch,
+  serviceReader,
   startedDeployment,
 } from "./rollout";
 import type { ServiceDeploymentsApi } from "./service-deployments";
@@ -153,6 +156,7 @@ async function restore(
   cluster: string,
   plan: ServiceRollbackPlan,
   options: RollbackOptions,
+  reader: BatchedReader<Service>,
 ): Promise<ServiceRollbackResult> {
   const { logger, clock, signal } = deps;
   const startedAt = new Date(clock.now());
@@ -175,6 +179,7 @@ async function restore(
       const rollout = await followRollout(deps.ecs, deps.api, watch, {
         ...timing,
         justStarted: action !== "follow-ecs",
+        services: reader,
         timeoutMs: options.waitTimeoutMs,
       });
       result.rollout = rollout;
@@ -227,7 +232,11 @@ export async function executeRollback(
   plan: RollbackPlan,
   options: RollbackOptions,
 ): Promise<RollbackOutcome> {
-  const settled = await Promise.allSettled(plan.services.map((s) => restore(deps, plan.cluster, s, options)));
+  // The followers share their reads: one DescribeServices per poll for up to ten services.
+  const reader = serviceReader(deps.ecs, plan.cluster, batchWindow(options.pollIntervalMs));
+  const settled = await Promise.allSettled(
+    plan.services.map((s) => restore(deps, plan.cluster, s, options, reader)),
+  );
   const cancelled = settled.some(
     (s) => s.status === "rejected" && (s.reason instanceof CancelledError || isAbortError(s.reason)),
   );

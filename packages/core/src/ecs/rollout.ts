@@ -10,6 +10,7 @@ import {
   type ServiceDeployment,
   type ServiceEvent,
 } from "@aws-sdk/client-ecs";
+import { BatchedReader } from "../aws/batched-reader";
 import type { Clock } from "../runtime/clock";
 import { errorMessage } from "../runtime/errors";
 import type { Logger } from "../runtime/logger";
@@ -17,6 +18,7 @@ import { done, nextDelay, pending, poll } from "../runtime/poller";
 import type { ServiceDeploymentsApi } from "./service-deployments";
 import {
   circuitBreakerThreshold,
+  deploymentStrategy,
   isSettled,
   primaryDeployment,
   runningRevision,
@@ -347,6 +349,11 @@ export interface FollowOptions {
   /** Told the rollout's service deployment once it is known (for a cancellation to stop it). */
   onServiceDeployment?: (serviceDeploymentArn: string) => void;
   /**
+   * Where the service is read each poll: one reader shared by the followers of one run sends one
+   * DescribeServices for up to ten of them (serviceReader). Default: a reader of its own.
+   */
+  services?: BatchedReader<Service> | undefined;
+  /**
    * The rollout was started just now (UpdateService, StopServiceDeployment): the first read is one
    * interval later, since one made at once could only show it PENDING with nothing started, which
    * the call that started it already said. A rollout already in flight is read at once.
@@ -406,101 +413,172 @@ export async function followRollout(
     budget -= pause;
   }
 
-  return poll(
-    {
-      intervalMs: options.intervalMs,
-      timeoutMs: budget,
-      clock,
-      fixedRate: true,
-      ...(options.signal ? { signal: options.signal } : {}),
-      ...(options.random ? { random: options.random } : {}),
-    },
-    async () => {
-      polls++;
-      let observation: RolloutObservation;
-      try {
-        const out = await ecs.send(
-          new DescribeServicesCommand({ cluster: watch.cluster, services: [watch.service] }),
-        );
-        const service = serviceNamed(out.services, watch.service);
-        if (!service) {
-          throw new Error(
-            `DescribeServices no longer returns ${watch.service}: ${JSON.stringify(out.failures ?? [])}`,
-          );
-        }
-        const current = api.currentOf(service);
-        if (!serviceDeploymentArn && watch.mode !== "scale" && current && !notOurs.has(current)) {
-          serviceDeploymentArn = current;
-        }
-        let serviceDeployment = serviceDeploymentArn ? await api.describe(serviceDeploymentArn) : undefined;
-        const targetRevision = serviceDeployment?.targetServiceRevision?.arn;
-        if (serviceDeploymentArn && serviceDeployment && !confirmed && targetRevision) {
-          // A rollout is judged on its own service deployment only: one whose target revision runs
-          // another task definition is not it (revisions are cached, so this costs one call).
-          const revision = await api.revision(targetRevision);
-          if (revision?.taskDefinition && revision.taskDefinition !== watch.taskDefinitionArn) {
-            logger.debug(
-              `${watch.service}: ${serviceDeploymentArn} deploys ${revisionLabel(revision.taskDefinition)}, not ${revisionLabel(watch.taskDefinitionArn)}; waiting for this rollout's own.`,
-            );
-            notOurs.add(serviceDeploymentArn);
-            serviceDeploymentArn = undefined;
-            serviceDeployment = undefined;
-          } else {
-            confirmed = true;
+  const reader = options.services ?? serviceReader(ecs, watch.cluster, 0);
+  const leave = reader.join();
+  // The service deployment is read again only when DescribeServices shows a change, when the service
+  // looks settled (its status must say how it ended), and every other poll for strategies with
+  // lifecycle stages (every sixth otherwise, lest a change DescribeServices does not show go unseen):
+  // most polls of a rollout then cost one call.
+  let lastFingerprint = "";
+  let lastServiceDeployment: ServiceDeployment | undefined;
+  let sdReadAt = 0;
+  // Rolling deployments have no lifecycle stages worth a call of their own: at most every sixth poll.
+  const staged = watch.mode !== "scale";
+
+  try {
+    return await poll(
+      {
+        intervalMs: options.intervalMs,
+        timeoutMs: budget,
+        clock,
+        fixedRate: true,
+        // No jitter: the followers of a run share their reads, and a poll never comes later than the
+        // interval says (detection lag stays within one poll).
+        jitter: 0,
+        ...(options.signal ? { signal: options.signal } : {}),
+        ...(options.random ? { random: options.random } : {}),
+      },
+      async () => {
+        polls++;
+        let observation: RolloutObservation;
+        try {
+          const service = await reader.get(watch.service);
+          if (!service) throw new Error(`DescribeServices no longer returns ${watch.service}`);
+          const current = api.currentOf(service);
+          if (!serviceDeploymentArn && watch.mode !== "scale" && current && !notOurs.has(current)) {
+            serviceDeploymentArn = current;
           }
+          const rolling = deploymentStrategy(service) === "ROLLING";
+          const fingerprint = serviceFingerprint(service, rolling);
+          const stale =
+            lastServiceDeployment?.serviceDeploymentArn !== serviceDeploymentArn ||
+            fingerprint !== lastFingerprint ||
+            isSettled(service) ||
+            polls - sdReadAt >= (staged && !rolling ? 2 : 6);
+          lastFingerprint = fingerprint;
+          let serviceDeployment = lastServiceDeployment;
+          if (!serviceDeploymentArn) serviceDeployment = undefined;
+          else if (stale || !serviceDeployment) {
+            serviceDeployment = await api.describe(serviceDeploymentArn);
+            sdReadAt = polls;
+          }
+          lastServiceDeployment = serviceDeployment;
+          const targetRevision = serviceDeployment?.targetServiceRevision?.arn;
+          if (serviceDeploymentArn && serviceDeployment && !confirmed && targetRevision) {
+            // A rollout is judged on its own service deployment only: one whose target revision runs
+            // another task definition is not it (revisions are cached, so this costs one call).
+            const revision = await api.revision(targetRevision);
+            if (revision?.taskDefinition && revision.taskDefinition !== watch.taskDefinitionArn) {
+              logger.debug(
+                `${watch.service}: ${serviceDeploymentArn} deploys ${revisionLabel(revision.taskDefinition)}, not ${revisionLabel(watch.taskDefinitionArn)}; waiting for this rollout's own.`,
+              );
+              notOurs.add(serviceDeploymentArn);
+              serviceDeploymentArn = undefined;
+              serviceDeployment = undefined;
+            } else {
+              confirmed = true;
+            }
+          }
+          if (serviceDeploymentArn && serviceDeployment) options.onServiceDeployment?.(serviceDeploymentArn);
+          observation = {
+            service,
+            serviceDeployment,
+            awaitingServiceDeployment:
+              watch.mode !== "scale" && api.available && !serviceDeployment && current !== undefined,
+          };
+          failuresInARow = 0;
+        } catch (error) {
+          failuresInARow++;
+          if (failuresInARow > tolerated) throw error;
+          logger.warning(
+            `${watch.service}: reading the rollout failed (${errorMessage(error)}); trying again at the next poll.`,
+          );
+          return pending;
         }
-        if (serviceDeploymentArn && serviceDeployment) options.onServiceDeployment?.(serviceDeploymentArn);
-        observation = {
-          service,
-          serviceDeployment,
-          awaitingServiceDeployment:
-            watch.mode !== "scale" && api.available && !serviceDeployment && current !== undefined,
-        };
-        failuresInARow = 0;
-      } catch (error) {
-        failuresInARow++;
-        if (failuresInARow > tolerated) throw error;
-        logger.warning(
-          `${watch.service}: reading the rollout failed (${errorMessage(error)}); trying again at the next poll.`,
-        );
-        return pending;
-      }
-      const now = clock.now();
-      for (const event of newEvents(observation.service, seenEvents)) {
-        events.push(event);
-        logger.progress(`${watch.service} event: ${event.message ?? ""}`);
-      }
-      const line = progressLine(watch, observation);
-      if (line !== lastLine) {
-        logger.progress(line);
-        lastLine = line;
-      }
-      const sd = observation.serviceDeployment;
-      const state = [
-        sd?.status ?? ownDeployment(watch, observation.service)?.rolloutState,
-        sd?.lifecycleStage,
-      ]
-        .filter(Boolean)
-        .join(" ");
-      if (state && state !== lastState) {
-        timeline.push({ at: now, what: state });
-        lastState = state;
-      }
-      const judgement = judgeRollout(watch, observation);
-      if (judgement.state === "in-progress") return pending;
-      return done<RolloutResult>({
-        watch,
-        outcome: judgement.state,
-        reason: judgement.reason,
-        status: judgement.status,
-        serviceDeploymentArn,
-        decidedAt: now,
-        polls,
-        events,
-        service: observation.service,
-        serviceDeployment: sd,
-        timeline,
-      });
-    },
+        const now = clock.now();
+        for (const event of newEvents(observation.service, seenEvents)) {
+          events.push(event);
+          logger.progress(`${watch.service} event: ${event.message ?? ""}`);
+        }
+        const line = progressLine(watch, observation);
+        if (line !== lastLine) {
+          logger.progress(line);
+          lastLine = line;
+        }
+        const sd = observation.serviceDeployment;
+        const state = [
+          sd?.status ?? ownDeployment(watch, observation.service)?.rolloutState,
+          sd?.lifecycleStage,
+        ]
+          .filter(Boolean)
+          .join(" ");
+        if (state && state !== lastState) {
+          timeline.push({ at: now, what: state });
+          lastState = state;
+        }
+        const judgement = judgeRollout(watch, observation);
+        if (judgement.state === "in-progress") return pending;
+        return done<RolloutResult>({
+          watch,
+          outcome: judgement.state,
+          reason: judgement.reason,
+          status: judgement.status,
+          serviceDeploymentArn,
+          decidedAt: now,
+          polls,
+          events,
+          service: observation.service,
+          serviceDeployment: sd,
+          timeline,
+        });
+      },
+    );
+  } finally {
+    leave();
+  }
+}
+
+/**
+ * What of a DescribeServices answer says the rollout moved on. For a rolling deployment only what can
+ * change its verdict: the deployments, their status and rolloutState (task counts, which change
+ * every poll, add nothing the service deployment would decide on). With lifecycle stages, the counts
+ * and the newest event too.
+ */
+function serviceFingerprint(service: Service, rolling: boolean): string {
+  const deployments = (service.deployments ?? []).map((d) =>
+    (rolling
+      ? [d.id, d.status, d.rolloutState]
+      : [d.id, d.status, d.rolloutState, d.runningCount, d.pendingCount, d.desiredCount, d.failedTasks]
+    ).join(":"),
   );
+  const counts = rolling
+    ? []
+    : [service.runningCount, service.pendingCount, service.desiredCount, service.events?.[0]?.id ?? ""];
+  return [deployments.join(","), ...counts, service.currentServiceDeployment ?? ""].join("|");
+}
+
+/** How long a poll's shared read waits for followers that have not asked yet: a quarter poll, ≤ 250 ms. */
+export function batchWindow(intervalMs: number): number {
+  return Math.max(0, Math.min(250, Math.floor(intervalMs / 4)));
+}
+
+/**
+ * A reader of the services of one cluster, shared by the followers of one run: one DescribeServices
+ * for up to ten services per poll. `windowMs` is how long a poll's batch waits for the followers that
+ * have not asked yet.
+ */
+export function serviceReader(ecs: ECSClient, cluster: string, windowMs: number): BatchedReader<Service> {
+  return new BatchedReader<Service>({
+    maxBatch: 10,
+    windowMs,
+    fetch: async (names) => {
+      const out = await ecs.send(new DescribeServicesCommand({ cluster, services: [...names] }));
+      const found = new Map<string, Service>();
+      for (const name of names) {
+        const service = serviceNamed(out.services, name);
+        if (service) found.set(name, service);
+      }
+      return found;
+    },
+  });
 }

@@ -13,6 +13,7 @@ import {
   type ServiceDeploymentStatus,
   type ServiceRevision,
 } from "@aws-sdk/client-ecs";
+import { BatchedReader } from "../aws/batched-reader";
 import { notAnAwsAnswer } from "../aws/errors";
 import { errorMessage, isAbortError } from "../runtime/errors";
 import type { Logger } from "../runtime/logger";
@@ -96,13 +97,30 @@ export class ServiceDeploymentsApi {
     return arn;
   }
 
-  /** The service deployment asked for; an answer about another one is not taken for it. */
-  async describe(arn: string): Promise<ServiceDeployment | undefined> {
-    const out = await this.#call("DescribeServiceDeployments", () =>
-      this.#ecs.send(new DescribeServiceDeploymentsCommand({ serviceDeploymentArns: [arn] })),
-    );
-    return out?.serviceDeployments?.find((d) => d.serviceDeploymentArn === arn);
+  /**
+   * The service deployment asked for; an answer about another one is not taken for it. Followers
+   * that ask in the same turn share one DescribeServiceDeployments (up to 20 ARNs).
+   */
+  describe(arn: string): Promise<ServiceDeployment | undefined> {
+    if (this.#unavailable !== undefined) return Promise.resolve(undefined);
+    return this.#deployments.get(arn);
   }
+
+  readonly #deployments = new BatchedReader<ServiceDeployment>({
+    maxBatch: 20,
+    windowMs: 0,
+    fetch: async (arns) => {
+      const out = await this.#call("DescribeServiceDeployments", () =>
+        this.#ecs.send(new DescribeServiceDeploymentsCommand({ serviceDeploymentArns: [...arns] })),
+      );
+      const found = new Map<string, ServiceDeployment>();
+      for (const deployment of out?.serviceDeployments ?? []) {
+        const arn = deployment.serviceDeploymentArn;
+        if (arn && arns.includes(arn)) found.set(arn, deployment);
+      }
+      return found;
+    },
+  });
 
   /** Newest first. */
   async list(
@@ -127,24 +145,40 @@ export class ServiceDeploymentsApi {
     );
   }
 
-  /** The revisions of the first 20 ARNs that exist; undefined when the API is unavailable. */
-  async revisions(arns: string[]): Promise<ServiceRevision[] | undefined> {
-    const wanted = [...new Set(arns)].slice(0, 20);
-    const missing = wanted.filter((arn) => !this.#revisions.has(arn));
-    if (missing.length > 0) {
-      const out = await this.#call("DescribeServiceRevisions", () =>
-        this.#ecs.send(new DescribeServiceRevisionsCommand({ serviceRevisionArns: missing })),
-      );
-      if (!out) return undefined;
-      for (const revision of out.serviceRevisions ?? []) {
-        if (revision.serviceRevisionArn) this.#revisions.set(revision.serviceRevisionArn, revision);
-      }
-    }
+  /**
+   * The revisions of the ARNs that exist; undefined when the API is unavailable. Each is read once,
+   * and callers that ask in the same turn share one DescribeServiceRevisions (up to 20 ARNs).
+   */
+  async revisions(arns: readonly string[]): Promise<ServiceRevision[] | undefined> {
+    const wanted = [...new Set(arns)];
+    await Promise.all(
+      wanted.filter((arn) => !this.#revisions.has(arn)).map((arn) => this.#revisionReader.get(arn)),
+    );
+    if (this.#unavailable !== undefined) return undefined;
     return wanted.flatMap((arn) => {
       const revision = this.#revisions.get(arn);
       return revision ? [revision] : [];
     });
   }
+
+  readonly #revisionReader = new BatchedReader<ServiceRevision>({
+    maxBatch: 20,
+    windowMs: 0,
+    fetch: async (arns) => {
+      const out = await this.#call("DescribeServiceRevisions", () =>
+        this.#ecs.send(new DescribeServiceRevisionsCommand({ serviceRevisionArns: [...arns] })),
+      );
+      const found = new Map<string, ServiceRevision>();
+      for (const revision of out?.serviceRevisions ?? []) {
+        const arn = revision.serviceRevisionArn;
+        if (arn && arns.includes(arn)) {
+          this.#revisions.set(arn, revision);
+          found.set(arn, revision);
+        }
+      }
+      return found;
+    },
+  });
 
   async revision(arn: string): Promise<ServiceRevision | undefined> {
     return (await this.revisions([arn]))?.find((r) => r.serviceRevisionArn === arn);

@@ -231,13 +231,14 @@ describe("followRollout", () => {
   beforeEach(() => ecsMock.reset());
 
   function script(steps: { service: Service; sd: ServiceDeployment }[]): void {
-    let i = 0;
-    ecsMock.on(DescribeServicesCommand).callsFake(() => ({
-      services: [(steps[Math.min(i, steps.length - 1)] as { service: Service }).service],
-    }));
+    // Step i is what ECS says at poll i; the service deployment is read only when the service changed.
+    let i = -1;
+    ecsMock.on(DescribeServicesCommand).callsFake(() => {
+      i++;
+      return { services: [(steps[Math.min(i, steps.length - 1)] as { service: Service }).service] };
+    });
     ecsMock.on(DescribeServiceDeploymentsCommand).callsFake(() => {
       const step = steps[Math.min(i, steps.length - 1)] as { sd: ServiceDeployment };
-      i++;
       return { serviceDeployments: [step.sd] };
     });
   }
@@ -409,16 +410,24 @@ describe("the rollout's own service deployment", () => {
   function world(current: string[], statuses: Record<string, ServiceDeployment["status"][]>) {
     let poll = 0;
     const revisionOf: Record<string, number> = { [OLD]: 1, [NEW]: 2, [OTHER]: 3 };
+    const statusAt = (arn: string, at: number) => {
+      const list = statuses[arn] ?? [];
+      return list[Math.min(at, list.length - 1)];
+    };
     ecsMock.on(DescribeServicesCommand).callsFake(() => {
-      const arn = current[Math.min(poll, current.length - 1)];
+      const arn = current[Math.min(poll, current.length - 1)] ?? "";
+      // When the new one ends SUCCESSFUL, the old deployment is gone from deployments[], as in ECS.
+      const settled = arn === NEW && statusAt(NEW, poll) === "SUCCESSFUL";
       poll++;
       return {
         services: [
           service(
-            [
-              deployment("ecs-svc/2", 2),
-              deployment("ecs-svc/1", 1, { status: "ACTIVE", rolloutState: "COMPLETED" }),
-            ],
+            settled
+              ? [deployment("ecs-svc/2", 2, { rolloutState: "COMPLETED", runningCount: 3 })]
+              : [
+                  deployment("ecs-svc/2", 2),
+                  deployment("ecs-svc/1", 1, { status: "ACTIVE", rolloutState: "COMPLETED" }),
+                ],
             { currentServiceDeployment: arn },
           ),
         ],
