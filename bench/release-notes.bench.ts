@@ -7,6 +7,7 @@
 import { startFakeGitHub } from "../test/rig/fake-github";
 import { hideDraftsFromTagLookup, installGraphQL } from "../test/rig/fake-github-graphql";
 import { type Person, TestRepo } from "../test/rig/git-repo";
+import { assertNoUnreportedDrifts } from "../test/rig/github-openapi-check";
 import { runAction } from "../test/rig/harness";
 import { type Benchmark, type BenchRow, withGoal } from "./types";
 
@@ -87,6 +88,8 @@ async function measure(repo: TestRepo, options: { failAbove?: number; runs: numb
         accounted: accountedInNotes(run.outputs.notes ?? ""),
       });
     }
+    // As in the tests: a run whose exchanges GitHub would not have had measures nothing either.
+    assertNoUnreportedDrifts();
   } finally {
     await fake.close();
   }

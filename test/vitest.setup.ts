@@ -3,9 +3,13 @@
 // CPU time. So whatever a file changed in the process beyond its own modules is undone when it
 // ends: environment variables and globals stubbed with vi, spies and fake timers.
 //
-// Every simulator answer is checked against the AWS SDK's model of its operation
-// (test/sim/framework/model-check.ts); a drift fails the test during which the simulator answered.
+// The fakes are checked against the real APIs' own descriptions: every simulator answer against the
+// AWS SDK's model of its operation (test/sim/framework/model-check.ts), every exchange with the fake
+// GitHub against GitHub's REST API description (test/rig/github-openapi-check.ts). A drift fails the
+// test during which it happened; those of a file's beforeAll fail its first test, those of its
+// afterAll the file.
 import { afterAll, afterEach, vi } from "vitest";
+import { assertNoUnreportedDrifts } from "./rig/github-openapi-check";
 import { formatDrifts } from "./sim/framework/model-check";
 import { takeUnreportedModelDrifts } from "./sim/simulator";
 
@@ -19,10 +23,9 @@ function failOnModelDrifts(when: string): void {
   );
 }
 
-afterEach(() => failOnModelDrifts("during this test"));
-
-afterAll(() => {
-  failOnModelDrifts("in this file's hooks");
+afterEach(() => {
+  failOnModelDrifts("during this test");
+  assertNoUnreportedDrifts();
 });
 
 afterAll(() => {
@@ -30,4 +33,6 @@ afterAll(() => {
   vi.unstubAllGlobals();
   vi.restoreAllMocks();
   vi.useRealTimers();
+  failOnModelDrifts("in this file's hooks");
+  assertNoUnreportedDrifts();
 });

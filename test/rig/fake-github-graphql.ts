@@ -320,6 +320,8 @@ export function hideDraftsFromTagLookup(fake: FakeGitHub): void {
     const release = state.releases.find(
       (r) => r.tag_name === decodeURIComponent(params[1] ?? "") && !r.draft,
     );
-    return release ? { status: 200, body: release } : { status: 404, body: { message: "Not Found" } };
+    return release
+      ? { status: 200, body: fake.releaseJson(release) }
+      : { status: 404, body: { message: "Not Found", documentation_url: "https://docs.github.com/rest" } };
   });
 }
