@@ -1,6 +1,7 @@
 // Every committed bundle, run as the runner runs it with no inputs, fails cleanly with one error
 // annotation that says what is missing, under the actions' runtime (Node 24) and this machine's node.
 import { describe, expect, it } from "vitest";
+import { SHIPLINE_VERSION } from "../../packages/core/src/runtime/version";
 import { listActions, readActionYaml } from "../repo/layout";
 import { runAction } from "../rig/harness";
 
@@ -27,5 +28,12 @@ describe.each(listActions())("%s bundle", (name) => {
     }
     // A user error is reported without a stack trace.
     expect(message).not.toMatch(/\n\s+at /);
+  });
+
+  it("names itself and shipline's version, with the ref the step used, in its first log line", async () => {
+    const run = await runAction(name, {
+      env: { AWS_REGION: undefined, GITHUB_ACTION_REPOSITORY: "acme/shipline", GITHUB_ACTION_REF: "v1" },
+    });
+    expect(run.visibleLog.split("\n")[0]).toBe(`shipline ${name} ${SHIPLINE_VERSION} (acme/shipline@v1)`);
   });
 });

@@ -1,5 +1,6 @@
 // The run wrapper every action's entry file calls: one context, main called once, failure reported
 // exactly once, the step summary written even when main fails.
+import { basename, dirname } from "node:path";
 import * as core from "@actions/core";
 import type { Clock } from "./clock";
 import { systemClock } from "./clock";
@@ -8,6 +9,7 @@ import { type InputSpec, type InputValues, parseInputs, runnerInputSource } from
 import { type Annotation, createRunnerLogger, type Logger, toAnnotationProperties } from "./logger";
 import { type OutputSpec, Outputs } from "./outputs";
 import { SummaryBuilder } from "./summary";
+import { SHIPLINE_VERSION } from "./version";
 
 export interface ActionState {
   get(name: string): string | undefined;
@@ -42,6 +44,27 @@ export interface RunDeps {
   saveState(name: string, value: string): void;
   /** Subscribes to cancellation; returns an unsubscribe function. */
   onCancel(handler: () => void): () => void;
+  /** The action's name for the first log line; the runner's deps take it from the bundle's folder. */
+  action?: string | undefined;
+}
+
+/** The action a bundle is: its folder under dist/ (dist/<name>/index.js), when the script is one. */
+export function bundleAction(script: string | undefined): string | undefined {
+  if (!script || basename(script) !== "index.js") return undefined;
+  const name = basename(dirname(script));
+  return /^[a-z][a-z0-9-]*$/.test(name) ? name : undefined;
+}
+
+/**
+ * The first line of every step's log: which action, which shipline version, and the ref the workflow
+ * named when the step is a `uses: <owner>/shipline/actions/<name>@<ref>` (the runner sets
+ * GITHUB_ACTION_REPOSITORY and GITHUB_ACTION_REF then; an action run from a local path has neither).
+ */
+export function versionLine(action: string | undefined, env: NodeJS.ProcessEnv): string {
+  const repository = env.GITHUB_ACTION_REPOSITORY ?? "";
+  const ref = env.GITHUB_ACTION_REF ?? "";
+  const from = repository && ref ? ` (${repository}@${ref})` : "";
+  return `shipline ${action ?? "action"} ${SHIPLINE_VERSION}${from}`;
 }
 
 export function runnerDeps(): RunDeps {
@@ -61,6 +84,7 @@ export function runnerDeps(): RunDeps {
       await core.summary.addRaw(markdown).write();
     },
     saveState: (name, value) => core.saveState(name, value),
+    action: bundleAction(process.argv[1]),
     onCancel: (handler) => {
       let signals = 0;
       const listener = (): void => {
@@ -85,6 +109,8 @@ export async function run(main: ActionMain, deps: RunDeps = runnerDeps()): Promi
   // The job's own credentials (AWS_SECRET_ACCESS_KEY, GITHUB_TOKEN, a DATABASE_URL in `env:`, the
   // token inputs as INPUT_GITHUB-TOKEN) are masked before anything can print them.
   logger.secrets.addEnvironment(Object.entries(env));
+  // The first line of the step's log, so a log pasted into an issue says what ran.
+  logger.info(versionLine(deps.action, env));
   const summary = new SummaryBuilder();
   const controller = new AbortController();
   const stopListening = deps.onCancel(() => {
