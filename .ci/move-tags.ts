@@ -136,6 +136,10 @@ function required(env: NodeJS.ProcessEnv, name: string): string {
   return value;
 }
 
+function say(line: string): void {
+  process.stdout.write(`${line}\n`);
+}
+
 async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<void> {
   const tag = argv[0] ?? "";
   if (!parseVersionTag(tag)) throw new Error(`Give the release tag vX.Y.Z, not "${tag}"`);
@@ -145,7 +149,7 @@ async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<vo
     throw new Error(`${tag} is not a tag of this checkout; check out with fetch-depth: 0 to have the tags`);
   const tags = aliasTags(tag, existing);
   if (tags.length === 0) {
-    console.log(`${tag}: a pre-release, or older than a release of its line; no tag moves`);
+    say(`${tag}: a pre-release, or older than a release of its line; no tag moves`);
     return;
   }
   const refs = restRefs(
@@ -153,12 +157,12 @@ async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<vo
     required(env, "GITHUB_REPOSITORY"),
     required(env, "GITHUB_TOKEN"),
   );
-  for (const line of await moveTags(refs, tags, sha)) console.log(line);
+  for (const line of await moveTags(refs, tags, sha)) say(line);
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   main(process.argv.slice(2), process.env).catch((error: unknown) => {
-    console.log(`::error::${error instanceof Error ? error.message : String(error)}`);
+    say(`::error::${error instanceof Error ? error.message : String(error)}`);
     process.exitCode = 1;
   });
 }
