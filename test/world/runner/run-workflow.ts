@@ -448,7 +448,8 @@ async function runShell(
     onLine: (line) => options.onLine?.(step, line),
   });
   step.outputs = result.outputs;
-  step.log = result.log;
+  // As the run's page shows them: the log, then the step's error annotations.
+  step.log = [result.log, ...result.errors.map((e) => `Error: ${e}`)].filter(Boolean).join("\n");
   step.outcome = result.exitCode === 0 ? "success" : "failure";
   Object.assign(jobState.env, result.exportedEnv);
   jobState.path.unshift(...[...result.addedPath].reverse());
