@@ -169,7 +169,7 @@ describe("the release workflow on a version tag", () => {
   it("checks the version, the dist and the tests before it publishes anything", () => {
     expect(first.jobs.verify?.result).toBe("success");
     expect(first.jobs.verify?.steps.map((s) => [s.name, s.outcome])).toEqual([
-      ["actions/checkout@08c6903cd8c0fde910a37f88322edcfb5dd907a8", "success"],
+      ["actions/checkout@8e8c483db84b4bee98b60c0593521ed34d9990e8", "success"],
       ["actions/setup-node@a0853c24544627f65ddf259abe73b1d18a591444", "success"],
       ["The tag is package.json's version and has a CHANGELOG.md section", "success"],
       ["Install", "success"],
