@@ -191,6 +191,7 @@ describe(TEMPLATE_FILE, () => {
     const [statement] = role.trust;
     expect(statement?.Action).toBe("sts:AssumeRoleWithWebIdentity");
     expect(statement?.Condition?.StringEquals?.[AUD]).toBe("sts.amazonaws.com");
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: CloudFormation's placeholders, as written in the template
     const repo = "repo:${GitHubOwner}/${GitHubRepository}";
     if (job.job.environment) {
       // A job bound to an environment: GitHub puts the environment in the token's subject.
