@@ -392,6 +392,7 @@ async function perform(
     step.outputs = result.outputs;
     step.outcome = result.failed === undefined ? "success" : "failure";
     if (result.failed) state.options.onLine?.(step, `::error::${result.failed}`);
+    for (const warning of result.warnings) state.options.onLine?.(step, `::warning::${warning}`);
   } else if (third === "actions/checkout") {
     checkOut(job.id, step.inputs, state.options.shipline);
     step.outcome = "success";

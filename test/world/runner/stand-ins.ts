@@ -12,6 +12,8 @@ export interface ScriptResult {
   outputs: Record<string, string>;
   failed?: string;
   log: string[];
+  /** What core.warning annotated. */
+  warnings: string[];
 }
 
 export interface ScriptOptions {
@@ -23,7 +25,7 @@ export interface ScriptOptions {
 
 /** Runs a github-script step's script as actions/github-script would, with the `core` it uses. */
 export async function runGitHubScript(script: string, options: ScriptOptions = {}): Promise<ScriptResult> {
-  const result: ScriptResult = { outputs: {}, log: [] };
+  const result: ScriptResult = { outputs: {}, log: [], warnings: [] };
   const core = {
     getIDToken:
       options.idToken ??
@@ -38,6 +40,9 @@ export async function runGitHubScript(script: string, options: ScriptOptions = {
     },
     info: (message: string) => {
       result.log.push(message);
+    },
+    warning: (message: string) => {
+      result.warnings.push(message);
     },
   };
   // The script sees the step's environment in process.env, as in its own process on the runner; a
