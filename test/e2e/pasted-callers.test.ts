@@ -15,10 +15,10 @@ import { parseWorkflow, type Scalar, type Workflow } from "../repo/workflow";
 import { ACTIONLINT_INSTALL_HINT, actionlintBinary, runActionlint } from "../rig/actionlint";
 import { available } from "../rig/availability";
 import { postgresAvailable } from "../rig/services/postgres";
-import { ACCOUNT, CLUSTER, REPOSITORY, TARGET_GROUP_ARN } from "../world/account";
+import { ACCOUNT, CLUSTER, DB_INSTANCE, REPOSITORY, TARGET_GROUP_ARN } from "../world/account";
 import { callerCall } from "../world/runner/call";
 import type { WorkflowRun } from "../world/runner/run-workflow";
-import { runMergeToMain } from "../world/story";
+import { runMergeToMain, runVersionTag } from "../world/story";
 import { startWorld, type World } from "../world/world";
 import { ARN, json, step } from "./world-helpers";
 
@@ -70,6 +70,11 @@ function variables(world: World): Record<string, string> {
     STAGING_CLUSTER: CLUSTER,
     STAGING_URL: world.balancer.url,
     STAGING_TARGET_GROUP_ARN: TARGET_GROUP_ARN,
+    PRODUCTION_DEPLOY_ROLE_ARN: `arn:aws:iam::${ACCOUNT}:role/shop-deploy-production`,
+    PRODUCTION_CLUSTER: CLUSTER,
+    PRODUCTION_URL: world.balancer.url,
+    PRODUCTION_TARGET_GROUP_ARN: TARGET_GROUP_ARN,
+    PRODUCTION_DB_INSTANCE: DB_INSTANCE,
   };
 }
 
@@ -81,9 +86,14 @@ const FAST: Record<string, Scalar> = {
   "deploy-poll-interval": "500ms",
 };
 
-function inputsOf(world: World, caller: Workflow, sha: string): Record<string, Scalar> {
+function inputsOf(
+  world: World,
+  caller: Workflow,
+  sha: string,
+  ref = "refs/heads/main",
+): Record<string, Scalar> {
   const call = callerCall(caller, "deploy", {
-    github: { sha, ref: "refs/heads/main", ref_name: "main", repository: "acme/shop" },
+    github: { sha, ref, ref_name: ref.replace(/^refs\/(heads|tags)\//, ""), repository: "acme/shop" },
     vars: variables(world),
     secrets: { DATABASE_URL: world.databaseUrl },
   });
@@ -115,6 +125,16 @@ describe.runIf(available("PostgreSQL", postgresAvailable(), "npm ci (embedded-po
         inputs: inputsOf(world, staging, sha),
         outputDir,
         runId: 6101,
+      });
+      const production = parseWorkflow(
+        pasted(readFileSync(join(ROOT, "examples", "workflows", "deploy-production.yml"), "utf8")),
+        "examples/workflows/deploy-production.yml",
+      );
+      const tag = `refs/tags/${world.shop.releases[0]?.tag}`;
+      runs.production = await runVersionTag(world, 0, {
+        inputs: inputsOf(world, production, sha, tag),
+        outputDir,
+        runId: 6102,
       });
     }, 300_000);
 
@@ -151,6 +171,22 @@ describe.runIf(available("PostgreSQL", postgresAvailable(), "npm ci (embedded-po
       expect(step(run, "deploy").outputs["task-definition-arn"]).toBe(`${ARN}shop-web:2`);
       expect(step(run, "gate").outputs.verdict).toBe("pass");
       expect(world.aws.service().taskDefinitionArn).toBe(`${ARN}shop-web:2`);
+    });
+
+    it("runs the production example green on the version tag: the staging image promoted, deployed, released", () => {
+      const run = runs.production as WorkflowRun;
+      expect(Object.fromEntries(Object.entries(run.jobs).map(([id, job]) => [id, job.result]))).toEqual({
+        build: "success",
+        deploy: "success",
+        "release-notes": "success",
+      });
+      const image = step(run, "image");
+      expect(image.inputs.mode).toBe("promote");
+      expect(image.outputs.image).toBe(step(runs.readme as WorkflowRun, "image").outputs.image);
+      expect(run.jobs.deploy?.environment).toBe("production");
+      expect(step(run, "gate").outputs.verdict).toBe("pass");
+      const release = world.github.state.releases.find((r) => r.tag_name === world.shop.releases[0]?.tag);
+      expect(release?.draft).toBe(false);
     });
   },
 );
