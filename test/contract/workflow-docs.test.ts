@@ -7,7 +7,14 @@ import { basename, join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { workflowCallTables } from "../repo/action-docs";
 import { ROOT } from "../repo/layout";
-import { actionYaml, repositoryWorkflows, shiplineAction, stepsOf, type Workflow } from "../repo/workflow";
+import {
+  actionYaml,
+  exampleWorkflows,
+  repositoryWorkflows,
+  shiplineAction,
+  stepsOf,
+  type Workflow,
+} from "../repo/workflow";
 
 const readme = readFileSync(join(ROOT, "README.md"), "utf8");
 const reusable = repositoryWorkflows().filter((w) => w.workflowCall !== undefined);
@@ -64,6 +71,15 @@ describe.each(reusable.map((w) => [w.file, w] as const))("%s", (_, workflow) => 
     }
     expect(unexplained).toEqual([]);
   });
+});
+
+it("names, in the README's checklist, every variable the README's call and the example callers read", () => {
+  const useIt = readme.slice(readme.indexOf("## Use it\n"), readme.indexOf("### Pin a version"));
+  const checklist = useIt.slice(0, useIt.indexOf("```yaml"));
+  const callers = [useIt, ...exampleWorkflows().map((w) => w.text)].join("\n");
+  const read = [...new Set([...callers.matchAll(/\bvars\.([A-Z][A-Z0-9_]*)/g)].map((m) => m[1] ?? ""))];
+  expect(read.length).toBeGreaterThan(10);
+  expect(read.filter((name) => !checklist.includes(`\`${name}\``)).sort()).toEqual([]);
 });
 
 it("finds the defaults the deploy workflow sets apart from the actions", () => {
