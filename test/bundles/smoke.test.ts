@@ -4,6 +4,7 @@ import { copyFileSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { SHIPLINE_VERSION } from "../../packages/core/src/runtime/version";
 import { bundlePath, listActions, readActionYaml } from "../repo/layout";
 import { runAction } from "../rig/harness";
 
@@ -52,5 +53,12 @@ describe.each(listActions())("%s bundle", (name) => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  it("names itself and shipline's version, with the ref the step used, in its first log line", async () => {
+    const run = await runAction(name, {
+      env: { AWS_REGION: undefined, GITHUB_ACTION_REPOSITORY: "acme/shipline", GITHUB_ACTION_REF: "v1" },
+    });
+    expect(run.visibleLog.split("\n")[0]).toBe(`shipline ${name} ${SHIPLINE_VERSION} (acme/shipline@v1)`);
   });
 });

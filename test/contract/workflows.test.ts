@@ -492,10 +492,10 @@ describe("the example callers", () => {
 // The one-line call the README shows a user is a valid call too.
 describe("the README's reusable-workflow call", () => {
   const readme = readFileSync(join(ROOT, "README.md"), "utf8");
-  const section = readme.slice(readme.indexOf("## Use it in your repository"));
+  const section = readme.slice(readme.indexOf("## Use it\n"));
   const block = /```yaml\n([\s\S]*?)```/.exec(section)?.[1] ?? "";
-  // The block is the `jobs:` of a caller workflow; it is read as one, triggered by a push.
-  const caller = parseWorkflow(`on: push\n${block}`, "README.md (Use it in your repository)");
+  // The block is a whole caller workflow, as a user saves it in .github/workflows/.
+  const caller = parseWorkflow(block, "README.md (Use it)");
   const call = callJob(caller, "deploy");
   const deploy = byFile(".github/workflows/deploy.yml");
   const spec = deploy.workflowCall ?? { inputs: {} };

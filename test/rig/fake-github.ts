@@ -109,6 +109,8 @@ export interface FakeGitHubState {
   issues: Issue[];
   deployments: Deployment[];
   releases: Release[];
+  /** Git references the REST API moved (`refs/tags/v1`), each to a commit. */
+  refs: { ref: string; sha: string }[];
 }
 
 export interface FakeGitHub {
@@ -194,6 +196,7 @@ export async function startFakeGitHub(options: { owner?: string; repo?: string }
     issues: [],
     deployments: [],
     releases: [],
+    refs: [],
   };
   const calls: FakeCall[] = [];
   const faults: Fault[] = [];
@@ -469,6 +472,49 @@ export async function startFakeGitHub(options: { owner?: string; repo?: string }
     }
     if (wasDraft && !release.draft) release.published_at = now();
     return { status: 200, body: releaseJson(release) };
+  });
+
+  // Git references (the release workflow moves the major and minor tags with them). Lightweight tags
+  // and branches only: each points at a commit.
+  const refJson = (r: { ref: string; sha: string }): Record<string, unknown> => ({
+    ref: r.ref,
+    node_id: nodeId("Ref", r.ref.length),
+    url: `${api()}/git/${r.ref}`,
+    object: { type: "commit", sha: r.sha, url: `${api()}/git/commits/${r.sha}` },
+  });
+  const unprocessable = (message: string, documentation: string): RouteResult => ({
+    status: 422,
+    body: { message, documentation_url: documentation, status: "422" },
+  });
+  const SHA = /^[0-9a-f]{40}$/;
+  route("GET", under("/git/ref/(.+)"), ({ params, state: s }) => {
+    const found = s.refs.find((r) => r.ref === `refs/${decodeURIComponent(params[1] ?? "")}`);
+    return found
+      ? { status: 200, body: refJson(found) }
+      : notFound("https://docs.github.com/rest/git/refs#get-a-reference");
+  });
+  route("POST", under("/git/refs"), ({ body, state: s }) => {
+    const doc = "https://docs.github.com/rest/git/refs#create-a-reference";
+    const ref = String(body.ref ?? "");
+    const sha = String(body.sha ?? "");
+    if (!/^refs\/(heads|tags)\/[^\s]+$/.test(ref) || ref.split("/").length < 3)
+      return unprocessable(`${ref} is not a valid ref name.`, doc);
+    if (!SHA.test(sha)) return unprocessable("Object does not exist", doc);
+    if (s.refs.some((r) => r.ref === ref)) return unprocessable("Reference already exists", doc);
+    const created = { ref, sha };
+    s.refs.push(created);
+    return { status: 201, body: refJson(created) };
+  });
+  route("PATCH", under("/git/refs/(.+)"), ({ params, body, state: s }) => {
+    const doc = "https://docs.github.com/rest/git/refs#update-a-reference";
+    const found = s.refs.find((r) => r.ref === `refs/${decodeURIComponent(params[1] ?? "")}`);
+    if (!found) return unprocessable("Reference does not exist", doc);
+    const sha = String(body.sha ?? "");
+    if (!SHA.test(sha)) return unprocessable("Object does not exist", doc);
+    // The fake has no commit graph: a move that is not forced is refused unless it changes nothing.
+    if (body.force !== true && found.sha !== sha) return unprocessable("Update is not a fast forward", doc);
+    found.sha = sha;
+    return { status: 200, body: refJson(found) };
   });
 
   const handle = async (req: IncomingMessage, res: ServerResponse, raw: string): Promise<void> => {

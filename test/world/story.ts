@@ -157,6 +157,28 @@ export function runMergeToMain(
   });
 }
 
+/**
+ * The deploy workflow for the version tag of `releases[index]` (the production caller's trigger), with
+ * the release checked out; the image must have been built on main before.
+ */
+export function runVersionTag(
+  world: World,
+  index: number,
+  options: { inputs: Record<string, Scalar>; outputDir: string; runId: number },
+): Promise<WorkflowRun> {
+  const release = world.shop.releases[index];
+  if (!release) throw new Error(`no release ${index}`);
+  return runDeploy(world, {
+    index,
+    ref: `refs/tags/${release.tag}`,
+    inputs: options.inputs,
+    outputDir: options.outputDir,
+    filePrefix: `${index + 1}-tag-${release.tag}`,
+    runId: options.runId,
+    shipline: { repository: SHIPLINE_REPOSITORY, sha: ANY_SHIPLINE_SHA },
+  });
+}
+
 /** Both releases, each merged to main (the build job) and then tagged (the whole workflow). */
 export async function runStory(world: World, options: StoryOptions): Promise<StoryResult> {
   const result: StoryResult = { runs: [], steps: [] };

@@ -2,7 +2,10 @@
 // configure-aws-credentials), so no bundle runs: the call checked as GitHub checks it, jobs in needs
 // order, if: and status functions, continue-on-error, env precedence, job and workflow outputs, and
 // refusing what it cannot run.
-import { describe, expect, it } from "vitest";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
 import { parseWorkflow, type Scalar } from "../../repo/workflow";
 import { type RunnerEvent, runWorkflow, type WorkflowRun } from "../../world/runner/run-workflow";
 
@@ -132,10 +135,84 @@ ${script("inputs", 'core.setOutput("seen", process.env.SEEN)', env("SEEN", "inpu
     expect(events).toEqual([]);
   });
 
-  it("refuses a workflow that cannot be called", async () => {
-    await expect(run("on: push\njobs:\n  a: { runs-on: x, steps: [{ run: a }] }\n")).rejects.toThrow(
+  it("refuses a workflow that can neither be called nor runs on the event", async () => {
+    await expect(run("on: pull_request\njobs:\n  a: { runs-on: x, steps: [{ run: a }] }\n")).rejects.toThrow(
       /t\.yml has no on\.workflow_call/,
     );
+  });
+});
+
+describe("running a workflow on its own trigger", () => {
+  const workspace = mkdtempSync(join(tmpdir(), "shipline-runner-"));
+  afterAll(() => rmSync(workspace, { recursive: true, force: true }));
+
+  async function push(text: string, inputs: Record<string, Scalar> = {}): Promise<WorkflowRun> {
+    return runWorkflow({
+      workflow: parseWorkflow(text, "t.yml"),
+      inputs,
+      secrets: { SIGNING_KEY: "k" },
+      github: {
+        repository: "acme/shipline",
+        sha: "f".repeat(40),
+        ref: "refs/tags/v1.2.3",
+        eventName: "push",
+        token: "ghs_token",
+        apiUrl: "http://127.0.0.1:1",
+      },
+      workspace,
+      shipline: LOCATED,
+      credentials: () => ({}),
+    });
+  }
+
+  const workflow = `on:
+  push:
+    tags: ["v*"]
+jobs:
+  build:
+    runs-on: x
+    outputs:
+      version: \${{ steps.version.outputs.version }}
+    steps:
+      - id: version
+        run: echo "version=\${GITHUB_REF_NAME#v}" >> "$GITHUB_OUTPUT"
+      - run: |
+          echo "GREETING=hello from \${{ github.ref_name }}" >> "$GITHUB_ENV"
+          mkdir -p tools && printf '#!/bin/sh\\necho tool ran\\n' > tools/tool && chmod +x tools/tool
+          echo "$PWD/tools" >> "$GITHUB_PATH"
+      - id: later
+        run: echo "seen=$GREETING $(tool) \${{ secrets.SIGNING_KEY }}" >> "$GITHUB_OUTPUT"
+      - id: fails
+        run: |
+          false
+          echo "not reached" >> "$GITHUB_OUTPUT"
+      - id: skipped
+        run: echo "ran=yes" >> "$GITHUB_OUTPUT"
+  publish:
+    needs: build
+    runs-on: x
+    steps:
+      - run: echo never
+`;
+
+  it("runs run: steps in the workspace with the job's outputs, environment and PATH", async () => {
+    const result = await push(workflow);
+    expect(result.jobs.build?.steps.map((s) => s.outcome)).toEqual([
+      "success",
+      "success",
+      "success",
+      "failure",
+      "skipped",
+    ]);
+    expect(result.jobs.build?.outputs).toEqual({ version: "1.2.3" });
+    expect(result.jobs.build?.steps[2]?.outputs).toEqual({ seen: "hello from v1.2.3 tool ran k" });
+    // bash -e: the failing line ends the step.
+    expect(result.jobs.build?.steps[3]?.outputs).toEqual({});
+    expect(result.jobs.publish?.result).toBe("skipped");
+  });
+
+  it("refuses inputs, which a push does not carry", async () => {
+    await expect(push(workflow, { who: "a" })).rejects.toThrow(/t\.yml runs on push, which takes no inputs/);
   });
 });
 
@@ -225,7 +302,11 @@ ${script("env", 'core.setOutput("role", process.env.AWS_ROLE)')}
 
 describe("what the runner refuses", () => {
   it.each([
-    ["a run: step", "      - run: make", /the workflow runner cannot run run: steps/],
+    [
+      "a shell it does not have",
+      "      - run: make\n        shell: pwsh",
+      /runs bash and sh steps, not shell: pwsh/,
+    ],
     [
       "an action it has no stand-in for",
       "      - uses: actions/cache@v4",

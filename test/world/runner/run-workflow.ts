@@ -2,9 +2,11 @@
 // the call checked against the workflow's `workflow_call` interface, jobs in the order of their
 // `needs`, `if:` conditions and `${{ }}` expressions evaluated by GitHub's own expression engine,
 // workflow, job and step `env`, `continue-on-error`, job and workflow outputs, and every shipline
-// action step run from its committed bundle as the runner runs it (test/rig/harness.ts). The
-// third-party steps are replaced by what they leave behind (stand-ins.ts); anything else (a `run:`
-// step, a matrix, a container job, another action) is refused rather than skipped.
+// action step run from its committed bundle as the runner runs it (test/rig/harness.ts), and `run:`
+// steps by bash (shell-step.ts). A workflow with its own trigger (shipline's release workflow on a tag)
+// runs for that event instead of a call. The third-party steps are replaced by what they leave behind
+// (stand-ins.ts); anything else (a matrix, a container job, another action) is refused rather than
+// skipped.
 import { rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import {
@@ -20,7 +22,8 @@ import {
 import { type ActionRun, runAction } from "../../rig/harness";
 import { callContexts } from "./call";
 import { condition, interpolate, type JobStatus } from "./expressions";
-import { assumeRole, checkOut, runGitHubScript } from "./stand-ins";
+import { runShellStep } from "./shell-step";
+import { assumeRole, checkOut, runGitHubScript, setUpNode } from "./stand-ins";
 
 export type Outcome = "success" | "failure" | "skipped";
 
@@ -37,6 +40,8 @@ export interface StepRecord {
   outputs: Record<string, string>;
   /** The bundle run (shipline actions only). */
   run: ActionRun | undefined;
+  /** What a `run:` step printed (stdout without workflow commands, then stderr). */
+  log: string | undefined;
   /** Where the step summary and the log were copied to (shipline actions only). */
   summaryFile: string | undefined;
   logFile: string | undefined;
@@ -76,9 +81,9 @@ export type RunnerEvent =
 export interface WorkflowRunOptions {
   /** The reusable workflow, by its path from the repository root (.github/workflows/deploy.yml), or read. */
   workflow: string | Workflow;
-  /** The caller's `with:`. */
+  /** The caller's `with:` (a workflow run by its own trigger takes none). */
   inputs: Record<string, Scalar>;
-  /** The caller's `secrets:`. */
+  /** The caller's `secrets:`, or the repository's secrets for a workflow run by its own trigger. */
   secrets: Record<string, string>;
   /** The caller wrote `secrets: inherit` (undeclared secrets are then passed too). */
   inheritSecrets?: boolean;
@@ -149,6 +154,8 @@ interface JobState {
   status: JobStatus;
   steps: StepsContext;
   env: Record<string, string>;
+  /** Directories added to PATH by earlier steps (GITHUB_PATH, setup-node), newest first. */
+  path: string[];
   role: string | undefined;
 }
 
@@ -176,12 +183,7 @@ function githubContext(options: WorkflowRunOptions): Record<string, unknown> {
 
 export async function runWorkflow(options: WorkflowRunOptions): Promise<WorkflowRun> {
   const workflow = typeof options.workflow === "string" ? readWorkflow(options.workflow) : options.workflow;
-  const { inputs, secrets } = callContexts(workflow.file, workflow.workflowCall, {
-    inputs: options.inputs,
-    secrets: options.secrets,
-    token: options.github.token,
-    inherited: options.inheritSecrets ?? false,
-  });
+  const { inputs, secrets } = triggerContexts(workflow, options);
   const wanted = options.jobs ?? Object.keys(workflow.jobs);
   for (const id of wanted) if (!(id in workflow.jobs)) throw new Error(`${workflow.file} has no job ${id}`);
   const state: RunState = {
@@ -203,6 +205,27 @@ export async function runWorkflow(options: WorkflowRunOptions): Promise<Workflow
       run.outputs[name] = interpolate(output.value, { jobs }, { failed: false });
   }
   return run;
+}
+
+/**
+ * The inputs and secrets of the run: from the caller for a reusable workflow; for a workflow run by
+ * its own trigger, none and the repository's (the trigger must be one the workflow has).
+ */
+function triggerContexts(
+  workflow: Workflow,
+  options: WorkflowRunOptions,
+): { inputs: Record<string, Scalar>; secrets: Record<string, string> } {
+  if (workflow.workflowCall || !(options.github.eventName in workflow.on)) {
+    return callContexts(workflow.file, workflow.workflowCall, {
+      inputs: options.inputs,
+      secrets: options.secrets,
+      token: options.github.token,
+      inherited: options.inheritSecrets ?? false,
+    });
+  }
+  if (Object.keys(options.inputs).length > 0)
+    throw new Error(`${workflow.file} runs on ${options.github.eventName}, which takes no inputs`);
+  return { inputs: {}, secrets: { ...options.secrets, GITHUB_TOKEN: options.github.token } };
 }
 
 async function runJob(state: RunState, jobId: string): Promise<void> {
@@ -248,6 +271,7 @@ async function runJob(state: RunState, jobId: string): Promise<void> {
     status: { failed: false },
     steps: {},
     env: {},
+    path: [],
     role: undefined,
   };
   jobState.env = {
@@ -288,12 +312,13 @@ async function runStep(state: RunState, job: StepsJob, jobState: JobState, spec:
     job: job.id,
     id: spec.id,
     name: spec.name ?? spec.uses ?? "run",
-    action: spec.uses?.startsWith("./.shipline/") ? shiplineAction(spec.uses) : undefined,
+    action: spec.uses?.startsWith("./") ? shiplineAction(spec.uses) : undefined,
     outcome: "skipped",
     conclusion: "skipped",
     inputs: {},
     outputs: {},
     run: undefined,
+    log: undefined,
     summaryFile: undefined,
     logFile: undefined,
     role: jobState.role,
@@ -357,14 +382,23 @@ async function perform(
     Object.assign(jobState.env, step.run?.exportedEnv ?? {});
     return;
   }
+  if (spec.run !== undefined) {
+    await runShell(state, job, jobState, spec, step, env);
+    return;
+  }
   const third = thirdPartyAction(spec.uses)?.action;
   if (third === "actions/github-script") {
     const result = await runGitHubScript(step.inputs.script ?? "", { env });
     step.outputs = result.outputs;
     step.outcome = result.failed === undefined ? "success" : "failure";
     if (result.failed) state.options.onLine?.(step, `::error::${result.failed}`);
+    for (const warning of result.warnings) state.options.onLine?.(step, `::warning::${warning}`);
   } else if (third === "actions/checkout") {
     checkOut(job.id, step.inputs, state.options.shipline);
+    step.outcome = "success";
+  } else if (third === "actions/setup-node") {
+    const bin = setUpNode(job.id, step.inputs);
+    if (bin) jobState.path.unshift(bin);
     step.outcome = "success";
   } else if (third === "aws-actions/configure-aws-credentials") {
     const assumed = assumeRole(job.id, step.inputs, state.options.credentials);
@@ -373,6 +407,62 @@ async function perform(
     step.outcome = "success";
   } else {
     throw new Error(`${job.id}: the workflow runner cannot run ${spec.uses ?? "run:"} steps`);
+  }
+}
+
+async function runShell(
+  state: RunState,
+  job: StepsJob,
+  jobState: JobState,
+  spec: Step,
+  step: StepRecord,
+  env: Record<string, string>,
+): Promise<void> {
+  const { options } = state;
+  const github = state.contexts.github;
+  const context = contextOf(jobState);
+  const result = await runShellStep({
+    script: interpolate(spec.run, context, jobState.status),
+    shell: spec.shell,
+    workspace: options.workspace,
+    workingDirectory:
+      spec.workingDirectory === undefined
+        ? undefined
+        : interpolate(spec.workingDirectory, context, jobState.status),
+    env: {
+      ...options.env,
+      ...env,
+      CI: "true",
+      GITHUB_ACTIONS: "true",
+      GITHUB_REPOSITORY: options.github.repository,
+      GITHUB_REPOSITORY_OWNER: String(github.repository_owner),
+      GITHUB_SHA: options.github.sha,
+      GITHUB_REF: options.github.ref,
+      GITHUB_REF_NAME: String(github.ref_name),
+      GITHUB_EVENT_NAME: options.github.eventName,
+      GITHUB_API_URL: options.github.apiUrl,
+      GITHUB_JOB: job.id,
+      GITHUB_RUN_ID: String(options.runId ?? 1001),
+    },
+    path: jobState.path,
+    timeoutMs: timeoutOf(spec, options),
+    onLine: (line) => options.onLine?.(step, line),
+  });
+  step.outputs = result.outputs;
+  // As the run's page shows them: the log, then the step's error annotations.
+  step.log = [result.log, ...result.errors.map((e) => `Error: ${e}`)].filter(Boolean).join("\n");
+  step.outcome = result.exitCode === 0 ? "success" : "failure";
+  Object.assign(jobState.env, result.exportedEnv);
+  jobState.path.unshift(...[...result.addedPath].reverse());
+  if (options.outputDir) {
+    const index = String(++state.counter).padStart(2, "0");
+    const base = `${options.filePrefix ? `${options.filePrefix}-` : ""}${index}-${slug(`${job.id} ${spec.id ?? spec.name ?? "run"}`)}`;
+    step.logFile = join(options.outputDir, `${base}.log`);
+    writeFileSync(step.logFile, result.log);
+    if (result.summary) {
+      step.summaryFile = join(options.outputDir, `${base}.md`);
+      writeFileSync(step.summaryFile, result.summary);
+    }
   }
 }
 

@@ -1,14 +1,19 @@
 // The third-party steps of shipline's workflows, replaced by what they leave behind on this machine:
 // actions/checkout (the workspace is already at the commit; shipline's own actions are this checkout,
-// so its repository and ref must be the ones the workflow was located at), configure-aws-credentials
-// (credentials for the AWS simulator in the job's environment) and actions/github-script (the
-// workflow's own script, run with the part of `core` it uses).
+// so its repository and ref must be the ones the workflow was located at), actions/setup-node (the
+// Node.js major asked for on PATH), configure-aws-credentials (credentials for the AWS simulator in
+// the job's environment) and actions/github-script (the workflow's own script, run with the part of
+// `core` it uses).
+import { dirname } from "node:path";
+import { findNode24 } from "../../rig/node";
 
 /** What a github-script step did: its outputs, its failure message, and what it logged. */
 export interface ScriptResult {
   outputs: Record<string, string>;
   failed?: string;
   log: string[];
+  /** What core.warning annotated. */
+  warnings: string[];
 }
 
 export interface ScriptOptions {
@@ -20,7 +25,7 @@ export interface ScriptOptions {
 
 /** Runs a github-script step's script as actions/github-script would, with the `core` it uses. */
 export async function runGitHubScript(script: string, options: ScriptOptions = {}): Promise<ScriptResult> {
-  const result: ScriptResult = { outputs: {}, log: [] };
+  const result: ScriptResult = { outputs: {}, log: [], warnings: [] };
   const core = {
     getIDToken:
       options.idToken ??
@@ -35,6 +40,9 @@ export async function runGitHubScript(script: string, options: ScriptOptions = {
     },
     info: (message: string) => {
       result.log.push(message);
+    },
+    warning: (message: string) => {
+      result.warnings.push(message);
     },
   };
   // The script sees the step's environment in process.env, as in its own process on the runner; a
@@ -72,4 +80,19 @@ export function assumeRole(
   const region = inputs["aws-region"] ?? "";
   if (!role || !region) throw new Error(`${job}: configure-aws-credentials without a role or region`);
   return { role, env: credentials(role, region) };
+}
+
+/**
+ * actions/setup-node: the directory to put first on PATH for the major asked for (none when this
+ * process's node is that major already). Only majors this machine has can be set up.
+ */
+export function setUpNode(job: string, inputs: Record<string, string>): string | undefined {
+  const asked = (inputs["node-version"] ?? "").trim();
+  const major = /^v?(\d+)(?:\.[\dx*]+)*$/.exec(asked)?.[1];
+  if (!major) throw new Error(`${job}: setup-node needs a node-version major (e.g. 24), not "${asked}"`);
+  if (major === process.versions.node.split(".")[0]) return undefined;
+  if (major === "24") return dirname(findNode24());
+  throw new Error(
+    `${job}: setup-node asks for Node ${major}; this machine has ${process.versions.node} and 24`,
+  );
 }

@@ -1,5 +1,6 @@
 // The run wrapper every action's entry file calls: one context, main called once, failure reported
 // exactly once, the step summary written even when main fails.
+import { basename, dirname } from "node:path";
 import type { Clock } from "./clock";
 import { systemClock } from "./clock";
 import { CancelledError, describeUserError, errorMessage, isUserError } from "./errors";
@@ -7,6 +8,7 @@ import { type InputSpec, type InputValues, parseInputs, runnerInputSource } from
 import { type Annotation, createRunnerLogger, type Logger } from "./logger";
 import { type OutputSpec, Outputs } from "./outputs";
 import { SummaryBuilder } from "./summary";
+import { SHIPLINE_VERSION } from "./version";
 import { WorkflowCommands } from "./workflow-commands";
 
 export interface ActionState {
@@ -46,6 +48,27 @@ export interface RunDeps {
   onCancel(handler: () => void): () => void;
   /** Loads what setOutput and saveState write with; called once the inputs are valid. */
   prepare?(): Promise<void>;
+  /** The action's name for the first log line; the runner's deps take it from the bundle's folder. */
+  action?: string | undefined;
+}
+
+/** The action a bundle is: its folder under dist/ (dist/<name>/index.js), when the script is one. */
+export function bundleAction(script: string | undefined): string | undefined {
+  if (!script || basename(script) !== "index.js") return undefined;
+  const name = basename(dirname(script));
+  return /^[a-z][a-z0-9-]*$/.test(name) ? name : undefined;
+}
+
+/**
+ * The first line of every step's log: which action, which shipline version, and the ref the workflow
+ * named when the step is a `uses: <owner>/shipline/actions/<name>@<ref>` (the runner sets
+ * GITHUB_ACTION_REPOSITORY and GITHUB_ACTION_REF then; an action run from a local path has neither).
+ */
+export function versionLine(action: string | undefined, env: NodeJS.ProcessEnv): string {
+  const repository = env.GITHUB_ACTION_REPOSITORY ?? "";
+  const ref = env.GITHUB_ACTION_REF ?? "";
+  const from = repository && ref ? ` (${repository}@${ref})` : "";
+  return `shipline ${action ?? "action"} ${SHIPLINE_VERSION}${from}`;
 }
 
 type ActionsCore = typeof import("@actions/core");
@@ -84,6 +107,7 @@ export function runnerDeps(): RunDeps {
     prepare: async () => {
       await loadActionsCore();
     },
+    action: bundleAction(process.argv[1]),
     onCancel: (handler) => {
       let signals = 0;
       const listener = (): void => {
@@ -127,6 +151,8 @@ export async function run(main: ActionMain, deps: RunDeps = runnerDeps()): Promi
   // The job's own credentials (AWS_SECRET_ACCESS_KEY, GITHUB_TOKEN, a DATABASE_URL in `env:`, the
   // token inputs as INPUT_GITHUB-TOKEN) are masked before anything can print them.
   logger.secrets.addEnvironment(Object.entries(env));
+  // The first line of the step's log, so a log pasted into an issue says what ran.
+  logger.info(versionLine(deps.action, env));
   const summary = new SummaryBuilder();
   const controller = new AbortController();
   const stopListening = deps.onCancel(() => {

@@ -4,7 +4,14 @@ import { CancelledError, UserError } from "../../../../packages/core/src/runtime
 import { input } from "../../../../packages/core/src/runtime/inputs";
 import { RecordingLogger } from "../../../../packages/core/src/runtime/logger";
 import { defineOutputs } from "../../../../packages/core/src/runtime/outputs";
-import { type ActionMain, type RunDeps, run } from "../../../../packages/core/src/runtime/run";
+import {
+  type ActionMain,
+  bundleAction,
+  type RunDeps,
+  run,
+  versionLine,
+} from "../../../../packages/core/src/runtime/run";
+import { SHIPLINE_VERSION } from "../../../../packages/core/src/runtime/version";
 
 function fakeDeps(env: NodeJS.ProcessEnv = {}) {
   const logger = new RecordingLogger();
@@ -42,6 +49,34 @@ function fakeDeps(env: NodeJS.ProcessEnv = {}) {
 }
 
 describe("run", () => {
+  it("logs the action and shipline's version before anything else", async () => {
+    const fake = fakeDeps({ GITHUB_ACTION_REPOSITORY: "acme/shipline", GITHUB_ACTION_REF: "v1" });
+    fake.deps.action = "ecs-deploy";
+    await run(async (ctx) => {
+      ctx.logger.info("second");
+    }, fake.deps);
+    expect(fake.logger.text("info").split("\n").slice(0, 2)).toEqual([
+      `shipline ecs-deploy ${SHIPLINE_VERSION} (acme/shipline@v1)`,
+      "second",
+    ]);
+  });
+
+  it.each([
+    ["/home/runner/work/_actions/acme/shipline/v1/dist/ecs-deploy/index.js", "ecs-deploy"],
+    ["/w/.shipline/dist/health-gate/index.js", "health-gate"],
+    ["/w/dist/Not An Action/index.js", undefined],
+    ["/usr/bin/vitest", undefined],
+    [undefined, undefined],
+  ])("names the action of the bundle %s as %s", (script, name) => {
+    expect(bundleAction(script)).toBe(name);
+  });
+
+  it("says only the version when the step ran the action from a local path", () => {
+    expect(versionLine("migrate", { GITHUB_ACTION_REPOSITORY: "", GITHUB_ACTION_REF: "" })).toBe(
+      `shipline migrate ${SHIPLINE_VERSION}`,
+    );
+  });
+
   it("calls main once and reports nothing on success", async () => {
     const fake = fakeDeps();
     let calls = 0;
@@ -179,7 +214,7 @@ describe("run keeps the job's credentials out of everything it writes", () => {
         .outputs(defineOutputs(["report"]))
         .set("report", { key: "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY" });
     }, fake.deps);
-    expect(fake.logger.text()).toBe("key *** token *** /usr/bin");
+    expect(fake.logger.text().split("\n").slice(1)).toEqual(["key *** token *** /usr/bin"]);
     expect(fake.summaries).toEqual(["token ***\n"]);
     expect(fake.saved).toEqual({ token: "***" });
     expect(fake.outputs.report).toBe('{"key":"***"}');
