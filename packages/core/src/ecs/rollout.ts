@@ -359,6 +359,11 @@ export interface FollowOptions {
    * the call that started it already said. A rollout already in flight is read at once.
    */
   justStarted?: boolean;
+  /**
+   * Called at every poll whose observation has not ended the rollout, before it is judged: the step
+   * judge of a native strategy reads its evidence here and may stop the deployment.
+   */
+  onPoll?: ((observation: RolloutObservation) => Promise<void>) | undefined;
 }
 
 function eventKey(event: ServiceEvent): string {
@@ -517,7 +522,10 @@ export async function followRollout(
           lastState = state;
         }
         const judgement = judgeRollout(watch, observation);
-        if (judgement.state === "in-progress") return pending;
+        if (judgement.state === "in-progress") {
+          await options.onPoll?.(observation);
+          return pending;
+        }
         return done<RolloutResult>({
           watch,
           outcome: judgement.state,
