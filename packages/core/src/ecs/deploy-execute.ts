@@ -266,9 +266,19 @@ async function startRollout(
   options: Pick<DeployOptions, "strategy" | "judge">,
 ): Promise<StartedRollout> {
   const { ecs, clock, logger } = deps;
-  const { action, service } = plan;
+  const { service } = plan;
   const base = { cluster, service: plan.name, taskDefinitionArn, knownEventIds: plan.knownEventIds };
   const strategy = options.strategy ? strategyUpdate(service, options.strategy) : { changes: [] };
+  // A new load balancer configuration is a new service revision: ECS deploys it, and it is followed.
+  const action: ServicePlan["action"] =
+    plan.action.kind === "none" && strategy.loadBalancers
+      ? {
+          kind: "update",
+          why: "the load balancer's advanced configuration",
+          taskDefinition: false,
+          forceNewDeployment: true,
+        }
+      : plan.action;
   if (action.kind === "none" && strategy.changes.length > 0) {
     // Only the deployment configuration changes: it applies from the next deployment on.
     await sendUpdateService(
@@ -501,6 +511,11 @@ async function followOne(
   const stopped = stepReport?.stopped?.accepted ? stepReport.stopped : undefined;
   const followed: ServiceOutcome = {
     ...outcome,
+    ...(stopped
+      ? {
+          fix: "The new revision failed a step (the findings above and the step chart in the summary say how): fix it and deploy again. To ship it anyway with ECS alone judging, run the step again with `judge-steps: false`.",
+        }
+      : {}),
     status: rollout.outcome,
     reason: stopped
       ? `shipline stopped the deployment at ${stopped.stage} with ${stopped.weight} % of production traffic (${stopped.reason}). ${rollout.reason}`
@@ -708,6 +723,13 @@ function lostFollow(
   };
 }
 
+function changesStrategy(plan: DeployPlan, options: DeployOptions): boolean {
+  const asked = options.strategy;
+  return (
+    asked !== undefined && plan.services.some((s) => strategyUpdate(s.service, asked).changes.length > 0)
+  );
+}
+
 /** Updates the services the plan changes and (with `wait`) follows their rollouts to the end. */
 export async function executeDeploy(
   deps: DeployDeps,
@@ -715,7 +737,7 @@ export async function executeDeploy(
   revision: DeployRevision,
   options: DeployOptions,
 ): Promise<DeployOutcome> {
-  if (!changesServices(plan)) return nothingToDo(deps, plan, revision);
+  if (!changesServices(plan) && !changesStrategy(plan, options)) return nothingToDo(deps, plan, revision);
   const { logger } = deps;
   const base = { taskDefinitionArn: revision.arn, images: plannedImages(plan) };
   const updates = await logger.group("Update the services", () =>

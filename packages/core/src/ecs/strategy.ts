@@ -323,23 +323,6 @@ export function strategyUpdate(service: Service, request: StrategyRequest): Stra
     changes.push(`strategy ${serviceStrategy(service)} → ${target}`);
   }
   next.strategy = target;
-  if (target === "ROLLING") {
-    // Moving back to rolling: what only the other strategies read is dropped, so a later switch
-    // back does not inherit stale shares or hooks.
-    for (const key of [
-      "canaryConfiguration",
-      "linearConfiguration",
-      "bakeTimeInMinutes",
-      "lifecycleHooks",
-    ] as const) {
-      if (next[key] !== undefined) {
-        delete next[key];
-        changes.push(`${key} removed`);
-      }
-    }
-  }
-  if (target !== "CANARY") delete next.canaryConfiguration;
-  if (target !== "LINEAR") delete next.linearConfiguration;
   if (request.bakeTimeInMinutes !== undefined && request.bakeTimeInMinutes !== current.bakeTimeInMinutes) {
     next.bakeTimeInMinutes = request.bakeTimeInMinutes;
     changes.push(`bake time ${request.bakeTimeInMinutes} min`);
