@@ -72,9 +72,9 @@ describe("ecs-deploy: a canary judged by shipline", () => {
     const shares = greenShares(sim);
     const canaryAt = shares.find((s) => s.percent > 0);
     expect(canaryAt?.percent).toBe(5);
-    // Never more than the canary share, and stopped within a poll or two of the first bad request.
+    // Never more than the canary share, and stopped at the first poll after the first bad request.
     expect(Math.max(...shares.map((s) => s.percent))).toBe(5);
-    expect((stop?.at ?? 0) - (canaryAt?.at ?? 0)).toBeLessThanOrEqual(2 * POLL_SIM_MS);
+    expect((stop?.at ?? 0) - (canaryAt?.at ?? 0)).toBeLessThanOrEqual(POLL_SIM_MS);
     expect((stop?.at ?? 0) - (canaryAt?.at ?? 0)).toBeLessThan(10 * 60_000);
     expect(shares.at(-1)?.percent).toBe(0);
     expect(run.errors[0]?.message).toMatch(
@@ -115,6 +115,49 @@ describe("ecs-deploy: a canary judged by shipline", () => {
     expect(weights).toContain(100);
     expect(steps.steps.every((s: { verdict: string }) => s.verdict !== "fail")).toBe(true);
     expect(steps.steps.some((s: { verdict: string }) => s.verdict === "pass")).toBe(true);
+  });
+});
+
+describe("ecs-deploy: deployment alarms", () => {
+  it("sets the deployment alarms, reads them at every step, and ends failed when ECS rolls back on one", async () => {
+    let fired = false;
+    let seenAtCanary = 0;
+    const alarmAtCanary = {
+      service: "ecs",
+      operation: "DescribeServices",
+      handle: ({ sim: s, next }: { sim: Simulator; next: () => Promise<unknown> }) => {
+        // The poll after the first one that saw the canary share: that one was judged (alarm OK).
+        if ((greenShares(s).at(-1)?.percent ?? 0) > 0) seenAtCanary++;
+        if (!fired && seenAtCanary === 2) {
+          fired = true;
+          s.cloudwatch.setAlarmState("web-checkout-errors", "ALARM");
+        }
+        return next();
+      },
+    };
+    sim = await startPollClocked(
+      world({
+        strategy: "CANARY",
+        desiredCount: 2,
+        manualClock: true,
+        metrics: { ...busy, alarms: [{ name: "web-checkout-errors" }] },
+      }),
+      POLL_SIM_MS,
+      [alarmAtCanary],
+    );
+    const run = await deploy(sim, {
+      containers: `app=${image("2")}`,
+      "deployment-alarms": "web-checkout-errors",
+    });
+    expect(fired).toBe(true);
+    expect(run.exitCode).toBe(1);
+    const update = sim.calls.find((c) => c.operation === "UpdateService");
+    expect(update?.input.deploymentConfiguration).toMatchObject({
+      alarms: { alarmNames: ["web-checkout-errors"], enable: true, rollback: true },
+    });
+    expect(sim.calls.some((c) => c.operation === "DescribeAlarms")).toBe(true);
+    expect(run.errors[0]?.message).toMatch(/ROLLBACK_IN_PROGRESS|alarm/);
+    expect(greenShares(sim).at(-1)?.percent).toBe(0);
   });
 });
 

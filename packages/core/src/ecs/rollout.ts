@@ -459,7 +459,8 @@ export async function followRollout(
             lastServiceDeployment?.serviceDeploymentArn !== serviceDeploymentArn ||
             fingerprint !== lastFingerprint ||
             isSettled(service) ||
-            polls - sdReadAt >= (staged && !rolling ? 2 : 6);
+            // A step judge needs every poll's stage and share: it stops a bad step at the poll that sees it.
+            polls - sdReadAt >= (options.onPoll ? 1 : staged && !rolling ? 2 : 6);
           lastFingerprint = fingerprint;
           let serviceDeployment = lastServiceDeployment;
           if (!serviceDeploymentArn) serviceDeployment = undefined;
