@@ -50,7 +50,8 @@ export function writeStepSummary(
       xLabels: points.map((p) => p.label),
       yLabel: "% of production traffic",
       yMin: 0,
-      yMax: 100,
+      // A scale that shows a 5 % canary as more than a line on the floor.
+      yMax: [10, 25, 50, 100].find((top) => top >= Math.max(...points.map((p) => p.weight))) ?? 100,
       series: [{ kind: "line", values: points.map((p) => p.weight) }],
     });
     const details = new SummaryBuilder().list(
