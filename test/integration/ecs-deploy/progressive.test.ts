@@ -4,7 +4,7 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
-import { type Simulator, startSimulator } from "../../sim/index";
+import { SimError, type Simulator, startSimulator } from "../../sim/index";
 import { startPollClocked } from "./ecs-variants";
 import {
   deploy,
@@ -115,6 +115,41 @@ describe("ecs-deploy: a canary judged by shipline", () => {
     expect(weights).toContain(100);
     expect(steps.steps.every((s: { verdict: string }) => s.verdict !== "fail")).toBe(true);
     expect(steps.steps.some((s: { verdict: string }) => s.verdict === "pass")).toBe(true);
+  });
+});
+
+describe("ecs-deploy: when the judge cannot read its evidence", () => {
+  it("leaves the verdict to ECS with one warning when GetMetricData is denied", async () => {
+    const denied = {
+      service: "cloudwatch",
+      operation: "GetMetricData",
+      handle: () => {
+        throw new SimError(
+          "AccessDenied",
+          "User: arn:aws:sts::123456789012:assumed-role/deploy/gha is not authorized to perform: cloudwatch:GetMetricData",
+        );
+      },
+    };
+    sim = await startPollClocked(
+      world({
+        strategy: "CANARY",
+        desiredCount: 2,
+        manualClock: true,
+        metrics: busy,
+        deploymentConfiguration: { canaryConfiguration: { canaryPercent: 5, canaryBakeTimeInMinutes: 1 } },
+      }),
+      POLL_SIM_MS,
+      [denied],
+    );
+    const run = await deploy(sim, { containers: `app=${image("2")}` });
+    expect(run.errors).toEqual([]);
+    expect(run.exitCode).toBe(0);
+    const warnings = run.annotations.filter(
+      (a) => a.level === "warning" && a.message.includes("GetMetricData"),
+    );
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]?.message).toMatch(/judged on the rest of the evidence/);
+    expect(sim.calls.some((c) => c.operation === "StopServiceDeployment")).toBe(false);
   });
 });
 

@@ -16,7 +16,6 @@ import {
   DescribeTargetHealthCommand,
   type ElasticLoadBalancingV2Client,
 } from "@aws-sdk/client-elastic-load-balancing-v2";
-import { isPermanentAwsFailure } from "../aws/errors";
 import { loadBalancerDimension, targetGroupDimension } from "../health/cloudwatch";
 import { type HttpClient, HttpRequestError } from "../health/http";
 import type { Clock } from "../runtime/clock";
@@ -136,16 +135,26 @@ export class StepWatch {
     strategy: EcsStrategy,
   ): Promise<StepWatch | undefined> {
     if (strategy === "ROLLING") return undefined;
-    const groups = await targetGroups(deps.elbv2, service);
-    if (!groups) return undefined;
-    const described = await deps.elbv2.send(
-      new DescribeTargetGroupsCommand({ TargetGroupArns: [groups.stable] }),
-    );
-    const lbArn = described.TargetGroups?.find((g) => g.TargetGroupArn === groups.stable)
-      ?.LoadBalancerArns?.[0];
+    const name = service.serviceName ?? "service";
+    let groups: { stable: string; next: string } | undefined;
+    let lbArn: string | undefined;
+    try {
+      groups = await targetGroups(deps.elbv2, service);
+      if (!groups) return undefined;
+      const stable = groups.stable;
+      const described = await deps.elbv2.send(new DescribeTargetGroupsCommand({ TargetGroupArns: [stable] }));
+      lbArn = described.TargetGroups?.find((g) => g.TargetGroupArn === stable)?.LoadBalancerArns?.[0];
+    } catch (error) {
+      if (deps.signal?.aborted) throw error;
+      // Judging is optional evidence: without the target groups ECS alone decides, and the step says so.
+      deps.logger.warning(
+        `${name}: the steps of this ${strategy} deployment are not judged: reading its target groups failed (${errorMessage(error)}). Allow elasticloadbalancing:DescribeTargetHealth and DescribeTargetGroups, or set judge-steps: false.`,
+      );
+      return undefined;
+    }
     if (!lbArn) {
       deps.logger.warning(
-        `${service.serviceName ?? "service"}: target group ${groups.stable} has no load balancer; the steps are judged on probes and alarms only.`,
+        `${name}: target group ${groups.stable} has no load balancer; the steps are judged on probes and alarms only.`,
       );
     }
     return new StepWatch(deps, settings, strategy, groups, lbArn ? loadBalancerDimension(lbArn) : "");
@@ -202,7 +211,8 @@ export class StepWatch {
         p95Seconds: p95.length > 0 ? Math.max(...p95) : undefined,
       };
     } catch (error) {
-      if (isPermanentAwsFailure(error)) throw error;
+      if (this.deps.signal?.aborted) throw error;
+      // Optional evidence: any failure (a denied call included) is said once; the rest still judges.
       this.#gap("GetMetricData", error);
       return undefined;
     }
@@ -252,7 +262,7 @@ export class StepWatch {
         .filter((a) => a.StateValue === "ALARM")
         .flatMap((a) => (a.AlarmName ? [a.AlarmName] : []));
     } catch (error) {
-      if (isPermanentAwsFailure(error)) throw error;
+      if (this.deps.signal?.aborted) throw error;
       this.#gap("DescribeAlarms", error);
       return undefined;
     }
