@@ -9,13 +9,20 @@
 //   npm run demo                          the story above
 //   npm run demo -- --crash-at-boot       v1.1.0 exits at boot: ECS's circuit breaker catches it first
 //   npm run demo -- --seeded-images       skip Docker even where it could run
+//   npm run demo -- --canary              a bad release as a 5 % ECS canary, caught by shipline at 5 %
 import { parseArgs } from "node:util";
+import { runCanaryDemo } from "../test/world/canary-demo";
 import { startDemo } from "../test/world/demo";
 
 async function main(): Promise<number> {
   const { values } = parseArgs({
-    options: { "crash-at-boot": { type: "boolean" }, "seeded-images": { type: "boolean" } },
+    options: {
+      "crash-at-boot": { type: "boolean" },
+      "seeded-images": { type: "boolean" },
+      canary: { type: "boolean" },
+    },
   });
+  if (values.canary) return runCanaryDemo();
   const demo = await startDemo({
     variant: values["crash-at-boot"] ? "crash-at-boot" : "bad-release",
     seededImages: values["seeded-images"] ?? false,

@@ -2,6 +2,7 @@
 import { awsInputSpec } from "@shipline/core/aws/inputs";
 import { imageReferenceCheck } from "@shipline/core/docker/reference";
 import { servicesInputSpec } from "@shipline/core/ecs/services-input";
+import { strategyInputSpec } from "@shipline/core/ecs/strategy";
 import { GITHUB_TOKEN, GITHUB_TOKEN_HINT } from "@shipline/core/github/token";
 import { type InputSpec, type InputValues, input } from "@shipline/core/runtime/inputs";
 
@@ -34,6 +35,7 @@ export const inputSpec = {
   "wait-timeout": input.duration({ default: "30m", min: "10s", max: "6h" }),
   "poll-interval": input.duration({ default: "5s", min: "100ms", max: "5m" }),
   "rollback-on-cancel": input.boolean({ default: "false" }),
+  ...strategyInputSpec,
   plan: input.boolean({ default: "false" }),
   "register-only": input.boolean({ default: "false" }),
   "keep-revisions": input.integer({ min: 1, max: 1000 }),

@@ -1,11 +1,15 @@
 // ecs-deploy: read the services and the task definition and decide (or, for a pull request, only show
 // the plan), register only a definition AWS does not already hold, record the GitHub deployment,
 // update the services and follow the rollouts to their end, prune old revisions, and report once.
+import { CloudWatchClient } from "@aws-sdk/client-cloudwatch";
 import { CloudWatchLogsClient } from "@aws-sdk/client-cloudwatch-logs";
 import { ECSClient } from "@aws-sdk/client-ecs";
+import { ElasticLoadBalancingV2Client } from "@aws-sdk/client-elastic-load-balancing-v2";
 import { createAwsClient, warnIfBeyondSessionLife } from "@shipline/core/aws/clients";
 import { type DeployDeps, executeDeploy, plannedImages } from "@shipline/core/ecs/deploy-execute";
 import { ServiceDeploymentsApi } from "@shipline/core/ecs/service-deployments";
+import { checkStrategy } from "@shipline/core/ecs/strategy";
+import { createHttpClient } from "@shipline/core/health/http";
 import type { ActionContext } from "@shipline/core/runtime/run";
 import { inputSpec } from "./inputs";
 import { preview } from "./phases/preview";
@@ -23,7 +27,15 @@ function connect(context: ActionContext, settings: Settings): DeployDeps {
   const ecs = createAwsClient(ECSClient, settings.aws, { logger });
   const logs = createAwsClient(CloudWatchLogsClient, settings.aws, { logger });
   const api = new ServiceDeploymentsApi(ecs, logger);
-  return { ecs, logs, api, logger, clock: context.clock, signal: context.signal };
+  const deps: DeployDeps = { ecs, logs, api, logger, clock: context.clock, signal: context.signal };
+  if (!settings.follow.judge) return deps;
+  // The step judge reads load balancer metrics and alarms, the target groups, and probes test traffic.
+  return {
+    ...deps,
+    cloudwatch: createAwsClient(CloudWatchClient, settings.aws, { logger }),
+    elbv2: createAwsClient(ElasticLoadBalancingV2Client, settings.aws, { logger }),
+    http: createHttpClient(),
+  };
 }
 
 export async function main(context: ActionContext): Promise<void> {
@@ -39,6 +51,8 @@ export async function main(context: ActionContext): Promise<void> {
     const revision = await registerOnly(aws.ecs, plan, context.logger);
     return publish(context, settings, startedAt, { mode: "register-only", plan, revision });
   }
+  // ECS would refuse a strategy the services cannot take: refused now, before anything is registered.
+  checkStrategy(plan.services, settings.follow.strategy);
   const revision = await register(aws.ecs, plan, context.logger);
   const deployment = await record(context, settings.deployment, plan, revision, plannedImages(plan));
   const outcome = await executeDeploy(aws, plan, revision, settings.follow);

@@ -14,6 +14,8 @@ import { failureFix, summarizeFailureEvidence } from "@shipline/core/ecs/failure
 import type { TaskDefinitionChange } from "@shipline/core/ecs/plan-diff";
 import type { RollbackTarget } from "@shipline/core/ecs/service-snapshot";
 import { perServiceOutput } from "@shipline/core/ecs/services-input";
+import { writeStepSummary } from "@shipline/core/ecs/step-summary";
+import type { StepReport } from "@shipline/core/ecs/step-watch";
 import { revisionLabel } from "@shipline/core/ecs/task-definition";
 import { CancelledError, UserError } from "@shipline/core/runtime/errors";
 import { formatDuration } from "@shipline/core/runtime/format";
@@ -43,6 +45,8 @@ export interface ServiceReport {
     containers: { name: string; exitCode: number | null; reason: string | null; logTail: string[] }[];
   }[];
   cancelAction?: string;
+  /** A native strategy's steps as shipline judged them, with the new revision's exposure. */
+  steps?: StepReport;
 }
 
 /** The `report` output. */
@@ -131,6 +135,7 @@ export function serviceReport(outcome: ServiceOutcome, why: string): ServiceRepo
   }
   Object.assign(entry, evidenceReport(outcome));
   if (outcome.cancelAction) entry.cancelAction = outcome.cancelAction;
+  if (outcome.steps) entry.steps = outcome.steps;
   return entry;
 }
 
@@ -200,7 +205,14 @@ function targetCell(target: RollbackTarget | null | undefined): string {
   return `${revisionLabel(target.taskDefinitionArn)}${images ? ` (${images})` : ""}`;
 }
 
-function rolloutDetails(summary: SummaryBuilder, outcome: ServiceOutcome): void {
+function rolloutDetails(summary: SummaryBuilder, outcome: ServiceOutcome, cluster: string): void {
+  if (outcome.steps) {
+    writeStepSummary(summary, outcome.name, outcome.steps, {
+      startedAt: outcome.rollout?.watch.startedAt ?? outcome.steps.steps[0]?.at ?? 0,
+      serviceDeploymentArn: outcome.serviceDeploymentArn,
+      cluster,
+    });
+  }
   const timeline = outcome.rollout?.timeline ?? [];
   if (timeline.length > 1) {
     const start = timeline[0]?.at ?? 0;
@@ -250,7 +262,7 @@ export function writeSummary(
       new SummaryBuilder().table(["Container", "Image"], Object.entries(report.images)),
     );
   }
-  for (const outcome of outcomes) rolloutDetails(summary, outcome);
+  for (const outcome of outcomes) rolloutDetails(summary, outcome, report.cluster);
   const mixed = report.taskDefinitionArn ? mixedState(outcomes, report.taskDefinitionArn) : undefined;
   if (mixed) summary.paragraph(`⚠️ ${mixed.what} ${mixed.next}`);
   if (report.deregistered.length > 0) {

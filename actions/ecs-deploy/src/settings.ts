@@ -5,6 +5,7 @@ import { type AwsSettings, awsSettingsFromInputs, resolveRegion } from "@shiplin
 import type { DeployOptions } from "@shipline/core/ecs/deploy-execute";
 import type { DeployRequest, TaskDefinitionSource } from "@shipline/core/ecs/deploy-plan";
 import { shortName } from "@shipline/core/ecs/services-input";
+import { stepJudgeSettingsFrom, strategyRequestFrom } from "@shipline/core/ecs/strategy";
 import { FAMILY_REVISION, TASK_DEFINITION_ARN } from "@shipline/core/ecs/task-definition";
 import { inputError } from "@shipline/core/runtime/inputs";
 import type { Inputs } from "./inputs";
@@ -137,6 +138,8 @@ export function settingsFrom(inputs: Inputs, env: NodeJS.ProcessEnv): Settings {
       rollbackOnCancel: inputs.rollbackOnCancel,
       logTailLines: inputs.logTailLines,
       caller: "ecs-deploy",
+      strategy: strategyRequestFrom(inputs),
+      judge: stepJudgeSettingsFrom(inputs, inputs.pollInterval),
     },
     keepRevisions: inputs.keepRevisions,
     githubToken: inputs.githubToken,

@@ -46,8 +46,25 @@ describe("IAM actions", () => {
       const second = await deploy(sim, { containers: `app=${image("3")}`, wait: "false" });
       expect(second.outputs["previous-task-definition-arn"]).toMatch(/task-definition\/web:1$/);
     });
-    const all = [...new Set([...healthy, ...failing, ...cancelled, ...overInFlight])].sort();
+    // A canary judged by shipline, with the caller's alarms, stopped on its error rate.
+    const judged = await collect(
+      {
+        strategy: "CANARY",
+        metrics: {
+          loadBalancers: { "web-alb": { requestsPerSecond: 200 } },
+          images: { [image("2")]: { errorRate: 0.3 } },
+          alarms: [{ name: "web-errors" }],
+        },
+      },
+      async (sim) => {
+        const run = await deploy(sim, { containers: `app=${image("2")}`, "deployment-alarms": "web-errors" });
+        expect(run.outputs.report).toContain('"accepted":true');
+      },
+    );
+    const all = [...new Set([...healthy, ...failing, ...cancelled, ...overInFlight, ...judged])].sort();
     expect(all).toEqual([
+      "cloudwatch:DescribeAlarms",
+      "cloudwatch:GetMetricData",
       "ecs:DeregisterTaskDefinition",
       "ecs:DescribeServiceDeployments",
       "ecs:DescribeServiceRevisions",
@@ -60,6 +77,8 @@ describe("IAM actions", () => {
       "ecs:RegisterTaskDefinition",
       "ecs:StopServiceDeployment",
       "ecs:UpdateService",
+      "elasticloadbalancing:DescribeTargetGroups",
+      "elasticloadbalancing:DescribeTargetHealth",
       "logs:GetLogEvents",
     ]);
     const readme = documented("ecs-deploy");

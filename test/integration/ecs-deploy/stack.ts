@@ -7,13 +7,24 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { expect } from "vitest";
 import { type ActionRun, type RunActionOptions, runAction } from "../../rig/harness";
-import { type CallRecord, type Scenario, type Simulator, simulatorEnv } from "../../sim/index";
+import {
+  type CallRecord,
+  type CloudWatchScenario,
+  type Scenario,
+  type Simulator,
+  simulatorEnv,
+} from "../../sim/index";
 
 export const REGISTRY = "123456789012.dkr.ecr.eu-west-1.amazonaws.com";
 export const ACCOUNT_ARN = "arn:aws:ecs:eu-west-1:123456789012";
 export const TG = "arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/web/0123456789abcdef";
 export const TG_GREEN =
   "arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/web-green/fedcba9876543210";
+export const PRODUCTION_RULE =
+  "arn:aws:elasticloadbalancing:eu-west-1:123456789012:listener-rule/app/web-alb/0a1b2c3d4e5f6071/1a2b3c4d5e6f7081/0c1d2e3f40516273";
+export const TEST_RULE =
+  "arn:aws:elasticloadbalancing:eu-west-1:123456789012:listener-rule/app/web-alb/0a1b2c3d4e5f6071/2b3c4d5e6f708192/1d2e3f4051627384";
+export const ROLE = "arn:aws:iam::123456789012:role/ecsInfrastructure";
 export const NETWORK = {
   awsvpcConfiguration: {
     subnets: ["subnet-a", "subnet-b"],
@@ -95,11 +106,18 @@ export interface WorldOptions {
   timings?: Record<string, number>;
   /** How long the load balancer drains a deregistered target (default 20 s): web's rollout waits for it. */
   deregistrationDelaySeconds?: number;
+  /** The load balancer metrics of the revisions (request rate, error rate, p95) by image or revision. */
+  metrics?: CloudWatchScenario;
+  /** More deploymentConfiguration fields of web (canaryConfiguration, linearConfiguration...). */
+  deploymentConfiguration?: Record<string, unknown>;
+  /** web-green exists on the load balancer although web does not use it (no strategy yet). */
+  alternateTargetGroup?: boolean;
 }
 
 /** web:1 runs steady; images of the next versions behave as told (default: healthy). */
 export function world(options: WorldOptions = {}): Scenario {
   const blueGreen = options.strategy !== undefined;
+  const twoGroups = blueGreen || options.alternateTargetGroup === true;
   const group = (name: string, arn: string) => ({
     name,
     arn,
@@ -128,9 +146,9 @@ export function world(options: WorldOptions = {}): Scenario {
                 ? {
                     advancedConfiguration: {
                       alternateTargetGroupArn: TG_GREEN,
-                      productionListenerRule:
-                        "arn:aws:elasticloadbalancing:eu-west-1:123456789012:listener-rule/app/web-alb/abc/def/1",
-                      roleArn: "arn:aws:iam::123456789012:role/ecsInfrastructure",
+                      productionListenerRule: PRODUCTION_RULE,
+                      testListenerRule: TEST_RULE,
+                      roleArn: ROLE,
                     },
                   }
                 : {}),
@@ -144,16 +162,18 @@ export function world(options: WorldOptions = {}): Scenario {
       maximumPercent: 200,
       deploymentCircuitBreaker: options.breaker ?? { enable: true, rollback: true },
       ...(options.strategy ? { strategy: options.strategy, bakeTimeInMinutes: 1 } : {}),
+      ...(options.deploymentConfiguration ?? {}),
     },
   });
   return {
     clock: options.manualClock ? { mode: "manual" } : { mode: "scaled", factor: options.factor ?? FACTOR },
     seed: 17,
     ...(options.faults ? { faults: options.faults } : {}),
+    ...(options.metrics ? { cloudwatch: options.metrics } : {}),
     logs: { groups: [{ name: "/ecs/web" }] },
     elbv2: {
-      targetGroups: [group("web", TG), ...(blueGreen ? [group("web-green", TG_GREEN)] : [])],
-      loadBalancers: [{ name: "web-alb", targetGroups: blueGreen ? ["web", "web-green"] : ["web"] }],
+      targetGroups: [group("web", TG), ...(twoGroups ? [group("web-green", TG_GREEN)] : [])],
+      loadBalancers: [{ name: "web-alb", targetGroups: twoGroups ? ["web", "web-green"] : ["web"] }],
     },
     ecs: {
       clusters: ["prod"],

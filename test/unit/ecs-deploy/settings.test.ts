@@ -112,6 +112,15 @@ describe("ecs-deploy settings", () => {
       rollbackOnCancel: true,
       logTailLines: 30,
       caller: "ecs-deploy",
+      // No strategy input: the services' own strategy stays, and its steps are judged by default.
+      strategy: expect.objectContaining({ strategy: undefined, canary: undefined, advanced: undefined }),
+      judge: {
+        criteria: { errorRateMargin: 0.02, latencyRatio: 1.5, minRequests: 20 },
+        testUrl: undefined,
+        probesPerRound: 3,
+        probeTimeoutMs: 2000,
+        alarms: [],
+      },
     });
     expect(s.deployment).toEqual({ token: "ghs_x", environment: "staging", environmentUrl: undefined });
     expect(

@@ -2,6 +2,7 @@
 // what was asked, follow every rollout in parallel to its end and explain failures. What happened is
 // returned as a DeployOutcome: ECS refusing one service's update, a cancellation (with what was done
 // about the rollouts in flight) and AWS going silent mid-follow are parts of it, not exceptions.
+import type { CloudWatchClient } from "@aws-sdk/client-cloudwatch";
 import type { CloudWatchLogsClient } from "@aws-sdk/client-cloudwatch-logs";
 import {
   type ContainerDefinition,
@@ -15,9 +16,11 @@ import {
   type UpdateServiceCommandInput,
   type UpdateServiceCommandOutput,
 } from "@aws-sdk/client-ecs";
+import type { ElasticLoadBalancingV2Client } from "@aws-sdk/client-elastic-load-balancing-v2";
 import type { BatchedReader } from "../aws/batched-reader";
 import { awsUserError } from "../aws/errors";
 import { sendMutation } from "../aws/mutation";
+import type { HttpClient } from "../health/http";
 import type { Clock } from "../runtime/clock";
 import { CancelledError, errorMessage, isAbortError, UserError } from "../runtime/errors";
 import { formatDuration } from "../runtime/format";
@@ -38,6 +41,8 @@ import {
 import type { ServiceDeploymentsApi } from "./service-deployments";
 import { isSettled, primaryDeployment } from "./service-snapshot";
 import { sendUpdateService } from "./service-update";
+import { type StepReport, StepWatch, type StepWatchSettings } from "./step-watch";
+import { type StrategyRequest, serviceStrategy, strategyUpdate } from "./strategy";
 import {
   containerImages,
   revisionLabel,
@@ -68,6 +73,8 @@ export interface ServiceOutcome {
   fix?: string;
   /** What was done about the rollout when the run was cancelled. */
   cancelAction?: string;
+  /** A native strategy's steps, as shipline judged them. */
+  steps?: StepReport;
 }
 
 export type DeployStatus = "unchanged" | "succeeded" | "started" | "failed" | "timed-out" | "cancelled";
@@ -95,6 +102,10 @@ export interface DeployDeps {
   clock: Clock;
   logger: Logger;
   signal?: AbortSignal | undefined;
+  /** For judging the steps of native strategies: metrics and alarms, target groups, probes. */
+  cloudwatch?: CloudWatchClient;
+  elbv2?: ElasticLoadBalancingV2Client;
+  http?: HttpClient;
 }
 
 export interface DeployOptions {
@@ -107,6 +118,10 @@ export interface DeployOptions {
   logTailLines: number;
   /** The action's name, in explanations of AWS failures ("AWS kept throttling ecs-deploy's calls"). */
   caller: string;
+  /** The deployment strategy to configure with the update (undefined: the services' own). */
+  strategy?: StrategyRequest | undefined;
+  /** Judge each step of a blue/green, canary or linear deployment (undefined: ECS alone decides). */
+  judge?: StepWatchSettings | undefined;
 }
 
 export function isCancellation(error: unknown): boolean {
@@ -221,6 +236,7 @@ export function deployStatus(outcomes: readonly ServiceOutcome[]): DeployStatus 
 interface StartedRollout {
   plan: ServicePlan;
   watch: RolloutWatch | undefined;
+  steps?: StepWatch | undefined;
 }
 
 interface ServiceUpdates {
@@ -247,15 +263,44 @@ async function startRollout(
   cluster: string,
   plan: ServicePlan,
   taskDefinitionArn: string,
+  options: Pick<DeployOptions, "strategy" | "judge">,
 ): Promise<StartedRollout> {
   const { ecs, clock, logger } = deps;
-  const { action, service } = plan;
+  const { service } = plan;
   const base = { cluster, service: plan.name, taskDefinitionArn, knownEventIds: plan.knownEventIds };
+  const strategy = options.strategy ? strategyUpdate(service, options.strategy) : { changes: [] };
+  // A new load balancer configuration is a new service revision: ECS deploys it, and it is followed.
+  const action: ServicePlan["action"] =
+    plan.action.kind === "none" && strategy.loadBalancers
+      ? {
+          kind: "update",
+          why: "the load balancer's advanced configuration",
+          taskDefinition: false,
+          forceNewDeployment: true,
+        }
+      : plan.action;
+  if (action.kind === "none" && strategy.changes.length > 0) {
+    // Only the deployment configuration changes: it applies from the next deployment on.
+    await sendUpdateService(
+      ecs,
+      { cluster, service: plan.name, ...strategyFields(strategy) },
+      service,
+      logger,
+    );
+    logger.info(
+      `${plan.name}: UpdateService with ${strategy.changes.join(", ")} (no new deployment: ${action.why}).`,
+    );
+    return { plan, watch: undefined };
+  }
   if (action.kind === "none") {
     logger.info(`${plan.name}: nothing to do, ${action.why}.`);
     return { plan, watch: undefined };
   }
   if (action.kind === "follow") {
+    if (strategy.changes.length > 0)
+      logger.warning(
+        `${plan.name}: a rollout is in progress, so ${strategy.changes.join(", ")} is not sent now; run the step again once it has ended.`,
+      );
     logger.info(`${plan.name}: no update, ${action.why}; following it.`);
     return { plan, watch: followWatch(plan, base, clock.now()) };
   }
@@ -263,6 +308,10 @@ async function startRollout(
   if (action.taskDefinition) request.taskDefinition = taskDefinitionArn;
   if (action.desiredCount !== undefined) request.desiredCount = action.desiredCount;
   if (action.forceNewDeployment) request.forceNewDeployment = true;
+  Object.assign(request, strategyFields(strategy));
+  if (strategy.changes.length > 0)
+    logger.info(`${plan.name}: deployment configuration: ${strategy.changes.join(", ")}.`);
+  const steps = await prepareSteps(deps, options, service, strategy.deploymentConfiguration?.strategy);
   const startedAt = clock.now();
   let updated: UpdateServiceCommandOutput;
   try {
@@ -281,7 +330,30 @@ async function startRollout(
   const mode = newDeployment || !isSettled(service) ? "deploy" : "scale";
   const started = startedDeployment(service, updated.service, taskDefinitionArn, newDeployment);
   if (newDeployment) noDeploymentStarted(plan.name, action.forceNewDeployment, updated.service, started);
-  return { plan, watch: { ...base, ...started, startedAt, mode } };
+  return { plan, watch: { ...base, ...started, startedAt, mode }, steps: newDeployment ? steps : undefined };
+}
+
+function strategyFields(update: ReturnType<typeof strategyUpdate>): Partial<UpdateServiceCommandInput> {
+  return {
+    ...(update.deploymentConfiguration ? { deploymentConfiguration: update.deploymentConfiguration } : {}),
+    ...(update.loadBalancers ? { loadBalancers: update.loadBalancers } : {}),
+  };
+}
+
+/** The step judge of a native strategy, set up before the update (it reads which target group serves). */
+async function prepareSteps(
+  deps: DeployDeps,
+  options: Pick<DeployOptions, "judge">,
+  service: Service,
+  strategy: string | undefined,
+): Promise<StepWatch | undefined> {
+  const target = (strategy as ReturnType<typeof serviceStrategy> | undefined) ?? serviceStrategy(service);
+  if (!options.judge || target === "ROLLING") return undefined;
+  const { cloudwatch, elbv2, http } = deps;
+  if (!cloudwatch || !elbv2 || !http)
+    throw new Error("the step judge needs CloudWatch, ELBv2 and HTTP clients");
+  const watchDeps = { ecs: deps.ecs, cloudwatch, elbv2, http, clock: deps.clock, logger: deps.logger };
+  return StepWatch.prepare({ ...watchDeps, signal: deps.signal }, options.judge, service, target);
 }
 
 /**
@@ -320,10 +392,11 @@ async function updateServices(
   deps: DeployDeps,
   plan: DeployPlan,
   revision: DeployRevision,
-  caller: string,
+  options: DeployOptions,
 ): Promise<ServiceUpdates> {
+  const caller = options.caller;
   const updates = await Promise.allSettled(
-    plan.services.map((s) => startRollout(deps, plan.cluster, s, revision.arn)),
+    plan.services.map((s) => startRollout(deps, plan.cluster, s, revision.arn, options)),
   );
   const result: ServiceUpdates = { started: [], refused: [], refusal: undefined };
   for (const [i, update] of updates.entries()) {
@@ -402,7 +475,7 @@ async function followOne(
   state: FollowState,
 ): Promise<ServiceOutcome> {
   const { ecs, logs, api, logger } = deps;
-  const { plan, watch } = started;
+  const { plan, watch, steps } = started;
   if (!watch) return unchanged(plan);
   const outcome = { name: plan.name, action: plan.action.kind };
   const seenEvents: RolloutResult["events"] = [];
@@ -418,6 +491,7 @@ async function followOne(
       signal: deps.signal,
       intervalMs: options.pollIntervalMs,
       timeoutMs: options.waitTimeoutMs,
+      onPoll: steps ? (observation) => steps.onPoll(observation) : undefined,
     });
   } catch (error) {
     if (!(error instanceof PollTimeoutError)) throw error;
@@ -433,12 +507,22 @@ async function followOne(
     };
   }
   logger.info(`${plan.name}: ${rollout.reason}`);
+  const stepReport = steps ? await steps.finish() : undefined;
+  const stopped = stepReport?.stopped?.accepted ? stepReport.stopped : undefined;
   const followed: ServiceOutcome = {
     ...outcome,
+    ...(stopped
+      ? {
+          fix: "The new revision failed a step (the findings above and the step chart in the summary say how): fix it and deploy again. To ship it anyway with ECS alone judging, run the step again with `judge-steps: false`.",
+        }
+      : {}),
     status: rollout.outcome,
-    reason: rollout.reason,
+    reason: stopped
+      ? `shipline stopped the deployment at ${stopped.stage} with ${stopped.weight} % of production traffic (${stopped.reason}). ${rollout.reason}`
+      : rollout.reason,
     serviceDeploymentArn: rollout.serviceDeploymentArn,
     rollout,
+    ...(stepReport ? { steps: stepReport } : {}),
   };
   if (rollout.outcome === "succeeded") return followed;
   const request = evidenceRequest(watch, rollout.events, revision.containers, options.logTailLines);
@@ -639,6 +723,13 @@ function lostFollow(
   };
 }
 
+function changesStrategy(plan: DeployPlan, options: DeployOptions): boolean {
+  const asked = options.strategy;
+  return (
+    asked !== undefined && plan.services.some((s) => strategyUpdate(s.service, asked).changes.length > 0)
+  );
+}
+
 /** Updates the services the plan changes and (with `wait`) follows their rollouts to the end. */
 export async function executeDeploy(
   deps: DeployDeps,
@@ -646,11 +737,11 @@ export async function executeDeploy(
   revision: DeployRevision,
   options: DeployOptions,
 ): Promise<DeployOutcome> {
-  if (!changesServices(plan)) return nothingToDo(deps, plan, revision);
+  if (!changesServices(plan) && !changesStrategy(plan, options)) return nothingToDo(deps, plan, revision);
   const { logger } = deps;
   const base = { taskDefinitionArn: revision.arn, images: plannedImages(plan) };
   const updates = await logger.group("Update the services", () =>
-    updateServices(deps, plan, revision, options.caller),
+    updateServices(deps, plan, revision, options),
   );
   if (updates.refusal !== undefined && !updates.started.some((r) => r.watch)) {
     // Nothing was changed: the refusal is the whole story.

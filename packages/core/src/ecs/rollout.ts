@@ -359,6 +359,11 @@ export interface FollowOptions {
    * the call that started it already said. A rollout already in flight is read at once.
    */
   justStarted?: boolean;
+  /**
+   * Called at every poll whose observation has not ended the rollout, before it is judged: the step
+   * judge of a native strategy reads its evidence here and may stop the deployment.
+   */
+  onPoll?: ((observation: RolloutObservation) => Promise<void>) | undefined;
 }
 
 function eventKey(event: ServiceEvent): string {
@@ -458,7 +463,8 @@ export async function followRollout(
             lastServiceDeployment?.serviceDeploymentArn !== serviceDeploymentArn ||
             fingerprint !== lastFingerprint ||
             isSettled(service) ||
-            polls - sdReadAt >= (staged && !rolling ? 2 : 6);
+            // A step judge needs every poll's stage and share: it stops a bad step at the poll that sees it.
+            polls - sdReadAt >= (options.onPoll ? 1 : staged && !rolling ? 2 : 6);
           lastFingerprint = fingerprint;
           let serviceDeployment = lastServiceDeployment;
           if (!serviceDeploymentArn) serviceDeployment = undefined;
@@ -521,7 +527,10 @@ export async function followRollout(
           lastState = state;
         }
         const judgement = judgeRollout(watch, observation);
-        if (judgement.state === "in-progress") return pending;
+        if (judgement.state === "in-progress") {
+          await options.onPoll?.(observation);
+          return pending;
+        }
         return done<RolloutResult>({
           watch,
           outcome: judgement.state,

@@ -52,6 +52,17 @@ export interface CloudWatchScenario {
   images?: Record<string, MetricsProfile>;
   /** Per task definition ("family:revision" or ARN); wins over images. */
   revisions?: Record<string, MetricsProfile>;
+  /** Metric alarms (DescribeAlarms), OK unless given another state. */
+  alarms?: { name: string; state?: AlarmState; reason?: string }[];
+}
+
+export type AlarmState = "OK" | "ALARM" | "INSUFFICIENT_DATA";
+
+interface AlarmRecord {
+  name: string;
+  state: AlarmState;
+  reason: string;
+  updatedAt: number;
 }
 
 /** What tests and the demo control of the simulated CloudWatch metrics (`sim.cloudwatch`). */
@@ -64,6 +75,11 @@ export interface CloudWatchSurface {
     target: { revision?: string; image?: string; loadBalancer?: string },
     profile: MetricsProfile,
   ): void;
+  /**
+   * Sets an alarm's state from now on. Going into ALARM also fails the deployment of every ECS service
+   * whose deployment alarms name it (as ECS watches them), and says how many it failed.
+   */
+  setAlarmState(name: string, state: AlarmState, reason?: string): number;
 }
 
 const NAMESPACE = "AWS/ApplicationELB";
@@ -132,14 +148,59 @@ export class CloudWatchService implements SimService {
     serverErrorCode: "InternalFailure",
   } as const;
   #changes: ProfileChange[] = [];
+  readonly #alarms = new Map<string, AlarmRecord>();
 
   /** The controls tests and the demo use (`sim.cloudwatch`). */
-  readonly surface: CloudWatchSurface = { setProfile: (target, profile) => this.setProfile(target, profile) };
+  readonly surface: CloudWatchSurface = {
+    setProfile: (target, profile) => this.setProfile(target, profile),
+    setAlarmState: (name, state, reason) => this.setAlarmState(name, state, reason),
+  };
+
+  setAlarmState(name: string, state: AlarmState, reason?: string): number {
+    const alarm = this.#alarms.get(name);
+    if (!alarm) throw new Error(`the simulated CloudWatch has no alarm ${name}`);
+    alarm.state = state;
+    alarm.reason = reason ?? `Threshold Crossed: the simulated alarm was set to ${state}.`;
+    alarm.updatedAt = this.runtime.now();
+    if (state !== "ALARM") return 0;
+    const ecs = this.#alarmWatchers();
+    return ecs ? ecs.alarmFired(name) : 0;
+  }
+
+  #alarmWatchers(): { alarmFired(name: string): number } | undefined {
+    try {
+      const ecs = this.runtime.service<SimService>("ecs") as unknown as {
+        alarmFired?: (name: string) => number;
+      };
+      return typeof ecs.alarmFired === "function" ? (ecs as { alarmFired(name: string): number }) : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  #alarmShape(alarm: AlarmRecord): Shape {
+    return {
+      AlarmName: alarm.name,
+      AlarmArn: `arn:aws:cloudwatch:${this.runtime.region}:${this.runtime.accountId}:alarm:${alarm.name}`,
+      ActionsEnabled: true,
+      StateValue: alarm.state,
+      StateReason: alarm.reason,
+      StateUpdatedTimestamp: new Date(alarm.updatedAt),
+      Namespace: NAMESPACE,
+      MetricName: "HTTPCode_Target_5XX_Count",
+      Statistic: "Sum",
+      Period: 60,
+      EvaluationPeriods: 1,
+      Threshold: 1,
+      ComparisonOperator: "GreaterThanOrEqualToThreshold",
+    };
+  }
 
   constructor(private readonly runtime: SimRuntime) {}
 
   reset(): void {
     this.#changes = [];
+    this.#alarms.clear();
   }
 
   load(section: unknown): void {
@@ -152,6 +213,14 @@ export class CloudWatchService implements SimService {
       this.#changes.push({ at, kind: "revision", key, profile });
     for (const [key, value] of Object.entries(scenario.loadBalancers ?? {}))
       this.#changes.push({ at, kind: "loadBalancer", key, profile: value });
+    for (const alarm of scenario.alarms ?? []) {
+      this.#alarms.set(alarm.name, {
+        name: alarm.name,
+        state: alarm.state ?? "OK",
+        reason: alarm.reason ?? "Threshold Crossed: no datapoint was greater than or equal to the threshold.",
+        updatedAt: this.runtime.now(),
+      });
+    }
   }
 
   /**
@@ -390,6 +459,22 @@ export class CloudWatchService implements SimService {
   }
 
   readonly operations = {
+    DescribeAlarms: cloudWatchErrors((input: Shape) => {
+      const names = stringList(input, "AlarmNames");
+      const asked = stringList(input, "AlarmTypes");
+      const types = asked.length > 0 ? asked : ["MetricAlarm"];
+      if (names.length > 100)
+        throw new SimError("InvalidParameterValueException", "AlarmNames must contain at most 100 names.");
+      const state = optionalString(input, "StateValue");
+      const alarms = [...this.#alarms.values()].filter(
+        (a) => (names.length === 0 || names.includes(a.name)) && (state === undefined || a.state === state),
+      );
+      return {
+        MetricAlarms: types.includes("MetricAlarm") ? alarms.map((a) => this.#alarmShape(a)) : [],
+        CompositeAlarms: [],
+      };
+    }),
+
     GetMetricData: cloudWatchErrors((input: Shape) => {
       const queries = objectList(input, "MetricDataQueries");
       if (queries.length === 0 || queries.length > 500) {

@@ -168,6 +168,18 @@ export class EcsService implements SimService {
     return out;
   }
 
+  /**
+   * A CloudWatch alarm went into ALARM: every service whose deployment in flight watches it fails that
+   * deployment (and rolls back when its alarms say so). How many did.
+   */
+  alarmFired(alarmName: string): number {
+    let failed = 0;
+    for (const service of this.core.services.values()) {
+      if (this.rollbacks.triggerAlarm(service, alarmName)) failed++;
+    }
+    return failed;
+  }
+
   snapshot(): unknown {
     return {
       clusters: [...this.core.clusters.keys()],

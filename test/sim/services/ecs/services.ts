@@ -61,7 +61,61 @@ function mergeDeploymentConfiguration(current: Shape, sent: Shape | undefined): 
   if (merged.strategy !== undefined && !STRATEGIES.includes(String(merged.strategy))) {
     throw invalidParameter(`strategy must be one of ${STRATEGIES.join(", ")}.`);
   }
+  validateStrategySettings(merged);
   return merged;
+}
+
+const HOOK_STAGES = [
+  "RECONCILE_SERVICE",
+  "PRE_SCALE_UP",
+  "POST_SCALE_UP",
+  "TEST_TRAFFIC_SHIFT",
+  "POST_TEST_TRAFFIC_SHIFT",
+  "PRODUCTION_TRAFFIC_SHIFT",
+  "POST_PRODUCTION_TRAFFIC_SHIFT",
+];
+
+/** The ranges of the API reference: percentages in steps of 0.1, bake times 0 to 1440 minutes. */
+function validateStrategySettings(configuration: Shape): void {
+  const minutes = (value: unknown, name: string) => {
+    if (value === undefined) return;
+    if (typeof value !== "number" || !Number.isInteger(value) || value < 0 || value > 1440)
+      throw invalidParameter(`${name} must be an integer between 0 and 1440.`);
+  };
+  const percent = (value: unknown, name: string, low: number) => {
+    if (value === undefined) return;
+    const ok =
+      typeof value === "number" &&
+      value >= low &&
+      value <= 100 &&
+      Math.abs(value * 10 - Math.round(value * 10)) < 1e-9;
+    if (!ok) throw invalidParameter(`${name} must be a multiple of 0.1 between ${low} and 100.`);
+  };
+  minutes(configuration.bakeTimeInMinutes, "bakeTimeInMinutes");
+  const canary = configuration.canaryConfiguration as Shape | undefined;
+  if (canary) {
+    percent(canary.canaryPercent, "canaryConfiguration.canaryPercent", 0.1);
+    minutes(canary.canaryBakeTimeInMinutes, "canaryConfiguration.canaryBakeTimeInMinutes");
+  }
+  const linear = configuration.linearConfiguration as Shape | undefined;
+  if (linear) {
+    percent(linear.stepPercent, "linearConfiguration.stepPercent", 3);
+    minutes(linear.stepBakeTimeInMinutes, "linearConfiguration.stepBakeTimeInMinutes");
+  }
+  const hooks = configuration.lifecycleHooks;
+  if (hooks === undefined) return;
+  if (!Array.isArray(hooks)) throw invalidParameter("lifecycleHooks must be a list.");
+  for (const hook of hooks as Shape[]) {
+    const stages = hook.lifecycleStages;
+    if ((hook.targetType ?? "AWS_LAMBDA") === "AWS_LAMBDA" && typeof hook.hookTargetArn !== "string")
+      throw invalidParameter("hookTargetArn is required for a lifecycle hook of type AWS_LAMBDA.");
+    if (
+      !Array.isArray(stages) ||
+      stages.length === 0 ||
+      stages.some((st) => !HOOK_STAGES.includes(String(st)))
+    )
+      throw invalidParameter(`lifecycleStages must list one or more of ${HOOK_STAGES.join(", ")}.`);
+  }
 }
 
 export class Services {

@@ -74,6 +74,8 @@ export interface Elbv2Surface {
   targets(targetGroupArn: string): TargetView[];
   /** The listener's forward weights now, by target group ARN, of a load balancer (name or ARN). */
   weights(loadBalancer: string): Readonly<Record<string, number>>;
+  /** Every change of those weights, oldest first (the first entry is the scenario's). */
+  weightHistory(loadBalancer: string): readonly { at: number; weights: Readonly<Record<string, number>> }[];
 }
 
 const NAMESPACE = "http://elasticloadbalancing.amazonaws.com/doc/2015-12-01/";
@@ -119,6 +121,11 @@ export class Elbv2Service implements SimService {
       const lb = this.loadBalancers().find((l) => l.arn === ref || l.name === ref);
       if (!lb) throw new Error(`the simulated ELBv2 has no load balancer ${ref}`);
       return Object.freeze({ ...this.weightsAt(lb, this.runtime.now()) });
+    },
+    weightHistory: (ref) => {
+      const lb = this.loadBalancers().find((l) => l.arn === ref || l.name === ref);
+      if (!lb) throw new Error(`the simulated ELBv2 has no load balancer ${ref}`);
+      return lb.weights.map((w) => Object.freeze({ at: w.at, weights: Object.freeze({ ...w.weights }) }));
     },
   };
 
