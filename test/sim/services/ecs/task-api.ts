@@ -17,6 +17,9 @@ import { placement, resolvePlatformVersion, validateNetwork } from "./placement"
 import { containerDefinitions, paginate, readTags, type TaskDefinitions } from "./task-definitions";
 import type { Tasks } from "./tasks";
 
+/** How long ECS remembers a RunTask client token. */
+const TOKEN_TTL_MS = 24 * 60 * 60 * 1000;
+
 /** JSON with object keys sorted, so two equal requests compare equal whatever order they were sent in. */
 function canonical(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(canonical).join(",")}]`;
@@ -47,8 +50,11 @@ function requestFingerprint(
 }
 
 export class TaskApi {
-  /** RunTask clientToken → the request fingerprint and the tasks it started. */
-  readonly #tokens = new Map<string, { fingerprint: string; taskArns: string[] }>();
+  /**
+   * RunTask tokens, by cluster and token (a token is scoped to its cluster), with the request's
+   * fingerprint, the tasks it started and when: ECS forgets a token after 24 hours.
+   */
+  readonly #tokens = new Map<string, { fingerprint: string; taskArns: string[]; at: number }>();
 
   constructor(
     private readonly core: EcsCore,
@@ -187,8 +193,10 @@ export class TaskApi {
       // ECS compares every parameter of the request: the same token with any other value is a conflict.
       const fingerprint = requestFingerprint(input, cluster.arn, taskDefinition.arn, count);
       if (clientToken) {
-        const previous = this.#tokens.get(clientToken);
-        if (previous) {
+        const key = `${cluster.arn} ${clientToken}`;
+        const previous = this.#tokens.get(key);
+        if (previous && core.now() - previous.at >= TOKEN_TTL_MS) this.#tokens.delete(key);
+        else if (previous) {
           if (previous.fingerprint !== fingerprint) {
             throw new SimError(
               "ConflictException",
@@ -236,7 +244,8 @@ export class TaskApi {
         );
       }
       if (clientToken) {
-        this.#tokens.set(clientToken, {
+        this.#tokens.set(`${cluster.arn} ${clientToken}`, {
+          at: core.now(),
           fingerprint,
           taskArns: tasks.map((t) => t.arn),
         });
