@@ -14,6 +14,7 @@ const EXPECTED_ACTIONS = [
   "health-gate",
   "migrate",
   "release-notes",
+  "run-task",
 ];
 const actions = listActions();
 

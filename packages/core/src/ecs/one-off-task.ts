@@ -127,6 +127,8 @@ export interface TaskContainer {
   container: string;
   /** Every container of the task definition, for checking overrides. */
   containers: string[];
+  /** awsvpc tasks need a network configuration. */
+  networkMode: string | undefined;
   /** Where the container's awslogs driver writes, when it uses one. */
   logs: { group: string; streamPrefix: string | undefined } | undefined;
 }
@@ -198,6 +200,7 @@ export async function taskContainer(
     taskDefinitionArn: out.taskDefinition?.taskDefinitionArn ?? taskDefinition,
     container: chosen?.name ?? "",
     containers: names,
+    networkMode: out.taskDefinition?.networkMode,
     logs: group ? { group, streamPrefix: logConfiguration?.options?.["awslogs-stream-prefix"] } : undefined,
   };
 }
@@ -223,6 +226,48 @@ export function clientTokenFor(parts: readonly string[]): string {
  */
 export function startedByFor(clientToken: string): string {
   return `shipline-${clientToken.slice(0, 27)}`;
+}
+
+/** What a step asks to change in the containers, before it is checked against the task definition. */
+export interface OverrideRequest {
+  command: string[] | undefined;
+  /** `container` undefined: the container that decides. */
+  environment: readonly { container: string | undefined; name: string; value: string }[];
+  /** Container name → cpu units / MiB of memory. */
+  cpu: Readonly<Record<string, number>>;
+  memory: Readonly<Record<string, number>>;
+}
+
+/**
+ * RunTask's containerOverrides from what was asked: the command and unprefixed variables go to the
+ * container that decides. A container the task definition lacks is refused, naming the input.
+ */
+export function containerOverridesFor(target: TaskContainer, asked: OverrideRequest): ContainerOverride[] {
+  const known = (name: string, input: string): string => {
+    if (!target.containers.includes(name)) {
+      throw new UserError(
+        `\`${input}\` names container "${name}", which task definition ${target.taskDefinitionArn} does not have (it has ${target.containers.join(", ")}).`,
+        { input, fix: "Name one of the task definition's containers." },
+      );
+    }
+    return name;
+  };
+  const byName = new Map<string, ContainerOverride>();
+  const entry = (name: string): ContainerOverride => {
+    const existing = byName.get(name);
+    if (existing) return existing;
+    const created: ContainerOverride = { name };
+    byName.set(name, created);
+    return created;
+  };
+  if (asked.command) entry(target.container).command = asked.command;
+  for (const variable of asked.environment) {
+    const override = entry(known(variable.container ?? target.container, "environment"));
+    override.environment = [...(override.environment ?? []), { name: variable.name, value: variable.value }];
+  }
+  for (const [name, units] of Object.entries(asked.cpu)) entry(known(name, "cpu")).cpu = units;
+  for (const [name, mib] of Object.entries(asked.memory)) entry(known(name, "memory")).memory = mib;
+  return [...byName.values()];
 }
 
 export interface OneOffTaskRequest {
