@@ -27,6 +27,7 @@ import {
 import {
   awslogsStream,
   clientTokenFor,
+  containerOverridesFor,
   type OneOffTaskRequest,
   placementFrom,
   runTaskInput,
@@ -287,6 +288,57 @@ describe("placementFrom", () => {
       capacityProviderStrategy: undefined,
       platformVersion: undefined,
     });
+  });
+});
+
+describe("containerOverridesFor", () => {
+  const target = {
+    taskDefinitionArn: TD,
+    container: "app",
+    containers: ["app", "envoy"],
+    networkMode: "awsvpc",
+    logs: undefined,
+  };
+
+  it("gives the command and unprefixed variables to the deciding container, sizes to the one named", () => {
+    expect(
+      containerOverridesFor(target, {
+        command: ["npm", "run", "seed"],
+        environment: [
+          { container: undefined, name: "SEED", value: "demo" },
+          { container: "envoy", name: "LOG", value: "warn" },
+        ],
+        cpu: { envoy: 128 },
+        memory: { app: 2048 },
+      }),
+    ).toEqual([
+      {
+        name: "app",
+        command: ["npm", "run", "seed"],
+        environment: [{ name: "SEED", value: "demo" }],
+        memory: 2048,
+      },
+      { name: "envoy", environment: [{ name: "LOG", value: "warn" }], cpu: 128 },
+    ]);
+  });
+
+  it("asks for nothing when nothing is overridden", () => {
+    expect(
+      containerOverridesFor(target, { command: undefined, environment: [], cpu: {}, memory: {} }),
+    ).toEqual([]);
+  });
+
+  it("names the input and the containers there are when one is unknown", () => {
+    expect(() =>
+      containerOverridesFor(target, {
+        command: undefined,
+        environment: [],
+        cpu: { worker: 256 },
+        memory: {},
+      }),
+    ).toThrow(
+      /`cpu` names container "worker", which task definition \S+ does not have \(it has app, envoy\)/,
+    );
   });
 });
 
