@@ -208,6 +208,22 @@ describe("RunTask", () => {
     },
   );
 
+  it("scopes a clientToken to its cluster and forgets it after 24 hours, as ECS does", async () => {
+    const base = migrationScenario();
+    sim = await startSimulator({
+      scenario: { ...base, ecs: { ...(base.ecs as object), clusters: ["default", "batch"] } },
+    });
+    const { ecs } = simulatorClients(sim);
+    const first = await ecs.send(new RunTaskCommand(migration({ clientToken: "nightly-1" })));
+    const otherCluster = await ecs.send(
+      new RunTaskCommand(migration({ clientToken: "nightly-1", cluster: "batch" })),
+    );
+    expect(otherCluster.tasks?.[0]?.taskArn).not.toBe(first.tasks?.[0]?.taskArn);
+    sim.advance(24 * 60 * 60 * 1000);
+    const dayLater = await ecs.send(new RunTaskCommand(migration({ clientToken: "nightly-1" })));
+    expect(dayLater.tasks?.[0]?.taskArn).not.toBe(first.tasks?.[0]?.taskArn);
+  });
+
   it("gives containers the cpu and memory of their overrides, and the task its own size override", async () => {
     sim = await startSimulator({ scenario: migrationScenario() });
     const { ecs } = simulatorClients(sim);
