@@ -209,6 +209,20 @@ describe("run-task bundle", () => {
     );
   });
 
+  it("runs `count` copies, follows each with its lines marked by task, and passes when all exit 0", async () => {
+    const s = await start();
+    const result = await runTask(s, { command: "npm run backfill", count: "2" });
+    expect(result.errors).toEqual([]);
+    const tasks = oneOffTasks(s);
+    expect(tasks).toHaveLength(2);
+    expect(JSON.parse(result.outputs["task-arns"] ?? "[]")).toEqual(tasks.map((t) => t.taskArn));
+    for (const task of tasks) {
+      const id = task.taskArn?.split("/").at(-1)?.slice(0, 8);
+      expect(result.stdout).toContain(`│ [${id}] backfill complete: 1500 orders`);
+      expect(task.stopCode).toBe("EssentialContainerExited");
+    }
+  });
+
   it("fails a task that exits 3 with the exit code, why, and the log tail", async () => {
     const s = await start();
     const result = await runTask(s, { command: "npm run check-orders", "log-tail-lines": "3" });

@@ -3,7 +3,7 @@
 import { awsUserError } from "@shipline/core/aws/errors";
 import { followTasks, type TaskOutcome, TaskWaitTimeout, taskIdOf } from "@shipline/core/ecs/one-off-follow";
 import { awslogsStream, type StartedTasks, startOneOffTasks } from "@shipline/core/ecs/one-off-task";
-import { isAbortError, UserError } from "@shipline/core/runtime/errors";
+import { CancelledError, isAbortError, UserError } from "@shipline/core/runtime/errors";
 import type { ActionContext } from "@shipline/core/runtime/run";
 import type { Settings } from "../settings";
 import type { PreparedRun } from "./prepare";
@@ -19,6 +19,8 @@ export interface RunResult {
 export async function startTasks(context: ActionContext, prepared: PreparedRun): Promise<StartedTasks> {
   const { logger } = context;
   const { count } = prepared.request;
+  // A cancel that arrived while the step prepared must not be followed by a start.
+  if (context.signal.aborted) throw new CancelledError();
   return logger.group(count === 1 ? "Start the task" : `Start ${count} tasks`, async () => {
     const started = await startOneOffTasks(prepared.ecs, prepared.request, logger);
     if (!started.resumed) {
