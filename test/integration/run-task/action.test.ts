@@ -15,6 +15,8 @@ import {
 
 const REGISTRY = "123456789012.dkr.ecr.eu-west-1.amazonaws.com";
 const ACCOUNT = "arn:aws:ecs:eu-west-1:123456789012";
+/** A guard for tests that run the bundle several times on a loaded machine, not a measure of speed. */
+const BUNDLE_RUNS_MS = 180_000;
 /** Simulated time one poll of the step stands for. */
 const STEP_MS = 5_000;
 const NETWORK = {
@@ -209,19 +211,23 @@ describe("run-task bundle", () => {
     );
   });
 
-  it("runs `count` copies, follows each with its lines marked by task, and passes when all exit 0", async () => {
-    const s = await start();
-    const result = await runTask(s, { command: "npm run backfill", count: "2" });
-    expect(result.errors).toEqual([]);
-    const tasks = oneOffTasks(s);
-    expect(tasks).toHaveLength(2);
-    expect(JSON.parse(result.outputs["task-arns"] ?? "[]")).toEqual(tasks.map((t) => t.taskArn));
-    for (const task of tasks) {
-      const id = task.taskArn?.split("/").at(-1)?.slice(0, 8);
-      expect(result.stdout).toContain(`│ [${id}] backfill complete: 1500 orders`);
-      expect(task.stopCode).toBe("EssentialContainerExited");
-    }
-  });
+  it(
+    "runs `count` copies, follows each with its lines marked by task, and passes when all exit 0",
+    async () => {
+      const s = await start();
+      const result = await runTask(s, { command: "npm run backfill", count: "2" });
+      expect(result.errors).toEqual([]);
+      const tasks = oneOffTasks(s);
+      expect(tasks).toHaveLength(2);
+      expect(JSON.parse(result.outputs["task-arns"] ?? "[]")).toEqual(tasks.map((t) => t.taskArn));
+      for (const task of tasks) {
+        const id = task.taskArn?.split("/").at(-1)?.slice(0, 8);
+        expect(result.stdout).toContain(`│ [${id}] backfill complete: 1500 orders`);
+        expect(task.stopCode).toBe("EssentialContainerExited");
+      }
+    },
+    BUNDLE_RUNS_MS,
+  );
 
   it("fails a task that exits 3 with the exit code, why, and the log tail", async () => {
     const s = await start();
@@ -253,61 +259,73 @@ describe("run-task bundle", () => {
     expect(result.summary).toContain("Error: 12 orders have no customer");
   });
 
-  it("stops the task when the timeout passes, and fails with the log tail", async () => {
-    const s = await start();
-    const result = await runTask(s, { command: "npm run wait-for-lock", timeout: "10s" });
-    expect(result.exitCode).toBe(1);
-    const stops = s.callsTo("StopTask", "ecs");
-    expect(stops).toHaveLength(1);
-    expect(stops[0]?.input).toMatchObject({
-      cluster: "prod",
-      reason: "shipline run-task timeout of 10s reached.",
-    });
-    const [task] = oneOffTasks(s);
-    expect(task?.desiredStatus).toBe("STOPPED");
-    expect(task?.stopCode).toBe("UserInitiated");
-    expect(result.errors[0]?.message).toMatch(
-      /did not stop within 10s, so it was stopped\. The last \d+ log lines:\nwaiting for the lock on orders/,
-    );
-    expect(result.errors[0]?.message).toMatch(/Fix: Find out what the task waited on/);
-    expect(JSON.parse(result.outputs.report ?? "{}")).toMatchObject({ verdict: "timed-out" });
-  });
+  it(
+    "stops the task when the timeout passes, and fails with the log tail",
+    async () => {
+      const s = await start();
+      const result = await runTask(s, { command: "npm run wait-for-lock", timeout: "10s" });
+      expect(result.exitCode).toBe(1);
+      const stops = s.callsTo("StopTask", "ecs");
+      expect(stops).toHaveLength(1);
+      expect(stops[0]?.input).toMatchObject({
+        cluster: "prod",
+        reason: "shipline run-task timeout of 10s reached.",
+      });
+      const [task] = oneOffTasks(s);
+      expect(task?.desiredStatus).toBe("STOPPED");
+      expect(task?.stopCode).toBe("UserInitiated");
+      expect(result.errors[0]?.message).toMatch(
+        /did not stop within 10s, so it was stopped\. The last \d+ log lines:\nwaiting for the lock on orders/,
+      );
+      expect(result.errors[0]?.message).toMatch(/Fix: Find out what the task waited on/);
+      expect(JSON.parse(result.outputs.report ?? "{}")).toMatchObject({ verdict: "timed-out" });
+    },
+    BUNDLE_RUNS_MS,
+  );
 
-  it("starts no second task when the step is re-run in the same attempt, and a new one for a new attempt", async () => {
-    const s = await start();
-    const inputs = { command: "npm run backfill" };
-    const first = await runTask(s, inputs);
-    const again = await runTask(s, inputs);
-    expect(first.exitCode).toBe(0);
-    expect(again.exitCode).toBe(0);
-    expect(again.outputs["task-arn"]).toBe(first.outputs["task-arn"]);
-    expect(again.stdout).toContain("following it instead of starting another");
-    expect(s.callsTo("RunTask", "ecs")).toHaveLength(1);
-    expect(oneOffTasks(s)).toHaveLength(1);
-    expect(JSON.parse(again.outputs.report ?? "{}")).toMatchObject({ verdict: "pass", resumed: true });
+  it(
+    "starts no second task when the step is re-run in the same attempt, and a new one for a new attempt",
+    async () => {
+      const s = await start();
+      const inputs = { command: "npm run backfill" };
+      const first = await runTask(s, inputs);
+      const again = await runTask(s, inputs);
+      expect(first.exitCode).toBe(0);
+      expect(again.exitCode).toBe(0);
+      expect(again.outputs["task-arn"]).toBe(first.outputs["task-arn"]);
+      expect(again.stdout).toContain("following it instead of starting another");
+      expect(s.callsTo("RunTask", "ecs")).toHaveLength(1);
+      expect(oneOffTasks(s)).toHaveLength(1);
+      expect(JSON.parse(again.outputs.report ?? "{}")).toMatchObject({ verdict: "pass", resumed: true });
 
-    const otherCommand = await runTask(s, { command: "npm run check-orders" });
-    expect(otherCommand.exitCode).toBe(1);
-    expect(otherCommand.errors[0]?.message).toMatch(
-      /already started task \S+ in cluster prod with other parameters/,
-    );
-    expect(otherCommand.errors[0]?.message).toMatch(/idempotency-key/);
-    expect(s.callsTo("RunTask", "ecs")).toHaveLength(1);
+      const otherCommand = await runTask(s, { command: "npm run check-orders" });
+      expect(otherCommand.exitCode).toBe(1);
+      expect(otherCommand.errors[0]?.message).toMatch(
+        /already started task \S+ in cluster prod with other parameters/,
+      );
+      expect(otherCommand.errors[0]?.message).toMatch(/idempotency-key/);
+      expect(s.callsTo("RunTask", "ecs")).toHaveLength(1);
 
-    const nextAttempt = await runTask(s, inputs, { env: { GITHUB_RUN_ATTEMPT: "2" } });
-    expect(nextAttempt.exitCode).toBe(0);
-    expect(nextAttempt.outputs["task-arn"]).not.toBe(first.outputs["task-arn"]);
-    expect(oneOffTasks(s)).toHaveLength(2);
-  });
+      const nextAttempt = await runTask(s, inputs, { env: { GITHUB_RUN_ATTEMPT: "2" } });
+      expect(nextAttempt.exitCode).toBe(0);
+      expect(nextAttempt.outputs["task-arn"]).not.toBe(first.outputs["task-arn"]);
+      expect(oneOffTasks(s)).toHaveLength(2);
+    },
+    BUNDLE_RUNS_MS,
+  );
 
-  it("starts no second task on a re-run where the endpoint ignores the client token", async () => {
-    const s = await start("compat");
-    const first = await runTask(s, { command: "npm run backfill" });
-    const again = await runTask(s, { command: "npm run backfill" });
-    expect([first.exitCode, again.exitCode]).toEqual([0, 0]);
-    expect(again.outputs["task-arn"]).toBe(first.outputs["task-arn"]);
-    expect(oneOffTasks(s)).toHaveLength(1);
-  });
+  it(
+    "starts no second task on a re-run where the endpoint ignores the client token",
+    async () => {
+      const s = await start("compat");
+      const first = await runTask(s, { command: "npm run backfill" });
+      const again = await runTask(s, { command: "npm run backfill" });
+      expect([first.exitCode, again.exitCode]).toEqual([0, 0]);
+      expect(again.outputs["task-arn"]).toBe(first.outputs["task-arn"]);
+      expect(oneOffTasks(s)).toHaveLength(1);
+    },
+    BUNDLE_RUNS_MS,
+  );
 
   it("stops the task when the workflow is cancelled", async () => {
     const s = await start();

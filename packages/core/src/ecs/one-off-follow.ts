@@ -182,7 +182,7 @@ export async function followTasks(
         const out = await ecs.send(
           new DescribeTasksCommand({ cluster, tasks: open.map((f) => f.ref.taskArn) }),
         );
-        let changed = false;
+        const changed: Followed[] = [];
         for (const one of open) {
           const current = out.tasks?.find((t) => t.taskArn === one.ref.taskArn);
           if (!current) {
@@ -197,19 +197,17 @@ export async function followTasks(
           const seen = `${current.lastStatus ?? "?"} (container ${container.lastStatus ?? "not started"})`;
           if (seen !== one.lastSeen) {
             one.lastSeen = seen;
-            changed = true;
+            changed.push(one);
           }
         }
-        const quiet = clock.now() - lastProgressAt >= heartbeatMs;
-        if (changed || quiet) {
-          for (const one of changed ? open.filter((o) => o.lastSeen) : open) {
-            const lines = quiet && !changed ? `, ${one.linesShown} log lines so far` : "";
-            logger.progress(
-              `Task ${taskIdOf(one.ref.taskArn)}: ${one.lastSeen}, ${formatDuration(elapsedMs)}${lines}`,
-            );
-          }
-          lastProgressAt = clock.now();
+        // What changed, on every poll; everything still open, now and then, when nothing did.
+        const quiet = changed.length === 0 && clock.now() - lastProgressAt >= heartbeatMs;
+        for (const one of quiet ? open : changed) {
+          logger.progress(
+            `Task ${taskIdOf(one.ref.taskArn)}: ${one.lastSeen}, ${formatDuration(elapsedMs)}${quiet ? `, ${one.linesShown} log lines so far` : ""}`,
+          );
         }
+        if (quiet || changed.length > 0) lastProgressAt = clock.now();
         return unfinished().length === 0 ? done(true) : pending;
       },
     );
