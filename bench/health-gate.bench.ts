@@ -17,7 +17,7 @@ import { RecordingLogger } from "../packages/core/src/runtime/logger";
 import { startDemoService } from "../test/fixtures/demo-service/launch";
 import { startTraffic } from "../test/fixtures/demo-service/traffic";
 import { runAction } from "../test/rig/harness";
-import { type Benchmark, type BenchRow, median, round } from "./types";
+import { type Benchmark, type BenchRow, median, round, withGoal } from "./types";
 
 /** Every input at its default, as the action reads them. */
 const DEFAULTS: GateSettings = gateSettings(parseInputs(inputSpec, { source: () => undefined }));
@@ -169,8 +169,19 @@ async function realTimeDetection(runs: number): Promise<number[]> {
   return samples;
 }
 
-function rows(name: string, samples: number[], intervalMs: number, note: string): BenchRow[] {
+/** The issue's goal: a bad service fails the gate within 3 probe intervals, whatever it does. */
+const MAX_INTERVALS = 3;
+
+function rows(name: string, samples: number[], intervalMs: number, note: string, held = true): BenchRow[] {
   const worst = Math.max(...samples);
+  const worstRow: BenchRow = {
+    benchmark: "health-gate: bad to fail",
+    case: name,
+    metric: "worst",
+    value: round(worst / 1000, 2),
+    unit: "s",
+    note: `${round(worst / intervalMs, 2)} probe intervals; ${note}`,
+  };
   return [
     {
       benchmark: "health-gate: bad to fail",
@@ -180,14 +191,9 @@ function rows(name: string, samples: number[], intervalMs: number, note: string)
       unit: "s",
       note: `${round(median(samples) / intervalMs, 2)} probe intervals`,
     },
-    {
-      benchmark: "health-gate: bad to fail",
-      case: name,
-      metric: "worst",
-      value: round(worst / 1000, 2),
-      unit: "s",
-      note: `${round(worst / intervalMs, 2)} probe intervals; ${note}`,
-    },
+    held
+      ? withGoal(worstRow, `≤ ${(MAX_INTERVALS * intervalMs) / 1000} s`, worst <= MAX_INTERVALS * intervalMs)
+      : worstRow,
   ];
 }
 
@@ -201,7 +207,7 @@ const benchmark: Benchmark = {
         "health answers 503 (simulated, 5 s interval)",
         await probeDetection("http-503"),
         interval,
-        "target ≤ 3",
+        "5 s probes, 3 failures to fail",
       ),
     );
     out.push(
@@ -209,18 +215,23 @@ const benchmark: Benchmark = {
         "process gone, connection refused (simulated)",
         await probeDetection("connection-refused"),
         interval,
-        "target ≤ 3",
+        "5 s probes, 3 failures to fail",
       ),
     );
     out.push(
-      ...rows("old version answers (simulated)", await probeDetection("old-version"), interval, "target ≤ 3"),
+      ...rows(
+        "old version answers (simulated)",
+        await probeDetection("old-version"),
+        interval,
+        "5 s probes, 3 failures to fail",
+      ),
     );
     out.push(
       ...rows(
         "no answer at all (simulated)",
         await probeDetection("no-answer"),
         interval,
-        "the last probe also waits its 2 s timeout",
+        "each failure waits the 2 s probe timeout; a failed probe is re-checked half an interval later",
       ),
     );
     const errorRate = await errorRateDetection();
@@ -237,7 +248,8 @@ const benchmark: Benchmark = {
         "bundle vs demo service, real time, 250 ms interval",
         await realTimeDetection(5),
         250,
-        "5 runs, Node 24",
+        "5 runs, Node 24; context only: in real time on a shared machine, and the 2 s probe timeout does not fit half of 250 ms, so no re-check",
+        false,
       ),
     );
     return out;

@@ -4,7 +4,11 @@
 import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import ncc from "@vercel/ncc";
+import { transform } from "esbuild";
 import { listActions, ROOT } from "../test/repo/layout";
+
+/** A chunk ncc splits off at a dynamic import: `<id>.index.js`. */
+const CHUNK = /^\d+\.index\.js$/;
 
 async function buildAction(name: string): Promise<void> {
   const started = Date.now();
@@ -25,7 +29,12 @@ async function buildAction(name: string): Promise<void> {
   for (const [file, asset] of Object.entries(assets)) {
     const target = join(outDir, file);
     mkdirSync(dirname(target), { recursive: true });
-    writeFileSync(target, asset.source, asset.permissions ? { mode: asset.permissions } : {});
+    // ncc minifies index.js but writes the chunks of dynamic imports as they are: minified here, so
+    // what a step loads after its inputs are checked is parsed as quickly as the entry.
+    const source = CHUNK.test(file)
+      ? (await transform(asset.source.toString(), { minify: true, format: "esm", target: "es2022" })).code
+      : asset.source;
+    writeFileSync(target, source, asset.permissions ? { mode: asset.permissions } : {});
   }
   // Files the bundle reads beside index.js at run time that ncc cannot see (e.g. a WebAssembly module
   // loaded by path), listed in actions/<name>/bundle-assets.json as repository-relative paths, or as

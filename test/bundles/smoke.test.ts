@@ -1,7 +1,10 @@
 // Every committed bundle, run as the runner runs it with no inputs, fails cleanly with one error
 // annotation that says what is missing, under the actions' runtime (Node 24) and this machine's node.
+import { copyFileSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { listActions, readActionYaml } from "../repo/layout";
+import { bundlePath, listActions, readActionYaml } from "../repo/layout";
 import { runAction } from "../rig/harness";
 
 const runtimes = [
@@ -27,5 +30,27 @@ describe.each(listActions())("%s bundle", (name) => {
     }
     // A user error is reported without a stack trace.
     expect(message).not.toMatch(/\n\s+at /);
+  });
+
+  // Inputs are checked before the rest of the bundle is loaded: index.js alone, without the chunks
+  // beside it, still reports them, and it carries none of the heavy modules (the AWS SDK, Octokit,
+  // the HTTP client @actions/core brings), which would be evaluated before the first input is read.
+  it("reports the missing inputs from index.js alone, without loading a chunk", async () => {
+    const entry = readFileSync(bundlePath(name), "utf8");
+    expect(entry).not.toMatch(/aws-sdk-js|octokit|undici/);
+    const dir = mkdtempSync(join(tmpdir(), `entry-${name}-`));
+    try {
+      copyFileSync(bundlePath(name), join(dir, "index.js"));
+      copyFileSync(join(dirname(bundlePath(name)), "package.json"), join(dir, "package.json"));
+      const run = await runAction(name, { entry: join(dir, "index.js"), env: { AWS_REGION: undefined } });
+      expect(run.exitCode).toBe(1);
+      expect(run.errors).toHaveLength(1);
+      expect(run.stderr).not.toMatch(/Cannot find module|ERR_MODULE_NOT_FOUND/);
+      const message = run.errors[0]?.message ?? "";
+      for (const input of required) expect(message).toContain(`\`${input}\``);
+      if (required.length === 0) expect(message).toMatch(/Input `/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

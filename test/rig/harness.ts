@@ -28,6 +28,8 @@ export interface RunActionOptions {
   cancelWhen?: RegExp;
   /** Called with each stdout line as it arrives (e.g. to react to progress). */
   onLine?: (line: string) => void;
+  /** Runs this file instead of dist/<name>/index.js (e.g. a copy of the entry without its chunks). */
+  entry?: string;
 }
 
 export interface ActionRun {
@@ -137,7 +139,7 @@ export async function runAction(name: string, options: RunActionOptions = {}): P
     else env[key] = value;
   }
 
-  let entry = bundlePath(name);
+  let entry = options.entry ?? bundlePath(name);
   if (options.post) {
     if (!action.runs.post) throw new Error(`${name} has no post step`);
     entry = join(dirname(actionYamlPath(name)), action.runs.post);

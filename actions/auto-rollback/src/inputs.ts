@@ -2,11 +2,11 @@
 // outputs they are fed from: ecs-deploy (deploy-record, or task-definition-arn,
 // previous-task-definition-arn, service-deployment-arn), migrate (destructive, migrations,
 // snapshot-id), health-gate (verdict, report, failed-checks).
-import { awsInputSpec } from "@shipline/core/aws/clients";
+import { awsInputSpec } from "@shipline/core/aws/inputs";
 import { type DeployRecord, parseDeployRecord } from "@shipline/core/ecs/deploy-record";
 import { optionalServicesInputSpec } from "@shipline/core/ecs/services-input";
-import { GITHUB_TOKEN, GITHUB_TOKEN_HINT } from "@shipline/core/github/client";
-import { type InputSpec, type InputValues, input } from "@shipline/core/runtime/inputs";
+import { GITHUB_TOKEN, GITHUB_TOKEN_HINT } from "@shipline/core/github/token";
+import { type InputSpec, type InputValues, input, inputError } from "@shipline/core/runtime/inputs";
 
 const ARN_OR_MAP_HINT =
   "Give a task-definition ARN, or the JSON object keyed by service that ecs-deploy outputs for several services.";
@@ -99,3 +99,20 @@ export const inputSpec = {
 } satisfies InputSpec;
 
 export type Inputs = InputValues<typeof inputSpec>;
+
+/** A value that ecs-deploy's deploy record names when it is given. */
+export function required<T>(value: T | undefined, input: string): T {
+  if (value !== undefined) return value;
+  throw inputError(
+    input,
+    "it is required (unless `deploy-record` is given, which names it) but was not given.",
+    `Add \`${input}:\` under the step's \`with:\`, or pass ecs-deploy's \`deploy-record\` output.`,
+  );
+}
+
+/** The rules between inputs, checked before the rest of the action is loaded (and again by its settings). */
+export function checkInputs(inputs: Inputs): void {
+  if (inputs.deployRecord) return;
+  required(inputs.cluster, "cluster");
+  required(inputs.services, "services");
+}

@@ -10,7 +10,7 @@ import { perServiceInput, shortName } from "@shipline/core/ecs/services-input";
 import { revisionLabel, TASK_DEFINITION_ARN } from "@shipline/core/ecs/task-definition";
 import { UserError } from "@shipline/core/runtime/errors";
 import { inputError } from "@shipline/core/runtime/inputs";
-import type { Inputs } from "./inputs";
+import { type Inputs, required } from "./inputs";
 
 export interface Evidence {
   verdict: string | undefined;
@@ -86,15 +86,6 @@ function githubSettings(inputs: Inputs): GitHubSettings | undefined {
       ? { title: inputs.incidentTitle, labels: inputs.incidentLabels }
       : undefined,
   };
-}
-
-function required<T>(value: T | undefined, input: string): T {
-  if (value !== undefined) return value;
-  throw inputError(
-    input,
-    "it is required (unless `deploy-record` is given, which names it) but was not given.",
-    `Add \`${input}:\` under the step's \`with:\`, or pass ecs-deploy's \`deploy-record\` output.`,
-  );
 }
 
 /** Without a deploy record: ecs-deploy's loose outputs (any of them may be missing). */

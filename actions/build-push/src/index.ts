@@ -1,7 +1,12 @@
 // Entry point of the build-push bundle: nothing imports this file.
 import { explainAwsErrors } from "@shipline/core/aws/errors";
-import { run } from "@shipline/core/runtime/run";
-import { main } from "./main";
+import { afterInputs, run } from "@shipline/core/runtime/run";
+import { inputSpec } from "./inputs";
 
 // An AWS failure the user can act on (denied, expired, throttled, missing) is reported as theirs.
-await run(explainAwsErrors("build-push", main));
+await run(
+  explainAwsErrors(
+    "build-push",
+    afterInputs(inputSpec, () => import("./main")),
+  ),
+);

@@ -1,6 +1,6 @@
 // The inputs of build-push; a contract test keeps this spec equal to action.yml.
-import { awsInputSpec } from "@shipline/core/aws/clients";
-import { TAG_PATTERN } from "@shipline/core/docker/tags";
+import { awsInputSpec } from "@shipline/core/aws/inputs";
+import { TAG_PATTERN } from "@shipline/core/docker/reference";
 import { type InputSpec, type InputValues, input } from "@shipline/core/runtime/inputs";
 
 const TAG_HINT = "Tags are 1 to 128 letters, digits, '_', '.' and '-', and do not start with '.' or '-'.";

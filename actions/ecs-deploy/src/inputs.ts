@@ -1,8 +1,8 @@
 // The inputs of ecs-deploy; a contract test keeps this spec equal to action.yml.
-import { awsInputSpec } from "@shipline/core/aws/clients";
+import { awsInputSpec } from "@shipline/core/aws/inputs";
 import { imageReferenceCheck } from "@shipline/core/docker/reference";
 import { servicesInputSpec } from "@shipline/core/ecs/services-input";
-import { GITHUB_TOKEN, GITHUB_TOKEN_HINT } from "@shipline/core/github/client";
+import { GITHUB_TOKEN, GITHUB_TOKEN_HINT } from "@shipline/core/github/token";
 import { type InputSpec, type InputValues, input } from "@shipline/core/runtime/inputs";
 
 const NAME = /^[a-zA-Z0-9_-]{1,255}$/;

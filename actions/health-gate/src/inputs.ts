@@ -1,11 +1,12 @@
 // The inputs of health-gate; a contract test keeps this spec equal to action.yml.
-import { awsInputSpec } from "@shipline/core/aws/clients";
+import { awsInputSpec } from "@shipline/core/aws/inputs";
 import {
   checkUrl,
   type InputSpec,
   type InputValues,
   InvalidValue,
   input,
+  inputError,
   type ValueCheck,
 } from "@shipline/core/runtime/inputs";
 
@@ -101,3 +102,41 @@ export const inputSpec = {
 } satisfies InputSpec;
 
 export type Inputs = InputValues<typeof inputSpec>;
+
+const CHECK_INPUTS = [
+  "health-urls",
+  "smoke-tests",
+  "target-group-arns",
+  "load-balancer",
+  "metrics-urls",
+  "prometheus-queries",
+];
+
+/**
+ * The rules between inputs: Prometheus needs its URL and its queries together, and a gate needs at
+ * least one check. Checked before the rest of the action is loaded, and again by its settings.
+ */
+export function checkInputs(inputs: Inputs): void {
+  if ((inputs.prometheusUrl === undefined) !== (inputs.prometheusQueries === undefined)) {
+    const missing = inputs.prometheusUrl === undefined ? "prometheus-url" : "prometheus-queries";
+    throw inputError(
+      missing,
+      "Prometheus checks need both `prometheus-url` and `prometheus-queries`.",
+      `Set \`${missing}\`.`,
+    );
+  }
+  const anyCheck =
+    (inputs.healthUrls ?? []).length > 0 ||
+    inputs.smokeTests !== undefined ||
+    (inputs.targetGroupArns ?? []).length > 0 ||
+    inputs.loadBalancer !== undefined ||
+    (inputs.metricsUrls ?? []).length > 0 ||
+    inputs.prometheusQueries !== undefined;
+  if (!anyCheck) {
+    throw inputError(
+      "health-urls",
+      "no check is configured, and a gate with nothing to look at can only be inconclusive.",
+      `Give at least one of: ${CHECK_INPUTS.map((name) => `\`${name}\``).join(", ")}.`,
+    );
+  }
+}

@@ -38,16 +38,7 @@ import { errorMessage } from "@shipline/core/runtime/errors";
 import { formatDuration } from "@shipline/core/runtime/format";
 import { inputError } from "@shipline/core/runtime/inputs";
 import type { Logger } from "@shipline/core/runtime/logger";
-import type { Inputs } from "./inputs";
-
-const CHECK_INPUTS = [
-  "health-urls",
-  "smoke-tests",
-  "target-group-arns",
-  "load-balancer",
-  "metrics-urls",
-  "prometheus-queries",
-];
+import { checkInputs, type Inputs } from "./inputs";
 
 export interface Settings {
   /** What the gate watches and how: probes, smoke tests, target groups, metric sources, timing. */
@@ -77,7 +68,7 @@ export function settingsFrom(inputs: Inputs, deps: SettingsDeps): Settings {
     health: resolveAll("health-urls", inputs.healthUrls ?? [], inputs.baseUrl),
     metrics: resolveAll("metrics-urls", inputs.metricsUrls ?? [], inputs.baseUrl),
   };
-  requireSomeCheck(inputs, urls);
+  checkInputs(inputs);
   const timing = checkedTiming(inputs);
   const probes = probesFrom(inputs, urls.health, versionCheckFrom(inputs, urls.health), timing);
   const smokeTests = smokeTestsFrom(inputs, deps.logger);
@@ -133,32 +124,6 @@ function resolveAll(name: string, urls: readonly string[], baseUrl: string | und
       );
     }
   });
-}
-
-/** Prometheus needs its URL and its queries together, and a gate needs at least one check. */
-function requireSomeCheck(inputs: Inputs, urls: Urls): void {
-  if ((inputs.prometheusUrl === undefined) !== (inputs.prometheusQueries === undefined)) {
-    const missing = inputs.prometheusUrl === undefined ? "prometheus-url" : "prometheus-queries";
-    throw inputError(
-      missing,
-      "Prometheus checks need both `prometheus-url` and `prometheus-queries`.",
-      `Set \`${missing}\`.`,
-    );
-  }
-  const anyCheck =
-    urls.health.length > 0 ||
-    inputs.smokeTests !== undefined ||
-    (inputs.targetGroupArns ?? []).length > 0 ||
-    inputs.loadBalancer !== undefined ||
-    urls.metrics.length > 0 ||
-    inputs.prometheusQueries !== undefined;
-  if (!anyCheck) {
-    throw inputError(
-      "health-urls",
-      "no check is configured, and a gate with nothing to look at can only be inconclusive.",
-      `Give at least one of: ${CHECK_INPUTS.map((name) => `\`${name}\``).join(", ")}.`,
-    );
-  }
 }
 
 const DEFAULT_PROBE_TIMEOUT_MS = 2_000;

@@ -1,5 +1,5 @@
 // The inputs of migrate; a contract test keeps this spec equal to action.yml.
-import { awsInputSpec } from "@shipline/core/aws/clients";
+import { awsInputSpec } from "@shipline/core/aws/inputs";
 import { type InputSpec, type InputValues, input } from "@shipline/core/runtime/inputs";
 
 export const MODES = ["lint", "sql", "command", "ecs-task"] as const;

@@ -1,6 +1,6 @@
 // migrate's inputs → settings, checked before anything runs: which inputs each mode needs and which it
 // refuses, so a misconfigured run changes nothing. One function per kind of check.
-import { type AwsSettings, awsSettingsFromInputs } from "@shipline/core/aws/clients";
+import { type AwsSettings, awsSettingsFromInputs } from "@shipline/core/aws/inputs";
 import { CommandLineError, splitCommandLine } from "@shipline/core/migrations/command-line";
 import type { LayoutChoice } from "@shipline/core/migrations/discovery";
 import { parseRuleLevels, type RuleLevels } from "@shipline/core/migrations/lint";

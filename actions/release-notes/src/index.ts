@@ -1,5 +1,5 @@
 // Entry point of the release-notes bundle: nothing imports this file.
-import { run } from "@shipline/core/runtime/run";
-import { main } from "./main";
+import { afterInputs, run } from "@shipline/core/runtime/run";
+import { inputSpec } from "./inputs";
 
-await run(main);
+await run(afterInputs(inputSpec, () => import("./main")));

@@ -1,7 +1,7 @@
 // The inputs of release-notes; a contract test keeps this spec equal to action.yml.
 
 import { imageReferenceCheck } from "@shipline/core/docker/reference";
-import { GITHUB_TOKEN, GITHUB_TOKEN_HINT } from "@shipline/core/github/client";
+import { GITHUB_TOKEN, GITHUB_TOKEN_HINT } from "@shipline/core/github/token";
 import {
   DIGEST,
   type MigrationRecord,

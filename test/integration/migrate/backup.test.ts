@@ -15,8 +15,9 @@ afterEach(async () => {
 });
 
 async function simulator(rds: RdsScenario): Promise<Simulator> {
-  // 1 real second = 10 simulated minutes: a four-minute snapshot is ready within a poll or two.
-  sim = await startSimulator({ scenario: { clock: { mode: "scaled", factor: 600 }, rds } });
+  // A simulated minute per API call: a four-minute snapshot is "creating" for the first few polls
+  // and then available, however fast or loaded the machine is.
+  sim = await startSimulator({ scenario: { clock: { mode: "stepped", stepMs: 60_000 }, rds } });
   return sim;
 }
 

@@ -9,9 +9,6 @@ import type { SqlParser } from "@shipline/core/migrations/sql-parser";
 import type { ActionContext } from "@shipline/core/runtime/run";
 import type { Settings } from "../settings";
 import type { LintResult } from "./lint";
-import { runCommandMode } from "./run-command";
-import { runEcsTaskMode } from "./run-ecs-task";
-import { runSqlMode } from "./run-sql";
 
 export async function applyMigrations(
   context: ActionContext,
@@ -24,12 +21,20 @@ export async function applyMigrations(
   switch (settings.mode) {
     case "lint":
       return linted;
-    case "sql":
+    // Each mode is loaded only when it runs: lint, the pull-request check, loads no database client,
+    // and only ecs-task loads the ECS and CloudWatch Logs clients.
+    case "sql": {
+      const { runSqlMode } = await import("./run-sql");
       return runSqlMode(context, settings, lint, parser, linted);
-    case "command":
+    }
+    case "command": {
+      const { runCommandMode } = await import("./run-command");
       return runCommandMode(context, settings, newFilesPending(context, linted));
-    case "ecs-task":
+    }
+    case "ecs-task": {
+      const { runEcsTaskMode } = await import("./run-ecs-task");
       return runEcsTaskMode(context, settings, newFilesPending(context, linted));
+    }
   }
 }
 

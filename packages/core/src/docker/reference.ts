@@ -23,7 +23,8 @@ const PATH_COMPONENT = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$/;
 const DOMAIN_COMPONENT = /^(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])$/;
 const IPV6 = /^\[[0-9a-fA-F:.]+\]$/;
 const PORT = /^[0-9]+$/;
-const TAG = /^[\w][\w.-]{0,127}$/;
+/** Docker's tag grammar, which ECR enforces too: 128 characters at most, no leading "." or "-". */
+export const TAG_PATTERN = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
 /** algorithm-component ([A-Za-z][A-Za-z0-9]*) joined by "+", ".", "-" or "_", then ":" and the hex. */
 const DIGEST = /^[A-Za-z][A-Za-z0-9]*(?:[+._-][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,}$/;
 /** The hex lengths of the algorithms registries accept; others are grammatical but unusable. */
@@ -96,7 +97,7 @@ export function parseImageReference(raw: string): ImageReference {
       );
     }
   }
-  if (tag !== undefined && !TAG.test(tag)) {
+  if (tag !== undefined && !TAG_PATTERN.test(tag)) {
     throw new ImageReferenceError(
       `the tag "${tag.slice(0, 80)}" is not 1 to 128 letters, digits, "_", "." and "-" (not starting with "." or "-")`,
     );

@@ -1,9 +1,9 @@
 // Image tags: the grammar Docker and ECR accept, and the tags a build or a promote gives an image
 // (commit SHA, branch or environment, version and its semver forms, extra tags).
 import { SemVer } from "semver";
+import { TAG_PATTERN } from "./reference";
 
-/** Docker's tag grammar, which ECR enforces too: 128 characters at most, no leading "." or "-". */
-export const TAG_PATTERN = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
+export { TAG_PATTERN };
 
 export function isValidTag(tag: string): boolean {
   return TAG_PATTERN.test(tag);

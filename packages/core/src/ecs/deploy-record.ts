@@ -3,10 +3,10 @@
 // images). ecs-deploy writes it to its `deploy-record` output; auto-rollback reads it from its
 // `deploy-record` input instead of five loose values from as many expressions.
 
+import { TASK_DEFINITION_ARN } from "./arns";
 import type { DeployOutcome } from "./deploy-execute";
 import type { DeployPlan } from "./deploy-plan";
 import { CLUSTER, SERVICE } from "./services-input";
-import { TASK_DEFINITION_ARN } from "./task-definition";
 
 /** Bumped when a field changes meaning, so a reader refuses a record it does not understand. */
 export const DEPLOY_RECORD_VERSION = 1;

@@ -14,7 +14,7 @@ import { BatchedReader } from "../aws/batched-reader";
 import type { Clock } from "../runtime/clock";
 import { errorMessage } from "../runtime/errors";
 import type { Logger } from "../runtime/logger";
-import { done, nextDelay, pending, poll } from "../runtime/poller";
+import { done, pending, poll } from "../runtime/poller";
 import type { ServiceDeploymentsApi } from "./service-deployments";
 import {
   circuitBreakerThreshold,
@@ -404,17 +404,21 @@ export async function followRollout(
   let failuresInARow = 0;
   const tolerated = options.toleratedFailures ?? 3;
   let budget = options.timeoutMs;
-  if (options.justStarted) {
-    const pause = Math.min(
-      budget,
-      nextDelay(options.intervalMs, 0.1, Number.POSITIVE_INFINITY, options.random ?? Math.random),
-    );
-    await clock.sleep(pause, options.signal);
-    budget -= pause;
-  }
-
+  // Joined before the first pause: the followers of a run started together then wake together, and
+  // their first reads go out as one call instead of the first one's going alone.
   const reader = options.services ?? serviceReader(ecs, watch.cluster, 0);
   const leave = reader.join();
+  if (options.justStarted) {
+    // No jitter here either: a pause that differed per follower would split their shared reads.
+    const pause = Math.min(budget, options.intervalMs);
+    try {
+      await clock.sleep(pause, options.signal);
+    } catch (error) {
+      leave();
+      throw error;
+    }
+    budget -= pause;
+  }
   // The service deployment is read again only when DescribeServices shows a change, when the service
   // looks settled (its status must say how it ended), and every other poll for strategies with
   // lifecycle stages (every sixth otherwise, lest a change DescribeServices does not show go unseen):

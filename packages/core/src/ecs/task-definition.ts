@@ -14,6 +14,9 @@ import {
 } from "@aws-sdk/client-ecs";
 import { parseDocument } from "yaml";
 import { UserError } from "../runtime/errors";
+import { FAMILY_REVISION, revisionLabel, TASK_DEFINITION_ARN } from "./arns";
+
+export { FAMILY_REVISION, revisionLabel, TASK_DEFINITION_ARN };
 
 /** What RegisterTaskDefinition accepts: the definition plus its tags. */
 export type TaskDefinitionInput = RegisterTaskDefinitionCommandInput;
@@ -57,17 +60,6 @@ const CONTAINER_NAME = /^[a-zA-Z0-9_-]{1,255}$/;
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
-}
-
-/** `arn:aws:ecs:<region>:<account>:task-definition/<family>:<revision>`. */
-export const TASK_DEFINITION_ARN =
-  /^arn:aws[a-z-]*:ecs:[a-z0-9-]+:\d{12}:task-definition\/[a-zA-Z0-9_-]{1,255}:\d+$/;
-/** `<family>:<revision>`, a registered revision named without its ARN. */
-export const FAMILY_REVISION = /^[a-zA-Z0-9_-]{1,255}:\d+$/;
-
-/** "web:12" from an ARN or a family:revision. */
-export function revisionLabel(taskDefinition: string): string {
-  return taskDefinition.split("task-definition/").pop() ?? taskDefinition;
 }
 
 /** The family of an ARN, a family:revision or a family. */

@@ -8,6 +8,8 @@ import { UserError } from "../runtime/errors";
 import type { Logger } from "../runtime/logger";
 import { type HookedClient, paceQueries } from "./query-pacing";
 
+export { GITHUB_TOKEN, GITHUB_TOKEN_HINT } from "./token";
+
 export type GitHubClient = ReturnType<typeof getOctokit>;
 
 export interface GitHubClientOptions {
@@ -97,12 +99,6 @@ export function redactRequest(request: Record<string, unknown>, logger: Pick<Log
     request[key] = logger.secrets.redactDeep(request[key]);
   }
 }
-
-/** What a GitHub token looks like (ghp_, ghs_, github_pat_, a JWT, a GHES hex token): no spaces or shell syntax. */
-export const GITHUB_TOKEN = /^[A-Za-z0-9_.=-]{1,1024}$/;
-export const GITHUB_TOKEN_HINT =
-  // biome-ignore lint/suspicious/noTemplateCurlyInString: a workflow expression, shown to the user as is.
-  "Pass the token itself, e.g. `${{ github.token }}` or a secret; it has no spaces or quotes.";
 
 export interface RepoRef {
   owner: string;

@@ -1,5 +1,8 @@
 // What was deployed with a release, from the other actions' outputs (image, digest, task
 // definitions, migrations, health-gate verdict and report), and how to roll it back.
+import { TASK_DEFINITION_ARN } from "../ecs/arns";
+
+export { TASK_DEFINITION_ARN };
 
 export type Verdict = "pass" | "fail" | "inconclusive";
 
@@ -32,7 +35,6 @@ export interface DeploymentFacts {
 }
 
 export const DIGEST = /^sha256:[0-9a-f]{64}$/;
-export const TASK_DEFINITION_ARN = /^arn:aws[\w-]*:ecs:[\w-]+:\d{12}:task-definition\/[\w-]{1,255}:\d+$/;
 
 /** The digest of an image reference `repo@sha256:...`, if it has one. */
 export function digestOfImage(image: string): string | undefined {

@@ -1,11 +1,11 @@
 // The logging port: actions talk to a Logger, the runner implementation writes workflow commands,
 // and tests use the recording implementation.
-import * as core from "@actions/core";
 import type { Annotation } from "./annotation";
 import type { Clock } from "./clock";
 import { systemClock } from "./clock";
 import { formatElapsed } from "./format";
 import { Secrets } from "./secrets";
+import { WorkflowCommands } from "./workflow-commands";
 
 export type { Annotation } from "./annotation";
 
@@ -24,35 +24,24 @@ export interface Logger {
   readonly secrets: Secrets;
 }
 
-export function toAnnotationProperties(annotation: Annotation | undefined): core.AnnotationProperties {
-  if (!annotation) return {};
-  const props: core.AnnotationProperties = {};
-  if (annotation.title !== undefined) props.title = annotation.title;
-  if (annotation.file !== undefined) props.file = annotation.file;
-  if (annotation.line !== undefined) props.startLine = annotation.line;
-  if (annotation.endLine !== undefined) props.endLine = annotation.endLine;
-  if (annotation.column !== undefined) props.startColumn = annotation.column;
-  return props;
-}
-
 /**
- * The Logger of a real run: workflow commands on stdout through @actions/core. Every message is
- * redacted before it is written, so a secret never reaches stdout at all: the runner's masking (which
- * the secrets are registered with too) only covers the values it was told, in the forms it was told.
+ * The Logger of a real run: workflow commands on stdout. Every message is redacted before it is
+ * written, so a secret never reaches stdout at all: the runner's masking (which the secrets are
+ * registered with too) only covers the values it was told, in the forms it was told.
  */
-export function createRunnerLogger(clock: Clock = systemClock): Logger {
+export function createRunnerLogger(clock: Clock = systemClock, commands = new WorkflowCommands()): Logger {
   const startedAt = clock.now();
-  const secrets = new Secrets({ mask: (value) => core.setSecret(value) });
+  const secrets = new Secrets({ mask: (value) => commands.mask(value) });
   const safe = (message: string): string => secrets.redact(message);
   return {
     secrets,
-    info: (message) => core.info(safe(message)),
-    debug: (message) => core.debug(safe(message)),
-    notice: (message, annotation) => core.notice(safe(message), toAnnotationProperties(annotation)),
-    warning: (message, annotation) => core.warning(safe(message), toAnnotationProperties(annotation)),
-    error: (message, annotation) => core.error(safe(message), toAnnotationProperties(annotation)),
-    progress: (message) => core.info(`[${formatElapsed(clock.now() - startedAt)}] ${safe(message)}`),
-    group: (title, fn) => core.group(safe(title), fn),
+    info: (message) => commands.line(safe(message)),
+    debug: (message) => commands.debug(safe(message)),
+    notice: (message, annotation) => commands.annotate("notice", safe(message), annotation),
+    warning: (message, annotation) => commands.annotate("warning", safe(message), annotation),
+    error: (message, annotation) => commands.annotate("error", safe(message), annotation),
+    progress: (message) => commands.line(`[${formatElapsed(clock.now() - startedAt)}] ${safe(message)}`),
+    group: (title, fn) => commands.group(safe(title), fn),
   };
 }
 

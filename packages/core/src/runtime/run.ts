@@ -1,13 +1,13 @@
 // The run wrapper every action's entry file calls: one context, main called once, failure reported
 // exactly once, the step summary written even when main fails.
-import * as core from "@actions/core";
 import type { Clock } from "./clock";
 import { systemClock } from "./clock";
 import { CancelledError, describeUserError, errorMessage, isUserError } from "./errors";
 import { type InputSpec, type InputValues, parseInputs, runnerInputSource } from "./inputs";
-import { type Annotation, createRunnerLogger, type Logger, toAnnotationProperties } from "./logger";
+import { type Annotation, createRunnerLogger, type Logger } from "./logger";
 import { type OutputSpec, Outputs } from "./outputs";
 import { SummaryBuilder } from "./summary";
+import { WorkflowCommands } from "./workflow-commands";
 
 export interface ActionState {
   get(name: string): string | undefined;
@@ -26,6 +26,8 @@ export interface ActionContext {
   /** Parses and validates every input of the spec; call it before anything else. */
   inputs<S extends InputSpec>(spec: S): InputValues<S>;
   outputs<N extends string>(spec: OutputSpec<N>): Outputs<N>;
+  /** Loads what outputs and state are written with; afterInputs calls it once the inputs are valid. */
+  prepare(): Promise<void>;
 }
 
 export type ActionMain = (context: ActionContext) => Promise<void>;
@@ -42,25 +44,46 @@ export interface RunDeps {
   saveState(name: string, value: string): void;
   /** Subscribes to cancellation; returns an unsubscribe function. */
   onCancel(handler: () => void): () => void;
+  /** Loads what setOutput and saveState write with; called once the inputs are valid. */
+  prepare?(): Promise<void>;
+}
+
+type ActionsCore = typeof import("@actions/core");
+let actionsCore: ActionsCore | undefined;
+
+/** @actions/core, for the file commands (outputs, state, the summary); loaded on first need. */
+async function loadActionsCore(): Promise<ActionsCore> {
+  actionsCore ??= await import("@actions/core");
+  return actionsCore;
+}
+
+function loadedActionsCore(): ActionsCore {
+  if (!actionsCore)
+    throw new Error("An output or state was written before the action's inputs were checked.");
+  return actionsCore;
 }
 
 export function runnerDeps(): RunDeps {
   const env = process.env;
+  const commands = new WorkflowCommands();
   return {
-    logger: createRunnerLogger(systemClock),
+    logger: createRunnerLogger(systemClock, commands),
     clock: systemClock,
     env,
     setFailed: (message, at) => {
-      // core.setFailed takes no annotation properties; this is what it does, with them.
-      process.exitCode = core.ExitCode.Failure;
-      core.error(message, toAnnotationProperties(at));
+      // What core.setFailed does, with the annotation's place in the file.
+      process.exitCode = 1;
+      commands.annotate("error", message, at);
     },
-    setOutput: (name, value) => core.setOutput(name, value),
+    setOutput: (name, value) => loadedActionsCore().setOutput(name, value),
     writeSummary: async (markdown) => {
       if (!env.GITHUB_STEP_SUMMARY) return;
-      await core.summary.addRaw(markdown).write();
+      await (await loadActionsCore()).summary.addRaw(markdown).write();
     },
-    saveState: (name, value) => core.saveState(name, value),
+    saveState: (name, value) => loadedActionsCore().saveState(name, value),
+    prepare: async () => {
+      await loadActionsCore();
+    },
     onCancel: (handler) => {
       let signals = 0;
       const listener = (): void => {
@@ -76,6 +99,25 @@ export function runnerDeps(): RunDeps {
         process.off("SIGTERM", listener);
       };
     },
+  };
+}
+
+/**
+ * An action main that checks the inputs first and loads the rest of the action only then. The entry
+ * file imports nothing heavy, so a bad input is reported before the AWS SDK, Octokit or a parser is
+ * evaluated; the bundler puts what `load` imports into a chunk beside index.js.
+ */
+export function afterInputs<S extends InputSpec>(
+  spec: S,
+  load: () => Promise<{ main: ActionMain }>,
+  /** The rules between inputs (one of these, both or neither), from the same light module as the spec. */
+  check?: (inputs: InputValues<S>) => void,
+): ActionMain {
+  return async (context) => {
+    const inputs = context.inputs(spec);
+    check?.(inputs);
+    const [{ main }] = await Promise.all([load(), context.prepare()]);
+    await main(context);
   };
 }
 
@@ -110,6 +152,9 @@ export async function run(main: ActionMain, deps: RunDeps = runnerDeps()): Promi
         workspace: env.GITHUB_WORKSPACE || process.cwd(),
       }),
     outputs: (spec) => new Outputs(spec, deps.setOutput, logger.secrets),
+    prepare: async () => {
+      await deps.prepare?.();
+    },
   };
 
   let failure: string | undefined;

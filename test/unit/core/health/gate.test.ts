@@ -92,9 +92,35 @@ describe("runHealthGate", () => {
     const report = await runHealthGate(config(), deps);
     expect(report.verdict).toBe("fail");
     expect(report.failedChecks).toEqual([`probe ${URL}`]);
-    // Probes at 30 s, 35 s, 40 s, each timing out after 2 s: the third failure is known at 42 s.
-    expect(clock.now() - start).toBe(42_000);
+    // Probes at 30 s, its re-check at 32.5 s and the next beat at 35 s, each timing out after 2 s:
+    // the third failure is known at 37 s, inside 3 intervals of the service going bad.
+    expect(clock.now() - start).toBe(37_000);
+    expect(clock.now() - start - badFrom).toBeLessThanOrEqual(3 * defaults.probeIntervalMs);
     expect(report.checks[0]?.summary).toContain("no response: timed out after 2000 ms");
+  });
+
+  it("re-checks a failed probe half an interval later, and only while it fails", async () => {
+    const sent: number[] = [];
+    const { deps } = setup((now) => {
+      sent.push(now);
+      return now === 10_000 ? { status: 503, body: {} } : ok();
+    });
+    const report = await runHealthGate(config({ settings: { warmUpMs: 0, soakMs: 30_000 } }), deps);
+    expect(report.verdict).toBe("pass");
+    // The beat every 5 s; one extra probe at 12.5 s after the failure at 10 s, none after it passed.
+    expect(sent.slice(0, 7)).toEqual([0, 5_000, 10_000, 12_500, 15_000, 20_000, 25_000]);
+  });
+
+  it("does not re-check when a probe's timeout does not fit in half an interval", async () => {
+    const sent: number[] = [];
+    const slow = { ...probe(), timeoutMs: 3_000 };
+    const { deps } = setup((now) => {
+      sent.push(now);
+      return now >= 30_000 ? { status: 503, body: {} } : ok();
+    });
+    const report = await runHealthGate(config({ probes: [slow] }), deps);
+    expect(report.verdict).toBe("fail");
+    expect(sent.filter((t) => t >= 30_000)).toEqual([30_000, 35_000, 40_000]);
   });
 
   it("fails the version check, and only it, when an old version still answers", async () => {
