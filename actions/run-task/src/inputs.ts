@@ -1,7 +1,13 @@
 // The inputs of run-task; a contract test keeps this spec equal to action.yml.
-import { awsInputSpec } from "@shipline/core/aws/clients";
+import { awsInputSpec } from "@shipline/core/aws/inputs";
 import { CLUSTER, SERVICE } from "@shipline/core/ecs/services-input";
-import { type InputSpec, type InputValues, InvalidValue, input } from "@shipline/core/runtime/inputs";
+import {
+  type InputSpec,
+  type InputValues,
+  InvalidValue,
+  input,
+  inputError,
+} from "@shipline/core/runtime/inputs";
 
 /** A container's name in a task definition. */
 export const CONTAINER = /^[a-zA-Z0-9_-]{1,255}$/;
@@ -94,4 +100,29 @@ function sizeCheck(unit: string, min: number, max: number): (value: string) => v
       );
     }
   };
+}
+
+/** The rules between inputs, checked before the rest of the bundle (the AWS SDK) is loaded. */
+export function checkInputs(inputs: Inputs): void {
+  if (!inputs.service && !inputs.taskDefinition) {
+    throw inputError(
+      "task-definition",
+      "it is required when no `service` is given.",
+      "Give the task definition to run (ecs-deploy's task-definition-arn output fits), or a `service` whose current one runs.",
+    );
+  }
+  if (inputs.launchType && inputs.capacityProviderStrategy) {
+    throw inputError(
+      "capacity-provider-strategy",
+      "it cannot be given with `launch-type`: RunTask takes one of the two.",
+      "Remove one of them.",
+    );
+  }
+  if (!inputs.service && !inputs.subnets && (inputs.securityGroups || inputs.assignPublicIp)) {
+    throw inputError(
+      inputs.securityGroups ? "security-groups" : "assign-public-ip",
+      "it applies to a network configuration, and there is none: no `subnets` and no `service` to copy them from.",
+      "Give `subnets` too, or a `service` whose network the task copies.",
+    );
+  }
 }

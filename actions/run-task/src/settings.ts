@@ -2,12 +2,12 @@
 // overrides, and the token that makes a re-run of the same step find the task it started.
 import { randomUUID } from "node:crypto";
 import type { CapacityProviderStrategyItem, LaunchType, Tag } from "@aws-sdk/client-ecs";
-import { type AwsSettings, awsSettingsFromInputs } from "@shipline/core/aws/clients";
+import { type AwsSettings, awsSettingsFromInputs } from "@shipline/core/aws/inputs";
 import { clientTokenFor, type GivenPlacement } from "@shipline/core/ecs/one-off-task";
 import { CommandLineError, splitCommandLine } from "@shipline/core/migrations/command-line";
 import { inputError } from "@shipline/core/runtime/inputs";
 import { looksLikeCredential, type Secrets } from "@shipline/core/runtime/secrets";
-import type { Inputs } from "./inputs";
+import { checkInputs, type Inputs } from "./inputs";
 
 /** A variable for one container; `container` undefined means the container that decides. */
 export interface EnvironmentOverride {
@@ -42,13 +42,7 @@ export interface Settings {
 const MAX_TAGS = 50;
 
 export function settingsFrom(inputs: Inputs, env: NodeJS.ProcessEnv, secrets: Secrets): Settings {
-  if (!inputs.service && !inputs.taskDefinition) {
-    throw inputError(
-      "task-definition",
-      "it is required when no `service` is given.",
-      "Give the task definition to run (ecs-deploy's task-definition-arn output fits), or a `service` whose current one runs.",
-    );
-  }
+  checkInputs(inputs);
   return {
     cluster: inputs.cluster,
     service: inputs.service,
@@ -106,20 +100,6 @@ function sizes(pairs: Record<string, string> | undefined): Record<string, number
 }
 
 function placementFrom(inputs: Inputs): GivenPlacement {
-  if (inputs.launchType && inputs.capacityProviderStrategy) {
-    throw inputError(
-      "capacity-provider-strategy",
-      "it cannot be given with `launch-type`: RunTask takes one of the two.",
-      "Remove one of them.",
-    );
-  }
-  if (!inputs.service && !inputs.subnets && (inputs.securityGroups || inputs.assignPublicIp)) {
-    throw inputError(
-      inputs.securityGroups ? "security-groups" : "assign-public-ip",
-      "it applies to a network configuration, and there is none: no `subnets` and no `service` to copy them from.",
-      "Give `subnets` too, or a `service` whose network the task copies.",
-    );
-  }
   return {
     subnets: inputs.subnets,
     securityGroups: inputs.securityGroups,
