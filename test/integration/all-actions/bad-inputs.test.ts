@@ -132,6 +132,17 @@ const BASELINES: Record<string, Baseline> = {
     workspace: () => ecsWorkspace({ "db/migrations/V1__init.sql": "CREATE TABLE accounts (id bigint);\n" }),
     didSomething: (_run, w) => mutatingCalls(w).includes("ecs:RunTask"),
   },
+  "run-task": {
+    scenario: world({ revisions: ["2"], images: { [image("2")]: { exitCode: 0, runMs: 2_000 } } }),
+    inputs: () => ({
+      cluster: "prod",
+      service: "web",
+      "task-definition": "web:2",
+      "poll-interval": `${POLL_MS}ms`,
+    }),
+    workspace: () => ecsWorkspace(),
+    didSomething: (_run, w) => mutatingCalls(w).includes("ecs:RunTask"),
+  },
   "build-push": {
     scenario: {
       clock: { mode: "scaled", factor: 60 },

@@ -104,6 +104,40 @@ describe("canary secrets never show", () => {
     });
   });
 
+  it("run-task: a one-off task that prints its DATABASE_URL and the AWS key, then fails", async () => {
+    const scenario = world({
+      revisions: ["2"],
+      images: {
+        [image("2")]: {
+          commands: {
+            "print-env": {
+              exitCode: 1,
+              runMs: 20_000,
+              logs: [`env: DATABASE_URL=${dbUrl()}`],
+              exitLogs: [`aws: secret key ${AWS_SECRET} rejected`, `FATAL: password ${DB_PASSWORD} refused`],
+            },
+          },
+        },
+      },
+    });
+    await withWorld(scenario, async (sim, github) => {
+      const run = await runAction("run-task", {
+        env: { ...awsEnv(sim, github), DATABASE_URL: dbUrl() },
+        inputs: {
+          cluster: "prod",
+          service: "web",
+          "task-definition": "web:2",
+          command: "print-env",
+          "poll-interval": `${POLL_MS}ms`,
+        },
+        timeoutMs: 90_000,
+      });
+      expect(run.exitCode).toBe(1);
+      expect(run.summary).toContain("FATAL: password *** refused");
+      expect(scan("run-task", run, github)).toEqual([]);
+    });
+  });
+
   it("auto-rollback: a failed gate's report carrying the URL into the summary, statuses and incident issue", async () => {
     await withWorld(world({ revisions: ["2"] }), async (sim, github) => {
       const report = {

@@ -257,7 +257,9 @@ describe("migrate bundle: one-off ECS task", () => {
     expect(first.exitCode).toBe(0);
     expect(retried.exitCode).toBe(0);
     expect(retried.outputs["task-arn"]).toBe(first.outputs["task-arn"]);
-    expect(sim.callsTo("RunTask", "ecs")).toHaveLength(2);
+    // The retry finds the task by its startedBy and follows it: it does not even ask RunTask again.
+    expect(sim.callsTo("RunTask", "ecs")).toHaveLength(1);
+    expect(retried.stdout).toContain("following it instead of starting another");
     // The service's own task runs shop:1; the migration tasks run shop:2.
     const migrationTasks = () =>
       (sim?.ecs.tasks() ?? []).filter((t) => t.taskDefinitionArn?.endsWith(":task-definition/shop:2"));
@@ -266,6 +268,7 @@ describe("migrate bundle: one-off ECS task", () => {
     const rerun = await run(sim, { env: { GITHUB_RUN_ATTEMPT: "2" } });
     expect(rerun.outputs["task-arn"]).not.toBe(first.outputs["task-arn"]);
     expect(migrationTasks()).toHaveLength(2);
+    expect(sim.callsTo("RunTask", "ecs")).toHaveLength(2);
   });
 
   it("fails a task that could not start with the reason and no exit code", async () => {

@@ -182,6 +182,109 @@ describe("RunTask", () => {
   });
 
   it.each([
+    [
+      "the network configuration",
+      { networkConfiguration: { awsvpcConfiguration: { subnets: ["subnet-z"] } } },
+    ],
+    [
+      "the launch settings",
+      { launchType: undefined, capacityProviderStrategy: [{ capacityProvider: "FARGATE_SPOT" }] },
+    ],
+    ["the tags", { tags: [{ key: "purpose", value: "backfill" }] }],
+    [
+      "the environment override",
+      { overrides: { containerOverrides: [{ name: "app", command: ["npm", "run", "migrate"] }] } },
+    ],
+  ] as [string, Partial<RunTaskCommandInput>][])(
+    "refuses a clientToken used again with a different request (%s), starting nothing",
+    async (_, change) => {
+      sim = await startSimulator({ scenario: migrationScenario() });
+      const { ecs } = simulatorClients(sim);
+      const first = await ecs.send(new RunTaskCommand(migration({ clientToken: "backfill-7-1" })));
+      await expect(
+        ecs.send(new RunTaskCommand({ ...migration({ clientToken: "backfill-7-1" }), ...change })),
+      ).rejects.toMatchObject({ name: "ConflictException", resourceIds: first.tasks?.map((t) => t.taskArn) });
+      expect(sim.ecs.tasks({ family: "web" }).filter((t) => t.group === "family:web")).toHaveLength(1);
+    },
+  );
+
+  it("scopes a clientToken to its cluster and forgets it after 24 hours, as ECS does", async () => {
+    const base = migrationScenario();
+    sim = await startSimulator({
+      scenario: { ...base, ecs: { ...(base.ecs as object), clusters: ["default", "batch"] } },
+    });
+    const { ecs } = simulatorClients(sim);
+    const first = await ecs.send(new RunTaskCommand(migration({ clientToken: "nightly-1" })));
+    const otherCluster = await ecs.send(
+      new RunTaskCommand(migration({ clientToken: "nightly-1", cluster: "batch" })),
+    );
+    expect(otherCluster.tasks?.[0]?.taskArn).not.toBe(first.tasks?.[0]?.taskArn);
+    sim.advance(24 * 60 * 60 * 1000);
+    const dayLater = await ecs.send(new RunTaskCommand(migration({ clientToken: "nightly-1" })));
+    expect(dayLater.tasks?.[0]?.taskArn).not.toBe(first.tasks?.[0]?.taskArn);
+  });
+
+  it("gives containers the cpu and memory of their overrides, and the task its own size override", async () => {
+    sim = await startSimulator({ scenario: migrationScenario() });
+    const { ecs } = simulatorClients(sim);
+    const out = await ecs.send(
+      new RunTaskCommand(
+        migration({
+          overrides: {
+            cpu: "512",
+            memory: "1024",
+            containerOverrides: [{ name: "app", command: ["npm", "run", "migrate"], cpu: 384, memory: 900 }],
+          },
+        }),
+      ),
+    );
+    const task = await describeTask(sim, out.tasks?.[0]?.taskArn ?? "");
+    expect(task).toMatchObject({ cpu: "512", memory: "1024" });
+    expect(task.containers?.[0]).toMatchObject({ name: "app", cpu: "384", memory: "900" });
+    await expect(
+      ecs.send(
+        new RunTaskCommand(migration({ overrides: { containerOverrides: [{ name: "app", memory: -1 }] } })),
+      ),
+    ).rejects.toMatchObject({ name: "InvalidParameterException" });
+  });
+
+  it("writes a command's runLogs one at a time while it runs, so a follower sees them arrive", async () => {
+    sim = await startSimulator({
+      scenario: migrationScenario({
+        [`${REGISTRY}/web:2`]: {
+          commands: {
+            backfill: {
+              exitCode: 0,
+              runMs: 40_000,
+              logs: ["start"],
+              runLogs: ["25%", "50%", "75%"],
+              exitLogs: ["done"],
+            },
+          },
+        },
+      }),
+    });
+    const { ecs } = simulatorClients(sim);
+    const out = await ecs.send(
+      new RunTaskCommand(
+        migration({
+          overrides: { containerOverrides: [{ name: "app", command: ["npm", "run", "backfill"] }] },
+        }),
+      ),
+    );
+    const taskId = out.tasks?.[0]?.taskArn?.split("/").at(-1) ?? "";
+    const lines = () => sim?.logs.lines("/ecs/web", `web/app/${taskId}`) ?? [];
+    await sim.runUntil(() => lines().length > 0, 60_000);
+    expect(lines()).toEqual(["start"]);
+    sim.advance(10_000);
+    expect(lines()).toEqual(["start", "25%"]);
+    sim.advance(20_000);
+    expect(lines()).toEqual(["start", "25%", "50%", "75%"]);
+    sim.advance(10_000);
+    expect(lines()).toEqual(["start", "25%", "50%", "75%", "done"]);
+  });
+
+  it.each([
     ["its own clientToken", "deploy-1234-migrate"],
     ["the clientToken the SDK fills in", undefined],
   ])(

@@ -7,12 +7,13 @@ import {
   DescribeServicesCommand,
   ListServiceDeploymentsCommand,
   RegisterTaskDefinitionCommand,
+  RunTaskCommand,
   UpdateServiceCommand,
 } from "@aws-sdk/client-ecs";
 import { afterEach, describe, expect, it } from "vitest";
 import { type SimProfile, type Simulator, startSimulator } from "../../sim/index";
 import { describeWeb, simulatorClientConfig, simulatorClients } from "./clients";
-import { REGISTRY, webScenario, webTaskDefinition } from "./web-scenario";
+import { NETWORK, REGISTRY, webScenario, webTaskDefinition } from "./web-scenario";
 
 let sim: Simulator | undefined;
 afterEach(async () => {
@@ -95,6 +96,29 @@ describe("the compat profile", () => {
       sim = undefined;
     }
   });
+
+  it.each([
+    ["aws", 1],
+    ["compat", 2],
+  ] as [SimProfile, number][])(
+    "%s: a RunTask repeated with the same client token starts %i task(s)",
+    async (profile, tasks) => {
+      const s = await start(profile);
+      const { ecs } = simulatorClients(s);
+      const request = {
+        cluster: "default",
+        taskDefinition: "web:1",
+        launchType: "FARGATE" as const,
+        networkConfiguration: NETWORK,
+        startedBy: "one-off",
+        clientToken: "run-77-attempt-1",
+      };
+      const first = await ecs.send(new RunTaskCommand(request));
+      const again = await ecs.send(new RunTaskCommand(request));
+      expect(new Set([first.tasks?.[0]?.taskArn, again.tasks?.[0]?.taskArn]).size).toBe(tasks);
+      expect(s.ecs.tasks({ startedBy: "one-off" })).toHaveLength(tasks);
+    },
+  );
 
   it("answers BatchGetImage with the image's most recently written tag, not the tag asked", async () => {
     for (const profile of ["aws", "compat"] as const) {

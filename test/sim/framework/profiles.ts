@@ -5,6 +5,7 @@
 //   DescribeServiceRevisions and StopServiceDeployment answer HTTP 500 with an HTML page;
 // - services carry no `currentServiceDeployment` (nor `currentServiceRevisions`);
 // - BatchGetImage answers an image with the image's most recently written tag, not the tag asked;
+// - RunTask ignores `clientToken`: every call starts new tasks (moto's run_task takes no token);
 // - UpdateService with `forceNewDeployment` records the task definition sent (DescribeServices then
 //   names it) but starts no deployment: the deployments keep running what they ran.
 // Each quirk is an override installed before any test's own, so a test's overrides wrap the profile.
@@ -102,6 +103,15 @@ export function profileOverrides(profile: SimProfile): Override[] {
         claimed.set(service.serviceArn, resolveArn(asked, service));
       }
       return rewriteAnswer(answer);
+    },
+  });
+
+  overrides.push({
+    service: "ecs",
+    operation: "RunTask",
+    handle: ({ input, next }) => {
+      const { clientToken: _ignored, ...rest } = input;
+      return next(rest);
     },
   });
 

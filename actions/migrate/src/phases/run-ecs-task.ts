@@ -4,18 +4,17 @@ import { CloudWatchLogsClient } from "@aws-sdk/client-cloudwatch-logs";
 import { ECSClient } from "@aws-sdk/client-ecs";
 import { createAwsClient, resolveRegion, warnIfBeyondSessionLife } from "@shipline/core/aws/clients";
 import { awsUserError } from "@shipline/core/aws/errors";
+import { describeTaskFailure, followTask, type TaskOutcome } from "@shipline/core/ecs/one-off-follow";
 import {
   awslogsStream,
   clientTokenFor,
-  describeTaskFailure,
-  followTask,
-  runOneOffTask,
+  describePlacement,
   type ServicePlacement,
   servicePlacement,
+  startedByFor,
+  startOneOffTasks,
   type TaskContainer,
-  type TaskOutcome,
   taskContainer,
-  taskFailureFix,
 } from "@shipline/core/ecs/one-off-task";
 import { appliedByTool, type MigrationRunOutcome, nextStep } from "@shipline/core/migrations/run-outcome";
 import { UserError } from "@shipline/core/runtime/errors";
@@ -63,14 +62,11 @@ async function prepareTask(context: ActionContext, settings: Settings): Promise<
 
   return logger.group("Prepare the one-off task", async () => {
     const placement = await servicePlacement(ecs, task.cluster, task.service);
-    const container = await taskContainer(ecs, task.taskDefinition, task.container);
-    const network = placement.networkConfiguration?.awsvpcConfiguration;
+    const container = await taskContainer(ecs, task.taskDefinition, task.container, "runs the migration");
     logger.info(
       `Task definition ${container.taskDefinitionArn}, container ${container.container}${settings.command ? `, command ${JSON.stringify(settings.command)}` : " with its own command"}.`,
     );
-    logger.info(
-      `Copied from service ${task.service}: ${placement.capacityProviderStrategy ? `capacity providers ${placement.capacityProviderStrategy.map((c) => c.capacityProvider).join(", ")}` : `launch type ${placement.launchType ?? "default"}`}${placement.platformVersion ? `, platform ${placement.platformVersion}` : ""}${network ? `, subnets ${(network.subnets ?? []).join(", ")}, security groups ${(network.securityGroups ?? []).join(", ")}, public IP ${network.assignPublicIp ?? "DISABLED"}` : ", no awsvpc network configuration"}.`,
-    );
+    logger.info(`Copied from service ${task.service}: ${describePlacement(placement)}.`);
     if (!container.logs) {
       logger.warning(
         `Container ${container.container} does not use the awslogs log driver, so its output cannot be shown here.`,
@@ -101,19 +97,27 @@ async function startTask(
     JSON.stringify(settings.command ?? null),
   ]);
   const task = await logger.group("Start the task", async () => {
-    const started = await runOneOffTask(prepared.ecs, {
-      cluster,
-      taskDefinition: prepared.container.taskDefinitionArn,
-      container: prepared.container.container,
-      command: settings.command,
-      placement: prepared.placement,
-      clientToken,
-      startedBy: `shipline-migrate${env.GITHUB_RUN_ID ? `-run-${env.GITHUB_RUN_ID}` : ""}`,
-    });
-    logger.info(`Started ${started.taskArn} (${started.lastStatus ?? "PROVISIONING"}).`);
+    const { tasks, resumed } = await startOneOffTasks(
+      prepared.ecs,
+      {
+        cluster,
+        taskDefinitionArn: prepared.container.taskDefinitionArn,
+        containerOverrides: settings.command
+          ? [{ name: prepared.container.container, command: settings.command }]
+          : [],
+        placement: prepared.placement,
+        count: 1,
+        tags: [],
+        clientToken,
+        startedBy: startedByFor(clientToken),
+      },
+      logger,
+    );
+    const [started] = tasks;
+    if (!resumed) logger.info(`Started ${started?.taskArn} (${started?.lastStatus ?? "PROVISIONING"}).`);
     return started;
   });
-  return task.taskArn as string;
+  return task?.taskArn as string;
 }
 
 async function followToTheEnd(
@@ -144,6 +148,9 @@ async function followToTheEnd(
         timeoutMs: settings.timeoutMs,
         intervalMs: settings.pollIntervalMs,
         tailLines: settings.logTailLines,
+        actor: "shipline migrate",
+        timeoutFix:
+          "Find out what the migration waited on (a lock held by another session is common), or raise `timeout`.",
         onLine: (line) => logger.info(`│ ${logger.secrets.redact(line.message)}`),
       }),
   );
@@ -185,4 +192,13 @@ async function startAndFollow(
   }
   context.logger.info(`Task ${taskArn} exited 0 after ${formatDuration(task.durationMs)}.`);
   return appliedByTool(started, run);
+}
+
+function taskFailureFix(outcome: TaskOutcome): string {
+  if (outcome.stopCode === "TaskFailedToStart") {
+    return "The task never ran: check the image exists and can be pulled (CannotPullContainerError), the subnets reach ECR and Secrets Manager (ResourceInitializationError), and the task role and execution role.";
+  }
+  if (outcome.container.exitCode === undefined)
+    return "Look at the stopped reason above; re-run once it is resolved.";
+  return "The migration command failed: read its log lines above, fix the migration, and re-run.";
 }

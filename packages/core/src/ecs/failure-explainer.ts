@@ -280,3 +280,121 @@ export async function explainFailure(
     return evidence;
   }
 }
+
+/** What a stopped task tells about itself: enough to say why it stopped. */
+export interface StoppedTaskFacts {
+  stopCode: string | undefined;
+  stoppedReason: string | undefined;
+  /** The container that decides (a one-off task's command, a service's essential container). */
+  container: { name: string; exitCode: number | undefined; reason: string | undefined };
+  /** Every container of the task, the deciding one included. */
+  containers: readonly { name: string; exitCode: number | undefined; reason: string | undefined }[];
+}
+
+export interface StopExplanation {
+  /** What happened, in a sentence. */
+  cause: string;
+  /** What to do about it. */
+  fix: string;
+}
+
+const OOM_EXIT = 137;
+const SIGTERM_EXIT = 143;
+
+/**
+ * Why a task stopped, from its stop code, stopped reason and exit codes, in the words a person acts
+ * on. `commandFix` is the advice when the container's own command failed.
+ */
+export function explainStoppedTask(
+  facts: StoppedTaskFacts,
+  commandFix = "Read its log lines above, fix the command, and run it again.",
+): StopExplanation {
+  const reasons = [facts.stoppedReason, facts.container.reason, ...facts.containers.map((c) => c.reason)]
+    .filter((r): r is string => Boolean(r))
+    .join(" ");
+  const { container } = facts;
+  if (
+    facts.stopCode === "TaskFailedToStart" ||
+    (container.exitCode === undefined && /Error:/.test(reasons))
+  ) {
+    if (/CannotPullContainerError/.test(reasons)) {
+      return {
+        cause: "The task never ran: its image could not be pulled.",
+        fix: "Check the image exists at that tag or digest, that the execution role may pull it (ecr:GetAuthorizationToken, ecr:BatchGetImage, ecr:GetDownloadUrlForLayer), and that the subnets reach ECR (a NAT gateway, a public IP, or VPC endpoints).",
+      };
+    }
+    if (/ResourceInitializationError/.test(reasons) && /secret|ssm|parameter/i.test(reasons)) {
+      return {
+        cause: "The task never ran: ECS could not fetch the task definition's secrets for it.",
+        fix: "Check each secret or parameter exists, that the execution role may read it (secretsmanager:GetSecretValue, ssm:GetParameters, and kms:Decrypt for a customer key), and that the subnets reach Secrets Manager and SSM.",
+      };
+    }
+    if (/ResourceInitializationError/.test(reasons) && /log/i.test(reasons)) {
+      return {
+        cause: "The task never ran: its awslogs log group does not exist or cannot be written.",
+        fix: 'Create the log group named by awslogs-group, or set awslogs-create-group to "true" and allow the execution role logs:CreateLogGroup.',
+      };
+    }
+    if (/CannotStartContainerError/.test(reasons)) {
+      return {
+        cause: "The task never ran: its container could not be started.",
+        fix: "Check the command and entry point exist in the image, and the container's memory and cpu.",
+      };
+    }
+    return {
+      cause: "The task never ran.",
+      fix: "Read the stopped reason above: check the image, the subnets (they must reach ECR, Secrets Manager and CloudWatch Logs), the execution role and the task role.",
+    };
+  }
+  if (facts.stopCode === "UserInitiated") {
+    return {
+      cause: `The task was stopped by a StopTask call (${facts.stoppedReason ?? "no reason given"}).`,
+      fix: "Find who stopped it (CloudTrail records StopTask), then run it again if it should have finished.",
+    };
+  }
+  if (facts.stopCode === "SpotInterruption") {
+    return {
+      cause: "Fargate Spot took its capacity back and stopped the task.",
+      fix: "Run one-off work that must finish on FARGATE rather than FARGATE_SPOT, or make it safe to run again and retry.",
+    };
+  }
+  if (facts.stopCode === "TerminationNotice" || facts.stopCode === "ServiceSchedulerInitiated") {
+    return {
+      cause: `ECS stopped the task (${facts.stopCode}: ${facts.stoppedReason ?? "no reason given"}).`,
+      fix: "Nothing in the task caused it: run it again.",
+    };
+  }
+  if (container.exitCode === OOM_EXIT || /OutOfMemory/i.test(container.reason ?? "")) {
+    return {
+      cause: `Container "${container.name}" was killed for using more memory than it was given (exit code ${container.exitCode ?? "none"}).`,
+      fix: "Give the container more memory (a memory override, or the task definition's), or make the command use less.",
+    };
+  }
+  if (container.exitCode === 0 || container.exitCode === undefined || container.exitCode === SIGTERM_EXIT) {
+    const other = facts.containers.find(
+      (c) => c.name !== container.name && c.exitCode !== undefined && c.exitCode !== 0,
+    );
+    if (other) {
+      return {
+        cause: `Essential container "${other.name}" exited with code ${other.exitCode}, which stopped the task${container.exitCode === 0 ? "" : ` before "${container.name}" finished`}.`,
+        fix: `Read "${other.name}"'s log: a sidecar that exits stops every container of the task.`,
+      };
+    }
+  }
+  if (container.exitCode === SIGTERM_EXIT) {
+    return {
+      cause: `Container "${container.name}" was ended by SIGTERM (exit code 143) before it finished.`,
+      fix: "Something stopped the task: read the stopped reason above, then run it again.",
+    };
+  }
+  if (container.exitCode !== undefined && container.exitCode !== 0) {
+    return {
+      cause: `Container "${container.name}" exited with code ${container.exitCode}.`,
+      fix: commandFix,
+    };
+  }
+  return {
+    cause: `The task stopped without an exit code from container "${container.name}".`,
+    fix: "Read the stopped reason above; run it again once it is resolved.",
+  };
+}

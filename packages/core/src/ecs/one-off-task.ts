@@ -1,36 +1,41 @@
-// A one-off ECS task (a migration, a script): run it with the service's own network configuration
-// and capacity settings, follow it to STOPPED while streaming its awslogs output, judge it by the
-// named container's exit code, and stop it when the workflow is cancelled or the wait times out.
+// One-off ECS tasks (a migration, a backfill, a seed script, a smoke job): where they run (a service's
+// placement, or the one given), which container decides, the RunTask request, and an idempotent start
+// that finds the tasks a step already started and follows them instead of starting more. Following
+// them to STOPPED and judging them is one-off-follow.ts.
 import { createHash } from "node:crypto";
-import type { CloudWatchLogsClient } from "@aws-sdk/client-cloudwatch-logs";
 import {
   type CapacityProviderStrategyItem,
+  type ContainerOverride,
   DescribeServicesCommand,
   DescribeTaskDefinitionCommand,
   DescribeTasksCommand,
   type ECSClient,
   type LaunchType,
+  ListTasksCommand,
   type NetworkConfiguration,
   RunTaskCommand,
+  type RunTaskCommandInput,
+  type RunTaskCommandOutput,
   StopTaskCommand,
+  type Tag,
   type Task,
 } from "@aws-sdk/client-ecs";
-import { type LogLine, LogStreamFollower, type LogStreamRef, tailLogStream } from "../aws/logs";
-import type { Clock } from "../runtime/clock";
-import { CancelledError, errorMessage, UserError } from "../runtime/errors";
-import { formatDuration } from "../runtime/format";
+import { errorMessage, UserError } from "../runtime/errors";
 import type { Logger } from "../runtime/logger";
-import { done, PollTimeoutError, pending, poll } from "../runtime/poller";
 import { serviceNamed } from "./service-snapshot";
 
-/** What a one-off task copies from a service so it runs where the service runs. */
-export interface ServicePlacement {
-  serviceArn: string;
-  taskDefinition: string | undefined;
+/** Where a task runs: what RunTask needs besides the task definition. */
+export interface TaskPlacement {
   networkConfiguration: NetworkConfiguration | undefined;
   launchType: LaunchType | undefined;
   capacityProviderStrategy: CapacityProviderStrategyItem[] | undefined;
   platformVersion: string | undefined;
+}
+
+/** What a one-off task copies from a service so it runs where the service runs. */
+export interface ServicePlacement extends TaskPlacement {
+  serviceArn: string;
+  taskDefinition: string | undefined;
 }
 
 export async function servicePlacement(
@@ -60,18 +65,84 @@ export async function servicePlacement(
   };
 }
 
+/** Placement settings given as inputs; each one given replaces what the service has. */
+export interface GivenPlacement {
+  subnets?: string[] | undefined;
+  securityGroups?: string[] | undefined;
+  assignPublicIp?: "ENABLED" | "DISABLED" | undefined;
+  launchType?: LaunchType | undefined;
+  capacityProviderStrategy?: CapacityProviderStrategyItem[] | undefined;
+  platformVersion?: string | undefined;
+}
+
+/**
+ * The service's placement with the given settings laid over it. A launch type given replaces the
+ * service's capacity provider strategy and the other way round: RunTask takes one of the two.
+ */
+export function placementFrom(service: TaskPlacement | undefined, given: GivenPlacement): TaskPlacement {
+  const base = service?.networkConfiguration?.awsvpcConfiguration;
+  const subnets = given.subnets ?? base?.subnets;
+  const securityGroups = given.securityGroups ?? base?.securityGroups;
+  const assignPublicIp = given.assignPublicIp ?? base?.assignPublicIp;
+  const networkConfiguration: NetworkConfiguration | undefined = subnets?.length
+    ? {
+        awsvpcConfiguration: {
+          subnets,
+          ...(securityGroups?.length ? { securityGroups } : {}),
+          ...(assignPublicIp ? { assignPublicIp } : {}),
+        },
+      }
+    : undefined;
+  const launch = given.launchType
+    ? { launchType: given.launchType, capacityProviderStrategy: undefined }
+    : given.capacityProviderStrategy?.length
+      ? { launchType: undefined, capacityProviderStrategy: given.capacityProviderStrategy }
+      : {
+          launchType: service?.launchType,
+          capacityProviderStrategy: service?.capacityProviderStrategy,
+        };
+  return {
+    networkConfiguration,
+    ...launch,
+    platformVersion: given.platformVersion ?? service?.platformVersion,
+  };
+}
+
+/** A one-line account of a placement, for the log. */
+export function describePlacement(placement: TaskPlacement): string {
+  const network = placement.networkConfiguration?.awsvpcConfiguration;
+  const launch = placement.capacityProviderStrategy
+    ? `capacity providers ${placement.capacityProviderStrategy.map((c) => c.capacityProvider).join(", ")}`
+    : `launch type ${placement.launchType ?? "the cluster's default"}`;
+  const platform = placement.platformVersion ? `, platform ${placement.platformVersion}` : "";
+  const vpc = network
+    ? `, subnets ${(network.subnets ?? []).join(", ")}, security groups ${(network.securityGroups ?? []).join(", ") || "the VPC's default"}, public IP ${network.assignPublicIp ?? "DISABLED"}`
+    : ", no awsvpc network configuration";
+  return `${launch}${platform}${vpc}`;
+}
+
 export interface TaskContainer {
   taskDefinitionArn: string;
+  /** The container whose exit code decides. */
   container: string;
+  /** Every container of the task definition, for checking overrides. */
+  containers: string[];
+  /** awsvpc tasks need a network configuration. */
+  networkMode: string | undefined;
   /** Where the container's awslogs driver writes, when it uses one. */
   logs: { group: string; streamPrefix: string | undefined } | undefined;
 }
 
-/** Resolves the container to follow (the named one, or the only one) and its awslogs settings. */
+/**
+ * Resolves the container to follow (the named one; else the only one, or the only essential one)
+ * and its awslogs settings. `purpose` finishes the question asked when it cannot tell, e.g. "runs
+ * the migration".
+ */
 export async function taskContainer(
   ecs: ECSClient,
   taskDefinition: string,
   container: string | undefined,
+  purpose = "decides the outcome",
 ): Promise<TaskContainer> {
   let out: Awaited<ReturnType<typeof describeTaskDefinition>>;
   try {
@@ -86,6 +157,15 @@ export async function taskContainer(
     }
     throw error;
   }
+  if (out.taskDefinition?.status === "INACTIVE") {
+    throw new UserError(
+      `Task definition ${taskDefinition} is deregistered (INACTIVE); ECS runs no new tasks of it.`,
+      {
+        input: "task-definition",
+        fix: "Give an ACTIVE revision, such as the one ecs-deploy registered (its task-definition-arn output).",
+      },
+    );
+  }
   const definitions = out.taskDefinition?.containerDefinitions ?? [];
   const names = definitions.map((d) => d.name ?? "");
   let chosen = container ? definitions.find((d) => d.name === container) : undefined;
@@ -99,16 +179,19 @@ export async function taskContainer(
     );
   }
   if (!chosen) {
-    if (definitions.length !== 1) {
+    // `essential` defaults to true: a container that does not say is essential.
+    const essential = definitions.filter((d) => d.essential !== false);
+    if (definitions.length === 1) chosen = definitions[0];
+    else if (essential.length === 1) chosen = essential[0];
+    else {
       throw new UserError(
-        `Task definition ${taskDefinition} has ${definitions.length} containers (${names.join(", ")}); which one runs the migration?`,
+        `Task definition ${taskDefinition} has ${definitions.length} containers (${names.join(", ")}); which one ${purpose}?`,
         {
           input: "container",
-          fix: "Set `container` to the container whose command runs the migration.",
+          fix: `Set \`container\` to the container whose command ${purpose}.`,
         },
       );
     }
-    chosen = definitions[0];
   }
   const logConfiguration = chosen?.logConfiguration;
   const group =
@@ -116,6 +199,8 @@ export async function taskContainer(
   return {
     taskDefinitionArn: out.taskDefinition?.taskDefinitionArn ?? taskDefinition,
     container: chosen?.name ?? "",
+    containers: names,
+    networkMode: out.taskDefinition?.networkMode,
     logs: group ? { group, streamPrefix: logConfiguration?.options?.["awslogs-stream-prefix"] } : undefined,
   };
 }
@@ -135,258 +220,220 @@ export function clientTokenFor(parts: readonly string[]): string {
   return createHash("sha256").update(parts.join("\0")).digest("hex").slice(0, 64);
 }
 
-export interface OneOffTaskRequest {
-  cluster: string;
-  taskDefinition: string;
-  container: string;
-  /** Overrides the container's command; undefined keeps the task definition's. */
+/**
+ * The startedBy of the tasks one token starts (at most 36 characters): how a re-run finds them with
+ * ListTasks, also on endpoints that ignore the token.
+ */
+export function startedByFor(clientToken: string): string {
+  return `shipline-${clientToken.slice(0, 27)}`;
+}
+
+/** What a step asks to change in the containers, before it is checked against the task definition. */
+export interface OverrideRequest {
   command: string[] | undefined;
-  placement: ServicePlacement;
-  clientToken: string;
-  startedBy: string;
-}
-
-export async function runOneOffTask(ecs: ECSClient, request: OneOffTaskRequest): Promise<Task> {
-  const { placement } = request;
-  const out = await ecs.send(
-    new RunTaskCommand({
-      cluster: request.cluster,
-      taskDefinition: request.taskDefinition,
-      count: 1,
-      startedBy: request.startedBy.slice(0, 36),
-      clientToken: request.clientToken,
-      ...(request.command
-        ? { overrides: { containerOverrides: [{ name: request.container, command: request.command }] } }
-        : {}),
-      ...(placement.networkConfiguration ? { networkConfiguration: placement.networkConfiguration } : {}),
-      ...(placement.capacityProviderStrategy
-        ? { capacityProviderStrategy: placement.capacityProviderStrategy }
-        : placement.launchType
-          ? { launchType: placement.launchType }
-          : {}),
-      ...(placement.platformVersion ? { platformVersion: placement.platformVersion } : {}),
-    }),
-  );
-  const task = out.tasks?.[0];
-  if (!task?.taskArn) {
-    const reasons = (out.failures ?? []).map((f) =>
-      `${f.arn ?? ""} ${f.reason ?? ""} ${f.detail ?? ""}`.trim(),
-    );
-    throw new UserError(
-      `ECS did not start the task: ${reasons.join("; ") || "no task and no failure returned"}.`,
-      {
-        fix: "Check the cluster's capacity, the subnets and security groups copied from the service, and the task definition.",
-      },
-    );
-  }
-  return task;
-}
-
-export interface ContainerResult {
-  name: string;
-  exitCode: number | undefined;
-  reason: string | undefined;
-  lastStatus: string | undefined;
-}
-
-export interface TaskOutcome {
-  taskArn: string;
-  lastStatus: string;
-  stopCode: string | undefined;
-  stoppedReason: string | undefined;
-  container: ContainerResult;
-  /** The last lines of the container's log (empty when it has no awslogs stream). */
-  logTail: LogLine[];
-  durationMs: number;
-  succeeded: boolean;
-}
-
-export interface FollowOptions {
-  cluster: string;
-  taskArn: string;
-  container: string;
-  /** The container's awslogs stream, when it has one. */
-  logStream: LogStreamRef | undefined;
-  clock: Clock;
-  logger: Logger;
-  signal?: AbortSignal;
-  timeoutMs: number;
-  intervalMs: number;
-  tailLines: number;
-  /** Each log line as it arrives (default: logger.info). */
-  onLine?: (line: LogLine) => void;
-}
-
-function containerOf(task: Task, name: string): ContainerResult {
-  const c = task.containers?.find((x) => x.name === name);
-  return { name, exitCode: c?.exitCode ?? undefined, reason: c?.reason, lastStatus: c?.lastStatus };
-}
-
-/** Only an exit code of 0 from the named container is a success; anything else, or none, fails. */
-export function judge(task: Task, container: string): boolean {
-  return task.lastStatus === "STOPPED" && containerOf(task, container).exitCode === 0;
-}
-
-async function stopTask(
-  ecs: ECSClient,
-  cluster: string,
-  taskArn: string,
-  reason: string,
-  logger: Logger,
-): Promise<void> {
-  try {
-    await ecs.send(new StopTaskCommand({ cluster, task: taskArn, reason: reason.slice(0, 255) }));
-    logger.warning(`Stopped task ${taskArn}: ${reason}`);
-  } catch (error) {
-    logger.warning(`Could not stop task ${taskArn} (${errorMessage(error)}); stop it by hand.`);
-  }
+  /** `container` undefined: the container that decides. */
+  environment: readonly { container: string | undefined; name: string; value: string }[];
+  /** Container name → cpu units / MiB of memory. */
+  cpu: Readonly<Record<string, number>>;
+  memory: Readonly<Record<string, number>>;
 }
 
 /**
- * Polls the task until it is STOPPED (never waiting for RUNNING: a fast task goes PENDING → STOPPED
- * between two polls), streaming its log lines between polls. On cancellation or timeout the task is
- * stopped before the error is raised.
+ * RunTask's containerOverrides from what was asked: the command and unprefixed variables go to the
+ * container that decides. A container the task definition lacks is refused, naming the input.
  */
-export async function followTask(
-  ecs: ECSClient,
-  logs: CloudWatchLogsClient | undefined,
-  options: FollowOptions,
-): Promise<TaskOutcome> {
-  const { clock, logger, cluster, taskArn } = options;
-  const started = clock.now();
-  const follower =
-    logs && options.logStream
-      ? new LogStreamFollower(logs, options.logStream, { keep: Math.max(options.tailLines, 50) })
-      : undefined;
-  const emit = options.onLine ?? ((line: LogLine) => logger.info(line.message));
-  // A log that cannot be read (a role without logs:GetLogEvents, throttling) does not fail the task,
-  // but the user is told once why no output shows, rather than left with a silent step.
-  let logWarned = false;
-  const drain = async (): Promise<void> => {
-    if (!follower) return;
-    try {
-      for (const line of await follower.read()) emit(line);
-    } catch (error) {
-      if (logWarned) {
-        logger.debug(`Reading the task's log failed: ${errorMessage(error)}`);
-        return;
-      }
-      logWarned = true;
-      const ref = options.logStream;
-      logger.warning(
-        `Cannot read the task's log${ref ? ` (${ref.group} ${ref.stream})` : ""}: ${error instanceof Error && error.name !== "Error" ? `${error.name}: ` : ""}${errorMessage(error)}. The task is followed without its output; allow logs:GetLogEvents on the log group to see it.`,
-      );
-    }
-  };
-
-  let lastSeen = "";
-  let task: Task;
-  try {
-    task = await poll(
-      {
-        intervalMs: options.intervalMs,
-        timeoutMs: options.timeoutMs,
-        clock,
-        ...(options.signal ? { signal: options.signal } : {}),
-      },
-      async ({ elapsedMs }) => {
-        const out = await ecs.send(new DescribeTasksCommand({ cluster, tasks: [taskArn] }));
-        const current = out.tasks?.[0];
-        if (!current) {
-          const reason = out.failures?.[0]?.reason ?? "MISSING";
-          throw new UserError(`ECS no longer knows task ${taskArn} (${reason}).`, {
-            fix: "Tasks are forgotten about an hour after they stop; look for it in the cluster's stopped tasks, or re-run.",
-          });
-        }
-        await drain();
-        const container = containerOf(current, options.container);
-        const seen = `${current.lastStatus ?? "?"} (container ${container.lastStatus ?? "not started"})`;
-        if (seen !== lastSeen) {
-          logger.progress(
-            `Task ${taskArn.split("/").pop() ?? taskArn}: ${seen}, ${formatDuration(elapsedMs)}`,
-          );
-          lastSeen = seen;
-        }
-        return current.lastStatus === "STOPPED" ? done(current) : pending;
-      },
-    );
-  } catch (error) {
-    if (error instanceof CancelledError || (error instanceof Error && error.name === "AbortError")) {
-      await stopTask(ecs, cluster, taskArn, "The GitHub workflow run was cancelled.", logger);
-      throw error;
-    }
-    if (error instanceof PollTimeoutError) {
-      await stopTask(
-        ecs,
-        cluster,
-        taskArn,
-        `shipline migrate timeout of ${formatDuration(options.timeoutMs)} reached.`,
-        logger,
-      );
-      await drain();
-      const tail = follower?.recent(options.tailLines) ?? [];
+export function containerOverridesFor(target: TaskContainer, asked: OverrideRequest): ContainerOverride[] {
+  const known = (name: string, input: string): string => {
+    if (!target.containers.includes(name)) {
       throw new UserError(
-        `Task ${taskArn} did not stop within ${formatDuration(options.timeoutMs)}, so it was stopped.${tail.length ? ` The last ${tail.length} log lines:\n${tail.map((l) => l.message).join("\n")}` : ""}`,
-        {
-          input: "timeout",
-          fix: "Find out what the migration waited on (a lock held by another session is common), or raise `timeout`.",
-        },
+        `\`${input}\` names container "${name}", which task definition ${target.taskDefinitionArn} does not have (it has ${target.containers.join(", ")}).`,
+        { input, fix: "Name one of the task definition's containers." },
       );
+    }
+    return name;
+  };
+  const byName = new Map<string, ContainerOverride>();
+  const entry = (name: string): ContainerOverride => {
+    const existing = byName.get(name);
+    if (existing) return existing;
+    const created: ContainerOverride = { name };
+    byName.set(name, created);
+    return created;
+  };
+  if (asked.command) entry(target.container).command = asked.command;
+  for (const variable of asked.environment) {
+    const override = entry(known(variable.container ?? target.container, "environment"));
+    override.environment = [...(override.environment ?? []), { name: variable.name, value: variable.value }];
+  }
+  for (const [name, units] of Object.entries(asked.cpu)) entry(known(name, "cpu")).cpu = units;
+  for (const [name, mib] of Object.entries(asked.memory)) entry(known(name, "memory")).memory = mib;
+  return [...byName.values()];
+}
+
+export interface OneOffTaskRequest {
+  cluster: string;
+  taskDefinitionArn: string;
+  /** Per container: command, environment, cpu, memory. Empty keeps the task definition's. */
+  containerOverrides: ContainerOverride[];
+  placement: TaskPlacement;
+  count: number;
+  tags: Tag[];
+  clientToken: string;
+  /** What the tasks are tagged with as started by (see startedByFor). */
+  startedBy: string;
+}
+
+/** The RunTask request: only what was asked, so ECS and the cluster's defaults decide the rest. */
+export function runTaskInput(request: OneOffTaskRequest): RunTaskCommandInput {
+  const { placement } = request;
+  return {
+    cluster: request.cluster,
+    taskDefinition: request.taskDefinitionArn,
+    count: request.count,
+    startedBy: request.startedBy.slice(0, 36),
+    clientToken: request.clientToken,
+    ...(request.containerOverrides.length > 0
+      ? { overrides: { containerOverrides: request.containerOverrides } }
+      : {}),
+    ...(placement.networkConfiguration ? { networkConfiguration: placement.networkConfiguration } : {}),
+    ...(placement.capacityProviderStrategy
+      ? { capacityProviderStrategy: placement.capacityProviderStrategy }
+      : placement.launchType
+        ? { launchType: placement.launchType }
+        : {}),
+    ...(placement.platformVersion ? { platformVersion: placement.platformVersion } : {}),
+    ...(request.tags.length > 0 ? { tags: request.tags } : {}),
+  };
+}
+
+export interface StartedTasks {
+  tasks: Task[];
+  /** True when the tasks were started by an earlier run of the same step, and are followed instead. */
+  resumed: boolean;
+}
+
+/** The tasks (RUNNING or STOPPED and still listed) a token's startedBy names in the cluster. */
+async function tasksStartedBy(ecs: ECSClient, cluster: string, startedBy: string): Promise<Task[]> {
+  const arns = new Set<string>();
+  for (const desiredStatus of ["RUNNING", "STOPPED"] as const) {
+    let nextToken: string | undefined;
+    do {
+      const page = await ecs.send(
+        new ListTasksCommand({ cluster, startedBy, desiredStatus, ...(nextToken ? { nextToken } : {}) }),
+      );
+      for (const arn of page.taskArns ?? []) arns.add(arn);
+      nextToken = page.nextToken;
+    } while (nextToken);
+  }
+  if (arns.size === 0) return [];
+  const out = await ecs.send(new DescribeTasksCommand({ cluster, tasks: [...arns].slice(0, 100) }));
+  // ListTasks filters by startedBy; an endpoint that did not is not trusted.
+  return (out.tasks ?? []).filter((t) => t.startedBy === startedBy);
+}
+
+/** The overrides that matter for "the same request", in a form two reads compare equal. */
+function overridesKey(overrides: readonly ContainerOverride[] | undefined): string {
+  const meaningful = (overrides ?? [])
+    .map((o) => ({
+      name: o.name ?? "",
+      command: o.command ?? null,
+      environment: [...(o.environment ?? [])].map((e) => `${e.name ?? ""}=${e.value ?? ""}`).sort(),
+      cpu: o.cpu ?? null,
+      memory: o.memory ?? null,
+    }))
+    .filter((o) => o.command || o.environment.length > 0 || o.cpu !== null || o.memory !== null)
+    .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  return JSON.stringify(meaningful);
+}
+
+function conflictError(request: OneOffTaskRequest, taskArns: readonly string[], detail: string): UserError {
+  return new UserError(
+    `This step already started ${taskArns.length === 1 ? "task" : "tasks"} ${taskArns.join(", ") || "(no longer listed)"} in cluster ${request.cluster} with other parameters (${detail}), so it starts no other.`,
+    {
+      fix: "A re-run of the same job attempt must ask for the same task. To run a different one, re-run the workflow (a new attempt) or give the step another `idempotency-key`; in a matrix, set `idempotency-key` to the matrix values.",
+    },
+  );
+}
+
+/**
+ * Starts the tasks, or finds the ones the same token already started and returns them instead: a
+ * re-run of the same step never starts a second set. RunTask carries the client token, so ECS itself
+ * refuses a second start of the same request; tasks are also found by their startedBy first, which
+ * covers endpoints that ignore the token. Every answer is checked against what was asked.
+ */
+export async function startOneOffTasks(
+  ecs: ECSClient,
+  request: OneOffTaskRequest,
+  logger: Logger,
+): Promise<StartedTasks> {
+  const existing = await tasksStartedBy(ecs, request.cluster, request.startedBy);
+  if (existing.length > 0) {
+    const arns = existing.map((t) => t.taskArn ?? "");
+    const other = existing.find((t) => t.taskDefinitionArn !== request.taskDefinitionArn);
+    if (other) throw conflictError(request, arns, `task definition ${other.taskDefinitionArn ?? "unknown"}`);
+    const asked = overridesKey(request.containerOverrides);
+    if (existing.some((t) => overridesKey(t.overrides?.containerOverrides) !== asked)) {
+      throw conflictError(request, arns, "container overrides");
+    }
+    logger.info(
+      `This step already started ${arns.length === 1 ? "task" : `${arns.length} tasks`} ${arns.join(", ")} (startedBy ${request.startedBy}): following ${arns.length === 1 ? "it" : "them"} instead of starting another.`,
+    );
+    return { tasks: existing, resumed: true };
+  }
+
+  let out: RunTaskCommandOutput;
+  try {
+    out = await ecs.send(new RunTaskCommand(runTaskInput(request)));
+  } catch (error) {
+    if (error instanceof Error && error.name === "ConflictException") {
+      const ids = (error as Error & { resourceIds?: string[] }).resourceIds ?? [];
+      throw conflictError(request, ids, "ECS refused the client token: ConflictException");
     }
     throw error;
   }
-
-  // CloudWatch can lag the container by a moment: read once more after a pause.
-  await drain();
-  if (follower) {
-    await clock.sleep(Math.min(options.intervalMs, 2_000), options.signal).catch(() => undefined);
-    await drain();
-  }
-  let logTail = follower?.recent(options.tailLines) ?? [];
-  if (logs && options.logStream && logTail.length === 0) {
-    logTail = await tailLogStream(logs, { ...options.logStream, limit: options.tailLines }).catch(() => []);
-  }
-  return {
-    taskArn,
-    lastStatus: task.lastStatus ?? "STOPPED",
-    stopCode: task.stopCode,
-    stoppedReason: task.stoppedReason,
-    container: containerOf(task, options.container),
-    logTail,
-    durationMs: clock.now() - started,
-    succeeded: judge(task, options.container),
-  };
-}
-
-/** A failure message with the evidence: stop code, stopped reason, exit code, container reason, log tail. */
-export function describeTaskFailure(outcome: TaskOutcome): string {
-  const c = outcome.container;
-  const exit =
-    c.exitCode === undefined
-      ? "no exit code (the container did not run to completion)"
-      : `exit code ${c.exitCode}`;
-  const lines = [
-    `Task ${outcome.taskArn} stopped after ${formatDuration(outcome.durationMs)}: container "${c.name}" ${exit}.`,
-    `stopCode: ${outcome.stopCode ?? "none"}`,
-    `stoppedReason: ${outcome.stoppedReason ?? "none"}`,
-  ];
-  if (c.reason) lines.push(`container reason: ${c.reason}`);
-  if (outcome.logTail.length > 0) {
-    lines.push(
-      `Last ${outcome.logTail.length} log line${outcome.logTail.length === 1 ? "" : "s"}:`,
-      ...outcome.logTail.map((l) => `  ${l.message}`),
+  const tasks = (out.tasks ?? []).filter((t) => t.taskArn);
+  const failures = (out.failures ?? []).map((f) =>
+    `${f.arn ?? ""} ${f.reason ?? ""} ${f.detail ?? ""}`.trim(),
+  );
+  const wrong = tasks.find((t) => t.taskDefinitionArn && t.taskDefinitionArn !== request.taskDefinitionArn);
+  if (failures.length > 0 || tasks.length !== request.count || wrong) {
+    // Part of a set is not what was asked for (a sharded backfill with a shard missing): stop it.
+    await stopTasks(
+      ecs,
+      request.cluster,
+      tasks.map((t) => t.taskArn as string),
+      "shipline: RunTask did not start every task asked for.",
+      logger,
     );
-  } else {
-    lines.push("The container wrote no log lines.");
+    const why = wrong
+      ? `it answered with task definition ${wrong.taskDefinitionArn}, not ${request.taskDefinitionArn}`
+      : failures.length > 0
+        ? failures.join("; ")
+        : `${tasks.length} of ${request.count} tasks started and no failure given`;
+    throw new UserError(
+      `ECS did not start the ${request.count === 1 ? "task" : `${request.count} tasks`}: ${why}.`,
+      {
+        fix: "Check the cluster's capacity, the subnets and security groups, the launch type or capacity providers, and the task definition.",
+      },
+    );
   }
-  return lines.join("\n");
+  return { tasks, resumed: false };
 }
 
-export function taskFailureFix(outcome: TaskOutcome): string {
-  if (outcome.stopCode === "TaskFailedToStart") {
-    return "The task never ran: check the image exists and can be pulled (CannotPullContainerError), the subnets reach ECR and Secrets Manager (ResourceInitializationError), and the task role and execution role.";
+/** Stops tasks, saying so; a stop that fails is reported, never thrown (it must not hide the cause). */
+export async function stopTasks(
+  ecs: ECSClient,
+  cluster: string,
+  taskArns: readonly string[],
+  reason: string,
+  logger: Logger,
+): Promise<void> {
+  for (const taskArn of taskArns) {
+    try {
+      await ecs.send(new StopTaskCommand({ cluster, task: taskArn, reason: reason.slice(0, 255) }));
+      logger.warning(`Stopped task ${taskArn}: ${reason}`);
+    } catch (error) {
+      logger.warning(`Could not stop task ${taskArn} (${errorMessage(error)}); stop it by hand.`);
+    }
   }
-  if (outcome.container.exitCode === undefined)
-    return "Look at the stopped reason above; re-run once it is resolved.";
-  return "The migration command failed: read its log lines above, fix the migration, and re-run.";
 }

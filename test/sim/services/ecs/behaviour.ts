@@ -31,6 +31,11 @@ export interface ImageBehaviourSpec {
   logs?: string[];
   /** ...and just before it exits. */
   exitLogs?: string[];
+  /**
+   * Lines it writes while it runs, one at a time, spread evenly over `runMs` (a backfill's progress):
+   * a reader that polls sees them arrive.
+   */
+  runLogs?: string[];
   /** Overrides when the container's command (joined by spaces) contains the key, e.g. "migrate". */
   commands?: Record<string, ImageBehaviourSpec>;
 }
@@ -47,6 +52,7 @@ export interface ResolvedBehaviour {
   healthCheckDescription: string;
   logs: string[];
   exitLogs: string[];
+  runLogs: string[];
 }
 
 const KINDS: readonly BehaviourKind[] = ["healthy", "crash", "unhealthy", "slow", "pull-error", "exit"];
@@ -93,6 +99,7 @@ export function resolveBehaviour(
     healthCheckDescription: spec.healthCheckDescription ?? "Health checks failed with these codes: [500]",
     logs: spec.logs ?? [],
     exitLogs: spec.exitLogs ?? (kind === "crash" ? [`process exited with code ${exitCode}`] : []),
+    runLogs: spec.runLogs ?? [],
   };
 }
 

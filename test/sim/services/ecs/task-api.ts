@@ -17,9 +17,44 @@ import { placement, resolvePlatformVersion, validateNetwork } from "./placement"
 import { containerDefinitions, paginate, readTags, type TaskDefinitions } from "./task-definitions";
 import type { Tasks } from "./tasks";
 
+/** How long ECS remembers a RunTask client token. */
+const TOKEN_TTL_MS = 24 * 60 * 60 * 1000;
+
+/** JSON with object keys sorted, so two equal requests compare equal whatever order they were sent in. */
+function canonical(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonical).join(",")}]`;
+  if (value && typeof value === "object") {
+    const entries = Object.entries(value as Shape)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonical(v)}`).join(",")}}`;
+  }
+  return JSON.stringify(value);
+}
+
+/** What makes two RunTask requests the same: everything but the token, names resolved to ARNs. */
+function requestFingerprint(
+  input: Shape,
+  clusterArn: string,
+  taskDefinitionArn: string,
+  count: number,
+): string {
+  const {
+    clientToken: _token,
+    cluster: _cluster,
+    taskDefinition: _definition,
+    count: _count,
+    ...rest
+  } = input;
+  return canonical({ ...rest, clusterArn, taskDefinitionArn, count });
+}
+
 export class TaskApi {
-  /** RunTask clientToken → the request fingerprint and the tasks it started. */
-  readonly #tokens = new Map<string, { fingerprint: string; taskArns: string[] }>();
+  /**
+   * RunTask tokens, by cluster and token (a token is scoped to its cluster), with the request's
+   * fingerprint, the tasks it started and when: ECS forgets a token after 24 hours.
+   */
+  readonly #tokens = new Map<string, { fingerprint: string; taskArns: string[]; at: number }>();
 
   constructor(
     private readonly core: EcsCore,
@@ -84,7 +119,8 @@ export class TaskApi {
         cpu: c.cpu !== undefined ? String(c.cpu) : "0",
         ...(c.memory !== undefined ? { memory: String(c.memory) } : {}),
       })),
-      cpu: definition.cpu,
+      // A task-level override replaces the definition's size for this task only.
+      cpu: (task.overrides.cpu as string | undefined) ?? definition.cpu,
       createdAt: date(task.createdAt),
       desiredStatus: task.desiredStatus,
       enableExecuteCommand: false,
@@ -93,7 +129,7 @@ export class TaskApi {
       healthStatus: task.healthStatus,
       lastStatus: task.lastStatus,
       launchType: task.launchType,
-      memory: definition.memory,
+      memory: (task.overrides.memory as string | undefined) ?? definition.memory,
       overrides: { containerOverrides: [], inferenceAcceleratorOverrides: [], ...task.overrides },
       platformVersion: task.platformVersion,
       platformFamily: task.launchType === "FARGATE" || task.capacityProviderName ? "Linux" : undefined,
@@ -144,20 +180,23 @@ export class TaskApi {
             `Override for container named ${String(override.name)} is not a container in the TaskDefinition.`,
           );
         }
+        for (const size of ["cpu", "memory", "memoryReservation"]) {
+          const value = override[size];
+          if (value !== undefined && (!Number.isInteger(value) || (value as number) < 0)) {
+            throw invalidParameter(`Container override ${size} must be a non-negative integer.`);
+          }
+        }
       }
       const networkConfiguration = optionalObject(input, "networkConfiguration");
       validateNetwork(taskDefinition, networkConfiguration);
 
+      // ECS compares every parameter of the request: the same token with any other value is a conflict.
+      const fingerprint = requestFingerprint(input, cluster.arn, taskDefinition.arn, count);
       if (clientToken) {
-        const fingerprint = JSON.stringify([
-          cluster.arn,
-          taskDefinition.arn,
-          count,
-          overrides,
-          startedBy ?? null,
-        ]);
-        const previous = this.#tokens.get(clientToken);
-        if (previous) {
+        const key = `${cluster.arn} ${clientToken}`;
+        const previous = this.#tokens.get(key);
+        if (previous && core.now() - previous.at >= TOKEN_TTL_MS) this.#tokens.delete(key);
+        else if (previous) {
           if (previous.fingerprint !== fingerprint) {
             throw new SimError(
               "ConflictException",
@@ -205,8 +244,9 @@ export class TaskApi {
         );
       }
       if (clientToken) {
-        this.#tokens.set(clientToken, {
-          fingerprint: JSON.stringify([cluster.arn, taskDefinition.arn, count, overrides, startedBy ?? null]),
+        this.#tokens.set(`${cluster.arn} ${clientToken}`, {
+          at: core.now(),
+          fingerprint,
           taskArns: tasks.map((t) => t.arn),
         });
       }

@@ -76,6 +76,10 @@ const DEFAULT_TARGET_GROUP = {
 
 const SIGTERM_EXIT = 143;
 
+function numberField<K extends string>(key: K, value: unknown): { [P in K]?: number } {
+  return (typeof value === "number" ? { [key]: value } : {}) as { [P in K]?: number };
+}
+
 const LOG_GROUP_MISSING =
   "ResourceInitializationError: failed to validate logger args: create stream has been retried 1 times: " +
   "failed to create Cloudwatch log stream: ResourceNotFoundException: The specified log group does not exist. : exit status 1";
@@ -126,8 +130,9 @@ export class Tasks {
         ...(command ? { command } : {}),
         environment,
         behaviour: core.behaviours.resolve(image, command),
-        ...(typeof definition.cpu === "number" ? { cpu: definition.cpu } : {}),
-        ...(typeof definition.memory === "number" ? { memory: definition.memory } : {}),
+        // RunTask's container overrides win over the definition, as the agent applies them.
+        ...numberField("cpu", override.cpu ?? definition.cpu),
+        ...numberField("memory", override.memory ?? definition.memory),
         ...(group ? { logs: { group, stream: prefix ? `${prefix}/${name}/${id}` : runtimeId } } : {}),
       };
     });
@@ -248,6 +253,7 @@ export class Tasks {
       this.writeLogs(task, container, container.behaviour.logs);
       const exit = container.behaviour.exit;
       if (exit) {
+        this.#scheduleRunLogs(task, container, exit.afterMs);
         this.#after(task, exit.afterMs, `${container.name} exits ${exit.code}`, () =>
           this.containerExited(task, container.name, exit.code, exit.reason, container.behaviour.exitLogs),
         );
@@ -281,6 +287,17 @@ export class Tasks {
         }
       }
     }
+  }
+
+  /** The behaviour's `runLogs`, one line at a time, evenly spread over the container's run. */
+  #scheduleRunLogs(task: TaskRecord, container: ContainerRecord, runMs: number): void {
+    const lines = container.behaviour.runLogs;
+    lines.forEach((line, index) => {
+      const at = Math.floor(((index + 1) * runMs) / (lines.length + 1));
+      this.#after(task, at, `${container.name} writes`, () => {
+        if (container.lastStatus === "RUNNING") this.writeLogs(task, container, [line]);
+      });
+    });
   }
 
   /** Writes container output to its awslogs stream through the logs service. */

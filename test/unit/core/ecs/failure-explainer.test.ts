@@ -10,7 +10,9 @@ import { beforeEach, describe, expect, it } from "vitest";
 import {
   collectFailureEvidence,
   describeFailureEvidence,
+  explainStoppedTask,
   failureFix,
+  type StoppedTaskFacts,
 } from "../../../../packages/core/src/ecs/failure-explainer";
 
 const TD = (n: number) => `arn:aws:ecs:eu-west-1:123456789012:task-definition/web:${n}`;
@@ -111,5 +113,88 @@ describe("collectFailureEvidence", () => {
       serviceName: "web",
       desiredStatus: "STOPPED",
     });
+  });
+});
+
+describe("explainStoppedTask", () => {
+  const app = (exitCode: number | undefined, reason?: string) => ({ name: "app", exitCode, reason });
+  const facts = (
+    stopCode: string | undefined,
+    stoppedReason: string | undefined,
+    container = app(undefined),
+    others: StoppedTaskFacts["containers"] = [],
+  ): StoppedTaskFacts => ({ stopCode, stoppedReason, container, containers: [container, ...others] });
+
+  it.each([
+    [
+      "an image that cannot be pulled",
+      facts("TaskFailedToStart", "CannotPullContainerError: pull image manifest has been retried 5 time(s)"),
+      /image could not be pulled/,
+      /ecr:BatchGetImage.*subnets reach ECR/,
+    ],
+    [
+      "a secret the execution role cannot read",
+      facts(
+        "TaskFailedToStart",
+        "ResourceInitializationError: unable to pull secrets or registry auth: retrieve secret from ssm: AccessDeniedException",
+      ),
+      /could not fetch the task definition's secrets/,
+      /secretsmanager:GetSecretValue, ssm:GetParameters/,
+    ],
+    [
+      "a missing log group",
+      facts(
+        "TaskFailedToStart",
+        "ResourceInitializationError: failed to validate logger args: The specified log group does not exist.",
+      ),
+      /awslogs log group does not exist/,
+      /awslogs-create-group/,
+    ],
+    [
+      "a command that failed",
+      facts("EssentialContainerExited", "Essential container in task exited", app(3)),
+      /Container "app" exited with code 3\./,
+      /fix the command/,
+    ],
+    [
+      "a container killed for its memory",
+      facts(
+        "EssentialContainerExited",
+        "Essential container in task exited",
+        app(137, "OutOfMemoryError: Container killed due to memory usage"),
+      ),
+      /more memory than it was given \(exit code 137\)/,
+      /memory override/,
+    ],
+    [
+      "a sidecar that exited and took the task with it",
+      facts("EssentialContainerExited", "Essential container in task exited", app(143), [
+        { name: "envoy", exitCode: 1, reason: undefined },
+      ]),
+      /Essential container "envoy" exited with code 1, which stopped the task before "app" finished/,
+      /sidecar/,
+    ],
+    [
+      "a StopTask from elsewhere",
+      facts("UserInitiated", "stopped by the on-call engineer", app(143)),
+      /stopped by a StopTask call \(stopped by the on-call engineer\)/,
+      /CloudTrail/,
+    ],
+    [
+      "Fargate Spot taking its capacity back",
+      facts("SpotInterruption", "Your Spot Task was interrupted.", app(143)),
+      /Fargate Spot took its capacity back/,
+      /FARGATE rather than FARGATE_SPOT/,
+    ],
+  ])("explains %s", (_, given, cause, fix) => {
+    const explained = explainStoppedTask(given);
+    expect(explained.cause).toMatch(cause);
+    expect(explained.fix).toMatch(fix);
+  });
+
+  it("gives the caller's advice when the command itself failed", () => {
+    expect(
+      explainStoppedTask(facts("EssentialContainerExited", undefined, app(1)), "Fix the backfill.").fix,
+    ).toBe("Fix the backfill.");
   });
 });

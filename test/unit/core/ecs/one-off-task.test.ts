@@ -5,10 +5,12 @@ import {
   ResourceNotFoundException,
 } from "@aws-sdk/client-cloudwatch-logs";
 import {
+  ConflictException,
   DescribeServicesCommand,
   DescribeTaskDefinitionCommand,
   DescribeTasksCommand,
   ECSClient,
+  ListTasksCommand,
   RunTaskCommand,
   StopTaskCommand,
   type Task,
@@ -17,14 +19,22 @@ import { mockClient } from "aws-sdk-client-mock";
 import { beforeEach, describe, expect, it } from "vitest";
 import { LogStreamFollower, tailLogStream } from "../../../../packages/core/src/aws/logs";
 import {
-  awslogsStream,
-  clientTokenFor,
   describeTaskFailure,
   followTask,
-  runOneOffTask,
+  followTasks,
+  TaskWaitTimeout,
+} from "../../../../packages/core/src/ecs/one-off-follow";
+import {
+  awslogsStream,
+  clientTokenFor,
+  containerOverridesFor,
+  type OneOffTaskRequest,
+  placementFrom,
+  runTaskInput,
   servicePlacement,
+  startedByFor,
+  startOneOffTasks,
   taskContainer,
-  taskFailureFix,
 } from "../../../../packages/core/src/ecs/one-off-task";
 import { SimulatedClock } from "../../../../packages/core/src/runtime/clock";
 import { CancelledError, UserError } from "../../../../packages/core/src/runtime/errors";
@@ -94,6 +104,8 @@ function follow(
     timeoutMs: extra.timeoutMs ?? 600_000,
     intervalMs: 5_000,
     tailLines: 3,
+    actor: "shipline migrate",
+    timeoutFix: "Raise `timeout`.",
     ...(extra.signal ? { signal: extra.signal } : {}),
   });
 }
@@ -143,12 +155,13 @@ describe("servicePlacement", () => {
 });
 
 describe("taskContainer", () => {
-  const definitions = (containers: { name: string; log?: boolean }[]) =>
+  const definitions = (containers: { name: string; log?: boolean; essential?: boolean }[]) =>
     ecsMock.on(DescribeTaskDefinitionCommand).resolves({
       taskDefinition: {
         taskDefinitionArn: "arn:aws:ecs:eu-west-1:123456789012:task-definition/shop:7",
         containerDefinitions: containers.map((c) => ({
           name: c.name,
+          ...(c.essential !== undefined ? { essential: c.essential } : {}),
           ...(c.log
             ? {
                 logConfiguration: {
@@ -166,14 +179,32 @@ describe("taskContainer", () => {
     expect(await taskContainer(ecs, "shop:7", undefined)).toEqual({
       taskDefinitionArn: "arn:aws:ecs:eu-west-1:123456789012:task-definition/shop:7",
       container: "app",
+      containers: ["app"],
       logs: { group: "/ecs/shop", streamPrefix: "migrate" },
     });
   });
 
+  it("takes the only essential container when the others are sidecars that may stop", async () => {
+    definitions([{ name: "log-router", essential: false }, { name: "app" }]);
+    expect(await taskContainer(ecs, "shop:7", undefined)).toMatchObject({
+      container: "app",
+      containers: ["log-router", "app"],
+    });
+  });
+
+  it("refuses a deregistered revision: ECS starts no task of it", async () => {
+    ecsMock.on(DescribeTaskDefinitionCommand).resolves({
+      taskDefinition: { status: "INACTIVE", containerDefinitions: [{ name: "app" }] },
+    });
+    await expect(taskContainer(ecs, "shop:3", undefined)).rejects.toThrow(
+      /shop:3 is deregistered \(INACTIVE\)/,
+    );
+  });
+
   it("asks which container when there are several, and names the ones there are", async () => {
     definitions([{ name: "app" }, { name: "envoy" }]);
-    await expect(taskContainer(ecs, "shop:7", undefined)).rejects.toThrow(
-      /has 2 containers \(app, envoy\); which one/,
+    await expect(taskContainer(ecs, "shop:7", undefined, "runs the backfill")).rejects.toThrow(
+      /has 2 containers \(app, envoy\); which one runs the backfill\?/,
     );
     await expect(taskContainer(ecs, "shop:7", "migrator")).rejects.toThrow(
       /has no container "migrator" \(it has app, envoy\)/,
@@ -182,62 +213,244 @@ describe("taskContainer", () => {
   });
 });
 
-describe("runOneOffTask", () => {
-  it("runs one task with the service's placement, the command override and the client token", async () => {
-    ecsMock.on(RunTaskCommand).resolves({ tasks: [task("PROVISIONING")] });
-    const token = clientTokenFor(["acme/shop", "1001", "1", "shop:7"]);
-    await runOneOffTask(ecs, {
-      cluster: "prod",
-      taskDefinition: "shop:7",
-      container: "app",
-      command: ["npx", "prisma", "migrate", "deploy"],
-      placement: {
-        serviceArn: "arn:svc",
-        taskDefinition: "shop:6",
-        networkConfiguration: { awsvpcConfiguration: { subnets: ["subnet-a"] } },
-        launchType: "FARGATE",
-        capacityProviderStrategy: undefined,
-        platformVersion: "LATEST",
+const TD = "arn:aws:ecs:eu-west-1:123456789012:task-definition/shop:7";
+
+function request(extra: Partial<OneOffTaskRequest> = {}): OneOffTaskRequest {
+  const clientToken = clientTokenFor(["acme/shop", "1001", "1", "backfill"]);
+  return {
+    cluster: "prod",
+    taskDefinitionArn: TD,
+    containerOverrides: [{ name: "app", command: ["npm", "run", "backfill"] }],
+    placement: {
+      networkConfiguration: { awsvpcConfiguration: { subnets: ["subnet-a"] } },
+      launchType: "FARGATE",
+      capacityProviderStrategy: undefined,
+      platformVersion: "LATEST",
+    },
+    count: 1,
+    tags: [],
+    clientToken,
+    startedBy: startedByFor(clientToken),
+    ...extra,
+  };
+}
+
+describe("placementFrom", () => {
+  const service = {
+    networkConfiguration: {
+      awsvpcConfiguration: {
+        subnets: ["subnet-a"],
+        securityGroups: ["sg-web"],
+        assignPublicIp: "DISABLED" as const,
       },
-      clientToken: token,
-      startedBy: "shipline-migrate-run-1001",
+    },
+    launchType: undefined,
+    capacityProviderStrategy: [{ capacityProvider: "FARGATE_SPOT", weight: 1 }],
+    platformVersion: "1.4.0",
+  };
+
+  it.each([
+    ["keeps the service's settings when nothing is given", {}, service],
+    [
+      "replaces the subnets alone, keeping the security groups",
+      { subnets: ["subnet-x"] },
+      {
+        ...service,
+        networkConfiguration: {
+          awsvpcConfiguration: {
+            subnets: ["subnet-x"],
+            securityGroups: ["sg-web"],
+            assignPublicIp: "DISABLED",
+          },
+        },
+      },
+    ],
+    [
+      "a launch type given replaces the service's capacity providers",
+      { launchType: "FARGATE" as const },
+      { ...service, launchType: "FARGATE", capacityProviderStrategy: undefined },
+    ],
+    [
+      "a platform version given wins",
+      { platformVersion: "LATEST" },
+      { ...service, platformVersion: "LATEST" },
+    ],
+  ])("%s", (_, given, expected) => {
+    expect(placementFrom(service, given)).toEqual(expected);
+  });
+
+  it("builds a placement from the inputs alone, without a service", () => {
+    expect(
+      placementFrom(undefined, { subnets: ["subnet-a"], securityGroups: ["sg-1"], launchType: "FARGATE" }),
+    ).toEqual({
+      networkConfiguration: { awsvpcConfiguration: { subnets: ["subnet-a"], securityGroups: ["sg-1"] } },
+      launchType: "FARGATE",
+      capacityProviderStrategy: undefined,
+      platformVersion: undefined,
     });
-    expect(token).toMatch(/^[0-9a-f]{64}$/);
+  });
+});
+
+describe("containerOverridesFor", () => {
+  const target = {
+    taskDefinitionArn: TD,
+    container: "app",
+    containers: ["app", "envoy"],
+    networkMode: "awsvpc",
+    logs: undefined,
+  };
+
+  it("gives the command and unprefixed variables to the deciding container, sizes to the one named", () => {
+    expect(
+      containerOverridesFor(target, {
+        command: ["npm", "run", "seed"],
+        environment: [
+          { container: undefined, name: "SEED", value: "demo" },
+          { container: "envoy", name: "LOG", value: "warn" },
+        ],
+        cpu: { envoy: 128 },
+        memory: { app: 2048 },
+      }),
+    ).toEqual([
+      {
+        name: "app",
+        command: ["npm", "run", "seed"],
+        environment: [{ name: "SEED", value: "demo" }],
+        memory: 2048,
+      },
+      { name: "envoy", environment: [{ name: "LOG", value: "warn" }], cpu: 128 },
+    ]);
+  });
+
+  it("asks for nothing when nothing is overridden", () => {
+    expect(
+      containerOverridesFor(target, { command: undefined, environment: [], cpu: {}, memory: {} }),
+    ).toEqual([]);
+  });
+
+  it("names the input and the containers there are when one is unknown", () => {
+    expect(() =>
+      containerOverridesFor(target, {
+        command: undefined,
+        environment: [],
+        cpu: { worker: 256 },
+        memory: {},
+      }),
+    ).toThrow(
+      /`cpu` names container "worker", which task definition \S+ does not have \(it has app, envoy\)/,
+    );
+  });
+});
+
+describe("startOneOffTasks", () => {
+  const started = (extra: Partial<Task> = {}) =>
+    ({
+      ...task("PROVISIONING"),
+      taskDefinitionArn: TD,
+      startedBy: request().startedBy,
+      overrides: { containerOverrides: [{ name: "app", command: ["npm", "run", "backfill"] }] },
+      ...extra,
+    }) as Task;
+
+  it("sends only what was asked: overrides, placement, tags, count, the client token and startedBy", async () => {
+    ecsMock.on(ListTasksCommand).resolves({ taskArns: [] });
+    ecsMock.on(RunTaskCommand).resolves({ tasks: [started()] });
+    const asked = request({ tags: [{ key: "purpose", value: "backfill" }] });
+    const out = await startOneOffTasks(ecs, asked, new RecordingLogger());
+    expect(out).toMatchObject({ resumed: false, tasks: [{ taskArn: TASK }] });
+    expect(asked.clientToken).toMatch(/^[0-9a-f]{64}$/);
+    expect(asked.startedBy).toHaveLength(36);
     expect(ecsMock.commandCalls(RunTaskCommand)[0]?.args[0].input).toEqual({
       cluster: "prod",
-      taskDefinition: "shop:7",
+      taskDefinition: TD,
       count: 1,
-      startedBy: "shipline-migrate-run-1001",
-      clientToken: token,
-      overrides: { containerOverrides: [{ name: "app", command: ["npx", "prisma", "migrate", "deploy"] }] },
+      startedBy: asked.startedBy,
+      clientToken: asked.clientToken,
+      overrides: { containerOverrides: [{ name: "app", command: ["npm", "run", "backfill"] }] },
       networkConfiguration: { awsvpcConfiguration: { subnets: ["subnet-a"] } },
       launchType: "FARGATE",
       platformVersion: "LATEST",
+      tags: [{ key: "purpose", value: "backfill" }],
     });
   });
 
+  it("sends no overrides at all when none are asked for", () => {
+    expect(runTaskInput(request({ containerOverrides: [] }))).not.toHaveProperty("overrides");
+  });
+
+  it("follows the tasks the same step already started instead of calling RunTask", async () => {
+    ecsMock.on(ListTasksCommand, { desiredStatus: "STOPPED" }).resolves({ taskArns: [TASK] });
+    ecsMock.on(ListTasksCommand, { desiredStatus: "RUNNING" }).resolves({ taskArns: [] });
+    ecsMock.on(DescribeTasksCommand).resolves({ tasks: [started({ lastStatus: "STOPPED" })] });
+    const logger = new RecordingLogger();
+    const out = await startOneOffTasks(ecs, request(), logger);
+    expect(out).toMatchObject({ resumed: true, tasks: [{ taskArn: TASK }] });
+    expect(ecsMock.commandCalls(RunTaskCommand)).toEqual([]);
+    expect(logger.text("info")).toMatch(
+      /already started task \S+ .*following it instead of starting another/,
+    );
+  });
+
+  it("refuses to follow tasks of the same step that ran another command, and starts nothing", async () => {
+    ecsMock.on(ListTasksCommand, { desiredStatus: "RUNNING" }).resolves({ taskArns: [TASK] });
+    ecsMock.on(ListTasksCommand, { desiredStatus: "STOPPED" }).resolves({ taskArns: [] });
+    ecsMock.on(DescribeTasksCommand).resolves({
+      tasks: [
+        started({ overrides: { containerOverrides: [{ name: "app", command: ["npm", "run", "seed"] }] } }),
+      ],
+    });
+    const error = await startOneOffTasks(ecs, request(), new RecordingLogger()).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(UserError);
+    expect((error as UserError).message).toMatch(
+      /already started task .* with other parameters \(container overrides\)/,
+    );
+    expect((error as UserError).fix).toMatch(/idempotency-key/);
+    expect(ecsMock.commandCalls(RunTaskCommand)).toEqual([]);
+  });
+
+  it("turns ECS's ConflictException into an error naming the tasks the token started", async () => {
+    ecsMock.on(ListTasksCommand).resolves({ taskArns: [] });
+    ecsMock
+      .on(RunTaskCommand)
+      .rejects(new ConflictException({ message: "conflict", $metadata: {}, resourceIds: [TASK] }));
+    const error = await startOneOffTasks(ecs, request(), new RecordingLogger()).catch((e: unknown) => e);
+    expect((error as UserError).message).toContain(
+      `already started task ${TASK} in cluster prod with other parameters`,
+    );
+  });
+
   it("explains a task ECS would not place", async () => {
+    ecsMock.on(ListTasksCommand).resolves({ taskArns: [] });
     ecsMock
       .on(RunTaskCommand)
       .resolves({ tasks: [], failures: [{ arn: "arn:cluster", reason: "RESOURCE:MEMORY" }] });
-    const error = await runOneOffTask(ecs, {
-      cluster: "prod",
-      taskDefinition: "shop:7",
-      container: "app",
-      command: undefined,
-      placement: {
-        serviceArn: "",
-        taskDefinition: undefined,
-        networkConfiguration: undefined,
-        launchType: "EC2",
-        capacityProviderStrategy: undefined,
-        platformVersion: undefined,
-      },
-      clientToken: "t",
-      startedBy: "s",
-    }).catch((e: unknown) => e);
+    const error = await startOneOffTasks(ecs, request(), new RecordingLogger()).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(UserError);
     expect((error as UserError).message).toMatch(/ECS did not start the task: arn:cluster RESOURCE:MEMORY/);
+  });
+
+  it("stops the part of a set that started when the rest could not, and fails", async () => {
+    ecsMock.on(ListTasksCommand).resolves({ taskArns: [] });
+    ecsMock.on(RunTaskCommand).resolves({
+      tasks: [started()],
+      failures: [{ arn: "arn:cluster", reason: "Capacity is unavailable at this time." }],
+    });
+    ecsMock.on(StopTaskCommand).resolves({});
+    const error = await startOneOffTasks(ecs, request({ count: 2 }), new RecordingLogger()).catch(
+      (e: unknown) => e,
+    );
+    expect((error as UserError).message).toMatch(
+      /did not start the 2 tasks: arn:cluster Capacity is unavailable/,
+    );
+    expect(ecsMock.commandCalls(StopTaskCommand)[0]?.args[0].input).toMatchObject({ task: TASK });
+  });
+
+  it("does not trust an answer naming another task definition", async () => {
+    ecsMock.on(ListTasksCommand).resolves({ taskArns: [] });
+    ecsMock.on(RunTaskCommand).resolves({ tasks: [started({ taskDefinitionArn: `${TD.slice(0, -1)}6` })] });
+    ecsMock.on(StopTaskCommand).resolves({});
+    const error = await startOneOffTasks(ecs, request(), new RecordingLogger()).catch((e: unknown) => e);
+    expect((error as UserError).message).toMatch(/answered with task definition \S+shop:6, not \S+shop:7/);
   });
 });
 
@@ -291,7 +504,6 @@ describe("followTask", () => {
     expect(message).toMatch(
       /container "app" exit code 1\.\nstopCode: EssentialContainerExited\nstoppedReason: Essential container in task exited\nLast 3 log lines:/,
     );
-    expect(taskFailureFix(outcome)).toMatch(/read its log lines above/);
   });
 
   it("fails a task that never started, with no exit code and the reason", async () => {
@@ -310,7 +522,6 @@ describe("followTask", () => {
     expect(describeTaskFailure(outcome)).toMatch(
       /no exit code \(the container did not run to completion\)[\s\S]*CannotPullContainerError[\s\S]*wrote no log lines/,
     );
-    expect(taskFailureFix(outcome)).toMatch(/image exists and can be pulled/);
   });
 
   it("stops the task when the workflow is cancelled", async () => {
@@ -340,12 +551,73 @@ describe("followTask", () => {
     ecsMock.on(StopTaskCommand).resolves({});
     const clock = new SimulatedClock();
     const error = await follow(clock, new RecordingLogger(), { timeoutMs: 60_000 }).catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(UserError);
+    expect(error).toBeInstanceOf(TaskWaitTimeout);
+    expect((error as TaskWaitTimeout).outcomes).toMatchObject([{ taskArn: TASK, lastStatus: "RUNNING" }]);
+    expect(ecsMock.commandCalls(StopTaskCommand)[0]?.args[0].input.reason).toBe(
+      "shipline migrate timeout of 1m reached.",
+    );
     expect((error as UserError).message).toMatch(
       /did not stop within 1m, so it was stopped\. The last 1 log lines:\nwaiting for lock on accounts/,
     );
     expect(ecsMock.commandCalls(StopTaskCommand)).toHaveLength(1);
     expect(ecsMock.commandCalls(DescribeTasksCommand).length).toBeLessThanOrEqual(14);
+  });
+});
+
+describe("followTasks", () => {
+  const SECOND = "arn:aws:ecs:eu-west-1:123456789012:task/prod/fedcba9876543210";
+
+  it("follows several tasks until every one stopped, and judges each by its own exit code", async () => {
+    fakeStream();
+    let poll = 0;
+    ecsMock.on(DescribeTasksCommand).callsFake((input: { tasks: string[] }) => {
+      poll++;
+      const first = task(poll >= 2 ? "STOPPED" : "RUNNING", {}, poll >= 2 ? { exitCode: 0 } : {});
+      const second = {
+        ...task(poll >= 3 ? "STOPPED" : "RUNNING", {}, poll >= 3 ? { exitCode: 2 } : {}),
+        taskArn: SECOND,
+      };
+      return { tasks: [first, second].filter((t) => input.tasks.includes(t.taskArn ?? "")) };
+    });
+    const outcomes = await followTasks(ecs, logs, {
+      cluster: "prod",
+      tasks: [
+        { taskArn: TASK, logStream: undefined },
+        { taskArn: SECOND, logStream: undefined },
+      ],
+      container: "app",
+      clock: new SimulatedClock(),
+      logger: new RecordingLogger(),
+      timeoutMs: 600_000,
+      intervalMs: 5_000,
+      tailLines: 3,
+      actor: "shipline run-task",
+      timeoutFix: "Raise `timeout`.",
+    });
+    expect(outcomes.map((o) => [o.taskArn, o.container.exitCode, o.succeeded])).toEqual([
+      [TASK, 0, true],
+      [SECOND, 2, false],
+    ]);
+    // A stopped task is not asked about again.
+    expect(ecsMock.commandCalls(DescribeTasksCommand)[2]?.args[0].input.tasks).toEqual([SECOND]);
+  });
+
+  it("says now and then that a long quiet task still runs, with how many lines it wrote", async () => {
+    const lines = fakeStream();
+    lines.push("backfilled 1000 rows");
+    let poll = 0;
+    ecsMock.on(DescribeTasksCommand).callsFake(() => {
+      poll++;
+      return { tasks: [poll > 30 ? task("STOPPED", {}, { exitCode: 0 }) : task("RUNNING")] };
+    });
+    const logger = new RecordingLogger();
+    await follow(new SimulatedClock(), logger);
+    const progress = logger.text("progress").split("\n");
+    // One line when it was first seen RUNNING, one a minute (every 12th poll of 5 s) while nothing changed.
+    expect(
+      progress.filter((l) => /RUNNING \(container RUNNING\), \S+, 1 log lines so far$/.test(l)),
+    ).toHaveLength(2);
+    expect(progress.at(-1)).toMatch(/STOPPED/);
   });
 });
 
