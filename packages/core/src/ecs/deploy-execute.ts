@@ -45,6 +45,7 @@ import {
   TaskDefinitionCache,
   type TaskDefinitionInput,
 } from "./task-definition";
+import type { TrafficStepsReport } from "./weighted-steps-report";
 
 /** The task definition a deploy puts on the services. */
 export interface DeployRevision {
@@ -86,6 +87,8 @@ export interface DeployOutcome {
   interruption?: { kind: "cancelled"; message: string } | { kind: "error"; error: unknown };
   /** One service's update was refused for a reason that is a bug: raised once the rest is reported. */
   unexpected?: unknown;
+  /** What shipline-driven traffic steps did (traffic-rule). */
+  trafficSteps?: TrafficStepsReport;
 }
 
 export interface DeployDeps {
