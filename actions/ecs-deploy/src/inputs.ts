@@ -2,6 +2,7 @@
 import { awsInputSpec } from "@shipline/core/aws/clients";
 import { imageReferenceCheck } from "@shipline/core/docker/reference";
 import { servicesInputSpec } from "@shipline/core/ecs/services-input";
+import { LISTENER_RULE_ARN } from "@shipline/core/elb/listener-rule";
 import { GITHUB_TOKEN, GITHUB_TOKEN_HINT } from "@shipline/core/github/client";
 import { type InputSpec, type InputValues, input } from "@shipline/core/runtime/inputs";
 
@@ -38,6 +39,20 @@ export const inputSpec = {
   "register-only": input.boolean({ default: "false" }),
   "keep-revisions": input.integer({ min: 1, max: 1000 }),
   "log-tail-lines": input.integer({ default: "30", min: 1, max: 500 }),
+  "traffic-rule": input.string({
+    pattern: LISTENER_RULE_ARN,
+    hint: "Give the listener rule's ARN: arn:aws:elasticloadbalancing:<region>:<account>:listener-rule/app/<lb>/<id>/<listener>/<rule>.",
+  }),
+  "canary-service": input.string({ pattern: NAME, hint: "Give the canary service's name (in `cluster`)." }),
+  "traffic-steps": input.list({
+    default: "1,5,50,100",
+    itemPattern: /^\d{1,3}$/,
+    itemHint: "Give whole percentages, e.g. `1,5,50,100`.",
+  }),
+  "traffic-step-pause": input.duration({ default: "2m", min: "10s", max: "1h" }),
+  "traffic-error-rate-threshold": input.number({ default: "0.05", min: 0, max: 1 }),
+  "traffic-latency-p95-threshold": input.duration({ default: "2s", min: "1ms", max: "1m" }),
+  "traffic-min-requests": input.integer({ default: "20", min: 1, max: 1_000_000 }),
   "github-token": input.string({ secret: true, pattern: GITHUB_TOKEN, hint: GITHUB_TOKEN_HINT }),
   environment: input.string({
     pattern: ENVIRONMENT,

@@ -5,6 +5,7 @@ import { CloudWatchLogsClient } from "@aws-sdk/client-cloudwatch-logs";
 import { ECSClient } from "@aws-sdk/client-ecs";
 import { createAwsClient, warnIfBeyondSessionLife } from "@shipline/core/aws/clients";
 import { type DeployDeps, executeDeploy, plannedImages } from "@shipline/core/ecs/deploy-execute";
+import { changesServices } from "@shipline/core/ecs/deploy-plan";
 import { ServiceDeploymentsApi } from "@shipline/core/ecs/service-deployments";
 import type { ActionContext } from "@shipline/core/runtime/run";
 import { inputSpec } from "./inputs";
@@ -13,6 +14,7 @@ import { prune } from "./phases/prune";
 import { read } from "./phases/read";
 import { record } from "./phases/record";
 import { register, registerOnly } from "./phases/register";
+import { readTraffic, shiftTraffic, trafficDeps } from "./phases/traffic";
 import { publish } from "./report";
 import { type Settings, settingsFrom } from "./settings";
 
@@ -39,9 +41,14 @@ export async function main(context: ActionContext): Promise<void> {
     const revision = await registerOnly(aws.ecs, plan, context.logger);
     return publish(context, settings, startedAt, { mode: "register-only", plan, revision });
   }
+  const steps = settings.traffic && changesServices(plan) ? trafficDeps(aws, settings) : undefined;
+  const traffic = steps && settings.traffic ? await readTraffic(steps, plan, settings.traffic) : undefined;
   const revision = await register(aws.ecs, plan, context.logger);
   const deployment = await record(context, settings.deployment, plan, revision, plannedImages(plan));
-  const outcome = await executeDeploy(aws, plan, revision, settings.follow);
+  const outcome =
+    steps && traffic
+      ? await shiftTraffic(steps, plan, traffic, revision, settings)
+      : await executeDeploy(aws, plan, revision, settings.follow);
   const deregistered = await prune(aws.ecs, settings.keepRevisions, plan, outcome, context.logger);
   return publish(context, settings, startedAt, {
     mode: "deploy",

@@ -23,6 +23,7 @@ import { outputSpec } from "./outputs";
 import type { Preview } from "./phases/preview";
 import type { GitHubDeploymentRecord } from "./phases/record";
 import type { Settings } from "./settings";
+import { type TrafficStepsJson, trafficStepsJson, writeTrafficSummary } from "./traffic-report";
 
 export type DeployStatus = "planned" | "registered" | DeployOutcome["status"];
 
@@ -60,6 +61,8 @@ export interface DeployReport {
   githubDeploymentId: number | null;
   planCommentUrl: string | null;
   durationSeconds: number;
+  /** Shipline-driven traffic steps, when `traffic-rule` was given and the service was updated. */
+  trafficSteps?: TrafficStepsJson;
 }
 
 /** How a run ended: the dry run, a registration only, or a deploy with its outcome. */
@@ -181,6 +184,7 @@ export function reportOf(finished: Finished, durationSeconds: number): DeployRep
     images: outcome.images,
     deregistered: finished.deregistered,
     githubDeploymentId: finished.deployment?.id ?? null,
+    ...(outcome.trafficSteps ? { trafficSteps: trafficStepsJson(outcome.trafficSteps) } : {}),
   };
 }
 
@@ -250,6 +254,7 @@ export function writeSummary(
       new SummaryBuilder().table(["Container", "Image"], Object.entries(report.images)),
     );
   }
+  if (report.trafficSteps) writeTrafficSummary(summary, report.trafficSteps);
   for (const outcome of outcomes) rolloutDetails(summary, outcome);
   const mixed = report.taskDefinitionArn ? mixedState(outcomes, report.taskDefinitionArn) : undefined;
   if (mixed) summary.paragraph(`⚠️ ${mixed.what} ${mixed.next}`);

@@ -6,6 +6,7 @@ import type { DeployOptions } from "@shipline/core/ecs/deploy-execute";
 import type { DeployRequest, TaskDefinitionSource } from "@shipline/core/ecs/deploy-plan";
 import { shortName } from "@shipline/core/ecs/services-input";
 import { FAMILY_REVISION, TASK_DEFINITION_ARN } from "@shipline/core/ecs/task-definition";
+import { checkTrafficSteps, type TrafficStepsSettings } from "@shipline/core/ecs/weighted-steps";
 import { inputError } from "@shipline/core/runtime/inputs";
 import type { Inputs } from "./inputs";
 
@@ -28,6 +29,8 @@ export interface Settings {
   /** The token for the plan comment and the deployment record. */
   githubToken: string | undefined;
   deployment: DeploymentSettings | undefined;
+  /** Shipline-driven traffic steps (`traffic-rule`), when asked for. */
+  traffic: TrafficStepsSettings | undefined;
   aws: AwsSettings;
 }
 
@@ -104,6 +107,64 @@ function modeOf(inputs: Inputs): Mode {
   return inputs.plan ? "preview" : inputs.registerOnly ? "register-only" : "deploy";
 }
 
+/** `traffic-rule` and its companions: one service, a distinct canary, steps that end at 100 %. */
+export function trafficSettings(inputs: Inputs): TrafficStepsSettings | undefined {
+  if (!inputs.trafficRule) {
+    if (inputs.canaryService) {
+      throw inputError(
+        "canary-service",
+        "it is the canary of traffic steps, which need `traffic-rule`.",
+        "Give `traffic-rule` (the listener rule to shift), or remove `canary-service`.",
+      );
+    }
+    return undefined;
+  }
+  const fix = (what: string) => `${what}, or remove \`traffic-rule\` to deploy without traffic steps.`;
+  if (!inputs.canaryService)
+    throw inputError(
+      "canary-service",
+      "traffic steps need the service behind the rule's second target group.",
+      fix("Name it"),
+    );
+  if (inputs.services.length !== 1)
+    throw inputError("services", "traffic steps shift one service's traffic.", fix("Give one service"));
+  if (shortName(inputs.services[0] ?? "") === inputs.canaryService)
+    throw inputError(
+      "canary-service",
+      "it is the service being deployed.",
+      fix("Give the other service, the one in the second target group"),
+    );
+  if (!inputs.wait)
+    throw inputError(
+      "wait",
+      "traffic steps are judged while the step waits, so `wait: false` cannot be kept.",
+      fix("Remove `wait: false`"),
+    );
+  if (inputs.registerOnly)
+    throw inputError(
+      "traffic-rule",
+      "`register-only` updates no service, so there is no traffic to shift.",
+      "Remove `traffic-rule` from the register-only step.",
+    );
+  const steps = inputs.trafficSteps.map(Number);
+  const wrong = checkTrafficSteps(steps);
+  if (wrong)
+    throw inputError(
+      "traffic-steps",
+      `${wrong}.`,
+      "Give increasing whole percentages ending at 100, e.g. `1,5,50,100`.",
+    );
+  return {
+    ruleArn: inputs.trafficRule,
+    canaryService: inputs.canaryService,
+    steps,
+    pauseMs: inputs.trafficStepPause,
+    errorRateThreshold: inputs.trafficErrorRateThreshold,
+    latencyP95ThresholdSeconds: inputs.trafficLatencyP95Threshold / 1000,
+    minRequests: inputs.trafficMinRequests,
+  };
+}
+
 function checkServices(services: readonly string[]): void {
   if (new Set(services.map(shortName)).size !== services.length) {
     throw inputError("services", "a service is named twice (by name and by ARN).", "Name each service once.");
@@ -114,6 +175,7 @@ export function settingsFrom(inputs: Inputs, env: NodeJS.ProcessEnv): Settings {
   const deployment = deploymentSettings(inputs);
   const mode = modeOf(inputs);
   checkServices(inputs.services);
+  const traffic = trafficSettings(inputs);
   const request: DeployRequest = {
     cluster: inputs.cluster,
     services: inputs.services,
@@ -141,6 +203,7 @@ export function settingsFrom(inputs: Inputs, env: NodeJS.ProcessEnv): Settings {
     keepRevisions: inputs.keepRevisions,
     githubToken: inputs.githubToken,
     deployment,
+    traffic,
     aws,
   };
 }

@@ -20,6 +20,7 @@ import { albMetricsSource, targetGroupDimension } from "../health/cloudwatch";
 import { runHealthGate } from "../health/gate";
 import type { HttpClient } from "../health/http";
 import { elbTargetHealthReader } from "../health/target-health";
+import type { Clock } from "../runtime/clock";
 import { CancelledError, errorMessage, UserError } from "../runtime/errors";
 import { formatDuration } from "../runtime/format";
 import {
@@ -53,6 +54,11 @@ export interface TrafficStepsDeps extends DeployDeps {
   elb: ElasticLoadBalancingV2Client;
   cloudwatch: CloudWatchClient;
   http: HttpClient;
+  /**
+   * The clock steps are judged by: AWS's, as its answers date them (ServerClock), since the
+   * CloudWatch windows and the pauses are compared with AWS's timestamps.
+   */
+  awsClock: Clock;
 }
 
 /** What the traffic steps work with, read and checked before anything changes. */
@@ -192,7 +198,8 @@ async function runStep(
   options: DeployOptions,
   percent: number,
 ): Promise<TrafficStepRecord> {
-  const { logger, clock } = deps;
+  const { logger } = deps;
+  const clock = deps.awsClock;
   const weights = stepWeights(plan, percent);
   await setRuleActions(deps.elb, plan.rule.arn, actionsWithWeights(plan.rule, weights), deps.signal);
   const startedAt = new Date(clock.now()).toISOString();
