@@ -53,6 +53,28 @@ export const inputSpec = {
   "traffic-error-rate-threshold": input.number({ default: "0.05", min: 0, max: 1 }),
   "traffic-latency-p95-threshold": input.duration({ default: "2s", min: "1ms", max: "1m" }),
   "traffic-min-requests": input.integer({ default: "20", min: 1, max: 1_000_000 }),
+  "codedeploy-application": input.string({
+    pattern: /^[A-Za-z0-9_.+-]{1,100}$/,
+    hint: "Give the CodeDeploy application's name.",
+  }),
+  "codedeploy-deployment-group": input.string({
+    pattern: /^[A-Za-z0-9_.+-]{1,100}$/,
+    hint: "Give the deployment group's name.",
+  }),
+  "codedeploy-deployment-config": input.string({
+    pattern: /^[A-Za-z0-9_.+-]{1,100}$/,
+    hint: "Give a deployment config name, e.g. CodeDeployDefault.ECSCanary10Percent5Minutes.",
+  }),
+  "codedeploy-hooks": input.keyValues({
+    keyPattern: /^[A-Za-z]{1,40}$/,
+    keyHint:
+      "Write one `LifecycleEvent=function` per line, e.g. `AfterAllowTestTraffic=arn:aws:lambda:...:function:smoke`.",
+    valueCheck: (value) => {
+      if (!/^[A-Za-z0-9_:.$-]{1,170}$/.test(value))
+        throw new Error(`"${value}" is not a Lambda function name or ARN`);
+    },
+  }),
+  "codedeploy-judge": input.duration({ default: "2m", max: "2h" }),
   "github-token": input.string({ secret: true, pattern: GITHUB_TOKEN, hint: GITHUB_TOKEN_HINT }),
   environment: input.string({
     pattern: ENVIRONMENT,

@@ -9,6 +9,7 @@ import { changesServices } from "@shipline/core/ecs/deploy-plan";
 import { ServiceDeploymentsApi } from "@shipline/core/ecs/service-deployments";
 import type { ActionContext } from "@shipline/core/runtime/run";
 import { inputSpec } from "./inputs";
+import { codeDeployDeps, deployThroughCodeDeploy, readCodeDeploy } from "./phases/codedeploy";
 import { preview } from "./phases/preview";
 import { prune } from "./phases/prune";
 import { read } from "./phases/read";
@@ -41,14 +42,19 @@ export async function main(context: ActionContext): Promise<void> {
     const revision = await registerOnly(aws.ecs, plan, context.logger);
     return publish(context, settings, startedAt, { mode: "register-only", plan, revision });
   }
-  const steps = settings.traffic && changesServices(plan) ? trafficDeps(aws, settings) : undefined;
+  const changes = changesServices(plan);
+  const steps = settings.traffic && changes ? trafficDeps(aws, settings) : undefined;
   const traffic = steps && settings.traffic ? await readTraffic(steps, plan, settings.traffic) : undefined;
+  const cd = settings.codeDeploy && changes ? await codeDeployDeps(aws, settings) : undefined;
+  const group = cd ? await readCodeDeploy(cd, plan, settings) : undefined;
   const revision = await register(aws.ecs, plan, context.logger);
   const deployment = await record(context, settings.deployment, plan, revision, plannedImages(plan));
   const outcome =
     steps && traffic
       ? await shiftTraffic(steps, plan, traffic, revision, settings)
-      : await executeDeploy(aws, plan, revision, settings.follow);
+      : cd && group
+        ? await deployThroughCodeDeploy(cd, plan, group, revision, settings)
+        : await executeDeploy(aws, plan, revision, settings.follow);
   const deregistered = await prune(aws.ecs, settings.keepRevisions, plan, outcome, context.logger);
   return publish(context, settings, startedAt, {
     mode: "deploy",

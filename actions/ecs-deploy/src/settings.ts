@@ -2,6 +2,8 @@
 // anything is read from or written to AWS or GitHub.
 import { isAbsolute, resolve } from "node:path";
 import { type AwsSettings, awsSettingsFromInputs, resolveRegion } from "@shipline/core/aws/clients";
+import { HOOK_EVENTS, isHookEvent } from "@shipline/core/codedeploy/appspec";
+import type { CodeDeploySettings } from "@shipline/core/codedeploy/deployment";
 import type { DeployOptions } from "@shipline/core/ecs/deploy-execute";
 import type { DeployRequest, TaskDefinitionSource } from "@shipline/core/ecs/deploy-plan";
 import { shortName } from "@shipline/core/ecs/services-input";
@@ -31,6 +33,8 @@ export interface Settings {
   deployment: DeploymentSettings | undefined;
   /** Shipline-driven traffic steps (`traffic-rule`), when asked for. */
   traffic: TrafficStepsSettings | undefined;
+  /** A CodeDeploy blue/green deployment (`codedeploy-application`), when asked for. */
+  codeDeploy: CodeDeploySettings | undefined;
   aws: AwsSettings;
 }
 
@@ -165,6 +169,76 @@ export function trafficSettings(inputs: Inputs): TrafficStepsSettings | undefine
   };
 }
 
+/** `codedeploy-application` and its companions. */
+export function codeDeploySettings(inputs: Inputs): CodeDeploySettings | undefined {
+  const application = inputs.codedeployApplication;
+  if (!application) {
+    for (const [name, value] of [
+      ["codedeploy-deployment-group", inputs.codedeployDeploymentGroup],
+      ["codedeploy-deployment-config", inputs.codedeployDeploymentConfig],
+      ["codedeploy-hooks", inputs.codedeployHooks],
+    ] as const) {
+      if (value !== undefined)
+        throw inputError(
+          name,
+          "it configures a CodeDeploy deployment, which needs `codedeploy-application`.",
+          "Give `codedeploy-application`, or remove it.",
+        );
+    }
+    return undefined;
+  }
+  if (!inputs.codedeployDeploymentGroup)
+    throw inputError(
+      "codedeploy-deployment-group",
+      "a CodeDeploy deployment needs its deployment group.",
+      "Give the service's deployment group.",
+    );
+  if (inputs.services.length !== 1)
+    throw inputError(
+      "services",
+      "a CodeDeploy deployment group deploys one service.",
+      "Give one service per ecs-deploy step.",
+    );
+  if (inputs.trafficRule)
+    throw inputError(
+      "traffic-rule",
+      "CodeDeploy shifts the traffic of a CODE_DEPLOY service itself.",
+      "Remove `traffic-rule`, or the codedeploy-* inputs.",
+    );
+  if (!inputs.wait || inputs.registerOnly || inputs.desiredCount !== undefined || inputs.forceNewDeployment)
+    throw inputError(
+      !inputs.wait
+        ? "wait"
+        : inputs.registerOnly
+          ? "register-only"
+          : inputs.desiredCount !== undefined
+            ? "desired-count"
+            : "force-new-deployment",
+      "a CodeDeploy deployment is followed and judged to its end, and changes only the task definition.",
+      "Remove it from the step with `codedeploy-application`.",
+    );
+  const hooks: CodeDeploySettings["hooks"] = {};
+  for (const [event, fn] of Object.entries(inputs.codedeployHooks ?? {})) {
+    if (!isHookEvent(event))
+      throw inputError(
+        "codedeploy-hooks",
+        `${event} is not a lifecycle event with a hook.`,
+        `Use ${HOOK_EVENTS.join(", ")}.`,
+      );
+    hooks[event] = fn;
+  }
+  return {
+    application,
+    deploymentGroup: inputs.codedeployDeploymentGroup,
+    deploymentConfig: inputs.codedeployDeploymentConfig,
+    hooks,
+    judgeMs: inputs.codedeployJudge,
+    errorRateThreshold: inputs.trafficErrorRateThreshold,
+    latencyP95ThresholdSeconds: inputs.trafficLatencyP95Threshold / 1000,
+    minRequests: inputs.trafficMinRequests,
+  };
+}
+
 function checkServices(services: readonly string[]): void {
   if (new Set(services.map(shortName)).size !== services.length) {
     throw inputError("services", "a service is named twice (by name and by ARN).", "Name each service once.");
@@ -176,6 +250,7 @@ export function settingsFrom(inputs: Inputs, env: NodeJS.ProcessEnv): Settings {
   const mode = modeOf(inputs);
   checkServices(inputs.services);
   const traffic = trafficSettings(inputs);
+  const codeDeploy = codeDeploySettings(inputs);
   const request: DeployRequest = {
     cluster: inputs.cluster,
     services: inputs.services,
@@ -186,6 +261,7 @@ export function settingsFrom(inputs: Inputs, env: NodeJS.ProcessEnv): Settings {
     },
     desiredCount: inputs.desiredCount,
     forceNewDeployment: inputs.forceNewDeployment,
+    codeDeploy: codeDeploy !== undefined,
   };
   const aws = awsSettingsFromInputs(inputs);
   resolveRegion(aws, env);
@@ -204,6 +280,7 @@ export function settingsFrom(inputs: Inputs, env: NodeJS.ProcessEnv): Settings {
     githubToken: inputs.githubToken,
     deployment,
     traffic,
+    codeDeploy,
     aws,
   };
 }

@@ -1,5 +1,6 @@
 // The traffic steps of a run (`traffic-rule`) in the report and the step summary: each step's
-// weights and verdict, the share the new revision had at most, and whether the rule was put back.
+// weights and verdict, the share the new revision had at most, and whether the rule was put back;
+// and a CodeDeploy deployment's lifecycle events, verdict and rollback.
 
 import type { TrafficStepsReport } from "@shipline/core/ecs/weighted-steps-report";
 import { describeWeights, type ForwardWeights } from "@shipline/core/elb/listener-rule";
@@ -66,4 +67,31 @@ export function writeTrafficSummary(summary: SummaryBuilder, steps: TrafficSteps
     for (const s of steps.steps) details.paragraph(`**${s.percent} %** (from ${s.startedAt}): ${s.reason}`);
     summary.details("Why each step was judged so", details);
   }
+}
+
+/** The CodeDeploy deployment of a run, as the summary shows it. */
+export function writeCodeDeploySummary(
+  summary: SummaryBuilder,
+  cd: {
+    deploymentId: string;
+    status: string;
+    deploymentConfig: string;
+    verdict: string;
+    verdictReason: string;
+    exposurePercent: number;
+    stopped: boolean;
+    rollbackDeploymentId: string | undefined;
+    rollbackStatus: string | undefined;
+    lifecycleEvents: { name: string; status: string }[];
+  },
+): void {
+  summary.heading(`CodeDeploy ${cd.deploymentId}: ${cd.status}`, 3);
+  summary.paragraph(
+    `Config \`${cd.deploymentConfig}\` · judging: ${VERDICT_ICON[cd.verdict] ?? ""} ${cd.verdict} (${cd.verdictReason}) · the replacement task set had at most ${cd.exposurePercent} % of production traffic${cd.stopped ? ` · stopped with auto-rollback (${cd.rollbackDeploymentId ?? "?"}: ${cd.rollbackStatus ?? "pending"})` : ""}.`,
+  );
+  if (cd.lifecycleEvents.length > 0)
+    summary.table(
+      ["Lifecycle event", "Status"],
+      cd.lifecycleEvents.map((e) => [e.name, e.status]),
+    );
 }

@@ -18,6 +18,7 @@ import {
 import type { BatchedReader } from "../aws/batched-reader";
 import { awsUserError } from "../aws/errors";
 import { sendMutation } from "../aws/mutation";
+import type { CodeDeployReport } from "../codedeploy/deployment";
 import type { Clock } from "../runtime/clock";
 import { CancelledError, errorMessage, isAbortError, UserError } from "../runtime/errors";
 import { formatDuration } from "../runtime/format";
@@ -89,6 +90,8 @@ export interface DeployOutcome {
   unexpected?: unknown;
   /** What shipline-driven traffic steps did (traffic-rule). */
   trafficSteps?: TrafficStepsReport;
+  /** The CodeDeploy deployment of a CODE_DEPLOY service. */
+  codeDeploy?: CodeDeployReport;
 }
 
 export interface DeployDeps {
