@@ -83,7 +83,7 @@ describe("ecs-deploy: CodeDeploy blue/green for a CODE_DEPLOY service", () => {
     const created = sim.calls.filter((c) => c.operation === "CreateDeployment");
     expect(created).toHaveLength(1);
     const content = JSON.parse(
-      ((created[0]?.input.revision as Shape).appSpecContent as Shape).content as string,
+      (((created[0] as { input: Shape }).input.revision as Shape).appSpecContent as Shape).content as string,
     ) as Shape;
     expect(content).toEqual({
       version: "0.0",

@@ -104,7 +104,8 @@ function canaryWeightsSent(s: Simulator, from = 0): number[] {
   return s.calls
     .filter((c) => c.seq > from && c.operation === "ModifyRule" && c.status < 400)
     .map((c) => {
-      const tuples = ((c.input.Actions as Shape[])[0]?.ForwardConfig as Shape).TargetGroups as Shape[];
+      const action = (c.input.Actions as Shape[])[0] as Shape;
+      const tuples = (action.ForwardConfig as Shape).TargetGroups as Shape[];
       return Number(tuples.find((t) => t.TargetGroupArn === TG_CANARY)?.Weight ?? -1);
     });
 }
