@@ -139,4 +139,18 @@ describe("ecs-deploy: CodeDeploy blue/green for a CODE_DEPLOY service", () => {
     );
     expect(changed).toEqual([]);
   }, 60_000);
+
+  it("under the compat profile (no CodeDeploy API) fails before changing anything, saying the endpoint lacks it", async () => {
+    sim = await startSimulator({ profile: "compat", scenario: codeDeployWorld() });
+    const before = lastSeq(sim);
+    const run = await deploy(sim, { ...INPUTS, "aws-max-attempts": "1" });
+    expect(run.exitCode).toBe(1);
+    expect(run.errors).toHaveLength(1);
+    expect(run.errors[0]?.message).toMatch(/GetApplication/);
+    expect(run.stdout).not.toContain("This is a bug in shipline");
+    const changed = sim.calls.filter(
+      (c) => c.seq > before && (MUTATING.has(c.operation) || c.operation === "CreateDeployment"),
+    );
+    expect(changed).toEqual([]);
+  }, 60_000);
 });

@@ -4,7 +4,7 @@
 // the steps are judged by AWS's clock (the simulator's, from the Date of its answers), so a pause of
 // two simulated minutes takes about a real second.
 import { afterEach, describe, expect, it } from "vitest";
-import type { Override, Scenario, Shape, Simulator } from "../../sim/index";
+import type { Override, Scenario, Shape, SimProfile, Simulator } from "../../sim/index";
 import { startSimulator } from "../../sim/index";
 import { arnOf, deploy, image, lastSeq, MUTATING, NETWORK, TG, world } from "./stack";
 
@@ -126,48 +126,55 @@ interface StepsReport {
   };
 }
 
-describe("ecs-deploy: traffic steps on a listener rule shipline owns", () => {
-  it("passes every step, rolls the service out, and puts the rule and the canary back as found", async () => {
-    sim = await startSimulator({ scenario: trafficWorld() });
-    const run = await deploy(sim, STEP_INPUTS);
-    expect(run.errors).toEqual([]);
-    expect(run.exitCode).toBe(0);
-    expect(run.outputs.status).toBe("succeeded");
-    expect(canaryWeightsSent(sim)).toEqual([1, 5, 50, 100, 0]);
-    expect(forwardOf(sim)).toEqual(FOUND);
-    expect(sim.ecs.service("web", "prod").taskDefinition).toBe(arnOf("web:2"));
-    expect(sim.ecs.service("web-canary", "prod").desiredCount).toBe(0);
-    const report = JSON.parse(run.outputs.report ?? "{}") as StepsReport;
-    expect(report.trafficSteps.steps.map((s) => [s.percent, s.verdict])).toEqual([
-      [1, "pass"],
-      [5, "pass"],
-      [50, "pass"],
-      [100, "pass"],
-    ]);
-    expect(run.summary).toContain("Traffic steps to web-canary: pass");
-  }, 120_000);
+// Under compat too: the endpoints implement listener rules, and the canary's rollout is followed
+// without the service deployments API.
+describe.each(["aws", "compat"] as const)(
+  "ecs-deploy: traffic steps under the %s profile",
+  (profile: SimProfile) => {
+    it("passes every step, rolls the service out, and puts the rule and the canary back as found", async () => {
+      sim = await startSimulator({ profile, scenario: trafficWorld() });
+      const run = await deploy(sim, STEP_INPUTS);
+      expect(run.errors).toEqual([]);
+      expect(run.exitCode).toBe(0);
+      expect(run.outputs.status).toBe("succeeded");
+      expect(canaryWeightsSent(sim)).toEqual([1, 5, 50, 100, 0]);
+      expect(forwardOf(sim)).toEqual(FOUND);
+      expect(sim.ecs.service("web", "prod").taskDefinition).toBe(arnOf("web:2"));
+      expect(sim.ecs.service("web-canary", "prod").desiredCount).toBe(0);
+      const report = JSON.parse(run.outputs.report ?? "{}") as StepsReport;
+      expect(report.trafficSteps.steps.map((s) => [s.percent, s.verdict])).toEqual([
+        [1, "pass"],
+        [5, "pass"],
+        [50, "pass"],
+        [100, "pass"],
+      ]);
+      expect(run.summary).toContain("Traffic steps to web-canary: pass");
+    }, 120_000);
 
-  it("stops at the 50 % step when the release goes bad there, restores the weights found exactly and never updates the service", async () => {
-    sim = await startSimulator({ scenario: trafficWorld(), overrides: [badAtHalf()] });
-    const run = await deploy(sim, STEP_INPUTS);
-    expect(run.exitCode).toBe(1);
-    expect(run.outputs.status).toBe("failed");
-    expect(run.errors[0]?.message).toMatch(/traffic step at 50 %/);
-    // The last ModifyRule sent back exactly the actions found (the web group's weight 100, canary 0).
-    expect(canaryWeightsSent(sim)).toEqual([1, 5, 50, 0]);
-    expect(forwardOf(sim)).toEqual(FOUND);
-    expect(sim.elbv2.weights("web-alb")).toEqual({ [TG]: 100, [TG_CANARY]: 0 });
-    const updates = sim.calls.filter((c) => c.operation === "UpdateService" && c.input.service === "web");
-    expect(updates).toEqual([]);
-    expect(sim.ecs.service("web", "prod").taskDefinition).toBe(arnOf("web:1"));
-    expect(sim.ecs.service("web-canary", "prod").desiredCount).toBe(0);
-    const report = JSON.parse(run.outputs.report ?? "{}") as StepsReport;
-    expect(report.trafficSteps).toMatchObject({ verdict: "fail", exposurePercent: 50, restored: true });
-    const last = report.trafficSteps.steps.at(-1);
-    expect(last?.percent).toBe(50);
-    expect(last?.failedChecks).toContain("error rate (ALB)");
-  }, 120_000);
+    it("stops at the 50 % step when the release goes bad there, restores the weights found exactly and never updates the service", async () => {
+      sim = await startSimulator({ profile, scenario: trafficWorld(), overrides: [badAtHalf()] });
+      const run = await deploy(sim, STEP_INPUTS);
+      expect(run.exitCode).toBe(1);
+      expect(run.outputs.status).toBe("failed");
+      expect(run.errors[0]?.message).toMatch(/traffic step at 50 %/);
+      // The last ModifyRule sent back exactly the actions found (the web group's weight 100, canary 0).
+      expect(canaryWeightsSent(sim)).toEqual([1, 5, 50, 0]);
+      expect(forwardOf(sim)).toEqual(FOUND);
+      expect(sim.elbv2.weights("web-alb")).toEqual({ [TG]: 100, [TG_CANARY]: 0 });
+      const updates = sim.calls.filter((c) => c.operation === "UpdateService" && c.input.service === "web");
+      expect(updates).toEqual([]);
+      expect(sim.ecs.service("web", "prod").taskDefinition).toBe(arnOf("web:1"));
+      expect(sim.ecs.service("web-canary", "prod").desiredCount).toBe(0);
+      const report = JSON.parse(run.outputs.report ?? "{}") as StepsReport;
+      expect(report.trafficSteps).toMatchObject({ verdict: "fail", exposurePercent: 50, restored: true });
+      const last = report.trafficSteps.steps.at(-1);
+      expect(last?.percent).toBe(50);
+      expect(last?.failedChecks).toContain("error rate (ALB)");
+    }, 120_000);
+  },
+);
 
+describe("ecs-deploy: a listener rule shipline does not own", () => {
   it("refuses a rule without its owner tag before changing anything, and leaves the rule untouched", async () => {
     sim = await startSimulator({ scenario: trafficWorld({ team: "payments" }) });
     const before = lastSeq(sim);

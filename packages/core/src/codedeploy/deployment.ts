@@ -18,6 +18,7 @@ import {
   DescribeTargetGroupsCommand,
   type ElasticLoadBalancingV2Client,
 } from "@aws-sdk/client-elastic-load-balancing-v2";
+import { notAnAwsAnswer } from "../aws/errors";
 import { albMetricsSource, loadBalancerDimension, targetGroupDimension } from "../health/cloudwatch";
 import { runHealthGate } from "../health/gate";
 import type { HttpClient } from "../health/http";
@@ -116,6 +117,16 @@ export async function planCodeDeploy(
       );
     }
   } catch (error) {
+    const odd = notAnAwsAnswer(error);
+    if (odd)
+      throw new UserError(
+        `The endpoint answered CodeDeploy's GetApplication with ${odd}: it does not implement CodeDeploy.`,
+        {
+          input: "aws-endpoint-url",
+          fix: "Deploy CODE_DEPLOY services against AWS itself (AWS-compatible endpoints often lack CodeDeploy), or remove the codedeploy-* inputs.",
+          cause: error,
+        },
+      );
     if (error instanceof Error && error.name === "ApplicationDoesNotExistException")
       throw new UserError(`CodeDeploy has no application ${settings.application}.`, {
         input: "codedeploy-application",
