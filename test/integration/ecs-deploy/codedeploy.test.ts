@@ -2,7 +2,10 @@
 // CODE_DEPLOY service behind target group web (green: web-green), deployed by application "web",
 // deployment group "web-prod" (all at once, the original task set kept 10 minutes). The simulator
 // runs 120 times faster than the bundle's clock; judging follows AWS's clock.
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
+import { ROOT } from "../../rig/harness";
 import type { Scenario, Shape, Simulator } from "../../sim/index";
 import { startSimulator } from "../../sim/index";
 import { arnOf, deploy, image, lastSeq, MUTATING, TG, TG_GREEN, world } from "./stack";
@@ -126,6 +129,8 @@ describe("ecs-deploy: CodeDeploy blue/green for a CODE_DEPLOY service", () => {
     const report = JSON.parse(run.outputs.report ?? "{}") as { codeDeploy: Shape };
     expect(report.codeDeploy).toMatchObject({ verdict: "fail", stopped: true, rollbackStatus: "Succeeded" });
     expect(report.codeDeploy.failedChecks).toContain("error rate (ALB)");
+    const readme = readFileSync(join(ROOT, "actions", "ecs-deploy", "README.md"), "utf8");
+    for (const action of sim.iamActions()) expect(readme, action).toContain(`\`${action}\``);
   }, 120_000);
 
   it("refuses an unknown deployment group before changing anything", async () => {

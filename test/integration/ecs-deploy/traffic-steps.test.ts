@@ -3,7 +3,10 @@
 // forwarding 100/0 between them. The simulator runs 120 times faster than the bundle's real clock;
 // the steps are judged by AWS's clock (the simulator's, from the Date of its answers), so a pause of
 // two simulated minutes takes about a real second.
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
+import { ROOT } from "../../rig/harness";
 import type { Override, Scenario, Shape, SimProfile, Simulator } from "../../sim/index";
 import { startSimulator } from "../../sim/index";
 import { arnOf, deploy, image, lastSeq, MUTATING, NETWORK, TG, world } from "./stack";
