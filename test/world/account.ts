@@ -156,17 +156,9 @@ export class ShopAccount {
     return this.#sim.ecr.seedImage(REPOSITORY, { tags: [tag] });
   }
 
-  /**
-   * Where the load balancer sends requests now: the healthy targets of every target group it
-   * forwards to (the web service's and, during traffic steps or a blue/green shift, the other
-   * group's), each weighted by the listener rule's forward weights.
-   */
+  /** Where the web service's tasks serve now, weighted as the load balancer forwards. */
   servingTargets(): ServingTarget[] {
-    return this.#sim.elbv2.servingTargets("shop-alb").map((t) => ({
-      endpoint: { ...t.endpoint },
-      weight: t.weight,
-      taskDefinitionArn: t.taskDefinitionArn,
-    }));
+    return this.#sim.ecs.servingEndpoints(SERVICE, CLUSTER);
   }
 
   service(): ServiceView {

@@ -77,7 +77,7 @@ function trafficWorld(tags: Record<string, string> = OWNER): Scenario {
     },
     cloudwatch: {
       default: { errorRate: 0.001, p95Ms: 120 },
-      loadBalancers: { "web-alb": { requestsPerSecond: 50 } },
+      loadBalancers: { "web-alb": { requestsPerSecond: 200 } },
     },
   };
 }

@@ -31,7 +31,7 @@ import {
   executeDeploy,
   isCancellation,
 } from "./deploy-execute";
-import type { DeployPlan, ServicePlan } from "./deploy-plan";
+import { type DeployPlan, decideServiceAction, type ServicePlan } from "./deploy-plan";
 import { eventIds } from "./rollout";
 import { describeServices } from "./service-snapshot";
 import type { TrafficStepRecord, TrafficStepsReport } from "./weighted-steps-report";
@@ -263,20 +263,24 @@ async function restoreCanary(deps: TrafficStepsDeps, cluster: string, plan: Traf
   }
 }
 
-function canaryPlanOf(plan: DeployPlan, traffic: TrafficPlan): ServicePlan {
+/**
+ * The canary's part: the revision at the service's task count. A canary that already runs it (a
+ * re-run after a failed step left it there at 0 tasks) is only scaled up.
+ */
+function canaryPlanOf(plan: DeployPlan, traffic: TrafficPlan, revisionArn: string): ServicePlan {
   const primary = plan.services[0] as ServicePlan;
   const desired = primary.service.desiredCount ?? 1;
-  const scale = desired !== traffic.canary.desiredCount ? { desiredCount: desired } : {};
+  const action = decideServiceAction(traffic.canary, revisionArn, {
+    desiredCount: desired,
+    forceNewDeployment: false,
+  });
   return {
     name: traffic.canary.serviceName ?? "",
     service: traffic.canary,
-    action: {
-      kind: "update",
-      why: `the canary of ${primary.name}'s traffic steps`,
-      taskDefinition: true,
-      forceNewDeployment: false,
-      ...scale,
-    },
+    action:
+      action.kind === "update"
+        ? { ...action, why: `the canary of ${primary.name}'s traffic steps (${action.why})` }
+        : action,
     rollbackTarget: undefined,
     noRollbackTarget: "a canary is scaled back, not rolled back",
     knownEventIds: eventIds(traffic.canary),
@@ -323,9 +327,9 @@ export async function executeTrafficSteps(
     restored: true,
     canaryAfter: "left as it was",
   };
-  const canaryPlan = { ...plan, services: [canaryPlanOf(plan, traffic)] };
+  const canaryPlan = { ...plan, services: [canaryPlanOf(plan, traffic, revision.arn)] };
   const canary = await executeDeploy(deps, canaryPlan, revision, options);
-  if (canary.status !== "succeeded") {
+  if (canary.status !== "succeeded" && canary.status !== "unchanged") {
     report.canaryAfter = await restoreCanary(deps, plan.cluster, traffic);
     return { ...canary, trafficSteps: report };
   }
