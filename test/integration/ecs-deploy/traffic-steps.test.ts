@@ -152,6 +152,9 @@ describe.each(["aws", "compat"] as const)(
         [100, "pass"],
       ]);
       expect(run.summary).toContain("Traffic steps to web-canary: pass");
+      // Every IAM action the run needed is in the README's permissions.
+      const readme = readFileSync(join(ROOT, "actions", "ecs-deploy", "README.md"), "utf8");
+      for (const action of sim.iamActions()) expect(readme, action).toContain(`\`${action}\``);
     }, 120_000);
 
     it("stops at the 50 % step when the release goes bad there, restores the weights found exactly and never updates the service", async () => {
