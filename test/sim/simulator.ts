@@ -13,6 +13,7 @@ import { profileOverrides, type SimProfile } from "./framework/profiles";
 import { SimServer } from "./framework/server";
 import type { SimRuntime, SimService, SimServiceFactory } from "./framework/types";
 import { CloudWatchService, type CloudWatchSurface } from "./services/cloudwatch/service";
+import { CodeDeployService } from "./services/codedeploy/service";
 import { EcrService, type EcrSurface } from "./services/ecr/service";
 import { EcsService } from "./services/ecs/service";
 import type { EcsSurface } from "./services/ecs/surface";
@@ -413,6 +414,10 @@ export class Simulator {
 
   get cloudwatch(): CloudWatchSurface {
     return this.#builtIn("cloudwatch", CloudWatchService).surface;
+  }
+
+  get codedeploy(): CodeDeployService["surface"] {
+    return this.#builtIn("codedeploy", CodeDeployService).surface;
   }
 
   /** Every service's state as one JSON-friendly dump, for debugging (GET /_sim/state). */

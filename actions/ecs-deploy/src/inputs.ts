@@ -3,6 +3,7 @@ import { awsInputSpec } from "@shipline/core/aws/inputs";
 import { imageReferenceCheck } from "@shipline/core/docker/reference";
 import { servicesInputSpec } from "@shipline/core/ecs/services-input";
 import { strategyInputSpec } from "@shipline/core/ecs/strategy";
+import { LISTENER_RULE_ARN } from "@shipline/core/elb/listener-rule";
 import { GITHUB_TOKEN, GITHUB_TOKEN_HINT } from "@shipline/core/github/token";
 import { type InputSpec, type InputValues, input } from "@shipline/core/runtime/inputs";
 
@@ -40,6 +41,42 @@ export const inputSpec = {
   "register-only": input.boolean({ default: "false" }),
   "keep-revisions": input.integer({ min: 1, max: 1000 }),
   "log-tail-lines": input.integer({ default: "30", min: 1, max: 500 }),
+  "traffic-rule": input.string({
+    pattern: LISTENER_RULE_ARN,
+    hint: "Give the listener rule's ARN: arn:aws:elasticloadbalancing:<region>:<account>:listener-rule/app/<lb>/<id>/<listener>/<rule>.",
+  }),
+  "canary-service": input.string({ pattern: NAME, hint: "Give the canary service's name (in `cluster`)." }),
+  "traffic-steps": input.list({
+    default: "1,5,50,100",
+    itemPattern: /^\d{1,3}$/,
+    itemHint: "Give whole percentages, e.g. `1,5,50,100`.",
+  }),
+  "traffic-step-pause": input.duration({ default: "2m", min: "10s", max: "1h" }),
+  "traffic-error-rate-threshold": input.number({ default: "0.05", min: 0, max: 1 }),
+  "traffic-latency-p95-threshold": input.duration({ default: "2s", min: "1ms", max: "1m" }),
+  "traffic-min-requests": input.integer({ default: "20", min: 1, max: 1_000_000 }),
+  "codedeploy-application": input.string({
+    pattern: /^[A-Za-z0-9_.+-]{1,100}$/,
+    hint: "Give the CodeDeploy application's name.",
+  }),
+  "codedeploy-deployment-group": input.string({
+    pattern: /^[A-Za-z0-9_.+-]{1,100}$/,
+    hint: "Give the deployment group's name.",
+  }),
+  "codedeploy-deployment-config": input.string({
+    pattern: /^[A-Za-z0-9_.+-]{1,100}$/,
+    hint: "Give a deployment config name, e.g. CodeDeployDefault.ECSCanary10Percent5Minutes.",
+  }),
+  "codedeploy-hooks": input.keyValues({
+    keyPattern: /^[A-Za-z]{1,40}$/,
+    keyHint:
+      "Write one `LifecycleEvent=function` per line, e.g. `AfterAllowTestTraffic=arn:aws:lambda:...:function:smoke`.",
+    valueCheck: (value) => {
+      if (!/^[A-Za-z0-9_:.$-]{1,170}$/.test(value))
+        throw new Error(`"${value}" is not a Lambda function name or ARN`);
+    },
+  }),
+  "codedeploy-judge": input.duration({ default: "2m", max: "2h" }),
   "github-token": input.string({ secret: true, pattern: GITHUB_TOKEN, hint: GITHUB_TOKEN_HINT }),
   environment: input.string({
     pattern: ENVIRONMENT,

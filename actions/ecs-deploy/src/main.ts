@@ -7,16 +7,19 @@ import { ECSClient } from "@aws-sdk/client-ecs";
 import { ElasticLoadBalancingV2Client } from "@aws-sdk/client-elastic-load-balancing-v2";
 import { createAwsClient, warnIfBeyondSessionLife } from "@shipline/core/aws/clients";
 import { type DeployDeps, executeDeploy, plannedImages } from "@shipline/core/ecs/deploy-execute";
+import { changesServices } from "@shipline/core/ecs/deploy-plan";
 import { ServiceDeploymentsApi } from "@shipline/core/ecs/service-deployments";
 import { checkStrategy } from "@shipline/core/ecs/strategy";
 import { createHttpClient } from "@shipline/core/health/http";
 import type { ActionContext } from "@shipline/core/runtime/run";
 import { inputSpec } from "./inputs";
+import { codeDeployDeps, deployThroughCodeDeploy, readCodeDeploy } from "./phases/codedeploy";
 import { preview } from "./phases/preview";
 import { prune } from "./phases/prune";
 import { read } from "./phases/read";
 import { record } from "./phases/record";
 import { register, registerOnly } from "./phases/register";
+import { readTraffic, shiftTraffic, trafficDeps } from "./phases/traffic";
 import { publish } from "./report";
 import { type Settings, settingsFrom } from "./settings";
 
@@ -53,9 +56,19 @@ export async function main(context: ActionContext): Promise<void> {
   }
   // ECS would refuse a strategy the services cannot take: refused now, before anything is registered.
   checkStrategy(plan.services, settings.follow.strategy);
+  const changes = changesServices(plan);
+  const steps = settings.traffic && changes ? trafficDeps(aws, settings) : undefined;
+  const traffic = steps && settings.traffic ? await readTraffic(steps, plan, settings.traffic) : undefined;
+  const cd = settings.codeDeploy && changes ? await codeDeployDeps(aws, settings) : undefined;
+  const group = cd ? await readCodeDeploy(cd, plan, settings) : undefined;
   const revision = await register(aws.ecs, plan, context.logger);
   const deployment = await record(context, settings.deployment, plan, revision, plannedImages(plan));
-  const outcome = await executeDeploy(aws, plan, revision, settings.follow);
+  const outcome =
+    steps && traffic
+      ? await shiftTraffic(steps, plan, traffic, revision, settings)
+      : cd && group
+        ? await deployThroughCodeDeploy(cd, plan, group, revision, settings)
+        : await executeDeploy(aws, plan, revision, settings.follow);
   const deregistered = await prune(aws.ecs, settings.keepRevisions, plan, outcome, context.logger);
   return publish(context, settings, startedAt, {
     mode: "deploy",

@@ -9,5 +9,6 @@ export const outputSpec = defineOutputs([
   "status",
   "duration-seconds",
   "report",
+  "codedeploy-deployment-id",
   "deploy-record",
 ]);

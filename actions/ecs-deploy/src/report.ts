@@ -2,6 +2,7 @@
 // record among them), the step summary, the GitHub deployment's final status, and the error the step
 // fails with.
 
+import type { CodeDeployReport } from "@shipline/core/codedeploy/deployment";
 import {
   type DeployOutcome,
   type DeployRevision,
@@ -25,6 +26,12 @@ import { outputSpec } from "./outputs";
 import type { Preview } from "./phases/preview";
 import type { GitHubDeploymentRecord } from "./phases/record";
 import type { Settings } from "./settings";
+import {
+  type TrafficStepsJson,
+  trafficStepsJson,
+  writeCodeDeploySummary,
+  writeTrafficSummary,
+} from "./traffic-report";
 
 export type DeployStatus = "planned" | "registered" | DeployOutcome["status"];
 
@@ -64,6 +71,10 @@ export interface DeployReport {
   githubDeploymentId: number | null;
   planCommentUrl: string | null;
   durationSeconds: number;
+  /** Shipline-driven traffic steps, when `traffic-rule` was given and the service was updated. */
+  trafficSteps?: TrafficStepsJson;
+  /** The CodeDeploy deployment, with `codedeploy-application`. */
+  codeDeploy?: Omit<CodeDeployReport, "judgement"> & { failedChecks: string[] };
 }
 
 /** How a run ended: the dry run, a registration only, or a deploy with its outcome. */
@@ -186,7 +197,14 @@ export function reportOf(finished: Finished, durationSeconds: number): DeployRep
     images: outcome.images,
     deregistered: finished.deregistered,
     githubDeploymentId: finished.deployment?.id ?? null,
+    ...(outcome.trafficSteps ? { trafficSteps: trafficStepsJson(outcome.trafficSteps) } : {}),
+    ...(outcome.codeDeploy ? { codeDeploy: codeDeployJson(outcome.codeDeploy) } : {}),
   };
+}
+
+function codeDeployJson(report: CodeDeployReport): NonNullable<DeployReport["codeDeploy"]> {
+  const { judgement, ...rest } = report;
+  return { ...rest, failedChecks: judgement?.failedChecks ?? [] };
 }
 
 const ICON: Record<string, string> = {
@@ -262,6 +280,8 @@ export function writeSummary(
       new SummaryBuilder().table(["Container", "Image"], Object.entries(report.images)),
     );
   }
+  if (report.trafficSteps) writeTrafficSummary(summary, report.trafficSteps);
+  if (report.codeDeploy) writeCodeDeploySummary(summary, report.codeDeploy);
   for (const outcome of outcomes) rolloutDetails(summary, outcome, report.cluster);
   const mixed = report.taskDefinitionArn ? mixedState(outcomes, report.taskDefinitionArn) : undefined;
   if (mixed) summary.paragraph(`⚠️ ${mixed.what} ${mixed.next}`);
@@ -356,6 +376,7 @@ export async function publish(
     status: report.status,
     "duration-seconds": String(report.durationSeconds),
     report,
+    "codedeploy-deployment-id": report.codeDeploy?.deploymentId ?? "",
     "deploy-record": finished.mode === "deploy" ? deployRecord(finished.plan, finished.outcome) : "",
   });
   if (finished.mode === "preview") {

@@ -2,11 +2,14 @@
 // anything is read from or written to AWS or GitHub.
 import { isAbsolute, resolve } from "node:path";
 import { type AwsSettings, awsSettingsFromInputs, resolveRegion } from "@shipline/core/aws/clients";
+import { HOOK_EVENTS, isHookEvent } from "@shipline/core/codedeploy/appspec";
+import type { CodeDeploySettings } from "@shipline/core/codedeploy/deployment";
 import type { DeployOptions } from "@shipline/core/ecs/deploy-execute";
 import type { DeployRequest, TaskDefinitionSource } from "@shipline/core/ecs/deploy-plan";
 import { shortName } from "@shipline/core/ecs/services-input";
 import { stepJudgeSettingsFrom, strategyRequestFrom } from "@shipline/core/ecs/strategy";
 import { FAMILY_REVISION, TASK_DEFINITION_ARN } from "@shipline/core/ecs/task-definition";
+import { checkTrafficSteps, type TrafficStepsSettings } from "@shipline/core/ecs/weighted-steps";
 import { inputError } from "@shipline/core/runtime/inputs";
 import type { Inputs } from "./inputs";
 
@@ -29,6 +32,10 @@ export interface Settings {
   /** The token for the plan comment and the deployment record. */
   githubToken: string | undefined;
   deployment: DeploymentSettings | undefined;
+  /** Shipline-driven traffic steps (`traffic-rule`), when asked for. */
+  traffic: TrafficStepsSettings | undefined;
+  /** A CodeDeploy blue/green deployment (`codedeploy-application`), when asked for. */
+  codeDeploy: CodeDeploySettings | undefined;
   aws: AwsSettings;
 }
 
@@ -105,6 +112,134 @@ function modeOf(inputs: Inputs): Mode {
   return inputs.plan ? "preview" : inputs.registerOnly ? "register-only" : "deploy";
 }
 
+/** `traffic-rule` and its companions: one service, a distinct canary, steps that end at 100 %. */
+export function trafficSettings(inputs: Inputs): TrafficStepsSettings | undefined {
+  if (!inputs.trafficRule) {
+    if (inputs.canaryService) {
+      throw inputError(
+        "canary-service",
+        "it is the canary of traffic steps, which need `traffic-rule`.",
+        "Give `traffic-rule` (the listener rule to shift), or remove `canary-service`.",
+      );
+    }
+    return undefined;
+  }
+  const fix = (what: string) => `${what}, or remove \`traffic-rule\` to deploy without traffic steps.`;
+  if (!inputs.canaryService)
+    throw inputError(
+      "canary-service",
+      "traffic steps need the service behind the rule's second target group.",
+      fix("Name it"),
+    );
+  if (inputs.services.length !== 1)
+    throw inputError("services", "traffic steps shift one service's traffic.", fix("Give one service"));
+  if (shortName(inputs.services[0] ?? "") === inputs.canaryService)
+    throw inputError(
+      "canary-service",
+      "it is the service being deployed.",
+      fix("Give the other service, the one in the second target group"),
+    );
+  if (!inputs.wait)
+    throw inputError(
+      "wait",
+      "traffic steps are judged while the step waits, so `wait: false` cannot be kept.",
+      fix("Remove `wait: false`"),
+    );
+  if (inputs.registerOnly)
+    throw inputError(
+      "traffic-rule",
+      "`register-only` updates no service, so there is no traffic to shift.",
+      "Remove `traffic-rule` from the register-only step.",
+    );
+  const steps = inputs.trafficSteps.map(Number);
+  const wrong = checkTrafficSteps(steps);
+  if (wrong)
+    throw inputError(
+      "traffic-steps",
+      `${wrong}.`,
+      "Give increasing whole percentages ending at 100, e.g. `1,5,50,100`.",
+    );
+  return {
+    ruleArn: inputs.trafficRule,
+    canaryService: inputs.canaryService,
+    steps,
+    pauseMs: inputs.trafficStepPause,
+    errorRateThreshold: inputs.trafficErrorRateThreshold,
+    latencyP95ThresholdSeconds: inputs.trafficLatencyP95Threshold / 1000,
+    minRequests: inputs.trafficMinRequests,
+  };
+}
+
+/** `codedeploy-application` and its companions. */
+export function codeDeploySettings(inputs: Inputs): CodeDeploySettings | undefined {
+  const application = inputs.codedeployApplication;
+  if (!application) {
+    for (const [name, value] of [
+      ["codedeploy-deployment-group", inputs.codedeployDeploymentGroup],
+      ["codedeploy-deployment-config", inputs.codedeployDeploymentConfig],
+      ["codedeploy-hooks", inputs.codedeployHooks],
+    ] as const) {
+      if (value !== undefined)
+        throw inputError(
+          name,
+          "it configures a CodeDeploy deployment, which needs `codedeploy-application`.",
+          "Give `codedeploy-application`, or remove it.",
+        );
+    }
+    return undefined;
+  }
+  if (!inputs.codedeployDeploymentGroup)
+    throw inputError(
+      "codedeploy-deployment-group",
+      "a CodeDeploy deployment needs its deployment group.",
+      "Give the service's deployment group.",
+    );
+  if (inputs.services.length !== 1)
+    throw inputError(
+      "services",
+      "a CodeDeploy deployment group deploys one service.",
+      "Give one service per ecs-deploy step.",
+    );
+  if (inputs.trafficRule)
+    throw inputError(
+      "traffic-rule",
+      "CodeDeploy shifts the traffic of a CODE_DEPLOY service itself.",
+      "Remove `traffic-rule`, or the codedeploy-* inputs.",
+    );
+  if (!inputs.wait || inputs.registerOnly || inputs.desiredCount !== undefined || inputs.forceNewDeployment)
+    throw inputError(
+      !inputs.wait
+        ? "wait"
+        : inputs.registerOnly
+          ? "register-only"
+          : inputs.desiredCount !== undefined
+            ? "desired-count"
+            : "force-new-deployment",
+      "a CodeDeploy deployment is followed and judged to its end, and changes only the task definition.",
+      "Remove it from the step with `codedeploy-application`.",
+    );
+  const hooks: CodeDeploySettings["hooks"] = {};
+  for (const [event, fn] of Object.entries(inputs.codedeployHooks ?? {})) {
+    if (!isHookEvent(event))
+      throw inputError(
+        "codedeploy-hooks",
+        `${event} is not a lifecycle event with a hook.`,
+        `Use ${HOOK_EVENTS.join(", ")}.`,
+      );
+    hooks[event] = fn;
+  }
+  return {
+    application,
+    deploymentGroup: inputs.codedeployDeploymentGroup,
+    deploymentConfig: inputs.codedeployDeploymentConfig,
+    hooks,
+    judgeMs: inputs.codedeployJudge,
+    errorRateThreshold: inputs.trafficErrorRateThreshold,
+    latencyP95ThresholdSeconds: inputs.trafficLatencyP95Threshold / 1000,
+    minRequests: inputs.trafficMinRequests,
+  };
+}
+
 function checkServices(services: readonly string[]): void {
   if (new Set(services.map(shortName)).size !== services.length) {
     throw inputError("services", "a service is named twice (by name and by ARN).", "Name each service once.");
@@ -115,6 +250,8 @@ export function settingsFrom(inputs: Inputs, env: NodeJS.ProcessEnv): Settings {
   const deployment = deploymentSettings(inputs);
   const mode = modeOf(inputs);
   checkServices(inputs.services);
+  const traffic = trafficSettings(inputs);
+  const codeDeploy = codeDeploySettings(inputs);
   const request: DeployRequest = {
     cluster: inputs.cluster,
     services: inputs.services,
@@ -125,6 +262,7 @@ export function settingsFrom(inputs: Inputs, env: NodeJS.ProcessEnv): Settings {
     },
     desiredCount: inputs.desiredCount,
     forceNewDeployment: inputs.forceNewDeployment,
+    codeDeploy: codeDeploy !== undefined,
   };
   const aws = awsSettingsFromInputs(inputs);
   resolveRegion(aws, env);
@@ -144,6 +282,8 @@ export function settingsFrom(inputs: Inputs, env: NodeJS.ProcessEnv): Settings {
     keepRevisions: inputs.keepRevisions,
     githubToken: inputs.githubToken,
     deployment,
+    traffic,
+    codeDeploy,
     aws,
   };
 }

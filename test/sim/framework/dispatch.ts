@@ -136,7 +136,10 @@ export class Dispatcher {
       );
       if (drifts.length > 0) this.host.recordDrifts(drifts);
     }
-    return encode(target.service.definition, target.operation, outcome, requestId);
+    const reply = encode(target.service.definition, target.operation, outcome, requestId);
+    // AWS dates every answer; clients that judge by AWS's clock read it (simulated time, not the host's).
+    reply.headers.date = new Date(this.host.now()).toUTCString();
+    return reply;
   }
 
   #injectedFailure(target: Route, call: CallEntry, fire: (kind: FaultKind) => unknown): SimError | undefined {

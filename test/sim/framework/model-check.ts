@@ -31,6 +31,7 @@ const CLIENTS: Readonly<Record<string, string>> = {
   cloudwatch: "@aws-sdk/client-cloudwatch",
   logs: "@aws-sdk/client-cloudwatch-logs",
   rds: "@aws-sdk/client-rds",
+  codedeploy: "@aws-sdk/client-codedeploy",
 };
 
 /**

@@ -7,7 +7,10 @@
 // - BatchGetImage answers an image with the image's most recently written tag, not the tag asked;
 // - RunTask ignores `clientToken`: every call starts new tasks (moto's run_task takes no token);
 // - UpdateService with `forceNewDeployment` records the task definition sent (DescribeServices then
-//   names it) but starts no deployment: the deployments keep running what they ran.
+//   names it) but starts no deployment: the deployments keep running what they ran;
+// - no CodeDeploy (LocalStack has it only in its paid edition): every CodeDeploy operation answers
+//   HTTP 500 with an HTML page. Listener rules (DescribeRules, ModifyRule, DescribeTags) answer as
+//   AWS's do: the endpoints implement weighted forward actions.
 // Each quirk is an override installed before any test's own, so a test's overrides wrap the profile.
 import type { Override } from "./dispatch";
 import { RawReply } from "./protocol";
@@ -30,6 +33,18 @@ const MISSING_ECS_OPERATIONS = [
   "DescribeServiceDeployments",
   "DescribeServiceRevisions",
   "StopServiceDeployment",
+];
+
+const MISSING_CODEDEPLOY_OPERATIONS = [
+  "GetApplication",
+  "GetDeploymentGroup",
+  "CreateDeployment",
+  "GetDeployment",
+  "ListDeployments",
+  "ListDeploymentTargets",
+  "BatchGetDeploymentTargets",
+  "GetDeploymentTarget",
+  "StopDeployment",
 ];
 
 const SERVICE_ANSWERS = ["CreateService", "UpdateService", "DescribeServices", "DeleteService"];
@@ -68,8 +83,11 @@ export function profileOverrides(profile: SimProfile): Override[] {
     return out;
   };
 
-  const overrides: Override[] = MISSING_ECS_OPERATIONS.map((operation) => ({
-    service: "ecs",
+  const overrides: Override[] = [
+    ...MISSING_ECS_OPERATIONS.map((operation) => ({ service: "ecs", operation })),
+    ...MISSING_CODEDEPLOY_OPERATIONS.map((operation) => ({ service: "codedeploy", operation })),
+  ].map(({ service, operation }) => ({
+    service,
     operation,
     handle: () => new RawReply(500, NOT_IMPLEMENTED_PAGE, "text/html"),
   }));

@@ -1,6 +1,7 @@
 // The built-in simulated services. A new service adds its factory here.
 import type { SimServiceFactory } from "../framework/types";
 import { cloudwatchService } from "./cloudwatch/service";
+import { codedeployService } from "./codedeploy/service";
 import { ecrService } from "./ecr/service";
 import { ecsService } from "./ecs/service";
 import { elbv2Service } from "./elbv2/service";
@@ -15,4 +16,6 @@ export const builtInServices: readonly SimServiceFactory[] = [
   ecsService,
   cloudwatchService,
   rdsService,
+  // After ECS and ELBv2, whose services and target groups its deployment groups name.
+  codedeployService,
 ];

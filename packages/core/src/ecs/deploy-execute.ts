@@ -20,6 +20,7 @@ import type { ElasticLoadBalancingV2Client } from "@aws-sdk/client-elastic-load-
 import type { BatchedReader } from "../aws/batched-reader";
 import { awsUserError } from "../aws/errors";
 import { sendMutation } from "../aws/mutation";
+import type { CodeDeployReport } from "../codedeploy/deployment";
 import type { HttpClient } from "../health/http";
 import type { Clock } from "../runtime/clock";
 import { CancelledError, errorMessage, isAbortError, UserError } from "../runtime/errors";
@@ -50,6 +51,7 @@ import {
   TaskDefinitionCache,
   type TaskDefinitionInput,
 } from "./task-definition";
+import type { TrafficStepsReport } from "./weighted-steps-report";
 
 /** The task definition a deploy puts on the services. */
 export interface DeployRevision {
@@ -93,6 +95,10 @@ export interface DeployOutcome {
   interruption?: { kind: "cancelled"; message: string } | { kind: "error"; error: unknown };
   /** One service's update was refused for a reason that is a bug: raised once the rest is reported. */
   unexpected?: unknown;
+  /** What shipline-driven traffic steps did (traffic-rule). */
+  trafficSteps?: TrafficStepsReport;
+  /** The CodeDeploy deployment of a CODE_DEPLOY service. */
+  codeDeploy?: CodeDeployReport;
 }
 
 export interface DeployDeps {

@@ -43,6 +43,8 @@ export interface DeployRequest {
   /** The desired count to set; undefined leaves it alone (and to the autoscaler). */
   desiredCount?: number | undefined;
   forceNewDeployment: boolean;
+  /** The services are deployed through CodeDeploy (CODE_DEPLOY controller), not UpdateService. */
+  codeDeploy?: boolean;
 }
 
 /** What one service needs. */
@@ -279,15 +281,27 @@ export function decideServiceAction(
 }
 
 /** Services other than the ECS controller's take a new task definition only from their controller. */
-function checkControllers(services: readonly Service[]): void {
+function checkControllers(services: readonly Service[], codeDeploy: boolean): void {
   for (const service of services) {
     const controller = service.deploymentController?.type ?? "ECS";
-    if (controller === "ECS") continue;
+    if (codeDeploy && controller !== "CODE_DEPLOY") {
+      throw new UserError(
+        `Service ${service.serviceName ?? ""} uses the ${controller} deployment controller, so CodeDeploy cannot deploy it.`,
+        {
+          input: "codedeploy-application",
+          fix: "Remove the codedeploy-* inputs to deploy it with UpdateService, or give a service whose deployment controller is CODE_DEPLOY.",
+        },
+      );
+    }
+    if (controller === "ECS" || (codeDeploy && controller === "CODE_DEPLOY")) continue;
     throw new UserError(
       `Service ${service.serviceName ?? ""} uses the ${controller} deployment controller; ECS accepts a new task definition only from ${controller === "CODE_DEPLOY" ? "CodeDeploy" : "its external controller"}.`,
       {
         input: "services",
-        fix: "Deploy services that use the ECS deployment controller (rolling, or the native BLUE_GREEN, LINEAR and CANARY strategies).",
+        fix:
+          controller === "CODE_DEPLOY"
+            ? "Give `codedeploy-application` and `codedeploy-deployment-group` to deploy it through CodeDeploy."
+            : "Deploy services that use the ECS deployment controller (rolling, or the native BLUE_GREEN, LINEAR and CANARY strategies).",
       },
     );
   }
@@ -328,7 +342,7 @@ async function planService(
 export async function planDeploy(deps: PlanDeps, request: DeployRequest): Promise<DeployPlan> {
   const { ecs, logger } = deps;
   const services = await describeServices(ecs, request.cluster, request.services);
-  checkControllers(services);
+  checkControllers(services, request.codeDeploy === true);
   const cache = new TaskDefinitionCache(ecs);
   const base = await baseDefinition(request, services, cache);
   // A container that echoes its environment (a crash log) prints these: credential-named values masked.

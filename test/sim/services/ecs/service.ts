@@ -157,6 +157,18 @@ export class EcsService implements SimService {
 
   // ---- what other services and tests use ------------------------------------------------------------------
 
+  /** The service's external controller (CodeDeploy) updating it: UpdateService without the controller check. */
+  updateForController(input: Shape): Promise<Shape> {
+    return this.services.update(input, true);
+  }
+
+  /** The target group a service's first load balancer entry sends production traffic to now. */
+  productionTargetGroup(clusterName: string, serviceName: string): string | undefined {
+    const service = this.core.findService(this.core.cluster(clusterName), serviceName);
+    const first = service?.config.loadBalancers[0]?.targetGroupArn;
+    return service?.productionTargetGroups.get(0) ?? (typeof first === "string" ? first : undefined);
+  }
+
   /** Every registration (live and past) in a target group, with its task: ELBv2 and CloudWatch read it. */
   registrationsIn(targetGroupArn: string): { task: TaskRecord; registration: TargetRegistration }[] {
     const out: { task: TaskRecord; registration: TargetRegistration }[] = [];

@@ -432,6 +432,72 @@ export class Services {
     };
   }
 
+  /**
+   * UpdateService; `byController` is the service's own external controller (the simulated CodeDeploy)
+   * putting a new task definition on a CODE_DEPLOY service, which callers of UpdateService may not.
+   */
+  async update(input: Shape, byController: boolean): Promise<Shape> {
+    const cluster = this.core.cluster(optionalString(input, "cluster"));
+    const service = this.core.findService(cluster, requireString(input, "service"));
+    if (!service) throw new SimError("ServiceNotFoundException", "Service not found.");
+    if (service.status !== "ACTIVE")
+      throw new SimError("ServiceNotActiveException", "Service was not ACTIVE.");
+    const sentTaskDefinition = optionalString(input, "taskDefinition");
+    if (sentTaskDefinition && service.deploymentController.type !== "ECS" && !byController) {
+      throw invalidParameter(
+        `Unable to update task definition on services with a ${service.deploymentController.type} deployment controller.` +
+          (service.deploymentController.type === "CODE_DEPLOY"
+            ? " Use AWS CodeDeploy to trigger a new deployment."
+            : ""),
+      );
+    }
+    const td = sentTaskDefinition
+      ? this.taskDefinitions.findDeployable(sentTaskDefinition)
+      : this.taskDefinitions.find(service.config.taskDefinitionArn);
+    const config = this.#readConfig(input, td.arn, service.config);
+    const deploymentConfiguration = mergeDeploymentConfiguration(
+      service.deploymentConfiguration,
+      optionalObject(input, "deploymentConfiguration"),
+    );
+    const desiredCount = optionalNumber(input, "desiredCount");
+    if (desiredCount !== undefined && (!Number.isInteger(desiredCount) || desiredCount < 0)) {
+      throw invalidParameter("desiredCount must be a non-negative integer.");
+    }
+    const changed = JSON.stringify(config) !== JSON.stringify(service.config);
+    const force = optionalBoolean(input, "forceNewDeployment") ?? false;
+    if (changed || force) this.#validateConfig(cluster, config, deploymentConfiguration);
+    // Everything validated: now apply only what was sent.
+    service.deploymentConfiguration = deploymentConfiguration;
+    if (desiredCount !== undefined) service.desiredCount = desiredCount;
+    const grace = optionalNumber(input, "healthCheckGracePeriodSeconds");
+    if (grace !== undefined) service.healthCheckGracePeriodSeconds = grace;
+    const execute = optionalBoolean(input, "enableExecuteCommand");
+    if (execute !== undefined) service.enableExecuteCommand = execute;
+    const managedTags = optionalBoolean(input, "enableECSManagedTags");
+    if (managedTags !== undefined) service.enableECSManagedTags = managedTags;
+    const propagate = optionalString(input, "propagateTags");
+    if (propagate !== undefined) service.propagateTags = propagate;
+    if (input.placementConstraints !== undefined)
+      service.placementConstraints = objectList(input, "placementConstraints");
+    if (input.placementStrategy !== undefined)
+      service.placementStrategy = objectList(input, "placementStrategy");
+    if (changed || force) {
+      const revision = await this.serviceDeployments.createRevision(service, config);
+      if (input.loadBalancers !== undefined) {
+        service.productionTargetGroups.clear();
+        config.loadBalancers.forEach((entry, index) => {
+          if (typeof entry.targetGroupArn === "string")
+            service.productionTargetGroups.set(index, entry.targetGroupArn);
+        });
+      }
+      this.rollouts.startDeployment(service, revision);
+    } else {
+      service.steady = false;
+      this.rollouts.schedule(service);
+    }
+    return { service: this.shape(service, false) };
+  }
+
   // ---- operations ---------------------------------------------------------------------------------------
 
   readonly operations = {
@@ -440,67 +506,7 @@ export class Services {
       return { service: this.shape(service, false) };
     },
 
-    UpdateService: async (input: Shape) => {
-      const cluster = this.core.cluster(optionalString(input, "cluster"));
-      const service = this.core.findService(cluster, requireString(input, "service"));
-      if (!service) throw new SimError("ServiceNotFoundException", "Service not found.");
-      if (service.status !== "ACTIVE")
-        throw new SimError("ServiceNotActiveException", "Service was not ACTIVE.");
-      const sentTaskDefinition = optionalString(input, "taskDefinition");
-      if (sentTaskDefinition && service.deploymentController.type !== "ECS") {
-        throw invalidParameter(
-          `Unable to update task definition on services with a ${service.deploymentController.type} deployment controller.` +
-            (service.deploymentController.type === "CODE_DEPLOY"
-              ? " Use AWS CodeDeploy to trigger a new deployment."
-              : ""),
-        );
-      }
-      const td = sentTaskDefinition
-        ? this.taskDefinitions.findDeployable(sentTaskDefinition)
-        : this.taskDefinitions.find(service.config.taskDefinitionArn);
-      const config = this.#readConfig(input, td.arn, service.config);
-      const deploymentConfiguration = mergeDeploymentConfiguration(
-        service.deploymentConfiguration,
-        optionalObject(input, "deploymentConfiguration"),
-      );
-      const desiredCount = optionalNumber(input, "desiredCount");
-      if (desiredCount !== undefined && (!Number.isInteger(desiredCount) || desiredCount < 0)) {
-        throw invalidParameter("desiredCount must be a non-negative integer.");
-      }
-      const changed = JSON.stringify(config) !== JSON.stringify(service.config);
-      const force = optionalBoolean(input, "forceNewDeployment") ?? false;
-      if (changed || force) this.#validateConfig(cluster, config, deploymentConfiguration);
-      // Everything validated: now apply only what was sent.
-      service.deploymentConfiguration = deploymentConfiguration;
-      if (desiredCount !== undefined) service.desiredCount = desiredCount;
-      const grace = optionalNumber(input, "healthCheckGracePeriodSeconds");
-      if (grace !== undefined) service.healthCheckGracePeriodSeconds = grace;
-      const execute = optionalBoolean(input, "enableExecuteCommand");
-      if (execute !== undefined) service.enableExecuteCommand = execute;
-      const managedTags = optionalBoolean(input, "enableECSManagedTags");
-      if (managedTags !== undefined) service.enableECSManagedTags = managedTags;
-      const propagate = optionalString(input, "propagateTags");
-      if (propagate !== undefined) service.propagateTags = propagate;
-      if (input.placementConstraints !== undefined)
-        service.placementConstraints = objectList(input, "placementConstraints");
-      if (input.placementStrategy !== undefined)
-        service.placementStrategy = objectList(input, "placementStrategy");
-      if (changed || force) {
-        const revision = await this.serviceDeployments.createRevision(service, config);
-        if (input.loadBalancers !== undefined) {
-          service.productionTargetGroups.clear();
-          config.loadBalancers.forEach((entry, index) => {
-            if (typeof entry.targetGroupArn === "string")
-              service.productionTargetGroups.set(index, entry.targetGroupArn);
-          });
-        }
-        this.rollouts.startDeployment(service, revision);
-      } else {
-        service.steady = false;
-        this.rollouts.schedule(service);
-      }
-      return { service: this.shape(service, false) };
-    },
+    UpdateService: (input: Shape) => this.update(input, false),
 
     DescribeServices: (input: Shape) => {
       const cluster = this.core.cluster(optionalString(input, "cluster"));

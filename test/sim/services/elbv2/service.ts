@@ -1,13 +1,16 @@
 // Elastic Load Balancing v2 (query protocol): application load balancers and target groups from the
 // scenario, and target health that follows the simulated ECS tasks (ECS owns each task's registration
 // and its health check history; this service answers for it). Also the listener's forward weights
-// that ECS blue/green, linear and canary deployments shift.
+// that ECS blue/green, linear and canary deployments shift, and the listener rules whose weighted
+// forward actions callers read and change (listener-rules.ts).
 import { createHash } from "node:crypto";
 import type { LoadBalancer, TargetGroup } from "@aws-sdk/client-elastic-load-balancing-v2";
 import { SimError } from "../../framework/errors";
 import { type Snapshot, snapshotOf } from "../../framework/snapshot";
 import type { Shape, SimRuntime, SimService } from "../../framework/types";
 import type { TargetRegistration, TargetState, TaskRecord } from "../ecs/model";
+import type { TaskEndpoint } from "../ecs/task-runtime";
+import { ListenerRules, type RuleRecord, type RuleScenario } from "./listener-rules";
 
 export interface TargetGroupRecord {
   arn: string;
@@ -43,8 +46,10 @@ export interface Elbv2Scenario {
     arn?: string;
     /** Names or ARNs of the target groups its listener forwards to. */
     targetGroups?: string[];
-    /** Initial forward weights by target group name or ARN (default: all to the first). */
+    /** Initial forward weights of the default rule by target group name or ARN (default: all to the first). */
     weights?: Record<string, number>;
+    /** Listener rules beside the default one (their target groups must be among `targetGroups`). */
+    rules?: RuleScenario[];
   }[];
 }
 
@@ -76,6 +81,32 @@ export interface Elbv2Surface {
   weights(loadBalancer: string): Readonly<Record<string, number>>;
   /** Every change of those weights, oldest first (the first entry is the scenario's). */
   weightHistory(loadBalancer: string): readonly { at: number; weights: Readonly<Record<string, number>> }[];
+  /** The listener rules of every load balancer, as DescribeRules answers them, with their tags. */
+  rules(): Snapshot<ListenerRuleView>[];
+  /**
+   * Where a load balancer sends requests now: the healthy targets of its target groups (whatever
+   * service registered them) with each one's share, by the traffic rule's weights, summing to 1.
+   */
+  servingTargets(loadBalancer: string): Snapshot<ServingTarget>[];
+}
+
+export interface ListenerRuleView {
+  RuleArn: string;
+  Priority: string;
+  IsDefault: boolean;
+  Actions: unknown[];
+  Conditions: unknown[];
+  Tags: { Key: string; Value: string }[];
+  /** Whether the simulated users' requests match this rule. */
+  traffic: boolean;
+}
+
+export interface ServingTarget {
+  taskArn: string;
+  taskDefinitionArn: string;
+  targetGroupArn: string;
+  endpoint: TaskEndpoint;
+  weight: number;
 }
 
 const NAMESPACE = "http://elasticloadbalancing.amazonaws.com/doc/2015-12-01/";
@@ -97,6 +128,22 @@ export class Elbv2Service implements SimService {
   } as const;
   readonly #targetGroups = new Map<string, TargetGroupRecord>();
   readonly #loadBalancers = new Map<string, LoadBalancerRecord>();
+
+  // A field (not built in the constructor): `operations` below spreads its operations as it is built.
+  readonly #rules = new ListenerRules({
+    region: () => this.runtime.region,
+    accountId: () => this.runtime.accountId,
+    findGroupArn: (ref) => this.#findGroup(ref)?.arn,
+    otherLoadBalancersOf: (arn, lbArn) =>
+      (this.#targetGroups.get(arn)?.loadBalancerArns ?? []).filter((a) => a !== lbArn),
+    recordShares: (lbArn, shares) => {
+      const lb = this.#loadBalancers.get(lbArn);
+      if (!lb) return;
+      const weights: Record<string, number> = {};
+      for (const arn of lb.targetGroupArns) weights[arn] = shares[arn] ?? 0;
+      lb.weights.push({ at: this.runtime.now(), weights });
+    },
+  });
 
   /** The state tests and the demo read (`sim.elbv2`). */
   readonly surface: Elbv2Surface = {
@@ -127,6 +174,19 @@ export class Elbv2Service implements SimService {
       if (!lb) throw new Error(`the simulated ELBv2 has no load balancer ${ref}`);
       return lb.weights.map((w) => Object.freeze({ at: w.at, weights: Object.freeze({ ...w.weights }) }));
     },
+    rules: () =>
+      this.#rules.rules().map((rule) =>
+        snapshotOf<ListenerRuleView>({
+          ...this.#rules.ruleShape(rule),
+          Tags: rule.tags,
+          traffic: rule.traffic,
+        }),
+      ),
+    servingTargets: (ref) => {
+      const lb = this.loadBalancers().find((l) => l.arn === ref || l.name === ref);
+      if (!lb) throw new Error(`the simulated ELBv2 has no load balancer ${ref}`);
+      return this.#servingTargets(lb).map((t) => snapshotOf<ServingTarget>(t));
+    },
   };
 
   constructor(private readonly runtime: SimRuntime) {}
@@ -134,6 +194,7 @@ export class Elbv2Service implements SimService {
   reset(): void {
     this.#targetGroups.clear();
     this.#loadBalancers.clear();
+    this.#rules.reset();
   }
 
   load(section: unknown): void {
@@ -158,6 +219,17 @@ export class Elbv2Service implements SimService {
         weights[arn] = given ?? (index === 0 ? 100 : 0);
       });
       record.weights = [{ at: this.runtime.now(), weights }];
+      for (const rule of lb.rules ?? []) {
+        for (const ref of Object.keys(rule.weights)) {
+          const arn = this.#findGroup(ref)?.arn;
+          if (!arn || !record.targetGroupArns.includes(arn))
+            throw new SimError(
+              "InvalidScenario",
+              `elbv2: rule ${rule.priority} of ${lb.name} forwards to ${ref}, which is not one of its target groups`,
+            );
+        }
+      }
+      this.#rules.add(record, weights, lb.rules ?? []);
     }
   }
 
@@ -234,7 +306,44 @@ export class Elbv2Service implements SimService {
       current[production] = 100 - percent;
       current[alternate] = percent;
       lb.weights.push({ at: this.runtime.now(), weights: current });
+      this.#rules.followShift(lb.arn, current);
     }
+  }
+
+  /** Healthy targets of the load balancer's groups, each with its share of the requests now. */
+  #servingTargets(lb: LoadBalancerRecord): ServingTarget[] {
+    const shares = this.weightsAt(lb, this.runtime.now());
+    const total = Object.values(shares).reduce((sum, share) => sum + share, 0);
+    const out: ServingTarget[] = [];
+    for (const arn of lb.targetGroupArns) {
+      const serving = this.registrations(arn).filter(
+        (r) => r.registration.state === "healthy" && r.task.endpoint !== undefined,
+      );
+      const share = total > 0 ? (shares[arn] ?? 0) / total : 0;
+      if (share === 0 || serving.length === 0) continue;
+      for (const { task } of serving) {
+        out.push({
+          taskArn: task.arn,
+          taskDefinitionArn: task.taskDefinition.arn,
+          targetGroupArn: arn,
+          endpoint: { ...(task.endpoint as TaskEndpoint) },
+          weight: share / serving.length,
+        });
+      }
+    }
+    const sum = out.reduce((s, t) => s + t.weight, 0);
+    return out.map((t) => ({ ...t, weight: sum > 0 ? t.weight / sum : 0 }));
+  }
+
+  #tagsOf(arn: string): { Key: string; Value: string }[] {
+    const found = this.#rules.tagsOf(arn);
+    if (found) return found;
+    if (this.#loadBalancers.has(arn) || this.#targetGroups.has(arn)) return [];
+    if (arn.includes(":listener-rule/")) throw new SimError("RuleNotFound", "One or more rules not found");
+    if (arn.includes(":listener/")) throw new SimError("ListenerNotFound", "One or more listeners not found");
+    if (arn.includes(":targetgroup/"))
+      throw new SimError("TargetGroupNotFound", "One or more target groups not found");
+    throw new SimError("LoadBalancerNotFound", "One or more load balancers not found");
   }
 
   weightsAt(lb: LoadBalancerRecord, at: number): Record<string, number> {
@@ -265,6 +374,9 @@ export class Elbv2Service implements SimService {
   snapshot(): unknown {
     return {
       loadBalancers: this.loadBalancers().map((lb) => ({ arn: lb.arn, weights: lb.weights.at(-1)?.weights })),
+      rules: this.#rules
+        .rules()
+        .map((r: RuleRecord) => ({ arn: r.arn, priority: r.priority, forward: r.forward })),
       targetGroups: [...this.#targetGroups.values()].map((g) => ({
         arn: g.arn,
         targets: this.registrations(g.arn).map((r) => ({
@@ -315,6 +427,15 @@ export class Elbv2Service implements SimService {
   }
 
   readonly operations = {
+    ...this.#rules.operations,
+
+    DescribeTags: (input: Shape) => {
+      const arns = list(input.ResourceArns) as string[];
+      if (arns.length === 0 || arns.length > 20)
+        throw new SimError("ValidationError", "ResourceArns must name between 1 and 20 resources");
+      return { TagDescriptions: arns.map((arn) => ({ ResourceArn: arn, Tags: this.#tagsOf(arn) })) };
+    },
+
     DescribeTargetHealth: (input: Shape) => {
       const arn = String(input.TargetGroupArn ?? "");
       const group = this.#targetGroups.get(arn);

@@ -1,0 +1,66 @@
+// CodeDeploy blue/green for a CODE_DEPLOY service (`codedeploy-application`): the application and
+// deployment group read and checked with the plan, before anything changes; then the deployment, in
+// place of UpdateService. The CodeDeploy client is loaded only for this mode.
+import { CloudWatchClient } from "@aws-sdk/client-cloudwatch";
+import { ElasticLoadBalancingV2Client } from "@aws-sdk/client-elastic-load-balancing-v2";
+import { createAwsClient } from "@shipline/core/aws/clients";
+import { ServerClock } from "@shipline/core/aws/server-clock";
+import {
+  type CodeDeployDeps,
+  type CodeDeployPlan,
+  planCodeDeploy,
+} from "@shipline/core/codedeploy/deployment";
+import { executeCodeDeploy } from "@shipline/core/codedeploy/execute";
+import type { DeployDeps, DeployOutcome, DeployRevision } from "@shipline/core/ecs/deploy-execute";
+import type { DeployPlan, ServicePlan } from "@shipline/core/ecs/deploy-plan";
+import { createHttpClient } from "@shipline/core/health/http";
+import type { Settings } from "../settings";
+
+export async function codeDeployDeps(deps: DeployDeps, settings: Settings): Promise<CodeDeployDeps> {
+  const { CodeDeployClient } = await import("@aws-sdk/client-codedeploy");
+  const { logger } = deps;
+  const awsClock = new ServerClock(deps.clock);
+  return {
+    codedeploy: awsClock.follow(createAwsClient(CodeDeployClient, settings.aws, { logger })),
+    elb: awsClock.follow(createAwsClient(ElasticLoadBalancingV2Client, settings.aws, { logger })),
+    cloudwatch: awsClock.follow(createAwsClient(CloudWatchClient, settings.aws, { logger })),
+    http: createHttpClient(),
+    clock: deps.clock,
+    awsClock,
+    logger,
+    signal: deps.signal,
+  };
+}
+
+export function readCodeDeploy(
+  deps: CodeDeployDeps,
+  plan: DeployPlan,
+  settings: Settings,
+): Promise<CodeDeployPlan> {
+  const codeDeploy = settings.codeDeploy;
+  if (!codeDeploy) throw new Error("readCodeDeploy without codedeploy settings");
+  return deps.logger.group("Read the CodeDeploy application and deployment group", async () => {
+    const read = await planCodeDeploy(
+      deps,
+      plan.cluster,
+      (plan.services[0] as ServicePlan).service,
+      codeDeploy,
+    );
+    deps.logger.info(
+      `${codeDeploy.application} / ${codeDeploy.deploymentGroup}: ${read.deploymentConfig}, target groups ${Object.keys(read.targetGroups).join(" and ")}, container ${read.containerName}:${read.containerPort}.`,
+    );
+    return read;
+  });
+}
+
+export function deployThroughCodeDeploy(
+  deps: CodeDeployDeps,
+  plan: DeployPlan,
+  read: CodeDeployPlan,
+  revision: DeployRevision,
+  settings: Settings,
+): Promise<DeployOutcome> {
+  const codeDeploy = settings.codeDeploy;
+  if (!codeDeploy) throw new Error("deployThroughCodeDeploy without codedeploy settings");
+  return executeCodeDeploy(deps, plan, read, revision, codeDeploy, settings.follow);
+}
