@@ -4,6 +4,7 @@ import { imageReferenceCheck } from "@shipline/core/docker/reference";
 import { servicesInputSpec } from "@shipline/core/ecs/services-input";
 import { GITHUB_TOKEN, GITHUB_TOKEN_HINT } from "@shipline/core/github/client";
 import { type InputSpec, type InputValues, input } from "@shipline/core/runtime/inputs";
+import { definitionInputSpec } from "./definition-inputs";
 
 const NAME = /^[a-zA-Z0-9_-]{1,255}$/;
 /** A GitHub environment's name: letters, digits, spaces and `-_./:`, up to 255 characters. */
@@ -28,6 +29,7 @@ export const inputSpec = {
     // Values are free text; those named like credentials (web.DATABASE_URL) are masked everywhere.
     maxLength: 65_536,
   }),
+  ...definitionInputSpec,
   "desired-count": input.integer({ min: 0, max: 100_000 }),
   "force-new-deployment": input.boolean({ default: "false" }),
   wait: input.boolean({ default: "true" }),

@@ -7,6 +7,7 @@ import type { DeployRequest, TaskDefinitionSource } from "@shipline/core/ecs/dep
 import { shortName } from "@shipline/core/ecs/services-input";
 import { FAMILY_REVISION, TASK_DEFINITION_ARN } from "@shipline/core/ecs/task-definition";
 import { inputError } from "@shipline/core/runtime/inputs";
+import { definitionChanges, serviceSettingsFrom } from "./definition-inputs";
 import type { Inputs } from "./inputs";
 
 /** deploy: update the services; preview: the pull-request dry run; register-only: register, update nothing. */
@@ -114,16 +115,21 @@ export function settingsFrom(inputs: Inputs, env: NodeJS.ProcessEnv): Settings {
   const deployment = deploymentSettings(inputs);
   const mode = modeOf(inputs);
   checkServices(inputs.services);
+  const environment = environmentUpserts(inputs.environmentVariables);
+  const source = taskDefinitionSource(inputs.taskDefinition, env.GITHUB_WORKSPACE ?? process.cwd());
   const request: DeployRequest = {
     cluster: inputs.cluster,
     services: inputs.services,
-    source: taskDefinitionSource(inputs.taskDefinition, env.GITHUB_WORKSPACE ?? process.cwd()),
+    source,
     changes: {
       images: inputs.containers ?? {},
-      environment: environmentUpserts(inputs.environmentVariables),
+      environment,
+      ...definitionChanges(inputs, environment),
     },
     desiredCount: inputs.desiredCount,
     forceNewDeployment: inputs.forceNewDeployment,
+    serviceSettings: serviceSettingsFrom(inputs),
+    ...(source.kind === "file" ? { placeholderEnvironment: env } : {}),
   };
   const aws = awsSettingsFromInputs(inputs);
   resolveRegion(aws, env);

@@ -37,7 +37,7 @@ import {
 } from "./rollout";
 import type { ServiceDeploymentsApi } from "./service-deployments";
 import { isSettled, primaryDeployment } from "./service-snapshot";
-import { sendUpdateService } from "./service-update";
+import { sendUpdateService, settingsRequest, settingsStartDeployment } from "./service-update";
 import {
   containerImages,
   revisionLabel,
@@ -263,6 +263,7 @@ async function startRollout(
   if (action.taskDefinition) request.taskDefinition = taskDefinitionArn;
   if (action.desiredCount !== undefined) request.desiredCount = action.desiredCount;
   if (action.forceNewDeployment) request.forceNewDeployment = true;
+  Object.assign(request, settingsRequest(action.settings));
   const startedAt = clock.now();
   let updated: UpdateServiceCommandOutput;
   try {
@@ -277,7 +278,8 @@ async function startRollout(
   }
   const sent = Object.keys(request).filter((k) => k !== "cluster" && k !== "service");
   logger.info(`${plan.name}: UpdateService (${action.why}) with ${sent.join(", ")}.`);
-  const newDeployment = action.taskDefinition || action.forceNewDeployment;
+  const newDeployment =
+    action.taskDefinition || action.forceNewDeployment || settingsStartDeployment(action.settings);
   const mode = newDeployment || !isSettled(service) ? "deploy" : "scale";
   const started = startedDeployment(service, updated.service, taskDefinitionArn, newDeployment);
   if (newDeployment) noDeploymentStarted(plan.name, action.forceNewDeployment, updated.service, started);
