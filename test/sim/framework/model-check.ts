@@ -31,6 +31,8 @@ const CLIENTS: Readonly<Record<string, string>> = {
   cloudwatch: "@aws-sdk/client-cloudwatch",
   logs: "@aws-sdk/client-cloudwatch-logs",
   rds: "@aws-sdk/client-rds",
+  secretsmanager: "@aws-sdk/client-secrets-manager",
+  ssm: "@aws-sdk/client-ssm",
 };
 
 /**

@@ -4,8 +4,8 @@
 import type { ECSClient, Service } from "@aws-sdk/client-ecs";
 import { UserError } from "../runtime/errors";
 import type { Logger } from "../runtime/logger";
-import { diffTaskDefinitions, type TaskDefinitionChange } from "./plan-diff";
 import { volumeConfigurationProblem } from "./ebs-volume";
+import { diffTaskDefinitions, type TaskDefinitionChange } from "./plan-diff";
 import { eventIds } from "./rollout";
 import type { ServiceDeploymentsApi } from "./service-deployments";
 import {
@@ -378,7 +378,8 @@ export async function planDeploy(deps: PlanDeps, request: DeployRequest): Promis
   }
   const reuse = base.registered ?? (await findEqualRevision(base.rendered, services, cache));
   const volumes = request.serviceSettings?.volumeConfigurations;
-  const volumeProblem = volumes && volumeConfigurationProblem(volumes, reuse ? reuse.definition : base.rendered);
+  const volumeProblem =
+    volumes && volumeConfigurationProblem(volumes, reuse ? reuse.definition : base.rendered);
   if (volumeProblem) {
     throw new UserError(`Input \`volume-configurations\`: ${volumeProblem}`, {
       input: "volume-configurations",

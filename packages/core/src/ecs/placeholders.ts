@@ -26,8 +26,8 @@ function fillString(
   problems: Problem[],
 ): string {
   if (!text.includes("${env:")) return text;
-  return text.replace(PLACEHOLDER, (whole, escape: string, name: string) => {
-    if (escape) return whole.slice(1);
+  return text.replace(PLACEHOLDER, (whole, escaped: string, name: string) => {
+    if (escaped) return whole.slice(1);
     if (!NAME.test(name)) {
       problems.push({
         name,

@@ -7,7 +7,6 @@ import {
   type ContainerDefinition,
   DescribeTaskDefinitionCommand,
   type ECSClient,
-  type KeyValuePair,
   type RegisterTaskDefinitionCommandInput,
   type Tag,
   type TaskDefinition,

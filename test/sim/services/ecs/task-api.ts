@@ -4,6 +4,7 @@ import { createHash } from "node:crypto";
 import {
   invalidParameter,
   objectList,
+  optionalBoolean,
   optionalNumber,
   optionalObject,
   optionalString,
@@ -87,7 +88,7 @@ export class TaskApi {
       cpu: definition.cpu,
       createdAt: date(task.createdAt),
       desiredStatus: task.desiredStatus,
-      enableExecuteCommand: false,
+      enableExecuteCommand: task.enableExecuteCommand,
       executionStoppedAt: date(task.executionStoppedAt),
       group: task.group,
       healthStatus: task.healthStatus,
@@ -201,6 +202,7 @@ export class TaskApi {
             targets: [],
             digests,
             ...(clientToken ? { clientToken } : {}),
+            enableExecuteCommand: optionalBoolean(input, "enableExecuteCommand") ?? false,
           }),
         );
       }
