@@ -58,6 +58,24 @@ function commandCheck(value: string): void {
   parseCommand(value);
 }
 
+const SECRET_KEY = new RegExp(`^${CONTAINER}\\.${VARIABLE}$`);
+
+/** `web.DATABASE_URL=arn:...` as container, variable name and valueFrom, checked. */
+export function parseSecretLine(item: string): { container: string; name: string; valueFrom: string } {
+  const at = item.indexOf("=");
+  const key = at > 0 ? item.slice(0, at).trim() : "";
+  if (!SECRET_KEY.test(key)) {
+    throw new InvalidValue(
+      `"${item.slice(0, 80)}" is not of the form container.NAME=arn.`,
+      "Write one `container.NAME=arn` per line, e.g. `web.DATABASE_URL=arn:aws:secretsmanager:eu-west-1:123456789012:secret:shop/db-AbCdEf`.",
+    );
+  }
+  const valueFrom = item.slice(at + 1).trim();
+  checked(parseSecretReference)(valueFrom);
+  const dot = key.indexOf(".");
+  return { container: key.slice(0, dot), name: key.slice(dot + 1), valueFrom };
+}
+
 const CONTAINER_RESOURCE = new RegExp(`^${CONTAINER}\\.(cpu|memory|memory-reservation)$`);
 
 const jsonObject = (value: unknown): ServiceConnectConfiguration => {
@@ -73,11 +91,13 @@ export const definitionInputSpec = {
     itemPattern: new RegExp(`^${CONTAINER}\\.${VARIABLE}$`),
     itemHint: "Write one `container.NAME` per line, e.g. `web.DEBUG`.",
   }),
-  secrets: input.keyValues({
-    keyPattern: new RegExp(`^${CONTAINER}\\.${VARIABLE}$`),
-    keyHint:
-      "Write one `container.NAME=arn` per line, e.g. `web.DATABASE_URL=arn:aws:secretsmanager:eu-west-1:123456789012:secret:shop/db-AbCdEf`.",
-    valueCheck: checked(parseSecretReference),
+  // A list of `container.NAME=valueFrom` lines, not key=value pairs: a secret's source is no secret
+  // and stays readable in messages and fixes (key=value values named like credentials are masked).
+  secrets: input.list({
+    separator: "newline",
+    itemCheck: (item) => {
+      parseSecretLine(item);
+    },
   }),
   "environment-files": input.keyValues({
     keyPattern: new RegExp(`^${CONTAINER}$`),
@@ -162,7 +182,7 @@ export const definitionInputSpec = {
 /** The parsed values of definitionInputSpec (as the inputs object holds them). */
 export interface DefinitionInputs {
   removeEnvironmentVariables?: string[] | undefined;
-  secrets?: Record<string, string> | undefined;
+  secrets?: string[] | undefined;
   environmentFiles?: Record<string, string> | undefined;
   command?: Record<string, string> | undefined;
   entryPoint?: Record<string, string> | undefined;
@@ -190,6 +210,18 @@ function byContainer(lines: Record<string, string> | undefined): Map<string, Rec
     const dot = key.indexOf(".");
     const container = key.slice(0, dot);
     out.set(container, { ...(out.get(container) ?? {}), [key.slice(dot + 1)]: value });
+  }
+  return out;
+}
+
+function secretsByContainer(lines: string[] | undefined): Map<string, Record<string, string>> {
+  const out = new Map<string, Record<string, string>>();
+  for (const line of lines ?? []) {
+    const { container, name, valueFrom } = parseSecretLine(line);
+    const secrets = out.get(container) ?? {};
+    if (secrets[name] !== undefined)
+      throw inputError("secrets", `${container}.${name} is given twice.`, "Give each secret once.");
+    out.set(container, { ...secrets, [name]: valueFrom });
   }
   return out;
 }
@@ -231,7 +263,7 @@ function containerChangesFrom(inputs: DefinitionInputs): Record<string, Containe
     const change = of(item.slice(0, dot));
     change.removeEnvironment = [...(change.removeEnvironment ?? []), item.slice(dot + 1)];
   }
-  for (const [name, secrets] of byContainer(inputs.secrets)) of(name).secrets = secrets;
+  for (const [name, secrets] of secretsByContainer(inputs.secrets)) of(name).secrets = secrets;
   for (const [name, files] of Object.entries(inputs.environmentFiles ?? {}))
     of(name).environmentFiles = files.split(",").map((f) => f.trim());
   for (const [name, command] of Object.entries(inputs.command ?? {}))
@@ -253,7 +285,7 @@ function containerChangesFrom(inputs: DefinitionInputs): Record<string, Containe
 
 /** Inputs that name one variable two ways (set and removed, plain and secret) contradict each other. */
 function checkConflicts(inputs: DefinitionInputs, environment: Record<string, Record<string, string>>): void {
-  const secrets = byContainer(inputs.secrets);
+  const secrets = secretsByContainer(inputs.secrets);
   for (const item of inputs.removeEnvironmentVariables ?? []) {
     const [container = "", name = ""] = [item.slice(0, item.indexOf(".")), item.slice(item.indexOf(".") + 1)];
     if (environment[container]?.[name] !== undefined) {

@@ -24,7 +24,7 @@ const SSM_ARN = new RegExp(
   `^arn:(${PARTITION}):ssm:(${REGION}):(\\d{12}):parameter(/[A-Za-z0-9_./-]{1,2048})$`,
 );
 /** A parameter name (same region as the task): letters, digits and `_.-/`, not starting with aws or ssm. */
-const SSM_NAME = /^(?!\/?(aws|ssm))[A-Za-z0-9_.-][A-Za-z0-9_./-]{0,2047}$/i;
+const SSM_NAME = /^(?!\/?(aws|ssm))\/?[A-Za-z0-9_.-][A-Za-z0-9_./-]{0,2046}$/i;
 const VERSION_STAGE = /^[A-Za-z0-9_.-]{1,256}$/;
 const VERSION_ID = /^[A-Za-z0-9-]{32,64}$/;
 
