@@ -95,8 +95,42 @@ describe("ecs-deploy: secrets from Secrets Manager and SSM", () => {
     expect(echo.seen).toHaveLength(3);
     for (const seen of echo.seen) expect(seen).toEqual({ DATABASE_URL, API_KEY });
     expect(leaksOf(canaries, "ecs-deploy", run)).toEqual([]);
-    // The plan names them, never their values or sources.
-    expect(run.stdout).toMatch(/app secret DATABASE_URL: added \(value not shown\)/);
+    // The report names them, never their values or sources.
+    const report = JSON.parse(run.outputs.report ?? "{}") as { changes: Record<string, unknown>[] };
+    expect(report.changes).toContainEqual({
+      scope: "app",
+      field: "secret DATABASE_URL",
+      kind: "added",
+      masked: true,
+    });
+  });
+
+  it("shows a plan with each secret by name only, and the service settings it would change", async () => {
+    sim = await startSimulator({ scenario: world({}) });
+    const { secretArn } = seedSecrets(sim);
+    const run = await deploy(sim, {
+      plan: "true",
+      containers: `app=${image("2")}`,
+      secrets: `app.DATABASE_URL=${secretArn}`,
+      "docker-labels": "app.com.example.team=shop",
+      "enable-execute-command": "true",
+    });
+    expect(run.errors).toEqual([]);
+    expect(run.outputs.status).toBe("planned");
+    expect(run.stdout).toContain("app secret DATABASE_URL: added (value not shown)");
+    expect(run.stdout).toContain("app label com.example.team: added shop");
+    expect(run.stdout).toContain("service web enableExecuteCommand: false -> true");
+    const printed = [
+      run.stdout
+        .split("\n")
+        .filter((l) => !l.startsWith("::add-mask::"))
+        .join("\n"),
+      run.summary,
+    ];
+    for (const text of printed) expect(text).not.toContain(secretArn);
+    expect(
+      sim.calls.filter((c) => ["RegisterTaskDefinition", "UpdateService"].includes(c.operation)),
+    ).toEqual([]);
   });
 
   it("fails the deploy when the execution role may not read the secret, with Fargate's stopped reason and the permission to grant", async () => {
