@@ -339,7 +339,7 @@ describe("ecs-deploy: service settings", () => {
 
   it("attaches an EBS volume configured at launch to a definition from a file with placeholders filled from the step's environment", async () => {
     sim = await startSimulator({ scenario: world({}) });
-    const definition = webTaskDefinition("${env:IMAGE_TAG}", {
+    const definition = webTaskDefinition(`\${env:IMAGE_TAG}`, {
       volumes: [{ name: "data", configuredAtLaunch: true }],
     });
     const ws = workspace({ "deploy/task-definition.json": definition });
@@ -375,12 +375,12 @@ describe("ecs-deploy: service settings", () => {
 
   it("fails naming the placeholder whose variable is not set, before anything is registered", async () => {
     sim = await startSimulator({ scenario: world({}) });
-    const ws = workspace({ "deploy/task-definition.json": webTaskDefinition("${env:IMAGE_TAG}") });
+    const ws = workspace({ "deploy/task-definition.json": webTaskDefinition(`\${env:IMAGE_TAG}`) });
     const before = lastSeq(sim);
     const run = await deploy(sim, { "task-definition": "deploy/task-definition.json" }, { workspace: ws });
     expect(run.exitCode).toBe(1);
     expect(run.errors[0]?.message).toContain(
-      "${env:IMAGE_TAG} at containerDefinitions[0].image: IMAGE_TAG is not set",
+      `\${env:IMAGE_TAG} at containerDefinitions[0].image: IMAGE_TAG is not set`,
     );
     expect(sim.calls.filter((c) => c.seq > before && c.operation === "RegisterTaskDefinition")).toEqual([]);
   });

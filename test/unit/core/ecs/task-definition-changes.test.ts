@@ -76,31 +76,31 @@ describe("parseEnvironmentFileArn", () => {
 });
 
 describe("fillPlaceholders", () => {
-  it("fills ${env:NAME} in string values, keeps $${env:NAME} literal, and reports the variables used", () => {
+  it(`fills \${env:NAME} in string values, keeps $\${env:NAME} literal, and reports the variables used`, () => {
     const { document, filled } = fillPlaceholders(
-      { image: "web:${env:TAG}", command: ["echo", "$${env:TAG}"], cpu: 256 },
+      { image: `web:\${env:TAG}`, command: ["echo", `$\${env:TAG}`], cpu: 256 },
       { TAG: "42" },
       "td.json",
     );
-    expect(document).toEqual({ image: "web:42", command: ["echo", "${env:TAG}"], cpu: 256 });
+    expect(document).toEqual({ image: "web:42", command: ["echo", `\${env:TAG}`], cpu: 256 });
     expect(filled).toEqual([{ name: "TAG", value: "42" }]);
   });
 
   it("names every placeholder without a value, and where it is", () => {
     expect(() =>
-      fillPlaceholders({ a: "${env:UNSET}", b: [{ c: "${env:EMPTY}" }] }, { EMPTY: "" }, "td.json"),
+      fillPlaceholders({ a: `\${env:UNSET}`, b: [{ c: `\${env:EMPTY}` }] }, { EMPTY: "" }, "td.json"),
     ).toThrow(
       /2 placeholders have no value: \$\{env:UNSET\} at a: UNSET is not set; \$\{env:EMPTY\} at b\[0\]\.c: EMPTY is empty/,
     );
   });
 
   it("refuses a placeholder that is not a variable name", () => {
-    expect(() => fillPlaceholders({ a: "${env:1X}" }, {}, "td.json")).toThrow(/1X is not a variable name/);
+    expect(() => fillPlaceholders({ a: `\${env:1X}` }, {}, "td.json")).toThrow(/1X is not a variable name/);
   });
 
   it("applies to a task definition file before it is validated, so numbers can come from variables", () => {
     const input = readTaskDefinitionFile("td.yaml", {
-      text: "family: web\ncpu: ${env:CPU}\nmemory: '512'\ncontainerDefinitions:\n  - name: app\n    image: web:${env:TAG}\n",
+      text: `family: web\ncpu: \${env:CPU}\nmemory: '512'\ncontainerDefinitions:\n  - name: app\n    image: web:\${env:TAG}\n`,
       environment: { CPU: "256", TAG: "7" },
     });
     expect(input.cpu).toBe("256");
