@@ -41,9 +41,13 @@ export type {
   TaskRuntimeTask,
 } from "./services/ecs/task-runtime";
 export type { Elbv2Scenario, Elbv2Surface, TargetView } from "./services/elbv2/service";
+export type { AllowStatement, IamScenario, IamSurface } from "./services/iam/service";
 export { builtInServices } from "./services/index";
 export type { LogsScenario, LogsSurface } from "./services/logs/service";
 export type { DbSnapshotState, RdsScenario, RdsSurface } from "./services/rds/service";
+export type { S3Scenario, S3Surface } from "./services/s3/service";
+export type { SecretsManagerScenario, SecretsManagerSurface } from "./services/secretsmanager/service";
+export type { SsmScenario, SsmSurface } from "./services/ssm/service";
 export type { ClockChange, ClockState, Scenario, ScenarioClock, SimulatorOptions } from "./simulator";
 export { Simulator } from "./simulator";
 

@@ -18,9 +18,13 @@ import { EcrService, type EcrSurface } from "./services/ecr/service";
 import { EcsService } from "./services/ecs/service";
 import type { EcsSurface } from "./services/ecs/surface";
 import { Elbv2Service, type Elbv2Surface } from "./services/elbv2/service";
+import { IamService, type IamSurface } from "./services/iam/service";
 import { builtInServices } from "./services/index";
 import { LogsService, type LogsSurface } from "./services/logs/service";
 import { RdsService, type RdsSurface } from "./services/rds/service";
+import { S3Service, type S3Surface } from "./services/s3/service";
+import { SecretsManagerService, type SecretsManagerSurface } from "./services/secretsmanager/service";
+import { SsmService, type SsmSurface } from "./services/ssm/service";
 
 export interface ScenarioClock {
   mode?: ClockMode;
@@ -418,6 +422,22 @@ export class Simulator {
 
   get codedeploy(): CodeDeployService["surface"] {
     return this.#builtIn("codedeploy", CodeDeployService).surface;
+  }
+
+  get iam(): IamSurface {
+    return this.#builtIn("iam", IamService).surface;
+  }
+
+  get secretsmanager(): SecretsManagerSurface {
+    return this.#builtIn("secretsmanager", SecretsManagerService).surface;
+  }
+
+  get ssm(): SsmSurface {
+    return this.#builtIn("ssm", SsmService).surface;
+  }
+
+  get s3(): S3Surface {
+    return this.#builtIn("s3", S3Service).surface;
   }
 
   /** Every service's state as one JSON-friendly dump, for debugging (GET /_sim/state). */

@@ -53,13 +53,16 @@ function dockerfile(failureRate: string, migrationTask: boolean): string {
   ].join("\n");
 }
 
+/** The role ECS pulls the shop's image and reads its secrets with. */
+export const SHOP_EXECUTION_ROLE_ARN = "arn:aws:iam::123456789012:role/shop-web-execution";
+
 const TASK_DEFINITION = {
   family: "shop-web",
   networkMode: "awsvpc",
   requiresCompatibilities: ["FARGATE"],
   cpu: "256",
   memory: "512",
-  executionRoleArn: "arn:aws:iam::123456789012:role/shop-web-execution",
+  executionRoleArn: SHOP_EXECUTION_ROLE_ARN,
   containerDefinitions: [
     {
       name: "web",

@@ -2,8 +2,9 @@
 // the demo web service, started with the environment the container would have (the image's own ENV,
 // then the task definition's), health-checked over HTTP like the load balancer would, its output
 // written to the task's awslogs stream, its exit reported back as the container's. A one-off task
-// (RunTask, e.g. a migration) runs its command as one real process the same way, with the task
-// definition's secrets resolved into its environment as the ECS agent would, until it exits.
+// (RunTask, e.g. a migration) runs its command as one real process the same way, until it exits.
+// Every process gets the task definition's secrets in its environment, with the values the simulator
+// read from Secrets Manager and SSM with the task's execution role as the task started.
 import { type ChildProcess, spawn } from "node:child_process";
 import { dirname, join } from "node:path";
 import { createInterface } from "node:readline";
@@ -22,9 +23,6 @@ export type ImageFiles = (
   digest: string | undefined,
   env: Record<string, string>,
 ) => Promise<string | undefined>;
-
-/** The value of a task definition secret (a Secrets Manager or SSM ARN); undefined when none exists. */
-export type SecretValue = (valueFrom: string) => string | undefined;
 
 /** A one-off task's process: what it ran and how it ended. */
 export interface OneOffRun {
@@ -63,18 +61,15 @@ export class DemoTaskRuntime implements TaskRuntime {
   readonly oneOff: OneOffRun[] = [];
   readonly #imageEnvironment: ImageEnvironment;
   readonly #imageFiles: ImageFiles | undefined;
-  readonly #secretValue: SecretValue | undefined;
   readonly #node: string;
 
   constructor(options: {
     imageEnvironment: ImageEnvironment;
     imageFiles?: ImageFiles;
-    secretValue?: SecretValue;
     node?: string;
   }) {
     this.#imageEnvironment = options.imageEnvironment;
     this.#imageFiles = options.imageFiles;
-    this.#secretValue = options.secretValue;
     this.#node = options.node ?? process.execPath;
     process.on("exit", this.#killAll);
   }
@@ -107,20 +102,6 @@ export class DemoTaskRuntime implements TaskRuntime {
         version: r.version,
         pid: r.child.pid ?? -1,
       }));
-  }
-
-  /** The task definition's secrets, fetched as the ECS agent does before the container starts. */
-  #secrets(secrets: Record<string, string>): Record<string, string> {
-    const values: Record<string, string> = {};
-    for (const [name, valueFrom] of Object.entries(secrets)) {
-      const value = this.#secretValue?.(valueFrom);
-      if (value === undefined)
-        throw new Error(
-          `ResourceInitializationError: unable to pull secrets or registry auth: retrieving secret ${valueFrom} for ${name} failed`,
-        );
-      values[name] = value;
-    }
-    return values;
   }
 
   async onTaskStarting(
@@ -218,7 +199,8 @@ export class DemoTaskRuntime implements TaskRuntime {
       PATH: process.env.PATH ?? "",
       ...imageEnv,
       ...container.environment,
-      ...this.#secrets(container.secrets),
+      // Fetched by the simulator with the execution role before the task started, as ECS does.
+      ...container.secretValues,
     };
     return { env, imageEnv };
   }

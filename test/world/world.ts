@@ -21,6 +21,7 @@ import {
   DATABASE_URL_SECRET_ARN,
   imageEnvironmentAt,
   imageFilesAt,
+  SHOP_EXECUTION_ROLE_ARN,
   type ShopRepo,
   type Variant,
 } from "./shop-repo";
@@ -115,7 +116,7 @@ async function startServices(stops: Stops, why: string | undefined) {
 }
 
 /** One real process per task, with its image's environment and files and the account's secrets. */
-function taskRuntime(stops: Stops, shop: ShopRepo, docker: Docker, databaseUrl: string) {
+function taskRuntime(stops: Stops, shop: ShopRepo, docker: Docker) {
   // The images' files, for the one-off tasks that run them: from the commit each image was built
   // from (its VERSION), as its Dockerfile copies them.
   const imagesDir = mkdtempSync(join(tmpdir(), "shipline-world-images-"));
@@ -138,10 +139,18 @@ function taskRuntime(stops: Stops, shop: ShopRepo, docker: Docker, databaseUrl: 
       }
       return root;
     },
-    // Secrets Manager, as the task's execution role would read it.
-    secretValue: (valueFrom) => (valueFrom === DATABASE_URL_SECRET_ARN ? databaseUrl : undefined),
   });
   return { runtime, seededEnv };
+}
+
+/** DATABASE_URL in Secrets Manager, readable by the task's execution role (and no other secret). */
+function seedDatabaseSecret(sim: Simulator, databaseUrl: string): void {
+  const name = DATABASE_URL_SECRET_ARN.split(":secret:")[1] ?? "";
+  sim.secretsmanager.put(name.slice(0, -7), databaseUrl, { arnSuffix: name.slice(-6) });
+  sim.iam.allow(SHOP_EXECUTION_ROLE_ARN, {
+    actions: ["secretsmanager:GetSecretValue"],
+    resources: [DATABASE_URL_SECRET_ARN],
+  });
 }
 
 /** Waits for the placeholder tasks to serve (real processes; the simulator's clock runs meanwhile). */
@@ -179,12 +188,13 @@ export async function startWorld(options: StartWorldOptions): Promise<World> {
     });
     if (docker) docker.engine.importBusyboxBase(BUSYBOX_BASE);
 
-    const { runtime, seededEnv } = taskRuntime(stops, shop, docker, databaseUrl);
+    const { runtime, seededEnv } = taskRuntime(stops, shop, docker);
     const sim = await startSimulator();
     stops.push(() => sim.stop());
     const aws = new ShopAccount(sim);
     await aws.setTaskRuntime(runtime);
     sim.load(shopScenario(docker?.registry));
+    seedDatabaseSecret(sim, databaseUrl);
     if (!docker) {
       // What CI would have pushed for each commit: the image built from the commit's Dockerfile.
       for (const release of shop.releases)

@@ -6,6 +6,7 @@ import { strategyInputSpec } from "@shipline/core/ecs/strategy";
 import { LISTENER_RULE_ARN } from "@shipline/core/elb/listener-rule";
 import { GITHUB_TOKEN, GITHUB_TOKEN_HINT } from "@shipline/core/github/token";
 import { type InputSpec, type InputValues, input } from "@shipline/core/runtime/inputs";
+import { definitionInputSpec } from "./definition-inputs";
 
 const NAME = /^[a-zA-Z0-9_-]{1,255}$/;
 /** A GitHub environment's name: letters, digits, spaces and `-_./:`, up to 255 characters. */
@@ -30,6 +31,7 @@ export const inputSpec = {
     // Values are free text; those named like credentials (web.DATABASE_URL) are masked everywhere.
     maxLength: 65_536,
   }),
+  ...definitionInputSpec,
   "desired-count": input.integer({ min: 0, max: 100_000 }),
   "force-new-deployment": input.boolean({ default: "false" }),
   wait: input.boolean({ default: "true" }),

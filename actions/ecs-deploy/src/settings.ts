@@ -11,6 +11,7 @@ import { stepJudgeSettingsFrom, strategyRequestFrom } from "@shipline/core/ecs/s
 import { FAMILY_REVISION, TASK_DEFINITION_ARN } from "@shipline/core/ecs/task-definition";
 import { checkTrafficSteps, type TrafficStepsSettings } from "@shipline/core/ecs/weighted-steps";
 import { inputError } from "@shipline/core/runtime/inputs";
+import { definitionChanges, serviceSettingsFrom } from "./definition-inputs";
 import type { Inputs } from "./inputs";
 
 /** deploy: update the services; preview: the pull-request dry run; register-only: register, update nothing. */
@@ -252,17 +253,22 @@ export function settingsFrom(inputs: Inputs, env: NodeJS.ProcessEnv): Settings {
   checkServices(inputs.services);
   const traffic = trafficSettings(inputs);
   const codeDeploy = codeDeploySettings(inputs);
+  const environment = environmentUpserts(inputs.environmentVariables);
+  const source = taskDefinitionSource(inputs.taskDefinition, env.GITHUB_WORKSPACE ?? process.cwd());
   const request: DeployRequest = {
     cluster: inputs.cluster,
     services: inputs.services,
-    source: taskDefinitionSource(inputs.taskDefinition, env.GITHUB_WORKSPACE ?? process.cwd()),
+    source,
     changes: {
       images: inputs.containers ?? {},
-      environment: environmentUpserts(inputs.environmentVariables),
+      environment,
+      ...definitionChanges(inputs, environment),
     },
     desiredCount: inputs.desiredCount,
     forceNewDeployment: inputs.forceNewDeployment,
     codeDeploy: codeDeploy !== undefined,
+    serviceSettings: serviceSettingsFrom(inputs),
+    ...(source.kind === "file" ? { placeholderEnvironment: env } : {}),
   };
   const aws = awsSettingsFromInputs(inputs);
   resolveRegion(aws, env);

@@ -199,14 +199,18 @@ describe("task runtime plug-in", () => {
     });
   });
 
-  it("hands the task definition's secrets to the runtime by name and source, apart from the environment", async () => {
+  it("hands the task definition's secrets to the runtime by name, source and the value read with the execution role", async () => {
     const runtime = new ServerPerTask();
     const { s } = await startWithRuntime(runtime);
     sim = s;
     const { ecs } = simulatorClients(s);
     const definition = webTaskDefinition(`${REGISTRY}/web:1`);
     const [app] = definition.containerDefinitions;
-    const valueFrom = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:web/db-url-AbC123";
+    const valueFrom = s.secretsmanager.put("web/db-url", "postgres://web:canary-7Q@db/web");
+    s.iam.allow(String(definition.executionRoleArn), {
+      actions: ["secretsmanager:GetSecretValue"],
+      resources: [valueFrom],
+    });
     await ecs.send(
       new RegisterTaskDefinitionCommand({
         ...definition,
@@ -219,6 +223,7 @@ describe("task runtime plug-in", () => {
     expect(s.runUntil(() => runtime.started.length === 4, 10 * MINUTE)).toBe(true);
     const container = runtime.started[3]?.containers[0];
     expect(container?.secrets).toEqual({ DATABASE_URL: valueFrom });
+    expect(container?.secretValues).toEqual({ DATABASE_URL: "postgres://web:canary-7Q@db/web" });
     expect(container?.environment).toEqual({ APP_VERSION: "1" });
     // Service tasks of a definition without secrets get none.
     expect(runtime.started[0]?.containers[0]?.secrets).toEqual({});

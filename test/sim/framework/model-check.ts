@@ -32,6 +32,8 @@ const CLIENTS: Readonly<Record<string, string>> = {
   logs: "@aws-sdk/client-cloudwatch-logs",
   rds: "@aws-sdk/client-rds",
   codedeploy: "@aws-sdk/client-codedeploy",
+  secretsmanager: "@aws-sdk/client-secrets-manager",
+  ssm: "@aws-sdk/client-ssm",
 };
 
 /**

@@ -128,3 +128,87 @@ describe("ecs-deploy settings", () => {
     ).toBeUndefined();
   });
 });
+
+describe("ecs-deploy settings: task-definition and service changes", () => {
+  const SECRET = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:shop/db-AbCdEf";
+
+  it("turns the per-container and task inputs into the request's changes", () => {
+    const { request } = settings({
+      cluster: "prod",
+      services: "web",
+      secrets: `web.DATABASE_URL=${SECRET}\nweb.API_KEY=/shop/api-key`,
+      "remove-environment-variables": "web.DEBUG",
+      "environment-files": "web=arn:aws:s3:::cfg/a.env,arn:aws:s3:::cfg/b.env",
+      command: 'web=["node","server.js"]',
+      "entry-point": "web=/sbin/tini --",
+      "docker-labels": "web.com.example.team=shop",
+      "log-driver": "web=awslogs",
+      "log-options": "web.awslogs-group=/ecs/web",
+      "container-resources": "web.cpu=256\nweb.memory-reservation=128",
+      cpu: "0.5 vCPU",
+      memory: "1 GB",
+      "runtime-platform": "LINUX/ARM64",
+      "ephemeral-storage": "30",
+    });
+    expect(request.changes.containers?.web).toEqual({
+      secrets: { DATABASE_URL: SECRET, API_KEY: "/shop/api-key" },
+      removeEnvironment: ["DEBUG"],
+      environmentFiles: ["arn:aws:s3:::cfg/a.env", "arn:aws:s3:::cfg/b.env"],
+      command: ["node", "server.js"],
+      entryPoint: ["/sbin/tini", "--"],
+      dockerLabels: { "com.example.team": "shop" },
+      logDriver: "awslogs",
+      logOptions: { "awslogs-group": "/ecs/web" },
+      cpu: 256,
+      memoryReservation: 128,
+    });
+    expect(request.changes.task).toEqual({
+      cpu: "512",
+      memory: "1024",
+      ephemeralStorageGiB: 30,
+      runtimePlatform: { operatingSystemFamily: "LINUX", cpuArchitecture: "ARM64" },
+    });
+    expect(request.serviceSettings).toEqual({});
+    expect(rendersChanges(request.changes)).toBe(true);
+  });
+
+  it("asks only for the service settings given", () => {
+    const { request } = settings({
+      cluster: "prod",
+      services: "web",
+      "enable-execute-command": "false",
+      "propagate-tags": "TASK_DEFINITION",
+    });
+    expect(request.serviceSettings).toEqual({
+      enableExecuteCommand: false,
+      propagateTags: "TASK_DEFINITION",
+    });
+  });
+
+  it.each([
+    [
+      { secrets: "web.DB=arn:aws:secretsmanager:eu-west-1:1:secret:x" },
+      /`secrets`.*not a Secrets Manager secret ARN/,
+    ],
+    [{ secrets: "DB=/shop/x" }, /`secrets`.*not of the form container.NAME=arn/],
+    [{ "environment-files": "web=s3://cfg/a.env" }, /`environment-files`.*not an S3 object ARN/],
+    [{ command: "web=[1,2]" }, /`command`.*list of strings/],
+    [{ "log-driver": "web=stdout" }, /`log-driver`.*not a log driver/],
+    [{ "runtime-platform": "WINDOWS_SERVER_2022_CORE/ARM64" }, /`runtime-platform`.*X86_64 only/],
+    [{ "runtime-platform": "MACOS/ARM64" }, /`runtime-platform`.*not an operating system family/],
+    [{ "ephemeral-storage": "10" }, /`ephemeral-storage`/],
+    [{ "propagate-tags": "ALL" }, /`propagate-tags`/],
+    [{ "volume-configurations": '[{"name":"d"}]' }, /`volume-configurations`.*managedEBSVolume/],
+    [{ "service-connect-configuration": '{"namespace":"x"}' }, /`service-connect-configuration`.*enabled/],
+    [
+      { "environment-variables": "web.DEBUG=1", "remove-environment-variables": "web.DEBUG" },
+      /`remove-environment-variables`.*also set/,
+    ],
+    [
+      { "environment-variables": "web.DB=plain", secrets: `web.DB=${SECRET}` },
+      /`secrets`.*also set as a plain value/,
+    ],
+  ])("refuses %o", (given, message) => {
+    expect(() => settings({ cluster: "prod", services: "web", ...given })).toThrow(message);
+  });
+});

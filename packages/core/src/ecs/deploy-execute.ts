@@ -41,7 +41,7 @@ import {
 } from "./rollout";
 import type { ServiceDeploymentsApi } from "./service-deployments";
 import { isSettled, primaryDeployment } from "./service-snapshot";
-import { sendUpdateService } from "./service-update";
+import { sendUpdateService, settingsRequest, settingsStartDeployment } from "./service-update";
 import { type StepReport, StepWatch, type StepWatchSettings } from "./step-watch";
 import { type StrategyRequest, serviceStrategy, strategyUpdate } from "./strategy";
 import {
@@ -314,6 +314,7 @@ async function startRollout(
   if (action.taskDefinition) request.taskDefinition = taskDefinitionArn;
   if (action.desiredCount !== undefined) request.desiredCount = action.desiredCount;
   if (action.forceNewDeployment) request.forceNewDeployment = true;
+  Object.assign(request, settingsRequest(action.settings));
   Object.assign(request, strategyFields(strategy));
   if (strategy.changes.length > 0)
     logger.info(`${plan.name}: deployment configuration: ${strategy.changes.join(", ")}.`);
@@ -332,7 +333,8 @@ async function startRollout(
   }
   const sent = Object.keys(request).filter((k) => k !== "cluster" && k !== "service");
   logger.info(`${plan.name}: UpdateService (${action.why}) with ${sent.join(", ")}.`);
-  const newDeployment = action.taskDefinition || action.forceNewDeployment;
+  const newDeployment =
+    action.taskDefinition || action.forceNewDeployment || settingsStartDeployment(action.settings);
   const mode = newDeployment || !isSettled(service) ? "deploy" : "scale";
   const started = startedDeployment(service, updated.service, taskDefinitionArn, newDeployment);
   if (newDeployment) noDeploymentStarted(plan.name, action.forceNewDeployment, updated.service, started);

@@ -4,6 +4,7 @@
 import type { ECSClient, Service } from "@aws-sdk/client-ecs";
 import { UserError } from "../runtime/errors";
 import type { Logger } from "../runtime/logger";
+import { volumeConfigurationProblem } from "./ebs-volume";
 import { diffTaskDefinitions, type TaskDefinitionChange } from "./plan-diff";
 import { eventIds } from "./rollout";
 import type { ServiceDeploymentsApi } from "./service-deployments";
@@ -16,6 +17,14 @@ import {
   runningRevision,
 } from "./service-snapshot";
 import {
+  changedSettings,
+  currentSetting,
+  type ServiceSettingName,
+  type ServiceSettings,
+  settingsStartDeployment,
+} from "./service-update";
+import {
+  hasRenderChanges,
   type RegisteredDefinition,
   type RenderChanges,
   readTaskDefinitionFile,
@@ -45,6 +54,10 @@ export interface DeployRequest {
   forceNewDeployment: boolean;
   /** The services are deployed through CodeDeploy (CODE_DEPLOY controller), not UpdateService. */
   codeDeploy?: boolean;
+  /** Service settings to set; each is sent only when given and different from the service's. */
+  serviceSettings?: ServiceSettings | undefined;
+  /** Fills the file's `${env:NAME}` placeholders (the step's environment). */
+  placeholderEnvironment?: Readonly<Record<string, string | undefined>> | undefined;
 }
 
 /** What one service needs. */
@@ -57,6 +70,8 @@ export type ServiceAction =
       taskDefinition: boolean;
       desiredCount?: number;
       forceNewDeployment: boolean;
+      /** The settings that differ from the service's, sent with the update. */
+      settings?: ServiceSettings;
     };
 
 export interface ServicePlan {
@@ -89,14 +104,22 @@ export interface PlanDeps {
   logger: Logger;
 }
 
-/** Whether the request changes the task definition it starts from (images or environment variables). */
+/** Whether the request changes the task definition it starts from (images, variables, any other field). */
 export function rendersChanges(changes: RenderChanges): boolean {
-  return Object.keys(changes.images ?? {}).length > 0 || Object.keys(changes.environment ?? {}).length > 0;
+  return hasRenderChanges(changes);
 }
 
-function readFile(path: string): TaskDefinitionInput {
+function readFile(
+  path: string,
+  environment: DeployRequest["placeholderEnvironment"],
+  logger: Logger,
+): TaskDefinitionInput {
   try {
-    return readTaskDefinitionFile(path);
+    return readTaskDefinitionFile(path, {
+      ...(environment ? { environment } : {}),
+      // A value taken from a variable named like a credential is masked as that variable would be.
+      onFilled: (filled) => logger.secrets.addEnvironment(filled.map((f) => [f.name, f.value])),
+    });
   } catch (error) {
     if (error instanceof Error && "code" in error && error.code === "ENOENT") {
       throw new UserError(`Task definition file ${path} does not exist.`, {
@@ -155,10 +178,12 @@ async function baseDefinition(
   request: DeployRequest,
   services: Service[],
   cache: TaskDefinitionCache,
+  logger: Logger,
 ): Promise<{ rendered: TaskDefinitionInput; registered: RegisteredDefinition | undefined }> {
   const { source, changes } = request;
   if (source.kind === "file") {
-    return { rendered: renderTaskDefinition(readFile(source.path), changes), registered: undefined };
+    const file = readFile(source.path, request.placeholderEnvironment, logger);
+    return { rendered: renderTaskDefinition(file, changes), registered: undefined };
   }
   if (source.kind === "registered") return registeredBase(source.ref, changes, cache);
   return { rendered: await currentBase(services, changes, cache), registered: undefined };
@@ -221,13 +246,18 @@ async function undeployable(
 export function decideServiceAction(
   service: Service,
   targetArn: string | undefined,
-  asked: Pick<DeployRequest, "desiredCount" | "forceNewDeployment">,
+  asked: Pick<DeployRequest, "desiredCount" | "forceNewDeployment" | "serviceSettings">,
 ): ServiceAction {
   const desiredCount =
     asked.desiredCount !== undefined && asked.desiredCount !== service.desiredCount
       ? asked.desiredCount
       : undefined;
-  const scale = desiredCount !== undefined ? { desiredCount } : {};
+  const settings = changedSettings(service, asked.serviceSettings);
+  const settingNames = Object.keys(settings);
+  const scale = {
+    ...(desiredCount !== undefined ? { desiredCount } : {}),
+    ...(settingNames.length > 0 ? { settings } : {}),
+  };
   const force = asked.forceNewDeployment;
   if (targetArn === undefined || runningRevision(service) !== targetArn) {
     return {
@@ -254,6 +284,17 @@ export function decideServiceAction(
       why: "a retry of a FAILED rollout of the same revision",
       taskDefinition: true,
       forceNewDeployment: true,
+      ...scale,
+    };
+  }
+  if (settingNames.length > 0) {
+    // ECS applies exec and tag settings only to tasks it starts afterwards: a new deployment replaces
+    // the running ones, so that what was asked holds for every task when the step ends.
+    return {
+      kind: "update",
+      why: `service settings ${settingNames.join(", ")}`,
+      taskDefinition: false,
+      forceNewDeployment: !settingsStartDeployment(settings),
       ...scale,
     };
   }
@@ -344,12 +385,21 @@ export async function planDeploy(deps: PlanDeps, request: DeployRequest): Promis
   const services = await describeServices(ecs, request.cluster, request.services);
   checkControllers(services, request.codeDeploy === true);
   const cache = new TaskDefinitionCache(ecs);
-  const base = await baseDefinition(request, services, cache);
+  const base = await baseDefinition(request, services, cache, logger);
   // A container that echoes its environment (a crash log) prints these: credential-named values masked.
   for (const container of base.rendered.containerDefinitions ?? []) {
     logger.secrets.addEnvironment((container.environment ?? []).map((v) => [v.name ?? "", v.value]));
   }
   const reuse = base.registered ?? (await findEqualRevision(base.rendered, services, cache));
+  const volumes = request.serviceSettings?.volumeConfigurations;
+  const volumeProblem =
+    volumes && volumeConfigurationProblem(volumes, reuse ? reuse.definition : base.rendered);
+  if (volumeProblem) {
+    throw new UserError(`Input \`volume-configurations\`: ${volumeProblem}`, {
+      input: "volume-configurations",
+      fix: 'Name a task definition volume that has "configuredAtLaunch": true, or mark the volume so in the task definition.',
+    });
+  }
   const current = await cache.get((services[0] && runningRevision(services[0])) ?? "", "services");
   const changes = diffTaskDefinitions(current.definition, reuse ? reuse.definition : base.rendered);
   const plans: ServicePlan[] = [];
@@ -358,6 +408,7 @@ export async function planDeploy(deps: PlanDeps, request: DeployRequest): Promis
     services.flatMap((s) => (s.currentServiceRevisions ?? []).flatMap((r) => (r.arn ? [r.arn] : []))),
   );
   for (const service of services) plans.push(await planService(deps, request, service, reuse, cache));
+  changes.push(...plans.flatMap(serviceSettingChanges));
   if (reuse)
     logger.info(
       `The task definition to deploy is ${revisionLabel(reuse.arn)} (${base.registered ? "given" : "already registered, identical"}): nothing to register.`,
@@ -375,6 +426,23 @@ export async function planDeploy(deps: PlanDeps, request: DeployRequest): Promis
     changes,
     services: plans,
   };
+}
+
+/** The service settings an update changes, as rows of the plan's diff (scope `service <name>`). */
+function serviceSettingChanges(plan: ServicePlan): TaskDefinitionChange[] {
+  if (plan.action.kind !== "update" || !plan.action.settings) return [];
+  return Object.entries(plan.action.settings).map(([name, after]) => {
+    const before = currentSetting(plan.service, name as ServiceSettingName);
+    const show = (v: unknown) =>
+      v === undefined ? undefined : typeof v === "object" ? JSON.stringify(v) : String(v);
+    return {
+      scope: `service ${plan.name}`,
+      field: name,
+      kind: before === undefined || (Array.isArray(before) && before.length === 0) ? "added" : "changed",
+      before: show(before),
+      after: show(after),
+    };
+  });
 }
 
 /** Whether the plan updates or follows any service (else there is nothing to do). */

@@ -242,9 +242,60 @@ export function summarizeFailureEvidence(summary: SummaryBuilder, evidence: Fail
   }
 }
 
+/** The execution role named in an access denial (`assumed-role/<role>/<task>`), when there is one. */
+function deniedRole(reason: string): string {
+  const match = /assumed-role\/([^/\s]+)\//.exec(reason);
+  return match ? `the execution role ${match[1]}` : "the task's execution role";
+}
+
+/**
+ * What to do about a task that could not fetch what its execution role reads before it starts
+ * (ResourceInitializationError): secrets, parameters, environment files, the log group. Undefined for
+ * any other stopped reason.
+ */
+export function resourceInitializationFix(reason: string): string | undefined {
+  if (!reason.includes("ResourceInitializationError")) return undefined;
+  const role = deniedRole(reason);
+  const resource = /on resource: (\S+)/.exec(reason)?.[1];
+  if (reason.includes("unable to retrieve secret from asm")) {
+    const secret = /failed to fetch secret (\S+)/.exec(reason)?.[1] ?? resource ?? "the secret";
+    if (/AccessDeniedException: Access to KMS/i.test(reason))
+      return `Allow ${role} kms:Decrypt on the KMS key that encrypts ${secret} (a customer managed key needs it; aws/secretsmanager does not).`;
+    if (reason.includes("AccessDeniedException"))
+      return `Allow ${role} secretsmanager:GetSecretValue on ${resource ?? secret} (and kms:Decrypt on the secret's KMS key if it is customer managed), then deploy again.`;
+    if (reason.includes("ResourceNotFoundException"))
+      return `The secret ${secret} does not exist in that account and region (or not the version asked for): create it, or correct the ARN in \`secrets\` or the task definition.`;
+    const key = /did not contain json key (\S+)/.exec(reason)?.[1];
+    if (key)
+      return `The secret's value has no JSON key ${key}: add the key to the secret, or correct the key in the secret's ARN (…:secret:<name>:<json-key>::).`;
+  }
+  if (reason.includes("unable to retrieve secrets from ssm")) {
+    if (reason.includes("AccessDeniedException") && resource)
+      return `Allow ${role} ssm:GetParameters on ${resource} (and kms:Decrypt on the key of a SecureString encrypted with a customer managed key), then deploy again.`;
+    if (reason.includes("AccessDeniedException"))
+      return `Allow ${role} kms:Decrypt on the KMS key of the SecureString parameter, then deploy again.`;
+    const missing = /invalid parameters: (.+)$/.exec(reason)?.[1];
+    if (missing)
+      return `The SSM parameter ${missing} does not exist in the task's region: create it, or correct its name or ARN in \`secrets\` or the task definition.`;
+  }
+  if (reason.includes("failed to download env files")) {
+    if (/AccessDenied/.test(reason))
+      return `Allow ${role} s3:GetObject on the environment files (arn:aws:s3:::<bucket>/<key>.env) and s3:GetBucketLocation on their bucket.`;
+    if (/NoSuchKey/.test(reason))
+      return "An environment file does not exist: upload it, or correct its ARN in `environment-files` or the task definition.";
+  }
+  if (reason.includes("log group does not exist"))
+    return 'The awslogs log group does not exist: create it, or set the log option "awslogs-create-group": "true" (the execution role then needs logs:CreateLogGroup).';
+  return "The task could not fetch what it needs before starting: check that its subnets reach ECR, Secrets Manager, SSM, S3 and CloudWatch Logs (a NAT gateway, a public IP or VPC endpoints) and what its execution role may read.";
+}
+
 /** What to do next, from the evidence. */
 export function failureFix(evidence: FailureEvidence): string {
   const tasks = evidence.stoppedTasks;
+  for (const task of tasks) {
+    const fix = resourceInitializationFix(task.stoppedReason ?? "");
+    if (fix) return fix;
+  }
   if (tasks.some((t) => t.stopCode === "TaskFailedToStart")) {
     return "The new tasks never started: check the image exists and can be pulled (CannotPullContainerError), that the subnets reach ECR, Secrets Manager and CloudWatch Logs (ResourceInitializationError), and the execution role.";
   }

@@ -1,6 +1,6 @@
 // What a deploy would change in a task definition, for plan mode (a pull request check): images,
-// environment variable names (values never shown), secrets, cpu and memory, roles, and which other
-// fields differ.
+// environment variable and secret names (values and secret sources never shown), environment files,
+// Docker labels, the log driver and options, cpu and memory, roles, and which other fields differ.
 import type { TaskDefinition } from "@aws-sdk/client-ecs";
 import { cell } from "../runtime/summary";
 import { canonicalTaskDefinition, type TaskDefinitionInput } from "./task-definition";
@@ -107,16 +107,53 @@ function diffContainer(name: string, before: Canonical, after: Canonical): TaskD
       true,
     ),
   );
+  // Secrets by name only: where a secret lives says which one a reader should go after.
   changes.push(
     ...diffNamed(
       name,
       "secret",
       namedValues(before.secrets, "valueFrom"),
       namedValues(after.secrets, "valueFrom"),
-      false,
+      true,
     ),
   );
-  const handled = new Set([...SHOWN_CONTAINER_FIELDS, "environment", "secrets", "name"]);
+  const files = (c: Canonical) =>
+    new Map(
+      ((c.environmentFiles as { value?: string }[] | undefined) ?? []).map((f) => [f.value ?? "", f.value]),
+    );
+  changes.push(...diffNamed(name, "environment file", files(before), files(after), false));
+  const entries = (value: unknown) => new Map(Object.entries((value as Record<string, unknown>) ?? {}));
+  changes.push(...diffNamed(name, "label", entries(before.dockerLabels), entries(after.dockerLabels), false));
+  const log = (c: Canonical) => (c.logConfiguration ?? {}) as Canonical;
+  if (!same(log(before).logDriver, log(after).logDriver)) {
+    changes.push({
+      scope: name,
+      field: "log driver",
+      kind: kindOf(log(before).logDriver, log(after).logDriver),
+      before: show(log(before).logDriver),
+      after: show(log(after).logDriver),
+    });
+  }
+  changes.push(
+    ...diffNamed(name, "log option", entries(log(before).options), entries(log(after).options), false),
+  );
+  if (!same(log(before).secretOptions, log(after).secretOptions)) {
+    changes.push({
+      scope: name,
+      field: "log secret options",
+      kind: kindOf(log(before).secretOptions, log(after).secretOptions),
+      masked: true,
+    });
+  }
+  const handled = new Set([
+    ...SHOWN_CONTAINER_FIELDS,
+    "environment",
+    "secrets",
+    "environmentFiles",
+    "dockerLabels",
+    "logConfiguration",
+    "name",
+  ]);
   for (const field of [...new Set([...Object.keys(before), ...Object.keys(after)])].sort()) {
     if (handled.has(field) || same(before[field], after[field])) continue;
     // Other fields (command, health check, ports...) may embed credentials: say what changed, not to what.

@@ -7,7 +7,6 @@ import {
   type ContainerDefinition,
   DescribeTaskDefinitionCommand,
   type ECSClient,
-  type KeyValuePair,
   type RegisterTaskDefinitionCommandInput,
   type Tag,
   type TaskDefinition,
@@ -15,6 +14,9 @@ import {
 import { parseDocument } from "yaml";
 import { UserError } from "../runtime/errors";
 import { FAMILY_REVISION, revisionLabel, TASK_DEFINITION_ARN } from "./arns";
+import { fargateSizeProblem } from "./fargate-sizes";
+import { type FilledPlaceholder, fillPlaceholders } from "./placeholders";
+import { parseEnvironmentFileArn, parseSecretReference, SecretReferenceError } from "./secret-reference";
 
 export { FAMILY_REVISION, revisionLabel, TASK_DEFINITION_ARN };
 
@@ -93,12 +95,27 @@ function fileError(path: string, problem: string, fix: string): UserError {
   return new UserError(`Task definition file ${path}: ${problem}`, { input: "task-definition", fix });
 }
 
+export interface ReadFileOptions {
+  /** The text, when already read (tests). */
+  text?: string;
+  /** Fills `${env:NAME}` placeholders from it; without it a placeholder is left as written. */
+  environment?: Readonly<Record<string, string | undefined>>;
+  /** Told each variable a placeholder took its value from (to mask values named like credentials). */
+  onFilled?: (filled: FilledPlaceholder[]) => void;
+}
+
 /**
  * Reads a task definition file. JSON or YAML; either the definition itself or the output of
- * `aws ecs describe-task-definition` (`{"taskDefinition": {...}, "tags": [...]}`). Read-only fields
- * are dropped; unknown fields are refused, since they are almost always typos.
+ * `aws ecs describe-task-definition` (`{"taskDefinition": {...}, "tags": [...]}`). Placeholders
+ * (`${env:NAME}`) are filled from the environment given; read-only fields are dropped; unknown fields
+ * are refused, since they are almost always typos.
  */
-export function readTaskDefinitionFile(path: string, text = readFileSync(path, "utf8")): TaskDefinitionInput {
+export function readTaskDefinitionFile(
+  path: string,
+  given: ReadFileOptions | string = {},
+): TaskDefinitionInput {
+  const options = typeof given === "string" ? { text: given } : given;
+  const text = options.text ?? readFileSync(path, "utf8");
   const document = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
   if (document.errors.length > 0) {
     const first = document.errors[0];
@@ -112,6 +129,11 @@ export function readTaskDefinitionFile(path: string, text = readFileSync(path, "
     );
   }
   let value: unknown = document.toJS();
+  if (options.environment) {
+    const filled = fillPlaceholders(value, options.environment, path);
+    value = filled.document;
+    options.onFilled?.(filled.filled);
+  }
   let tags: Tag[] | undefined;
   if (isRecord(value) && isRecord(value.taskDefinition)) {
     if (Array.isArray(value.tags)) tags = value.tags as Tag[];
@@ -192,19 +214,151 @@ export function validateTaskDefinition(input: TaskDefinitionInput, where: string
     if (container.image !== undefined && typeof container.image !== "string") {
       throw fileError(where, `container "${container.name}" has an "image" that is not a string.`, fix);
     }
-    for (const list of ["environment", "secrets", "portMappings"] as const) {
+    for (const list of ["environment", "secrets", "portMappings", "environmentFiles"] as const) {
       if (container[list] !== undefined && !Array.isArray(container[list])) {
         throw fileError(where, `container "${container.name}" has "${list}" that is not a list.`, fix);
       }
     }
+    for (const secret of (container.secrets ?? []) as unknown[]) {
+      const name = isRecord(secret) ? secret.name : undefined;
+      const valueFrom = isRecord(secret) ? secret.valueFrom : undefined;
+      if (typeof name !== "string" || typeof valueFrom !== "string") {
+        throw fileError(
+          where,
+          `container "${container.name}" has a secret without a "name" and a "valueFrom".`,
+          fix,
+        );
+      }
+      try {
+        parseSecretReference(valueFrom);
+      } catch (error) {
+        if (!(error instanceof SecretReferenceError)) throw error;
+        throw fileError(where, `container "${container.name}", secret ${name}: ${error.message}`, error.fix);
+      }
+    }
+    for (const file of (container.environmentFiles ?? []) as unknown[]) {
+      const value = isRecord(file) ? file.value : undefined;
+      if (typeof value !== "string" || (isRecord(file) && file.type !== "s3")) {
+        throw fileError(
+          where,
+          `container "${container.name}" has an environment file without a "value" of type "s3".`,
+          fix,
+        );
+      }
+      try {
+        parseEnvironmentFileArn(value);
+      } catch (error) {
+        if (!(error instanceof SecretReferenceError)) throw error;
+        throw fileError(
+          where,
+          `container "${container.name}", environment file: ${error.message}`,
+          error.fix,
+        );
+      }
+    }
+  }
+  checkTaskLevel(input, where);
+}
+
+/** Task-level checks that hold whatever the source: Fargate's sizes, a role for secrets. */
+export function checkTaskLevel(
+  input: TaskDefinitionInput,
+  where: string,
+  inputName = "task-definition",
+): void {
+  const fail = (problem: string, fix: string) =>
+    new UserError(`Task definition ${where}: ${problem}`, { input: inputName, fix });
+  if (input.requiresCompatibilities?.includes("FARGATE")) {
+    const cpu = input.cpu === undefined ? undefined : String(input.cpu);
+    const memory = input.memory === undefined ? undefined : String(input.memory);
+    const problem = fargateSizeProblem(cpu, memory);
+    if (problem) {
+      throw fail(
+        problem,
+        "Pick a Fargate combination: 256 CPU units with 512, 1024 or 2048 MiB; 512 with 1024-4096; 1024 with 2048-8192; 2048 with 4096-16384; 4096 with 8192-30720 (1 GB steps); 8192 with 16384-61440 (4 GB steps); 16384 with 32768-122880 (8 GB steps).",
+      );
+    }
+  }
+  const containers = input.containerDefinitions ?? [];
+  const needsRole = containers.some(
+    (c) => (c.secrets ?? []).length > 0 || (c.environmentFiles ?? []).length > 0,
+  );
+  if (needsRole && !input.executionRoleArn) {
+    throw fail(
+      "containers read secrets or environment files, which the task's execution role fetches, but there is no executionRoleArn.",
+      "Set `execution-role-arn` (or executionRoleArn in the file) to a role that may read them.",
+    );
+  }
+  const taskMemory = input.memory === undefined ? undefined : Number(input.memory);
+  for (const c of containers) {
+    if (c.memory !== undefined && c.memoryReservation !== undefined && c.memoryReservation > c.memory) {
+      throw fail(
+        `container "${c.name}" reserves ${c.memoryReservation} MiB, more than its memory limit of ${c.memory} MiB.`,
+        "Make memoryReservation at most memory.",
+      );
+    }
+    if (taskMemory !== undefined && Number.isFinite(taskMemory) && (c.memory ?? 0) > taskMemory) {
+      throw fail(
+        `container "${c.name}" has a memory limit of ${c.memory} MiB, above the task's ${taskMemory} MiB.`,
+        "Lower the container's memory or raise the task's.",
+      );
+    }
   }
 }
 
-/** Per-container changes asked for: images (`web=<image>`) and environment variable upserts. */
+/** What a step may change in one container, besides its image and environment upserts. */
+export interface ContainerChanges {
+  /** Environment variables removed by name. */
+  removeEnvironment?: string[];
+  /** Secrets set (added or replaced), name -> valueFrom. */
+  secrets?: Record<string, string>;
+  /** The environment files (S3 object ARNs), replacing the container's. */
+  environmentFiles?: string[];
+  command?: string[];
+  entryPoint?: string[];
+  /** Docker labels set (added or replaced). */
+  dockerLabels?: Record<string, string>;
+  /** A new log driver replaces the log configuration (its options become `logOptions`). */
+  logDriver?: string;
+  /** Log options set (added or replaced) on the container's log configuration. */
+  logOptions?: Record<string, string>;
+  cpu?: number;
+  memory?: number;
+  memoryReservation?: number;
+}
+
+/** What a step may change at the task level. */
+export interface TaskChanges {
+  taskRoleArn?: string;
+  executionRoleArn?: string;
+  cpu?: string;
+  memory?: string;
+  ephemeralStorageGiB?: number;
+  runtimePlatform?: { operatingSystemFamily: string; cpuArchitecture: string };
+}
+
+/** Changes asked for: images (`web=<image>`), environment upserts, other container and task changes. */
 export interface RenderChanges {
   images?: Record<string, string>;
   environment?: Record<string, Record<string, string>>;
+  containers?: Record<string, ContainerChanges>;
+  task?: TaskChanges;
 }
+
+/** The input each kind of container change comes from, for errors that name it. */
+export const CONTAINER_CHANGE_INPUTS: Record<keyof ContainerChanges, string> = {
+  removeEnvironment: "remove-environment-variables",
+  secrets: "secrets",
+  environmentFiles: "environment-files",
+  command: "command",
+  entryPoint: "entry-point",
+  dockerLabels: "docker-labels",
+  logDriver: "log-driver",
+  logOptions: "log-options",
+  cpu: "container-resources",
+  memory: "container-resources",
+  memoryReservation: "container-resources",
+};
 
 function unknownContainer(kind: string, name: string, input: string, known: string[]): UserError {
   return new UserError(
@@ -222,6 +376,111 @@ export function checkContainerNames(base: TaskDefinitionInput, changes: RenderCh
   for (const name of Object.keys(changes.environment ?? {})) {
     if (!known.includes(name)) throw unknownContainer("environment", name, "environment-variables", known);
   }
+  for (const [name, change] of Object.entries(changes.containers ?? {})) {
+    if (known.includes(name)) continue;
+    const first = (Object.keys(change) as (keyof ContainerChanges)[])[0] ?? "secrets";
+    throw unknownContainer(first, name, CONTAINER_CHANGE_INPUTS[first], known);
+  }
+}
+
+function upsert<T extends { name?: string | undefined }>(
+  list: T[] | undefined,
+  entries: Record<string, string>,
+  make: (name: string, value: string) => T,
+  set: (item: T, value: string) => void,
+): T[] {
+  const out = [...(list ?? [])];
+  for (const [name, value] of Object.entries(entries)) {
+    const existing = out.find((item) => item.name === name);
+    if (existing) set(existing, value);
+    else out.push(make(name, value));
+  }
+  return out;
+}
+
+function applyContainerChanges(container: ContainerDefinition, change: ContainerChanges): void {
+  const name = container.name ?? "";
+  if (change.removeEnvironment) {
+    const present = new Set((container.environment ?? []).map((e) => e.name));
+    const missing = change.removeEnvironment.filter((n) => !present.has(n));
+    if (missing.length > 0) {
+      throw new UserError(
+        `\`remove-environment-variables\` removes ${missing.join(", ")} from container "${name}", which does not set ${missing.length > 1 ? "them" : "it"}.`,
+        {
+          input: "remove-environment-variables",
+          fix: `Remove only variables the task definition sets (${[...present].join(", ") || "none"}).`,
+        },
+      );
+    }
+    container.environment = (container.environment ?? []).filter(
+      (e) => !change.removeEnvironment?.includes(e.name ?? ""),
+    );
+  }
+  if (change.secrets) {
+    container.secrets = upsert(
+      container.secrets,
+      change.secrets,
+      (n, valueFrom) => ({ name: n, valueFrom }),
+      (item, valueFrom) => {
+        item.valueFrom = valueFrom;
+      },
+    );
+    // A variable is either plain or secret: the secret replaces a plain one of the same name.
+    const secretNames = new Set(Object.keys(change.secrets));
+    container.environment = (container.environment ?? []).filter((e) => !secretNames.has(e.name ?? ""));
+  }
+  if (change.environmentFiles)
+    container.environmentFiles = change.environmentFiles.map((value) => ({ value, type: "s3" }));
+  if (change.command) container.command = [...change.command];
+  if (change.entryPoint) container.entryPoint = [...change.entryPoint];
+  if (change.dockerLabels)
+    container.dockerLabels = { ...(container.dockerLabels ?? {}), ...change.dockerLabels };
+  if (change.logDriver !== undefined) {
+    container.logConfiguration = {
+      logDriver: change.logDriver as NonNullable<ContainerDefinition["logConfiguration"]>["logDriver"],
+      ...(change.logOptions ? { options: { ...change.logOptions } } : {}),
+    };
+  } else if (change.logOptions) {
+    if (!container.logConfiguration) {
+      throw new UserError(
+        `\`log-options\` sets options of container "${name}", which has no log configuration.`,
+        {
+          input: "log-options",
+          fix: `Give its driver too with \`log-driver: ${name}=awslogs\` (or another driver).`,
+        },
+      );
+    }
+    container.logConfiguration.options = {
+      ...(container.logConfiguration.options ?? {}),
+      ...change.logOptions,
+    };
+  }
+  if (change.cpu !== undefined) container.cpu = change.cpu;
+  if (change.memory !== undefined) container.memory = change.memory;
+  if (change.memoryReservation !== undefined) container.memoryReservation = change.memoryReservation;
+}
+
+function applyTaskChanges(definition: TaskDefinitionInput, change: TaskChanges): void {
+  if (change.taskRoleArn !== undefined) definition.taskRoleArn = change.taskRoleArn;
+  if (change.executionRoleArn !== undefined) definition.executionRoleArn = change.executionRoleArn;
+  if (change.cpu !== undefined) definition.cpu = change.cpu;
+  if (change.memory !== undefined) definition.memory = change.memory;
+  if (change.ephemeralStorageGiB !== undefined)
+    definition.ephemeralStorage = { sizeInGiB: change.ephemeralStorageGiB };
+  if (change.runtimePlatform)
+    definition.runtimePlatform = {
+      ...change.runtimePlatform,
+    } as NonNullable<TaskDefinitionInput["runtimePlatform"]>;
+}
+
+/** Whether any change asks to alter the definition it starts from. */
+export function hasRenderChanges(changes: RenderChanges): boolean {
+  return (
+    Object.keys(changes.images ?? {}).length > 0 ||
+    Object.keys(changes.environment ?? {}).length > 0 ||
+    Object.values(changes.containers ?? {}).some((c) => Object.keys(c).length > 0) ||
+    Object.keys(changes.task ?? {}).length > 0
+  );
 }
 
 /** Applies the changes to a copy of the definition. Environment variables are upserted by name. */
@@ -234,15 +493,22 @@ export function renderTaskDefinition(base: TaskDefinitionInput, changes: RenderC
     if (image !== undefined) container.image = image;
     const upserts = changes.environment?.[name];
     if (upserts) {
-      const environment: KeyValuePair[] = [...(container.environment ?? [])];
-      for (const [key, value] of Object.entries(upserts)) {
-        const existing = environment.find((e) => e.name === key);
-        if (existing) existing.value = value;
-        else environment.push({ name: key, value });
-      }
-      container.environment = environment;
+      container.environment = upsert(
+        container.environment,
+        upserts,
+        (key, value) => ({ name: key, value }),
+        (item, value) => {
+          item.value = value;
+        },
+      );
+      // The plain value replaces a secret of the same name.
+      container.secrets = container.secrets?.filter((s) => !((s.name ?? "") in upserts));
+      if (container.secrets?.length === 0) delete container.secrets;
     }
+    const change = changes.containers?.[name];
+    if (change) applyContainerChanges(container, change);
   }
+  if (changes.task) applyTaskChanges(rendered, changes.task);
   for (const container of rendered.containerDefinitions ?? []) {
     if (typeof container.image !== "string" || container.image.trim() === "") {
       throw new UserError(`Container "${container.name ?? "?"}" has no image.`, {
@@ -251,7 +517,25 @@ export function renderTaskDefinition(base: TaskDefinitionInput, changes: RenderC
       });
     }
   }
+  if (hasRenderChanges(changes))
+    checkTaskLevel(rendered, `family ${rendered.family ?? ""}`, renderInput(changes));
   return rendered;
+}
+
+/** The input most likely at fault when the rendered definition fails a task-level check. */
+function renderInput(changes: RenderChanges): string {
+  if (changes.task?.cpu !== undefined || changes.task?.memory !== undefined)
+    return changes.task.cpu !== undefined ? "cpu" : "memory";
+  if (changes.task?.executionRoleArn !== undefined) return "execution-role-arn";
+  if (
+    Object.values(changes.containers ?? {}).some(
+      (c) => c.memory !== undefined || c.memoryReservation !== undefined,
+    )
+  )
+    return "container-resources";
+  if (Object.values(changes.containers ?? {}).some((c) => c.secrets || c.environmentFiles))
+    return "execution-role-arn";
+  return "task-definition";
 }
 
 // ---- canonical form ------------------------------------------------------------------------------

@@ -139,6 +139,10 @@ export interface ContainerRecord {
   healthStatus?: "HEALTHY" | "UNHEALTHY" | "UNKNOWN";
   command?: string[];
   environment: Record<string, string>;
+  /** Variables from the container's environment files, read at task start. */
+  fileEnvironment?: Record<string, string>;
+  /** The secrets' values by variable name, read at task start (never in any API answer). */
+  secretValues?: Record<string, string>;
   behaviour: ResolvedBehaviour;
   cpu?: number;
   memory?: number;
@@ -149,6 +153,8 @@ export interface ContainerRecord {
 export interface TaskRecord {
   arn: string;
   id: string;
+  /** Whether ECS Exec is on for the task (fixed when it is launched). */
+  enableExecuteCommand: boolean;
   cluster: ClusterRecord;
   taskDefinition: TaskDefinitionRecord;
   group: string;
@@ -206,6 +212,9 @@ export interface DeployableConfig {
   networkConfiguration?: Shape;
   loadBalancers: Shape[];
   serviceRegistries: Shape[];
+  /** EBS volumes configured at launch (UpdateService / CreateService volumeConfigurations). */
+  volumeConfigurations?: Shape[];
+  serviceConnectConfiguration?: Shape;
 }
 
 export interface ServiceRevisionRecord {

@@ -267,6 +267,7 @@ export class Rollouts implements TaskObserver {
           deployment,
           targets: this.targetsFor(service, deployment),
           digests,
+          enableExecuteCommand: service.enableExecuteCommand,
         }),
       );
     }

@@ -26,6 +26,7 @@ import type { Rollouts } from "./rollout";
 import { type ServiceDeployments, strategyOf } from "./service-deployments";
 import { containerDefinitions, paginate, readTags, type TaskDefinitions } from "./task-definitions";
 import type { Tasks } from "./tasks";
+import { validateVolumeConfigurations } from "./volumes";
 
 const SERVICE_NAME = /^[a-zA-Z0-9_-]{1,255}$/;
 const STRATEGIES = ["ROLLING", "BLUE_GREEN", "LINEAR", "CANARY"];
@@ -143,6 +144,10 @@ export class Services {
     // Raises for capacity providers the cluster lacks and task definitions Fargate cannot run.
     placement(cluster, td, config.launchType, config.capacityProviderStrategy);
     validateNetwork(td, config.networkConfiguration);
+    validateVolumeConfigurations(config.volumeConfigurations ?? [], td);
+    const connect = config.serviceConnectConfiguration;
+    if (connect && typeof connect.enabled !== "boolean")
+      throw invalidParameter("serviceConnectConfiguration.enabled must be specified.");
     const elb = this.core.elb();
     const containers = containerDefinitions(td);
     for (const entry of config.loadBalancers) {
@@ -209,8 +214,20 @@ export class Services {
       () => optionalString(input, "platformVersion"),
       current?.platformVersion,
     );
+    const volumes = pick(
+      "volumeConfigurations",
+      () => objectList(input, "volumeConfigurations"),
+      current?.volumeConfigurations,
+    );
+    const connect = pick(
+      "serviceConnectConfiguration",
+      () => optionalObject(input, "serviceConnectConfiguration"),
+      current?.serviceConnectConfiguration,
+    );
     return {
       taskDefinitionArn,
+      ...(volumes && volumes.length > 0 ? { volumeConfigurations: volumes } : {}),
+      ...(connect ? { serviceConnectConfiguration: connect } : {}),
       ...(launchType ? { launchType } : {}),
       ...(strategy && strategy.length > 0 ? { capacityProviderStrategy: strategy } : {}),
       ...(platformVersion ? { platformVersion } : {}),
@@ -369,6 +386,10 @@ export class Services {
       ...(config.networkConfiguration ? { networkConfiguration: config.networkConfiguration } : {}),
       rolloutState: deployment.rolloutState,
       rolloutStateReason: deployment.rolloutStateReason,
+      ...(config.volumeConfigurations ? { volumeConfigurations: config.volumeConfigurations } : {}),
+      ...(config.serviceConnectConfiguration
+        ? { serviceConnectConfiguration: config.serviceConnectConfiguration }
+        : {}),
     };
   }
 

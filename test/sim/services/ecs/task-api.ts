@@ -4,6 +4,7 @@ import { createHash } from "node:crypto";
 import {
   invalidParameter,
   objectList,
+  optionalBoolean,
   optionalNumber,
   optionalObject,
   optionalString,
@@ -123,7 +124,7 @@ export class TaskApi {
       cpu: (task.overrides.cpu as string | undefined) ?? definition.cpu,
       createdAt: date(task.createdAt),
       desiredStatus: task.desiredStatus,
-      enableExecuteCommand: false,
+      enableExecuteCommand: task.enableExecuteCommand,
       executionStoppedAt: date(task.executionStoppedAt),
       group: task.group,
       healthStatus: task.healthStatus,
@@ -240,6 +241,7 @@ export class TaskApi {
             targets: [],
             digests,
             ...(clientToken ? { clientToken } : {}),
+            enableExecuteCommand: optionalBoolean(input, "enableExecuteCommand") ?? false,
           }),
         );
       }

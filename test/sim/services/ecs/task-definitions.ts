@@ -151,6 +151,14 @@ export class TaskDefinitions {
         throw clientException(`Duplicate container name ${container.name} found in the task definition.`);
       names.add(container.name);
     }
+    if (
+      input.executionRoleArn === undefined &&
+      containers.some((c) => Array.isArray(c.secrets) && c.secrets.length > 0)
+    ) {
+      throw clientException(
+        "When you are specifying container secrets, you must also specify a value for 'executionRoleArn'.",
+      );
+    }
     if (!containers.some(isEssential))
       throw clientException("Task definition must have at least one essential container.");
     const requires = stringList(input, "requiresCompatibilities");

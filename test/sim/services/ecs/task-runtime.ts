@@ -11,10 +11,12 @@ export interface TaskRuntimeContainer {
   essential: boolean;
   /** The command after overrides (undefined: the image's default). */
   command?: string[];
-  /** The environment after overrides. */
+  /** The environment as the agent sets it: the environment files' variables, then the definition's, then overrides. */
   environment: Record<string, string>;
   /** The task definition's secrets, by variable name: where the value comes from (valueFrom). */
   secrets: Record<string, string>;
+  /** The secrets' values by variable name, as read with the execution role at task start. */
+  secretValues: Record<string, string>;
   portMappings: { containerPort: number; protocol: string }[];
 }
 
@@ -91,12 +93,13 @@ export function runtimeView(task: TaskRecord): TaskRuntimeTask {
         ...(c.imageDigest ? { imageDigest: c.imageDigest } : {}),
         essential: c.essential,
         ...(c.command ? { command: c.command } : {}),
-        environment: { ...c.environment },
+        environment: { ...(c.fileEnvironment ?? {}), ...c.environment },
         secrets: Object.fromEntries(
           secrets
             .filter((s) => typeof s.name === "string" && typeof s.valueFrom === "string")
             .map((s) => [s.name as string, s.valueFrom as string]),
         ),
+        secretValues: { ...(c.secretValues ?? {}) },
         portMappings: ports
           .filter((p) => typeof p.containerPort === "number")
           .map((p) => ({ containerPort: p.containerPort as number, protocol: p.protocol ?? "tcp" })),

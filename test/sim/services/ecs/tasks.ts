@@ -4,6 +4,7 @@
 import { createHash } from "node:crypto";
 import type { TargetGroupRecord } from "../elbv2/service";
 import type { EcsCore } from "./core";
+import { ExecutionResourceResolver } from "./execution-resources";
 import {
   type ClusterRecord,
   type ContainerRecord,
@@ -64,6 +65,8 @@ export interface LaunchSpec {
   /** Digests already resolved for this launch (a service revision's), by container name. */
   digests: Map<string, string>;
   clientToken?: string;
+  /** ECS Exec: the service's flag for its tasks, RunTask's for a one-off task. */
+  enableExecuteCommand?: boolean;
 }
 
 /** Default target group settings when the elbv2 service is absent or does not know the group. */
@@ -89,7 +92,31 @@ export class Tasks {
   /** The target groups each task registers in once RUNNING. */
   readonly #pendingTargets = new WeakMap<TaskRecord, TargetSpec[]>();
 
-  constructor(private readonly core: EcsCore) {}
+  readonly #executionResources: ExecutionResourceResolver;
+
+  constructor(private readonly core: EcsCore) {
+    this.#executionResources = new ExecutionResourceResolver(core);
+  }
+
+  /**
+   * Reads the secrets and environment files with the execution role into the containers; false (the
+   * task stopped, TaskFailedToStart) when one cannot be read.
+   */
+  #fetchExecutionResources(task: TaskRecord): boolean {
+    const resolution = this.#executionResources.resolve(task);
+    if (!resolution.ok) {
+      task.pullStoppedAt = this.core.now();
+      this.stop(task, "TaskFailedToStart", resolution.stoppedReason);
+      return false;
+    }
+    for (const container of task.containers) {
+      const files = resolution.resources.environmentFiles.get(container.name);
+      const secrets = resolution.resources.secrets.get(container.name);
+      if (files) container.fileEnvironment = files;
+      if (secrets) container.secretValues = secrets;
+    }
+    return true;
+  }
 
   // ---- launching ---------------------------------------------------------------------------------
 
@@ -167,6 +194,7 @@ export class Tasks {
       targets: [],
       timers: new Set(),
       ...(spec.clientToken ? { clientToken: spec.clientToken } : {}),
+      enableExecuteCommand: spec.enableExecuteCommand ?? false,
     };
     core.tasks.set(arn, task);
     this.#pendingTargets.set(task, spec.targets);
@@ -180,6 +208,15 @@ export class Tasks {
    */
   adopt(task: TaskRecord, since: number): void {
     this.#cancelTimers(task);
+    const resolution = this.#executionResources.resolve(task);
+    if (!resolution.ok)
+      throw new Error(`a scenario service's task could not have started: ${resolution.stoppedReason}`);
+    for (const container of task.containers) {
+      const files = resolution.resources.environmentFiles.get(container.name);
+      const secrets = resolution.resources.secrets.get(container.name);
+      if (files) container.fileEnvironment = files;
+      if (secrets) container.secretValues = secrets;
+    }
     task.createdAt = since;
     task.connectivityAt = since;
     task.pullStartedAt = since;
@@ -223,6 +260,7 @@ export class Tasks {
       return;
     }
     this.#after(task, core.timings.pullMs, "containers started", () => {
+      if (!this.#fetchExecutionResources(task)) return;
       const logs = core.logs();
       for (const container of task.containers) {
         const group = container.logs?.group;
