@@ -1,7 +1,7 @@
 // The inputs that change the task definition (per container and task level) and the service settings
 // a step may set, and how they become the deploy request's changes. Kept apart from the rest of the
 // inputs so that each kind of change is parsed and checked in one place.
-import { CPUArchitecture, LogDriver, OSFamily, type ServiceConnectConfiguration } from "@aws-sdk/client-ecs";
+import type { ServiceConnectConfiguration } from "@aws-sdk/client-ecs";
 import { parseVolumeConfigurations } from "@shipline/core/ecs/ebs-volume";
 import { cpuUnits, memoryMiB } from "@shipline/core/ecs/fargate-sizes";
 import {
@@ -12,6 +12,32 @@ import {
 import type { ServiceSettings } from "@shipline/core/ecs/service-update";
 import type { ContainerChanges, RenderChanges, TaskChanges } from "@shipline/core/ecs/task-definition";
 import { InvalidValue, input, inputError } from "@shipline/core/runtime/inputs";
+
+// ECS's enums, written out: this module is part of the input spec, which the entry file loads before
+// the AWS SDK. A unit test holds each list equal to the SDK's enum.
+export const LOG_DRIVERS = [
+  "awsfirelens",
+  "awslogs",
+  "fluentd",
+  "gelf",
+  "journald",
+  "json-file",
+  "splunk",
+  "syslog",
+];
+export const OS_FAMILIES = [
+  "LINUX",
+  "WINDOWS_SERVER_2004_CORE",
+  "WINDOWS_SERVER_2016_FULL",
+  "WINDOWS_SERVER_2019_CORE",
+  "WINDOWS_SERVER_2019_FULL",
+  "WINDOWS_SERVER_2022_CORE",
+  "WINDOWS_SERVER_2022_FULL",
+  "WINDOWS_SERVER_2025_CORE",
+  "WINDOWS_SERVER_2025_FULL",
+  "WINDOWS_SERVER_20H2_CORE",
+];
+export const CPU_ARCHITECTURES = ["ARM64", "X86_64"];
 
 const CONTAINER = "[a-zA-Z0-9_-]{1,255}";
 const VARIABLE = "[A-Za-z_][A-Za-z0-9_]{0,254}";
@@ -128,10 +154,10 @@ export const definitionInputSpec = {
     keyPattern: new RegExp(`^${CONTAINER}$`),
     keyHint: "Write one `container=driver` per line, e.g. `web=awslogs`.",
     valueCheck: (value) => {
-      if (!(Object.values(LogDriver) as string[]).includes(value))
+      if (!LOG_DRIVERS.includes(value))
         throw new InvalidValue(
           `"${value}" is not a log driver ECS knows.`,
-          `Use one of ${Object.values(LogDriver).join(", ")}.`,
+          `Use one of ${LOG_DRIVERS.join(", ")}.`,
         );
     },
   }),
@@ -228,18 +254,18 @@ function secretsByContainer(lines: string[] | undefined): Map<string, Record<str
 
 function runtimePlatform(value: string): NonNullable<TaskChanges["runtimePlatform"]> {
   const [os = "", arch = ""] = value.split("/");
-  if (!(Object.values(OSFamily) as string[]).includes(os)) {
+  if (!OS_FAMILIES.includes(os)) {
     throw inputError(
       "runtime-platform",
       `"${os}" is not an operating system family ECS runs.`,
-      `Use one of ${Object.values(OSFamily).join(", ")}.`,
+      `Use one of ${OS_FAMILIES.join(", ")}.`,
     );
   }
-  if (!(Object.values(CPUArchitecture) as string[]).includes(arch)) {
+  if (!CPU_ARCHITECTURES.includes(arch)) {
     throw inputError(
       "runtime-platform",
       `"${arch}" is not a CPU architecture ECS runs.`,
-      `Use one of ${Object.values(CPUArchitecture).join(", ")}.`,
+      `Use one of ${CPU_ARCHITECTURES.join(", ")}.`,
     );
   }
   if (os !== "LINUX" && arch === "ARM64") {
