@@ -3,6 +3,7 @@
 import type { GateConclusion } from "@shipline/core/health/conclusion";
 import { writeHealthSummary } from "@shipline/core/health/report-summary";
 import type { HealthReport } from "@shipline/core/health/verdict";
+import { writeWatchSummary } from "@shipline/core/health/watch-summary";
 import type { Outputs } from "@shipline/core/runtime/outputs";
 import type { ActionContext } from "@shipline/core/runtime/run";
 import type { outputSpec } from "./outputs";
@@ -21,6 +22,7 @@ export async function publishReport(
     outputs.set("report", report);
     outputs.set("failed-checks", report.failedChecks);
     writeHealthSummary(context.summary, report);
+    if (report.watch) writeWatchSummary(context.summary, report.watch);
     for (const check of report.checks) {
       logger.info(`${check.status.toUpperCase().padEnd(12)} ${check.name}: ${check.summary}`);
     }

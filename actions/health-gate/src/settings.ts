@@ -39,6 +39,7 @@ import { formatDuration } from "@shipline/core/runtime/format";
 import { inputError } from "@shipline/core/runtime/inputs";
 import type { Logger } from "@shipline/core/runtime/logger";
 import type { Inputs } from "./inputs";
+import { type WatchSettings, watchSettingsFrom } from "./watch-settings";
 
 const CHECK_INPUTS = [
   "health-urls",
@@ -55,6 +56,8 @@ export interface Settings {
   /** Reads the target groups' health from ELBv2; set when target groups are given. */
   readTargetHealth?: TargetHealthReader;
   onInconclusive: "fail" | "pass";
+  /** The watch after the gate (`watch`, or `skip-gate` for the watch alone). */
+  watch?: WatchSettings;
 }
 
 /** The collaborators the checks are built with. */
@@ -103,6 +106,8 @@ export function settingsFrom(inputs: Inputs, deps: SettingsDeps): Settings {
   if (inputs.baseUrl !== undefined) gate.baseUrl = inputs.baseUrl;
   const settings: Settings = { gate, onInconclusive: inputs.onInconclusive };
   if (readTargetHealth) settings.readTargetHealth = readTargetHealth;
+  const watch = watchSettingsFrom(inputs, settings, aws, deps);
+  if (watch) settings.watch = watch;
   return settings;
 }
 
@@ -151,7 +156,9 @@ function requireSomeCheck(inputs: Inputs, urls: Urls): void {
     (inputs.targetGroupArns ?? []).length > 0 ||
     inputs.loadBalancer !== undefined ||
     urls.metrics.length > 0 ||
-    inputs.prometheusQueries !== undefined;
+    inputs.prometheusQueries !== undefined ||
+    // The watch alone (the scheduled check) may look at alarms and logs only.
+    (inputs.skipGate && ((inputs.alarmNames ?? []).length > 0 || inputs.logGroup !== undefined));
   if (!anyCheck) {
     throw inputError(
       "health-urls",

@@ -1,7 +1,8 @@
 // CloudWatch metrics (JSON 1.0, GraniteServiceVersion20100801): the AWS/ApplicationELB metrics of the
 // simulated load balancers, computed from which task-definition revisions served traffic when (the
 // target health history ECS keeps) and the scenario's per-revision request rate, error rate and p95
-// latency. GetMetricData with MetricStat queries and simple metric math, and GetMetricStatistics.
+// latency. GetMetricData with MetricStat queries and simple metric math, GetMetricStatistics, and
+// metric alarms evaluated from those metrics (alarms.ts).
 import {
   objectList,
   optionalNumber,
@@ -14,6 +15,7 @@ import type { Shape, SimRuntime, SimService } from "../../framework/types";
 import { imageMatches } from "../ecs/behaviour";
 import type { TargetRegistration, TargetState, TaskDefinitionRecord, TaskRecord } from "../ecs/model";
 import { Elbv2Service, type LoadBalancerRecord } from "../elbv2/service";
+import { type AlarmState, AlarmStore } from "./alarms";
 import { evaluateExpression, type Series } from "./math";
 
 /**
@@ -52,6 +54,8 @@ export interface CloudWatchScenario {
   images?: Record<string, MetricsProfile>;
   /** Per task definition ("family:revision" or ARN); wins over images. */
   revisions?: Record<string, MetricsProfile>;
+  /** Metric alarms, each as a PutMetricAlarm request. */
+  alarms?: Shape[];
 }
 
 /** What tests and the demo control of the simulated CloudWatch metrics (`sim.cloudwatch`). */
@@ -64,6 +68,8 @@ export interface CloudWatchSurface {
     target: { revision?: string; image?: string; loadBalancer?: string },
     profile: MetricsProfile,
   ): void;
+  /** Every metric alarm with its state as CloudWatch evaluates it now. */
+  alarms(): { name: string; state: AlarmState; reason: string }[];
 }
 
 const NAMESPACE = "AWS/ApplicationELB";
@@ -134,12 +140,25 @@ export class CloudWatchService implements SimService {
   #changes: ProfileChange[] = [];
 
   /** The controls tests and the demo use (`sim.cloudwatch`). */
-  readonly surface: CloudWatchSurface = { setProfile: (target, profile) => this.setProfile(target, profile) };
+  readonly surface: CloudWatchSurface = {
+    setProfile: (target, profile) => this.setProfile(target, profile),
+    alarms: () => this.#alarms.states(),
+  };
 
-  constructor(private readonly runtime: SimRuntime) {}
+  readonly #alarms: AlarmStore;
+
+  constructor(private readonly runtime: SimRuntime) {
+    this.#alarms = new AlarmStore({
+      now: () => runtime.now(),
+      region: runtime.region,
+      accountId: runtime.accountId,
+      readMetric: (metric, period, stat, start, end) => this.metricSeries(metric, period, stat, start, end),
+    });
+  }
 
   reset(): void {
     this.#changes = [];
+    this.#alarms.reset();
   }
 
   load(section: unknown): void {
@@ -152,6 +171,7 @@ export class CloudWatchService implements SimService {
       this.#changes.push({ at, kind: "revision", key, profile });
     for (const [key, value] of Object.entries(scenario.loadBalancers ?? {}))
       this.#changes.push({ at, kind: "loadBalancer", key, profile: value });
+    for (const alarm of scenario.alarms ?? []) this.#alarms.put(alarm);
   }
 
   /**
@@ -390,6 +410,19 @@ export class CloudWatchService implements SimService {
   }
 
   readonly operations = {
+    PutMetricAlarm: cloudWatchErrors((input: Shape) => {
+      this.#alarms.put(input);
+      return {};
+    }),
+    DescribeAlarms: cloudWatchErrors((input: Shape) => this.#alarms.describe(input)),
+    SetAlarmState: cloudWatchErrors((input: Shape) => {
+      this.#alarms.setState(input);
+      return {};
+    }),
+    DeleteAlarms: cloudWatchErrors((input: Shape) => {
+      this.#alarms.delete(input);
+      return {};
+    }),
     GetMetricData: cloudWatchErrors((input: Shape) => {
       const queries = objectList(input, "MetricDataQueries");
       if (queries.length === 0 || queries.length > 500) {

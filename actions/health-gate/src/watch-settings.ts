@@ -1,0 +1,137 @@
+// health-gate's watch inputs → the watch's configuration: after the gate passed, the same probes,
+// target groups and metrics, plus the named CloudWatch alarms and the error lines in the service's
+// logs, once per `watch-interval` for `watch`; and where the GitHub deployment's final status goes.
+import { CloudWatchClient } from "@aws-sdk/client-cloudwatch";
+import { CloudWatchLogsClient } from "@aws-sdk/client-cloudwatch-logs";
+import { type AwsSettings, createAwsClient, warnIfBeyondSessionLife } from "@shipline/core/aws/clients";
+import { createGitHubClient, type GitHubClient } from "@shipline/core/github/client";
+import { type AlarmReader, cloudWatchAlarmReader } from "@shipline/core/health/alarms";
+import { LogErrorCounter } from "@shipline/core/health/log-errors";
+import type { WatchConfig } from "@shipline/core/health/watch";
+import type { Clock } from "@shipline/core/runtime/clock";
+import { formatDuration } from "@shipline/core/runtime/format";
+import { inputError } from "@shipline/core/runtime/inputs";
+import type { Logger } from "@shipline/core/runtime/logger";
+import type { Inputs } from "./inputs";
+import type { Settings } from "./settings";
+
+export interface WatchSettings {
+  config: WatchConfig;
+  /** Skip the gate: the deployment passed its gate earlier (the scheduled check). */
+  skipGate: boolean;
+  readAlarms?: AlarmReader;
+  logErrors?: LogErrorCounter;
+  /** The GitHub deployment that gets the final status, verified or failed. */
+  deployment?: { github: GitHubClient; id: number };
+}
+
+const WATCH_ONLY_INPUTS = ["alarm-names", "log-group"] as const;
+
+/** undefined when there is no watch (`watch` 0s and no `skip-gate`). */
+export function watchSettingsFrom(
+  inputs: Inputs,
+  gate: Settings,
+  aws: AwsSettings,
+  deps: { logger: Logger; clock: Clock; env: NodeJS.ProcessEnv },
+): WatchSettings | undefined {
+  const watching = inputs.watch > 0 || inputs.skipGate;
+  if (!watching) {
+    const orphan = WATCH_ONLY_INPUTS.find((name) =>
+      name === "alarm-names" ? (inputs.alarmNames ?? []).length > 0 : inputs.logGroup !== undefined,
+    );
+    if (orphan)
+      throw inputError(
+        orphan,
+        "it is judged by the watch after the gate, and `watch` is 0s.",
+        "Set `watch` (e.g. 30m), or remove the input.",
+      );
+    if (inputs.deploymentId !== undefined)
+      throw inputError(
+        "deployment-id",
+        "only the watch sets the deployment's final status, and `watch` is 0s.",
+        "Set `watch`, or remove `deployment-id`.",
+      );
+    return undefined;
+  }
+  if ((inputs.githubToken === undefined) !== (inputs.deploymentId === undefined)) {
+    const missing = inputs.githubToken === undefined ? "github-token" : "deployment-id";
+    throw inputError(
+      missing,
+      "the deployment's final status needs both `github-token` and `deployment-id`.",
+      `Set \`${missing}\`.`,
+    );
+  }
+  if (inputs.watch > 0 && inputs.watchInterval > inputs.watch) {
+    throw inputError(
+      "watch-interval",
+      `${formatDuration(inputs.watchInterval)} is longer than \`watch\` (${formatDuration(inputs.watch)}).`,
+      "Make `watch-interval` at most `watch`.",
+    );
+  }
+  if (inputs.logGroup === undefined && inputs.deployedAt !== undefined)
+    deps.logger.warning("`deployed-at` is set but there is no `log-group` whose baseline it would end.");
+  const alarmNames = [...new Set(inputs.alarmNames ?? [])];
+  const { gate: g } = gate;
+  const config: WatchConfig = {
+    windowMs: inputs.watch,
+    intervalMs: inputs.watchInterval,
+    failureThreshold: g.settings.failureThreshold,
+    minRequests: g.settings.minRequests,
+    probes: g.probes,
+    targetGroupArns: g.targetGroupArns,
+    metricSources: g.metricSources,
+    alarmNames,
+  };
+  const settings: WatchSettings = { config, skipGate: inputs.skipGate };
+  const clients = { env: deps.env, logger: deps.logger };
+  if (alarmNames.length > 0) {
+    settings.readAlarms = cloudWatchAlarmReader(createAwsClient(CloudWatchClient, aws, clients), alarmNames);
+  }
+  if (inputs.logGroup !== undefined) {
+    if (inputs.logErrorPattern.trim() === "")
+      throw inputError(
+        "log-error-pattern",
+        "it is empty, so every line would count as an error.",
+        "Give a filter pattern such as `?ERROR ?Exception`.",
+      );
+    const deployedAt = inputs.deployedAt === undefined ? deps.clock.now() : Date.parse(inputs.deployedAt);
+    if (deployedAt > deps.clock.now() + 5 * 60_000)
+      throw inputError(
+        "deployed-at",
+        `${inputs.deployedAt} is in the future.`,
+        "Give the time the deploy began (ecs-deploy's report has it as startedAt).",
+      );
+    if (inputs.deployedAt === undefined)
+      deps.logger.warning(
+        "`deployed-at` is not set: the previous version's error-line rate is measured up to now, which includes the rollout. Pass ecs-deploy's start time for a clean baseline.",
+      );
+    settings.logErrors = new LogErrorCounter(
+      {
+        logGroup: inputs.logGroup,
+        pattern: inputs.logErrorPattern,
+        baseline: { endMs: deployedAt, durationMs: inputs.logBaseline },
+        factor: inputs.logErrorFactor,
+        minPerMinute: inputs.logErrorMinRate,
+      },
+      createAwsClient(CloudWatchLogsClient, aws, clients),
+    );
+  }
+  const anything =
+    config.probes.length + config.targetGroupArns.length + config.metricSources.length + alarmNames.length >
+      0 || settings.logErrors !== undefined;
+  if (!anything)
+    throw inputError(
+      "watch",
+      "the watch has nothing to look at (smoke tests run once, in the gate only).",
+      "Give `health-urls`, `target-group-arns`, metrics, `alarm-names` or `log-group`.",
+    );
+  if (alarmNames.length > 0 || settings.logErrors || config.targetGroupArns.length > 0)
+    warnIfBeyondSessionLife(inputs.watch + g.settings.timeoutMs, "watch", deps.logger);
+  if (inputs.githubToken !== undefined && inputs.deploymentId !== undefined) {
+    settings.deployment = {
+      github: createGitHubClient(inputs.githubToken, { logger: deps.logger }),
+      id: inputs.deploymentId,
+    };
+  }
+  return settings;
+}
