@@ -25,6 +25,10 @@ export async function main(context: ActionContext): Promise<void> {
 
   await describeChecks(context, settings);
   const { watch } = settings;
+  // An alarm name CloudWatch does not know, or a log group that is not there, is refused before the
+  // gate starts; the previous version's error-line rate is measured once, here.
+  await watch?.readAlarms?.(context.clock.now(), context.signal);
+  await watch?.logErrors?.measureBaseline(context.signal);
   let report = watch?.skipGate ? undefined : await watchDeployment(context, settings, http);
   if (watch && (report === undefined || report.verdict === "pass")) {
     const watched = await watchAfterGate(context, settings, watch, http);

@@ -36,21 +36,7 @@ export function watchSettingsFrom(
 ): WatchSettings | undefined {
   const watching = inputs.watch > 0 || inputs.skipGate;
   if (!watching) {
-    const orphan = WATCH_ONLY_INPUTS.find((name) =>
-      name === "alarm-names" ? (inputs.alarmNames ?? []).length > 0 : inputs.logGroup !== undefined,
-    );
-    if (orphan)
-      throw inputError(
-        orphan,
-        "it is judged by the watch after the gate, and `watch` is 0s.",
-        "Set `watch` (e.g. 30m), or remove the input.",
-      );
-    if (inputs.deploymentId !== undefined)
-      throw inputError(
-        "deployment-id",
-        "only the watch sets the deployment's final status, and `watch` is 0s.",
-        "Set `watch`, or remove `deployment-id`.",
-      );
+    refuseWatchInputs(inputs);
     return undefined;
   }
   if ((inputs.githubToken === undefined) !== (inputs.deploymentId === undefined)) {
@@ -87,35 +73,8 @@ export function watchSettingsFrom(
   if (alarmNames.length > 0) {
     settings.readAlarms = cloudWatchAlarmReader(createAwsClient(CloudWatchClient, aws, clients), alarmNames);
   }
-  if (inputs.logGroup !== undefined) {
-    if (inputs.logErrorPattern.trim() === "")
-      throw inputError(
-        "log-error-pattern",
-        "it is empty, so every line would count as an error.",
-        "Give a filter pattern such as `?ERROR ?Exception`.",
-      );
-    const deployedAt = inputs.deployedAt === undefined ? deps.clock.now() : Date.parse(inputs.deployedAt);
-    if (deployedAt > deps.clock.now() + 5 * 60_000)
-      throw inputError(
-        "deployed-at",
-        `${inputs.deployedAt} is in the future.`,
-        "Give the time the deploy began (ecs-deploy's report has it as startedAt).",
-      );
-    if (inputs.deployedAt === undefined)
-      deps.logger.warning(
-        "`deployed-at` is not set: the previous version's error-line rate is measured up to now, which includes the rollout. Pass ecs-deploy's start time for a clean baseline.",
-      );
-    settings.logErrors = new LogErrorCounter(
-      {
-        logGroup: inputs.logGroup,
-        pattern: inputs.logErrorPattern,
-        baseline: { endMs: deployedAt, durationMs: inputs.logBaseline },
-        factor: inputs.logErrorFactor,
-        minPerMinute: inputs.logErrorMinRate,
-      },
-      createAwsClient(CloudWatchLogsClient, aws, clients),
-    );
-  }
+  const logErrors = logErrorsFrom(inputs, aws, deps);
+  if (logErrors) settings.logErrors = logErrors;
   const anything =
     config.probes.length + config.targetGroupArns.length + config.metricSources.length + alarmNames.length >
       0 || settings.logErrors !== undefined;
@@ -134,4 +93,59 @@ export function watchSettingsFrom(
     };
   }
   return settings;
+}
+
+/** The error-line counter of `log-group`, with the baseline window that ends at `deployed-at`. */
+function logErrorsFrom(
+  inputs: Inputs,
+  aws: AwsSettings,
+  deps: { logger: Logger; clock: Clock; env: NodeJS.ProcessEnv },
+): LogErrorCounter | undefined {
+  if (inputs.logGroup === undefined) return undefined;
+  if (inputs.logErrorPattern.trim() === "")
+    throw inputError(
+      "log-error-pattern",
+      "it is empty, so every line would count as an error.",
+      "Give a filter pattern such as `?ERROR ?Exception`.",
+    );
+  const deployedAt = inputs.deployedAt === undefined ? deps.clock.now() : Date.parse(inputs.deployedAt);
+  if (deployedAt > deps.clock.now() + 5 * 60_000)
+    throw inputError(
+      "deployed-at",
+      `${inputs.deployedAt} is in the future.`,
+      "Give the time the deploy began (ecs-deploy's report has it as startedAt).",
+    );
+  if (inputs.deployedAt === undefined)
+    deps.logger.warning(
+      "`deployed-at` is not set: the previous version's error-line rate is measured up to now, which includes the rollout. Pass ecs-deploy's start time for a clean baseline.",
+    );
+  return new LogErrorCounter(
+    {
+      logGroup: inputs.logGroup,
+      pattern: inputs.logErrorPattern,
+      baseline: { endMs: deployedAt, durationMs: inputs.logBaseline },
+      factor: inputs.logErrorFactor,
+      minPerMinute: inputs.logErrorMinRate,
+    },
+    createAwsClient(CloudWatchLogsClient, aws, { env: deps.env, logger: deps.logger }),
+  );
+}
+
+/** Without a watch, the inputs only the watch reads are a mistake worth saying. */
+function refuseWatchInputs(inputs: Inputs): void {
+  const orphan = WATCH_ONLY_INPUTS.find((name) =>
+    name === "alarm-names" ? (inputs.alarmNames ?? []).length > 0 : inputs.logGroup !== undefined,
+  );
+  if (orphan)
+    throw inputError(
+      orphan,
+      "it is judged by the watch after the gate, and `watch` is 0s.",
+      "Set `watch` (e.g. 30m), or remove the input.",
+    );
+  if (inputs.deploymentId !== undefined)
+    throw inputError(
+      "deployment-id",
+      "only the watch sets the deployment's final status, and `watch` is 0s.",
+      "Set `watch`, or remove `deployment-id`.",
+    );
 }

@@ -72,7 +72,7 @@ export function cloudWatchAlarmReader(cloudwatch: CloudWatchClient, names: reado
     const missing = names.filter((n) => !found.has(n));
     if (missing.length > 0) {
       throw new UserError(
-        `CloudWatch has no metric alarm named ${missing.map((n) => JSON.stringify(n)).join(", ")} in this account and region.`,
+        `CloudWatch has no metric alarm named ${missing.map((n) => JSON.stringify(n)).join(", ")} in this account and region (\`alarm-names\`).`,
         {
           input: "alarm-names",
           fix: "Give the names of existing metric alarms, exactly as CloudWatch shows them.",
