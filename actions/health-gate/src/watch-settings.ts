@@ -36,15 +36,14 @@ export function watchSettingsFrom(
 ): WatchSettings | undefined {
   const watching = inputs.watch > 0 || inputs.skipGate;
   if (!watching) {
-    refuseWatchInputs(inputs);
+    noteUnusedWatchInputs(inputs, deps.logger);
     return undefined;
   }
-  if ((inputs.githubToken === undefined) !== (inputs.deploymentId === undefined)) {
-    const missing = inputs.githubToken === undefined ? "github-token" : "deployment-id";
+  if (inputs.deploymentId !== undefined && inputs.githubToken === undefined) {
     throw inputError(
-      missing,
-      "the deployment's final status needs both `github-token` and `deployment-id`.",
-      `Set \`${missing}\`.`,
+      "deployment-id",
+      "it is set, and giving the deployment its final status needs a token.",
+      "Set `github-token` (with `deployments: write`), or remove `deployment-id`.",
     );
   }
   if (inputs.watch > 0 && inputs.watchInterval > inputs.watch) {
@@ -131,21 +130,18 @@ function logErrorsFrom(
   );
 }
 
-/** Without a watch, the inputs only the watch reads are a mistake worth saying. */
-function refuseWatchInputs(inputs: Inputs): void {
-  const orphan = WATCH_ONLY_INPUTS.find((name) =>
-    name === "alarm-names" ? (inputs.alarmNames ?? []).length > 0 : inputs.logGroup !== undefined,
-  );
-  if (orphan)
-    throw inputError(
-      orphan,
-      "it is judged by the watch after the gate, and `watch` is 0s.",
-      "Set `watch` (e.g. 30m), or remove the input.",
-    );
-  if (inputs.deploymentId !== undefined)
-    throw inputError(
-      "deployment-id",
-      "only the watch sets the deployment's final status, and `watch` is 0s.",
-      "Set `watch`, or remove `deployment-id`.",
+/**
+ * Without a watch (staging, where `watch` is 0s), the inputs only the watch reads are not used: said
+ * once, so one caller can give both environments the same inputs.
+ */
+function noteUnusedWatchInputs(inputs: Inputs, logger: Logger): void {
+  const unused = [
+    (inputs.alarmNames ?? []).length > 0 && "alarm-names",
+    inputs.logGroup !== undefined && "log-group",
+    inputs.deploymentId !== undefined && "deployment-id",
+  ].filter((name): name is string => Boolean(name));
+  if (unused.length > 0)
+    logger.info(
+      `${unused.map((n) => `\`${n}\``).join(", ")}: read by the watch after the gate; \`watch\` is 0s, so not used.`,
     );
 }

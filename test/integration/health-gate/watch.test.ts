@@ -198,17 +198,18 @@ describe.concurrent("health-gate watch against the AWS simulator", () => {
     expect(sim.calls.filter((c) => c.operation === "DescribeTargetHealth")).toEqual([]);
   });
 
-  it("refuses the watch's inputs when there is no watch", async (t) => {
+  it("leaves the watch's inputs unused when there is no watch, and says so", async (t) => {
     const sim = await simulator(t);
     const run = await runAction("health-gate", {
       inputs: watchInputs({ watch: "0s", "log-group": "" }),
       env: simulatorEnv(sim),
     });
-    expect(run.exitCode).toBe(1);
-    expect(run.errors[0]?.message).toContain("alarm-names");
-    expect(run.errors[0]?.message).toContain("`watch` is 0s");
-    expect(
-      sim.calls.filter((c) => c.operation !== "PutMetricAlarm" && c.operation !== "DescribeLoadBalancers"),
-    ).toEqual([]);
+    expect(run.errors).toEqual([]);
+    expect(run.exitCode).toBe(0);
+    expect(run.stdout).toContain(
+      "`alarm-names`: read by the watch after the gate; `watch` is 0s, so not used.",
+    );
+    expect(report(run).watch).toBeUndefined();
+    expect(sim.calls.filter((c) => c.operation === "DescribeAlarms")).toEqual([]);
   });
 });
