@@ -2,7 +2,7 @@
 // the verdict, and the warning when an inconclusive gate is accepted.
 import type { GateConclusion } from "@shipline/core/health/conclusion";
 import { writeHealthSummary } from "@shipline/core/health/report-summary";
-import type { HealthReport } from "@shipline/core/health/verdict";
+import type { WatchedHealthReport } from "@shipline/core/health/watch";
 import { writeWatchSummary } from "@shipline/core/health/watch-summary";
 import type { Outputs } from "@shipline/core/runtime/outputs";
 import type { ActionContext } from "@shipline/core/runtime/run";
@@ -13,7 +13,7 @@ type GateOutputs = Outputs<(typeof outputSpec)[number]>;
 export async function publishReport(
   context: ActionContext,
   outputs: GateOutputs,
-  report: HealthReport,
+  report: WatchedHealthReport,
   conclusion: GateConclusion,
 ): Promise<void> {
   const { logger } = context;

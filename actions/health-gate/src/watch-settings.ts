@@ -25,8 +25,6 @@ export interface WatchSettings {
   deployment?: { github: GitHubClient; id: number };
 }
 
-const WATCH_ONLY_INPUTS = ["alarm-names", "log-group"] as const;
-
 /** undefined when there is no watch (`watch` 0s and no `skip-gate`). */
 export function watchSettingsFrom(
   inputs: Inputs,

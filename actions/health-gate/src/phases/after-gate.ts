@@ -4,7 +4,7 @@
 import { repoFromEnv, runUrl, setDeploymentStatus } from "@shipline/core/github/client";
 import type { HttpClient } from "@shipline/core/health/http";
 import type { HealthReport } from "@shipline/core/health/verdict";
-import { runWatch, type WatchReport } from "@shipline/core/health/watch";
+import { runWatch, type WatchedHealthReport, type WatchReport } from "@shipline/core/health/watch";
 import { errorMessage } from "@shipline/core/runtime/errors";
 import { formatDuration } from "@shipline/core/runtime/format";
 import type { ActionContext } from "@shipline/core/runtime/run";
@@ -34,7 +34,7 @@ export async function watchAfterGate(
 }
 
 /** The gate's report with the watch in it: the watch decides once the gate has passed. */
-export function withWatch(gate: HealthReport, watch: WatchReport): HealthReport {
+export function withWatch(gate: HealthReport, watch: WatchReport): WatchedHealthReport {
   const failed = watch.checks.filter((c) => c.status === "fail").map((c) => c.name);
   const inconclusive = watch.checks.filter((c) => c.status === "inconclusive").map((c) => c.name);
   return {
@@ -51,7 +51,7 @@ export function withWatch(gate: HealthReport, watch: WatchReport): HealthReport 
 }
 
 /** The report of a watch without a gate (the scheduled check). */
-export function watchOnlyReport(settings: Settings, watch: WatchReport): HealthReport {
+export function watchOnlyReport(settings: Settings, watch: WatchReport): WatchedHealthReport {
   const failed = watch.checks.filter((c) => c.status === "fail").map((c) => c.name);
   const inconclusive = watch.checks.filter((c) => c.status === "inconclusive").map((c) => c.name);
   return {

@@ -1,6 +1,5 @@
 // The health verdict and the report behind it: what health-gate writes to its `report` output and what
 // auto-rollback and the demo read back.
-import type { WatchReport } from "./watch";
 
 export type Verdict = "pass" | "fail" | "inconclusive";
 
@@ -71,11 +70,6 @@ export interface HealthReport {
   checks: CheckResult[];
   failedChecks: string[];
   inconclusiveChecks: string[];
-  /**
-   * The watch after the gate passed (health-gate's `watch`), when it ran. Its checks are also in
-   * `checks` (named "watch: ..."), and its verdict is the report's once the gate passed.
-   */
-  watch?: WatchReport;
 }
 
 /** Fail beats inconclusive beats pass; no checks at all is inconclusive, never a pass. */

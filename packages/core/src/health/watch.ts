@@ -21,7 +21,14 @@ import {
   targetGroupName,
   unhealthyTargets,
 } from "./target-health";
-import { type CheckResult, combineVerdicts, formatValue, passingSide, type Verdict } from "./verdict";
+import {
+  type CheckResult,
+  combineVerdicts,
+  formatValue,
+  type HealthReport,
+  passingSide,
+  type Verdict,
+} from "./verdict";
 
 export interface WatchConfig {
   /** How long to watch; 0 takes the evidence once (one interval). */
@@ -92,6 +99,14 @@ export interface WatchReport {
   timeline: WatchPoint[];
   thresholds: WatchThresholds;
   figures: WatchFigures;
+}
+
+/**
+ * A health report with the watch after the gate passed (health-gate's `watch`), when it ran. The
+ * watch's checks are also in `checks` (named "watch: ..."), and its verdict is the report's.
+ */
+export interface WatchedHealthReport extends HealthReport {
+  watch?: WatchReport;
 }
 
 interface Track {
@@ -293,7 +308,8 @@ export async function runWatch(config: WatchConfig, deps: WatchDeps): Promise<Wa
     ending = await poll<"verified" | "failed">(
       {
         intervalMs: config.intervalMs,
-        timeoutMs: rounds * config.intervalMs,
+        // One interval of slack: a slow round (a busy runner, a slow API) must not cost the last round.
+        timeoutMs: (rounds + 1) * config.intervalMs,
         clock,
         jitter: 0,
         fixedRate: true,

@@ -193,7 +193,7 @@ export class AlarmStore {
     // Without AlarmTypes only metric alarms are listed; the simulator has no composite alarms.
     const wantMetric = types.length === 0 || types.includes("MetricAlarm");
     const matching = [...this.#alarms.values()]
-      .filter((a) => wantMetric)
+      .filter(() => wantMetric)
       .filter((a) => names.length === 0 || names.includes(a.name))
       .filter((a) => prefix === undefined || a.name.startsWith(prefix))
       .sort((a, b) => a.name.localeCompare(b.name));
