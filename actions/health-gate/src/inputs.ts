@@ -102,7 +102,8 @@ export const inputSpec = {
   "watch-interval": input.duration({ default: "1m", min: "100ms", max: "1h" }),
   "skip-gate": input.boolean({ default: "false" }),
   "alarm-names": input.list({
-    itemPattern: /^[\p{L}\p{N}\p{P}\p{S} ]{1,255}$/u,
+    // Printable, and no shell syntax: a name is never a command.
+    itemPattern: /^(?!.*(\$\(|`))[\p{L}\p{N}\p{P}\p{S} ]{1,255}$/u,
     itemHint: "Give CloudWatch alarm names as CloudWatch shows them, one per line.",
   }),
   "log-group": input.string({
