@@ -70,15 +70,17 @@ function given(value: unknown): boolean {
   return value !== undefined && value !== null && String(value).trim() !== "";
 }
 
-it("has the reusable deploy and pull-request workflows and the three example callers", () => {
+it("has the reusable deploy, pull-request and watch workflows and their example callers", () => {
   expect(reusable.map((w) => w.file)).toEqual([
     ".github/workflows/deploy.yml",
     ".github/workflows/pr-checks.yml",
+    ".github/workflows/watch.yml",
   ]);
   expect(examples.map((w) => w.file)).toEqual([
     "examples/workflows/deploy-production.yml",
     "examples/workflows/deploy-staging.yml",
     "examples/workflows/pull-request-checks.yml",
+    "examples/workflows/watch-production.yml",
   ]);
 });
 
@@ -215,7 +217,18 @@ function permissionsNeeded(step: Step): Record<string, string> {
   const third = thirdPartyAction(step.uses)?.action;
   if (third === "actions/checkout") return { contents: "read" };
   if (third === "aws-actions/configure-aws-credentials") return { "id-token": "write" };
+  if (third === "actions/github-script") {
+    // Our own scripts: what they call on the token.
+    const script = String(step.with?.script ?? "");
+    const needs: Record<string, string> = {};
+    if (/github\.rest\.repos\.listDeployment/.test(script)) needs.deployments = "read";
+    if (/github\.rest\.issues\.(create|update)\b/.test(script)) needs.issues = "write";
+    return needs;
+  }
   switch (shiplineAction(step.uses)) {
+    case "health-gate":
+      // With `deployment-id`, the watch gives the deployment its final status.
+      return given(step.with?.["deployment-id"]) ? { deployments: "write" } : {};
     case "ecs-deploy":
       if (String(step.with?.plan) === "true") return { "pull-requests": "write" };
       return given(step.with.environment) ? { deployments: "write" } : {};
@@ -319,8 +332,20 @@ describe.each(reusable.map((w) => [w.file, w] as const))("%s", (_, workflow) => 
       // auto-rollback's task-definition is a rollback target, not the file that was deployed; its
       // cluster and services come in ecs-deploy's deploy record.
       rollback: ["task-definition", "cluster", "services"],
-      // The restored version is not this commit; the smoke tests may need what only it has.
-      "gate-after-rollback": ["version-json-path", "version-header", "smoke-tests"],
+      // The restored version is not this commit; the smoke tests may need what only it has. It was
+      // verified before, so the gate after the rollback does not watch (checked below).
+      "gate-after-rollback": [
+        "version-json-path",
+        "version-header",
+        "smoke-tests",
+        "watch",
+        "watch-interval",
+        "alarm-names",
+        "log-group",
+        "log-error-pattern",
+      ],
+      // The gate's watch defaults by environment, 30m in production (checked below).
+      gate: ["watch"],
     };
     const inputs = workflow.workflowCall?.inputs ?? {};
     const problems: string[] = [];
@@ -351,10 +376,10 @@ describe.each(reusable.map((w) => [w.file, w] as const))("%s", (_, workflow) => 
     expect(checkouts.length).toBeGreaterThan(0);
     for (const step of checkouts) {
       expect(String(step.with?.repository)).toMatch(
-        /^\$\{\{ (steps\.shipline|needs\.build)\.outputs\.(shipline-)?repository \}\}$/,
+        /^\$\{\{ (steps\.shipline|needs\.(build|check))\.outputs\.(shipline-)?repository \}\}$/,
       );
       expect(String(step.with?.ref)).toMatch(
-        /^\$\{\{ (steps\.shipline|needs\.build)\.outputs\.(shipline-)?sha \}\}$/,
+        /^\$\{\{ (steps\.shipline|needs\.(build|check))\.outputs\.(shipline-)?sha \}\}$/,
       );
       expect(String(step.with?.["sparse-checkout"]).trim().split("\n")).toEqual(["actions", "dist"]);
       expect(step.with?.["persist-credentials"]).toBe(false);
@@ -445,6 +470,23 @@ describe("the deploy workflow", () => {
     );
   });
 
+  it("watches 30 minutes after the gate in production and not elsewhere, in the gate's own step", () => {
+    const gate = step("gate");
+    expect(gate.with?.watch).toBe(
+      `\${{ inputs.watch || (inputs.environment == 'production' && '30m' || '0s') }}`,
+    );
+    // The baseline of the error lines ends when the deploy began; the final status goes on its deployment.
+    expect(gate.with?.["deployed-at"]).toBe(`\${{ fromJSON(steps.deploy.outputs.report).startedAt }}`);
+    expect(gate.with?.["deployment-id"]).toBe(
+      `\${{ fromJSON(steps.deploy.outputs.report).githubDeploymentId }}`,
+    );
+    // A fail inside the window is the gate step's fail: the rollback condition names no other step.
+    expect(step("rollback").if).toContain("steps.gate.outputs.verdict == 'fail'");
+    const after = step("gate-after-rollback");
+    for (const input of ["watch", "alarm-names", "log-group", "deployment-id"])
+      expect(after.with?.[input], input).toBeUndefined();
+  });
+
   it("writes release notes on tags only, a draft when the deploy did not pass", () => {
     const notes = deploy.jobs["release-notes"];
     expect(notes?.if).toContain("startsWith(github.ref, 'refs/tags/')");
@@ -452,6 +494,35 @@ describe("the deploy workflow", () => {
     expect(notes && stepsOf(notes).find((s) => s.id === "notes")?.with.draft).toBe(
       `\${{ needs.deploy.outputs.verdict != 'pass' }}`,
     );
+  });
+});
+
+describe("the watch workflow", () => {
+  const watch = byFile(".github/workflows/watch.yml");
+  const check = watch.jobs.check ? stepsOf(watch.jobs.check) : [];
+  const rollback = watch.jobs.rollback;
+
+  it("takes the watch's evidence once, without a gate, on the deployment it found", () => {
+    const gate = check.find((s) => s.id === "check");
+    expect(shiplineAction(gate?.uses)).toBe("health-gate");
+    expect(gate?.with?.["skip-gate"]).toBe(true);
+    expect(gate?.with?.watch).toBe("0s");
+    expect(gate?.with?.["deployment-id"]).toBe(`\${{ steps.find.outputs.deployment-id }}`);
+  });
+
+  it("rolls back only when the caller asks, after a fail verdict, in the job bound to the environment", () => {
+    expect(rollback?.if).toBe("always() && inputs.rollback && needs.check.outputs.verdict == 'fail'");
+    const incident = check.find((s) => s.name === "Open or update the incident issue");
+    expect(incident?.if).toBe("failure() && steps.check.outputs.verdict == 'fail' && !inputs.rollback");
+    expect(rollback && stepsOf(rollback).find((s) => s.id === "rollback")?.with?.["incident-issue"]).toBe(
+      true,
+    );
+  });
+
+  it("is called every 15 minutes by the example", () => {
+    const example = byFile("examples/workflows/watch-production.yml");
+    expect(example.on).toMatchObject({ schedule: [{ cron: "*/15 * * * *" }] });
+    expect(callJob(example, "watch").uses).toBe("<owner>/shipline/.github/workflows/watch.yml@v1");
   });
 });
 
@@ -545,7 +616,7 @@ describe("locating shipline's own commit", () => {
   }
 
   it("is the same script in every job that has it", () => {
-    expect(scripts.length).toBe(3);
+    expect(scripts.length).toBe(4);
     expect(new Set(scripts).size).toBe(1);
   });
 

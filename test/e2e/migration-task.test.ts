@@ -42,6 +42,8 @@ describe.runIf(available("PostgreSQL", postgresAvailable(), "npm ci (embedded-po
               ...callerInputs(world, release),
               "migration-mode": "ecs-task",
               "migration-command": MIGRATION_COMMAND,
+              // What this test follows ends with the gate; the watch after it is the pipeline test's.
+              watch: "0s",
             },
             // DATABASE_URL goes in as the caller's secret, as always; ecs-task mode must not hand it on.
             outputDir,

@@ -34,6 +34,9 @@ function stagingInputs(world: World, sha: string): Record<string, Scalar> {
   // What the staging example sets differently from the production one the demo copies.
   delete inputs.backup;
   delete inputs["db-instance-identifier"];
+  // Staging does not watch after the gate (the workflow's default there is 0s).
+  delete inputs.watch;
+  delete inputs["watch-interval"];
   return {
     ...inputs,
     environment: String(example.with.environment),

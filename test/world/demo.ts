@@ -68,6 +68,7 @@ async function tell(world: World, timeline: Timeline, outputDir: string): Promis
     outputDir,
     onTrigger: (trigger, release) => timeline.trigger(trigger, release),
     onEvent: (event) => timeline.event(event),
+    onNote: (text) => timeline.line(text, 1),
   });
   timeline.blank();
   await whereThingsStand(world, timeline, outputDir);
@@ -106,10 +107,12 @@ async function whereThingsStand(world: World, timeline: Timeline, outputDir: str
   }
   for (const issue of world.github.state.issues)
     timeline.line(`GitHub issue #${issue.number}: ${issue.title}`, 1);
-  const deployments = world.github.state.deployments.map(
-    (d) => `#${d.id} ${d.statuses.at(-1)?.state ?? "pending"}`,
-  );
-  timeline.line(`GitHub deployments to production: ${deployments.join(", ")}`, 1);
+  const deployments = world.github.state.deployments.map((d) => {
+    const last = d.statuses.at(-1);
+    return `#${d.id} ${last?.state ?? "pending"}${last?.description ? ` (${last.description})` : ""}`;
+  });
+  timeline.line("GitHub deployments to production:", 1);
+  for (const line of deployments) timeline.line(line, 2);
   timeline.line(
     `traffic through the load balancer: ${world.traffic.stats().sent} requests, by status ${JSON.stringify(world.balancer.counts())}`,
     1,

@@ -2,7 +2,8 @@
 // image's settings), its Dockerfile, task definition and migrations, with pull requests merged the ways
 // GitHub merges them, and two releases. v1.1.0 carries a bug: a setting that makes 30 % of API requests
 // fail, or (the crash variant) one the service cannot parse, so it exits at boot, or (the
-// broken-migration variant) a migration PostgreSQL rejects. With `migrationTask`, the image also
+// broken-migration variant) a migration PostgreSQL rejects, or (late-failure) a bug that shows only
+// ten simulated minutes after the gate passed. With `migrationTask`, the image also
 // carries the migrations and the shop's migration tool, and the task definition gives the container
 // DATABASE_URL from Secrets Manager: the migration runs as a one-off ECS task of the new image.
 import { execFileSync } from "node:child_process";
@@ -13,9 +14,10 @@ import { type Person, TestRepo } from "../rig/git-repo";
 
 /**
  * Which bug v1.1.0 ships: a setting that makes 30 % of API requests fail, one the service cannot parse
- * (it exits at boot), or a migration PostgreSQL rejects.
+ * (it exits at boot), a migration PostgreSQL rejects, or (late-failure) a bug that shows only ten
+ * simulated minutes after the gate passed, when the world switches it on (story.ts).
  */
-export type Variant = "bad-release" | "crash-at-boot" | "broken-migration";
+export type Variant = "bad-release" | "crash-at-boot" | "broken-migration" | "late-failure";
 
 export interface ShopRelease {
   tag: string;
@@ -180,7 +182,9 @@ export function buildShopRepo(variant: Variant, options: ShopRepoOptions = {}): 
         // The bug this release ships, as the demo service can show it.
         files: {
           Dockerfile: dockerfile(
-            { "bad-release": "0.3", "crash-at-boot": "30%", "broken-migration": "0" }[variant],
+            { "bad-release": "0.3", "crash-at-boot": "30%", "broken-migration": "0", "late-failure": "0" }[
+              variant
+            ],
             migrationTask,
           ),
         },
@@ -200,6 +204,8 @@ export function buildShopRepo(variant: Variant, options: ShopRepoOptions = {}): 
           "bad-release": "gift messages, and a bug: 30 % of API requests fail",
           "crash-at-boot": "gift messages, and a setting the service cannot parse: it exits at boot",
           "broken-migration": "gift messages, in a migration PostgreSQL rejects",
+          "late-failure":
+            "gift messages, and a bug that shows ten minutes after the gate: 30 % of API requests fail",
         }[variant],
       },
     ],

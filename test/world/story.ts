@@ -7,7 +7,16 @@ import { execFileSync } from "node:child_process";
 import { ROOT } from "../repo/layout";
 import type { Scalar } from "../repo/workflow";
 import { simulatorEnv } from "../sim/index";
-import { ACCOUNT, CLUSTER, DB_INSTANCE, REPOSITORY, SERVICE, TARGET_GROUP_ARN } from "./account";
+import {
+  ACCOUNT,
+  CLOCK_FACTOR,
+  CLUSTER,
+  DB_INSTANCE,
+  LOG_GROUP,
+  REPOSITORY,
+  SERVICE,
+  TARGET_GROUP_ARN,
+} from "./account";
 import { type RunnerEvent, runWorkflow, type StepRecord, type WorkflowRun } from "./runner/run-workflow";
 import type { ShopRelease } from "./shop-repo";
 import { GITHUB_TOKEN, type World } from "./world";
@@ -37,7 +46,14 @@ export interface StoryOptions {
   onEvent?(event: RunnerEvent): void;
   onTrigger?(trigger: string, release: ShopRelease): void;
   onLine?(step: StepRecord, line: string): void;
+  /** What the world itself does during a run (the late failure switched on), for the timeline. */
+  onNote?(text: string): void;
 }
+
+/** How long after v1.1.0's gate passed its bug shows (late-failure), in simulated time. */
+export const LATE_FAILURE_AFTER_MS = 10 * 60_000;
+/** The watch after the gate, in real time: 15 simulated minutes at the world's clock factor. */
+export const WATCH = "45s";
 
 /** The `with:` a caller workflow passes (examples/workflows/deploy-production.yml, pointed at the world). */
 export function callerInputs(world: World, release: ShopRelease): Record<string, Scalar> {
@@ -67,6 +83,9 @@ export function callerInputs(world: World, release: ShopRelease): Record<string,
     "probe-interval": "1s",
     soak: "6s",
     "gate-timeout": "90s",
+    watch: WATCH,
+    "watch-interval": "2s",
+    "log-group": LOG_GROUP,
   };
 }
 
@@ -179,6 +198,27 @@ export function runVersionTag(
   });
 }
 
+/**
+ * late-failure: once v1.1.0's gate has passed (its watch begins), the bug shows ten simulated minutes
+ * later: every v1.1.0 process starts failing 30 % of API requests (and logs an error line for each).
+ */
+function lateFailure(world: World, release: ShopRelease, options: StoryOptions) {
+  let timer: NodeJS.Timeout | undefined;
+  const onLine = (step: StepRecord, line: string): void => {
+    options.onLine?.(step, line);
+    if (timer || step.id !== "gate" || !line.includes("Watch for")) return;
+    options.onNote?.(
+      `world: the gate passed; v1.1.0's bug shows in ${LATE_FAILURE_AFTER_MS / 60_000} simulated minutes`,
+    );
+    timer = setTimeout(() => {
+      void world.runtime.setBehaviour(release.sha, { failureRate: 0.3 }).then((count) => {
+        options.onNote?.(`world: v1.1.0 goes bad: ${count} processes now fail 30 % of API requests`);
+      });
+    }, LATE_FAILURE_AFTER_MS / CLOCK_FACTOR);
+  };
+  return { story: { ...options, onLine }, stop: () => clearTimeout(timer) };
+}
+
 /** Both releases, each merged to main (the build job) and then tagged (the whole workflow). */
 export async function runStory(world: World, options: StoryOptions): Promise<StoryResult> {
   const result: StoryResult = { runs: [], steps: [] };
@@ -190,6 +230,10 @@ export async function runStory(world: World, options: StoryOptions): Promise<Sto
     ] as const) {
       options.onTrigger?.(trigger, release);
       const runNumber = result.runs.length + 1;
+      const late =
+        world.variant === "late-failure" && index === 1 && jobs === undefined
+          ? lateFailure(world, release, options)
+          : undefined;
       const run = await runDeploy(world, {
         index,
         ref,
@@ -199,8 +243,8 @@ export async function runStory(world: World, options: StoryOptions): Promise<Sto
         runId: 4200 + runNumber,
         shipline,
         ...(jobs ? { jobs: [...jobs] } : {}),
-        story: options,
-      });
+        story: late?.story ?? options,
+      }).finally(() => late?.stop());
       result.runs.push({ trigger, release, run });
       result.steps.push(...run.steps);
     }
@@ -217,13 +261,32 @@ export function storyProblems(world: World, story: StoryResult): string[] {
   const step = (run: WorkflowRun | undefined, id: string) => run?.steps.find((s) => s.id === id);
   if (step(first, "gate")?.outputs.verdict !== "pass") problems.push("v1.0.0: the health gate did not pass");
   if (first?.jobs["release-notes"]?.result !== "success") problems.push("v1.0.0: no release notes");
-  if (world.variant === "bad-release") {
+  const watchOf = (run: WorkflowRun | undefined) => {
+    try {
+      return (JSON.parse(step(run, "gate")?.outputs.report ?? "{}") as { watch?: { verdict?: string } })
+        .watch;
+    } catch {
+      return undefined;
+    }
+  };
+  if (watchOf(first)?.verdict !== "pass") problems.push("v1.0.0: the watch after the gate did not verify it");
+  const firstStatus = world.github.state.deployments[0]?.statuses.at(-1);
+  if (firstStatus?.state !== "success" || !firstStatus.description?.startsWith("verified"))
+    problems.push("v1.0.0: its GitHub deployment does not say verified");
+  if (world.variant === "bad-release" || world.variant === "late-failure") {
     if (step(second, "deploy")?.outcome !== "success")
       problems.push("v1.1.0: ECS did not roll the bad version out");
     if (step(second, "gate")?.outputs.verdict !== "fail")
       problems.push("v1.1.0: the health gate did not fail");
   } else if (step(second, "deploy")?.outcome !== "failure") {
     problems.push("v1.1.0: ecs-deploy did not fail on the crashing version");
+  }
+  if (world.variant === "late-failure") {
+    if (watchOf(second)?.verdict !== "fail") problems.push("v1.1.0: the watch did not fail it");
+    const statuses = world.github.state.deployments[1]?.statuses ?? [];
+    if (!statuses.some((s) => s.state === "failure" && s.description?.startsWith("Watch failed")))
+      problems.push("v1.1.0: its GitHub deployment does not say the watch failed it");
+    if (world.github.state.issues.length !== 1) problems.push("v1.1.0: no incident issue");
   }
   if (step(second, "rollback")?.outputs["rolled-back"] !== "true") problems.push("v1.1.0: no rollback");
   if (step(second, "gate-after-rollback")?.outputs.verdict !== "pass")

@@ -40,6 +40,7 @@ export interface OneOffRun {
 interface RunningTask {
   task: TaskRuntimeTask;
   child: ChildProcess;
+  endpoint?: TaskEndpoint;
   version: string;
   stopping: boolean;
   healthTimer: NodeJS.Timeout | undefined;
@@ -104,6 +105,30 @@ export class DemoTaskRuntime implements TaskRuntime {
       }));
   }
 
+  /**
+   * Changes how the running processes of a version behave from now on (the demo service's control
+   * endpoint: `failureRate`, `latencyMs`, ...); how many processes took the change.
+   */
+  async setBehaviour(version: string, patch: Record<string, unknown>): Promise<number> {
+    const targets = [...this.#running.values()].filter(
+      (r) => !r.stopping && r.version === version && r.endpoint,
+    );
+    const answers = await Promise.all(
+      targets.map(async (r) => {
+        const { host, port } = r.endpoint as TaskEndpoint;
+        const response = await fetch(`http://${host}:${port}/__control`, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify(patch),
+          signal: AbortSignal.timeout(5_000),
+        }).catch(() => undefined);
+        await response?.arrayBuffer();
+        return response?.ok === true;
+      }),
+    );
+    return answers.filter(Boolean).length;
+  }
+
   async onTaskStarting(
     task: TaskRuntimeTask,
     controls: TaskRuntimeControls,
@@ -128,7 +153,7 @@ export class DemoTaskRuntime implements TaskRuntime {
     const stderr: string[] = [];
     createInterface({ input: child.stderr as NodeJS.ReadableStream }).on("line", (line) => {
       stderr.push(line);
-      controls.log(container.name, [line]);
+      controls.log(container.name, [line], Date.now());
     });
     const stdout = createInterface({ input: child.stdout as NodeJS.ReadableStream });
     const endpoint = await new Promise<TaskEndpoint>((resolve, reject) => {
@@ -149,16 +174,19 @@ export class DemoTaskRuntime implements TaskRuntime {
         setTimeout(() => reject(new Error(stderr.at(-1) ?? `exited with ${code}`)), 50);
       });
     });
-    stdout.on("line", (line) => controls.log(container.name, [line]));
+    running.endpoint = endpoint;
+    stdout.on("line", (line) => controls.log(container.name, [line], Date.now()));
     this.started.push({
       taskId: task.taskId,
       revision: `${task.family}:${task.revision}`,
       version: running.version,
       pid: child.pid ?? -1,
     });
-    controls.log(container.name, [
-      `listening on ${endpoint.host}:${endpoint.port} (version ${running.version})`,
-    ]);
+    controls.log(
+      container.name,
+      [`listening on ${endpoint.host}:${endpoint.port} (version ${running.version})`],
+      Date.now(),
+    );
     child.once("exit", (code, signal) => {
       if (running.healthTimer) clearTimeout(running.healthTimer);
       this.#running.delete(task.taskArn);

@@ -59,6 +59,8 @@ export interface ServiceReport {
 /** The `report` output. */
 export interface DeployReport {
   status: DeployStatus;
+  /** When the run began (ISO): the health-gate watch's log baseline ends here. */
+  startedAt?: string;
   cluster: string;
   taskDefinitionArn: string | undefined;
   /** True when this run registered the task definition. */
@@ -360,7 +362,10 @@ export async function publish(
   startedAt: number,
   finished: Finished,
 ): Promise<void> {
-  const report = reportOf(finished, Math.round((context.clock.now() - startedAt) / 100) / 10);
+  const report: DeployReport = {
+    ...reportOf(finished, Math.round((context.clock.now() - startedAt) / 100) / 10),
+    startedAt: new Date(startedAt).toISOString(),
+  };
   const names = finished.plan.services.map((s) => s.name);
   const previous = Object.fromEntries(
     finished.plan.services.map((s) => [s.name, s.rollbackTarget?.taskDefinitionArn]),

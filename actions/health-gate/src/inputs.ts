@@ -1,5 +1,6 @@
 // The inputs of health-gate; a contract test keeps this spec equal to action.yml.
 import { awsInputSpec } from "@shipline/core/aws/inputs";
+import { GITHUB_TOKEN, GITHUB_TOKEN_HINT } from "@shipline/core/github/token";
 import {
   checkUrl,
   type InputSpec,
@@ -98,6 +99,28 @@ export const inputSpec = {
   soak: input.duration({ default: "1m", max: "6h" }),
   timeout: input.duration({ default: "10m", min: "1s", max: "6h" }),
   "on-inconclusive": input.choice(["fail", "pass"], { default: "fail" }),
+  watch: input.duration({ default: "0s", max: "24h" }),
+  "watch-interval": input.duration({ default: "1m", min: "100ms", max: "1h" }),
+  "skip-gate": input.boolean({ default: "false" }),
+  "alarm-names": input.list({
+    // Printable, and no shell syntax: a name is never a command.
+    itemPattern: /^(?!.*(\$\(|`))[\p{L}\p{N}\p{P}\p{S} ]{1,255}$/u,
+    itemHint: "Give CloudWatch alarm names as CloudWatch shows them, one per line.",
+  }),
+  "log-group": input.string({
+    pattern: /^[.\-_/#A-Za-z0-9]{1,512}$/,
+    hint: "Give a CloudWatch Logs group name such as /ecs/web.",
+  }),
+  "log-error-pattern": input.text({ default: "?ERROR ?Exception", maxLength: 1_024 }),
+  "log-baseline": input.duration({ default: "30m", min: "1m", max: "24h" }),
+  "log-error-factor": input.number({ default: "3", min: 1, max: 1_000 }),
+  "log-error-min-rate": input.number({ default: "1", min: 0, max: 1_000_000 }),
+  "deployed-at": input.string({
+    pattern: /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,3})?Z$/,
+    hint: "Give a UTC time such as 2026-01-31T14:05:00Z (ecs-deploy's report has it as startedAt).",
+  }),
+  "github-token": input.string({ secret: true, pattern: GITHUB_TOKEN, hint: GITHUB_TOKEN_HINT }),
+  "deployment-id": input.integer({ min: 1 }),
   ...awsInputSpec,
 } satisfies InputSpec;
 
@@ -131,7 +154,9 @@ export function checkInputs(inputs: Inputs): void {
     (inputs.targetGroupArns ?? []).length > 0 ||
     inputs.loadBalancer !== undefined ||
     (inputs.metricsUrls ?? []).length > 0 ||
-    inputs.prometheusQueries !== undefined;
+    inputs.prometheusQueries !== undefined ||
+    // The watch alone (the scheduled check) may look at alarms and logs only.
+    (inputs.skipGate && ((inputs.alarmNames ?? []).length > 0 || inputs.logGroup !== undefined));
   if (!anyCheck) {
     throw inputError(
       "health-urls",

@@ -1,10 +1,12 @@
 // health-gate: decides pass, fail or inconclusive for a fresh deployment from health probes, smoke
-// tests, the served version, load balancer target health and metrics over a soak window.
+// tests, the served version, load balancer target health and metrics over a soak window; then, with
+// `watch`, keeps watching the same evidence plus alarms and error lines for the window.
 import { concludeGate } from "@shipline/core/health/conclusion";
 import { createHttpClient } from "@shipline/core/health/http";
 import type { ActionContext } from "@shipline/core/runtime/run";
 import { inputSpec } from "./inputs";
 import { outputSpec } from "./outputs";
+import { recordFinalStatus, watchAfterGate, watchOnlyReport, withWatch } from "./phases/after-gate";
 import { describeChecks } from "./phases/describe";
 import { watchDeployment } from "./phases/watch";
 import { publishReport } from "./report";
@@ -22,7 +24,18 @@ export async function main(context: ActionContext): Promise<void> {
   const outputs = context.outputs(outputSpec);
 
   await describeChecks(context, settings);
-  const report = await watchDeployment(context, settings, http);
+  const { watch } = settings;
+  // An alarm name CloudWatch does not know, or a log group that is not there, is refused before the
+  // gate starts; the previous version's error-line rate is measured once, here.
+  await watch?.readAlarms?.(context.clock.now(), context.signal);
+  await watch?.logErrors?.measureBaseline(context.signal);
+  let report = watch?.skipGate ? undefined : await watchDeployment(context, settings, http);
+  if (watch && (report === undefined || report.verdict === "pass")) {
+    const watched = await watchAfterGate(context, settings, watch, http);
+    report = report ? withWatch(report, watched) : watchOnlyReport(settings, watched);
+    await recordFinalStatus(context, watch, watched);
+  }
+  if (!report) throw new Error("no report: neither the gate nor the watch ran");
   const conclusion = concludeGate(report, settings.onInconclusive);
   await publishReport(context, outputs, report, conclusion);
   if (conclusion.failure) throw conclusion.failure;

@@ -2,7 +2,8 @@
 // the verdict, and the warning when an inconclusive gate is accepted.
 import type { GateConclusion } from "@shipline/core/health/conclusion";
 import { writeHealthSummary } from "@shipline/core/health/report-summary";
-import type { HealthReport } from "@shipline/core/health/verdict";
+import type { WatchedHealthReport } from "@shipline/core/health/watch";
+import { writeWatchSummary } from "@shipline/core/health/watch-summary";
 import type { Outputs } from "@shipline/core/runtime/outputs";
 import type { ActionContext } from "@shipline/core/runtime/run";
 import type { outputSpec } from "./outputs";
@@ -12,7 +13,7 @@ type GateOutputs = Outputs<(typeof outputSpec)[number]>;
 export async function publishReport(
   context: ActionContext,
   outputs: GateOutputs,
-  report: HealthReport,
+  report: WatchedHealthReport,
   conclusion: GateConclusion,
 ): Promise<void> {
   const { logger } = context;
@@ -21,6 +22,7 @@ export async function publishReport(
     outputs.set("report", report);
     outputs.set("failed-checks", report.failedChecks);
     writeHealthSummary(context.summary, report);
+    if (report.watch) writeWatchSummary(context.summary, report.watch);
     for (const check of report.checks) {
       logger.info(`${check.status.toUpperCase().padEnd(12)} ${check.name}: ${check.summary}`);
     }

@@ -39,6 +39,7 @@ import { formatDuration } from "@shipline/core/runtime/format";
 import { inputError } from "@shipline/core/runtime/inputs";
 import type { Logger } from "@shipline/core/runtime/logger";
 import { checkInputs, type Inputs } from "./inputs";
+import { type WatchSettings, watchSettingsFrom } from "./watch-settings";
 
 export interface Settings {
   /** What the gate watches and how: probes, smoke tests, target groups, metric sources, timing. */
@@ -46,6 +47,8 @@ export interface Settings {
   /** Reads the target groups' health from ELBv2; set when target groups are given. */
   readTargetHealth?: TargetHealthReader;
   onInconclusive: "fail" | "pass";
+  /** The watch after the gate (`watch`, or `skip-gate` for the watch alone). */
+  watch?: WatchSettings;
 }
 
 /** The collaborators the checks are built with. */
@@ -94,6 +97,8 @@ export function settingsFrom(inputs: Inputs, deps: SettingsDeps): Settings {
   if (inputs.baseUrl !== undefined) gate.baseUrl = inputs.baseUrl;
   const settings: Settings = { gate, onInconclusive: inputs.onInconclusive };
   if (readTargetHealth) settings.readTargetHealth = readTargetHealth;
+  const watch = watchSettingsFrom(inputs, settings, aws, deps);
+  if (watch) settings.watch = watch;
   return settings;
 }
 

@@ -100,6 +100,20 @@ export const ACCEPTED_ERRORS: readonly AcceptedError[] = [
       "its parameter errors; these are CloudWatch's modeled shapes of the common query errors " +
       "InvalidParameterValue, InvalidParameterCombination and MissingParameter, which AWS documents for every action.",
   },
+  ...["PutMetricAlarm", "DescribeAlarms", "SetAlarmState"].map((operation) => ({
+    service: "cloudwatch",
+    operation,
+    codes: [
+      "InvalidParameterValueException",
+      "InvalidParameterCombinationException",
+      "MissingRequiredParameterException",
+    ],
+    reason:
+      "The alarm operations validate their parameters (a statistic or an extended one, a period, " +
+      "DatapointsToAlarm within EvaluationPeriods, names with or without a prefix) and refuse bad ones with " +
+      "CloudWatch's modeled shapes of the common query errors, which AWS documents for every action; the " +
+      "model declares only the operation-specific faults.",
+  })),
 ];
 
 // ---- the SDK's static schemas ----------------------------------------------------------------------

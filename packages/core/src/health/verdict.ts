@@ -3,7 +3,7 @@
 
 export type Verdict = "pass" | "fail" | "inconclusive";
 
-export type CheckKind = "probe" | "smoke" | "target-health" | "metric";
+export type CheckKind = "probe" | "smoke" | "target-health" | "metric" | "alarm" | "logs";
 
 /** How a measured value is judged: it fails when `value <op> threshold` holds. */
 export type Comparison = ">" | ">=" | "<" | "<=";

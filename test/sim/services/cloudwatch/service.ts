@@ -1,7 +1,8 @@
 // CloudWatch metrics (JSON 1.0, GraniteServiceVersion20100801): the AWS/ApplicationELB metrics of the
 // simulated load balancers, computed from which task-definition revisions served traffic when (the
 // target health history ECS keeps) and the scenario's per-revision request rate, error rate and p95
-// latency. GetMetricData with MetricStat queries and simple metric math, and GetMetricStatistics.
+// latency. GetMetricData with MetricStat queries and simple metric math, GetMetricStatistics, and
+// metric alarms evaluated from those metrics (alarms.ts).
 import {
   objectList,
   optionalNumber,
@@ -14,6 +15,7 @@ import type { Shape, SimRuntime, SimService } from "../../framework/types";
 import { imageMatches } from "../ecs/behaviour";
 import type { TargetRegistration, TargetState, TaskDefinitionRecord, TaskRecord } from "../ecs/model";
 import { Elbv2Service, type LoadBalancerRecord } from "../elbv2/service";
+import { type AlarmState, AlarmStore } from "./alarms";
 import { evaluateExpression, type Series } from "./math";
 
 /**
@@ -52,17 +54,11 @@ export interface CloudWatchScenario {
   images?: Record<string, MetricsProfile>;
   /** Per task definition ("family:revision" or ARN); wins over images. */
   revisions?: Record<string, MetricsProfile>;
-  /** Metric alarms (DescribeAlarms), OK unless given another state. */
-  alarms?: { name: string; state?: AlarmState; reason?: string }[];
-}
-
-export type AlarmState = "OK" | "ALARM" | "INSUFFICIENT_DATA";
-
-interface AlarmRecord {
-  name: string;
-  state: AlarmState;
-  reason: string;
-  updatedAt: number;
+  /**
+   * Metric alarms, each as a PutMetricAlarm request, or just a name (and a state) for an alarm on a
+   * metric nothing emits, which stays where it is set.
+   */
+  alarms?: (Shape | { name: string; state?: AlarmState; reason?: string })[];
 }
 
 /** What tests and the demo control of the simulated CloudWatch metrics (`sim.cloudwatch`). */
@@ -75,9 +71,11 @@ export interface CloudWatchSurface {
     target: { revision?: string; image?: string; loadBalancer?: string },
     profile: MetricsProfile,
   ): void;
+  /** Every metric alarm with its state as CloudWatch evaluates it now. */
+  alarms(): { name: string; state: AlarmState; reason: string }[];
   /**
-   * Sets an alarm's state from now on. Going into ALARM also fails the deployment of every ECS service
-   * whose deployment alarms name it (as ECS watches them), and says how many it failed.
+   * Sets an alarm's state (as SetAlarmState does). Going into ALARM also fails the deployment of every
+   * ECS service whose deployment alarms name it, as ECS watches them; says how many it failed.
    */
   setAlarmState(name: string, state: AlarmState, reason?: string): number;
 }
@@ -148,59 +146,49 @@ export class CloudWatchService implements SimService {
     serverErrorCode: "InternalFailure",
   } as const;
   #changes: ProfileChange[] = [];
-  readonly #alarms = new Map<string, AlarmRecord>();
 
   /** The controls tests and the demo use (`sim.cloudwatch`). */
   readonly surface: CloudWatchSurface = {
     setProfile: (target, profile) => this.setProfile(target, profile),
-    setAlarmState: (name, state, reason) => this.setAlarmState(name, state, reason),
+    alarms: () => this.#alarms.states(),
+    setAlarmState: (name, state, reason) => this.#setAlarmState(name, state, reason),
   };
 
-  setAlarmState(name: string, state: AlarmState, reason?: string): number {
-    const alarm = this.#alarms.get(name);
-    if (!alarm) throw new Error(`the simulated CloudWatch has no alarm ${name}`);
-    alarm.state = state;
-    alarm.reason = reason ?? `Threshold Crossed: the simulated alarm was set to ${state}.`;
-    alarm.updatedAt = this.runtime.now();
-    if (state !== "ALARM") return 0;
-    const ecs = this.#alarmWatchers();
-    return ecs ? ecs.alarmFired(name) : 0;
+  readonly #alarms: AlarmStore;
+
+  #setAlarmState(name: string, state: AlarmState, reason?: string): number {
+    this.#alarms.setState({
+      AlarmName: name,
+      StateValue: state,
+      StateReason: reason ?? `Threshold Crossed: the simulated alarm was set to ${state}.`,
+    });
+    return state === "ALARM" ? this.#alarmFired(name) : 0;
   }
 
-  #alarmWatchers(): { alarmFired(name: string): number } | undefined {
+  /** ECS fails the deployments whose deployment alarms name an alarm that went into ALARM. */
+  #alarmFired(name: string): number {
     try {
       const ecs = this.runtime.service<SimService>("ecs") as unknown as {
-        alarmFired?: (name: string) => number;
+        alarmFired?: (n: string) => number;
       };
-      return typeof ecs.alarmFired === "function" ? (ecs as { alarmFired(name: string): number }) : undefined;
+      return typeof ecs.alarmFired === "function" ? ecs.alarmFired(name) : 0;
     } catch {
-      return undefined;
+      return 0;
     }
   }
 
-  #alarmShape(alarm: AlarmRecord): Shape {
-    return {
-      AlarmName: alarm.name,
-      AlarmArn: `arn:aws:cloudwatch:${this.runtime.region}:${this.runtime.accountId}:alarm:${alarm.name}`,
-      ActionsEnabled: true,
-      StateValue: alarm.state,
-      StateReason: alarm.reason,
-      StateUpdatedTimestamp: new Date(alarm.updatedAt),
-      Namespace: NAMESPACE,
-      MetricName: "HTTPCode_Target_5XX_Count",
-      Statistic: "Sum",
-      Period: 60,
-      EvaluationPeriods: 1,
-      Threshold: 1,
-      ComparisonOperator: "GreaterThanOrEqualToThreshold",
-    };
+  constructor(private readonly runtime: SimRuntime) {
+    this.#alarms = new AlarmStore({
+      now: () => runtime.now(),
+      region: runtime.region,
+      accountId: runtime.accountId,
+      readMetric: (metric, period, stat, start, end) => this.metricSeries(metric, period, stat, start, end),
+    });
   }
-
-  constructor(private readonly runtime: SimRuntime) {}
 
   reset(): void {
     this.#changes = [];
-    this.#alarms.clear();
+    this.#alarms.reset();
   }
 
   load(section: unknown): void {
@@ -214,12 +202,23 @@ export class CloudWatchService implements SimService {
     for (const [key, value] of Object.entries(scenario.loadBalancers ?? {}))
       this.#changes.push({ at, kind: "loadBalancer", key, profile: value });
     for (const alarm of scenario.alarms ?? []) {
-      this.#alarms.set(alarm.name, {
-        name: alarm.name,
-        state: alarm.state ?? "OK",
-        reason: alarm.reason ?? "Threshold Crossed: no datapoint was greater than or equal to the threshold.",
-        updatedAt: this.runtime.now(),
+      if (typeof (alarm as Shape).AlarmName === "string") {
+        this.#alarms.put(alarm as Shape);
+        continue;
+      }
+      const simple = alarm as { name: string; state?: AlarmState; reason?: string };
+      this.#alarms.put({
+        AlarmName: simple.name,
+        Namespace: "Simulator/Static",
+        MetricName: "Unused",
+        Statistic: "Sum",
+        Period: 60,
+        EvaluationPeriods: 1,
+        Threshold: 1,
+        ComparisonOperator: "GreaterThanOrEqualToThreshold",
+        TreatMissingData: "notBreaching",
       });
+      if (simple.state) this.#setAlarmState(simple.name, simple.state, simple.reason);
     }
   }
 
@@ -459,22 +458,20 @@ export class CloudWatchService implements SimService {
   }
 
   readonly operations = {
-    DescribeAlarms: cloudWatchErrors((input: Shape) => {
-      const names = stringList(input, "AlarmNames");
-      const asked = stringList(input, "AlarmTypes");
-      const types = asked.length > 0 ? asked : ["MetricAlarm"];
-      if (names.length > 100)
-        throw new SimError("InvalidParameterValueException", "AlarmNames must contain at most 100 names.");
-      const state = optionalString(input, "StateValue");
-      const alarms = [...this.#alarms.values()].filter(
-        (a) => (names.length === 0 || names.includes(a.name)) && (state === undefined || a.state === state),
-      );
-      return {
-        MetricAlarms: types.includes("MetricAlarm") ? alarms.map((a) => this.#alarmShape(a)) : [],
-        CompositeAlarms: [],
-      };
+    PutMetricAlarm: cloudWatchErrors((input: Shape) => {
+      this.#alarms.put(input);
+      return {};
     }),
-
+    DescribeAlarms: cloudWatchErrors((input: Shape) => this.#alarms.describe(input)),
+    SetAlarmState: cloudWatchErrors((input: Shape) => {
+      this.#alarms.setState(input);
+      if (input.StateValue === "ALARM") this.#alarmFired(String(input.AlarmName));
+      return {};
+    }),
+    DeleteAlarms: cloudWatchErrors((input: Shape) => {
+      this.#alarms.delete(input);
+      return {};
+    }),
     GetMetricData: cloudWatchErrors((input: Shape) => {
       const queries = objectList(input, "MetricDataQueries");
       if (queries.length === 0 || queries.length > 500) {

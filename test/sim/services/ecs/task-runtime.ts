@@ -49,8 +49,11 @@ export interface TaskRuntimeControls {
   exit(exitCode: number, reason?: string): void;
   /** Health verdict for load balancer and container health checks (undefined: the scenario decides). */
   setHealthy(healthy: boolean | undefined): void;
-  /** Appends lines to the container's awslogs stream. */
-  log(containerName: string, lines: string[]): void;
+  /**
+   * Appends lines to the container's awslogs stream, stamped `at` (epoch ms): the log driver's clock,
+   * which is the host's; the simulated now when not given.
+   */
+  log(containerName: string, lines: string[], at?: number): void;
 }
 
 export interface TaskRuntime {

@@ -339,9 +339,9 @@ export class Tasks {
   }
 
   /** Writes container output to its awslogs stream through the logs service. */
-  writeLogs(task: TaskRecord, container: ContainerRecord, lines: string[]): void {
+  writeLogs(task: TaskRecord, container: ContainerRecord, lines: string[], at = this.core.now()): void {
     if (!container.logs || lines.length === 0) return;
-    this.core.logs()?.append(container.logs.group, container.logs.stream, lines, this.core.now());
+    this.core.logs()?.append(container.logs.group, container.logs.stream, lines, at);
     void task;
   }
 
@@ -362,9 +362,9 @@ export class Tasks {
         if (healthy === undefined) delete task.runtimeHealthy;
         else task.runtimeHealthy = healthy;
       },
-      log: (containerName, lines) => {
+      log: (containerName, lines, at) => {
         const container = task.containers.find((c) => c.name === containerName);
-        if (container) this.writeLogs(task, container, lines);
+        if (container) this.writeLogs(task, container, lines, at);
       },
     };
     const failed = (error: unknown) =>

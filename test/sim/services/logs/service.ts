@@ -34,8 +34,11 @@ export interface LogsSurface {
   streams(group: string): string[];
   /** Every line of a stream, oldest first (none when it does not exist). */
   lines(group: string, stream: string): string[];
-  /** Writes lines to a stream (creating group and stream), as a task's awslogs driver would. */
-  append(group: string, stream: string, lines: string[]): void;
+  /**
+   * Writes lines to a stream (creating group and stream), as a task's awslogs driver would, stamped
+   * `at` (epoch ms; the simulated now by default).
+   */
+  append(group: string, stream: string, lines: string[], at?: number): void;
 }
 
 const notFound = (what: string): SimError =>
@@ -48,11 +51,28 @@ function parseToken(token: string | undefined): { direction: "f" | "b"; index: n
   return { direction: match[1] as "f" | "b", index: Number(match[2]) };
 }
 
-function matchesPattern(message: string, pattern: string | undefined): boolean {
+/**
+ * CloudWatch Logs' filter pattern for unstructured events: every plain term (or "quoted phrase") must
+ * appear, at least one `?term` must appear when any is given, and no `-term` may; matching is case
+ * sensitive. JSON and space-delimited patterns are not modelled and are refused.
+ */
+export function matchesPattern(message: string, pattern: string | undefined): boolean {
   if (!pattern || pattern.trim() === "") return true;
-  // Terms (or quoted phrases) must all appear, as in CloudWatch's unstructured filter patterns.
-  const terms = [...pattern.matchAll(/"([^"]*)"|(\S+)/g)].map((m) => m[1] ?? m[2] ?? "");
-  return terms.every((term) => message.includes(term));
+  if (/^\s*[{[]/.test(pattern))
+    throw new SimError(
+      "InvalidParameterException",
+      "JSON and space-delimited filter patterns are not simulated.",
+    );
+  const terms = [...pattern.matchAll(/([?-]?)(?:"([^"]*)"|(\S+))/g)].map((m) => ({
+    kind: m[1] ?? "",
+    text: m[2] ?? m[3] ?? "",
+  }));
+  const any = terms.filter((t) => t.kind === "?");
+  return (
+    terms.filter((t) => t.kind === "").every((t) => message.includes(t.text)) &&
+    (any.length === 0 || any.some((t) => message.includes(t.text))) &&
+    !terms.filter((t) => t.kind === "-").some((t) => message.includes(t.text))
+  );
 }
 
 export class LogsService implements SimService {
@@ -71,7 +91,7 @@ export class LogsService implements SimService {
     groups: () => [...this.#groups.keys()].sort(),
     streams: (group) => [...(this.#groups.get(group)?.streams.keys() ?? [])].sort(),
     lines: (group, stream) => this.lines(group, stream),
-    append: (group, stream, lines) => this.append(group, stream, lines),
+    append: (group, stream, lines, at) => this.append(group, stream, lines, at),
   };
 
   constructor(private readonly runtime: SimRuntime) {}
@@ -89,13 +109,14 @@ export class LogsService implements SimService {
 
   /** Writes lines to a stream (creating group and stream), as the awslogs driver of a task would. */
   append(groupName: string, streamName: string, lines: string[], at = this.runtime.now()): void {
+    const ingested = this.runtime.now();
     const group = this.#group(groupName, true);
     let stream = group.streams.get(streamName);
     if (!stream) {
       stream = { name: streamName, createdAt: at, events: [] };
       group.streams.set(streamName, stream);
     }
-    for (const line of lines) stream.events.push({ timestamp: at, message: line, ingestionTime: at });
+    for (const line of lines) stream.events.push({ timestamp: at, message: line, ingestionTime: ingested });
   }
 
   hasGroup(name: string): boolean {
@@ -202,6 +223,11 @@ export class LogsService implements SimService {
       const group = this.#group(requireString(input, "logGroupName"));
       const names = stringList(input, "logStreamNames");
       const prefix = optionalString(input, "logStreamNamePrefix");
+      if (names.length > 0 && prefix !== undefined)
+        throw new SimError(
+          "InvalidParameterException",
+          "logStreamNames and logStreamNamePrefix cannot both be specified.",
+        );
       const startTime = optionalNumber(input, "startTime") ?? Number.NEGATIVE_INFINITY;
       const endTime = optionalNumber(input, "endTime") ?? Number.POSITIVE_INFINITY;
       const pattern = optionalString(input, "filterPattern");
