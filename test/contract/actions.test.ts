@@ -13,6 +13,7 @@ const EXPECTED_ACTIONS = [
   "ecs-deploy",
   "health-gate",
   "migrate",
+  "preflight",
   "release-notes",
 ];
 const actions = listActions();
@@ -25,7 +26,7 @@ async function specsOf(name: string): Promise<{ inputs: InputSpec; outputs: read
   return { inputs: inputs.inputSpec, outputs: outputs.outputSpec };
 }
 
-it("has the six actions of the product", () => {
+it("has the seven actions of the product", () => {
   expect(actions).toEqual(EXPECTED_ACTIONS);
 });
 

@@ -3,6 +3,8 @@ import { awsInputSpec } from "@shipline/core/aws/clients";
 import { imageReferenceCheck } from "@shipline/core/docker/reference";
 import { servicesInputSpec } from "@shipline/core/ecs/services-input";
 import { GITHUB_TOKEN, GITHUB_TOKEN_HINT } from "@shipline/core/github/client";
+import { parseOverride, type RecordedOverride } from "@shipline/core/github/deployment-record";
+import { type MigrationRecord, parseMigrations } from "@shipline/core/release-notes/deployment";
 import { type InputSpec, type InputValues, input } from "@shipline/core/runtime/inputs";
 
 const NAME = /^[a-zA-Z0-9_-]{1,255}$/;
@@ -45,6 +47,15 @@ export const inputSpec = {
   }),
   // Shown to every reader of the repository on the deployment: a URL with credentials is refused.
   "environment-url": input.url({ credentials: "refuse" }),
+  // Recorded in the GitHub deployment, for preflight and the release notes to read later.
+  migrations: input.json<MigrationRecord[]>({
+    validate: parseMigrations,
+    hint: 'Pass the `migrations` output of migrate: [{"file": "...", "destructive": false}, ...].',
+  }),
+  "preflight-override": input.json<RecordedOverride>({
+    validate: parseOverride,
+    hint: 'Pass the `override` output of preflight: {"checks": ["window"], "reason": "...", ...}.',
+  }),
   ...awsInputSpec,
 } satisfies InputSpec;
 

@@ -10,4 +10,5 @@ export const outputSpec = defineOutputs([
   "duration-seconds",
   "report",
   "deploy-record",
+  "deployment-id",
 ]);

@@ -318,6 +318,7 @@ async function finishDeployment(
   await deployment.set(
     started ? "in_progress" : "success",
     `${label} ${started ? "rolling out" : "rolled out"} on ${services.join(", ")}`,
+    started ? undefined : { kind: "rolled-out" },
   );
 }
 
@@ -345,6 +346,7 @@ export async function publish(
     "duration-seconds": String(report.durationSeconds),
     report,
     "deploy-record": finished.mode === "deploy" ? deployRecord(finished.plan, finished.outcome) : "",
+    "deployment-id": finished.mode === "deploy" && finished.deployment ? String(finished.deployment.id) : "",
   });
   if (finished.mode === "preview") {
     context.summary.raw(finished.preview.markdown);

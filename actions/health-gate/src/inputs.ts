@@ -1,5 +1,6 @@
 // The inputs of health-gate; a contract test keeps this spec equal to action.yml.
 import { awsInputSpec } from "@shipline/core/aws/clients";
+import { GITHUB_TOKEN, GITHUB_TOKEN_HINT } from "@shipline/core/github/client";
 import {
   checkUrl,
   type InputSpec,
@@ -97,6 +98,9 @@ export const inputSpec = {
   soak: input.duration({ default: "1m", max: "6h" }),
   timeout: input.duration({ default: "10m", min: "1s", max: "6h" }),
   "on-inconclusive": input.choice(["fail", "pass"], { default: "fail" }),
+  // The verdict is recorded on the GitHub deployment ecs-deploy created, for preflight to read.
+  "github-token": input.string({ secret: true, pattern: GITHUB_TOKEN, hint: GITHUB_TOKEN_HINT }),
+  "deployment-id": input.integer({ min: 1 }),
   ...awsInputSpec,
 } satisfies InputSpec;
 

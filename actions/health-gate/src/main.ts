@@ -6,6 +6,7 @@ import type { ActionContext } from "@shipline/core/runtime/run";
 import { inputSpec } from "./inputs";
 import { outputSpec } from "./outputs";
 import { describeChecks } from "./phases/describe";
+import { recordVerdict, verdictRecorder } from "./phases/record";
 import { watchDeployment } from "./phases/watch";
 import { publishReport } from "./report";
 import { settingsFrom } from "./settings";
@@ -20,10 +21,12 @@ export async function main(context: ActionContext): Promise<void> {
     env: context.env,
   });
   const outputs = context.outputs(outputSpec);
+  const recorder = verdictRecorder(context, inputs);
 
   await describeChecks(context, settings);
   const report = await watchDeployment(context, settings, http);
   const conclusion = concludeGate(report, settings.onInconclusive);
   await publishReport(context, outputs, report, conclusion);
+  await recordVerdict(context, recorder, report);
   if (conclusion.failure) throw conclusion.failure;
 }

@@ -1,0 +1,7 @@
+// Entry point of the preflight bundle: nothing imports this file.
+import { explainAwsErrors } from "@shipline/core/aws/errors";
+import { run } from "@shipline/core/runtime/run";
+import { main } from "./main";
+
+// An AWS failure the user can act on (denied, expired, throttled, missing) is reported as theirs.
+await run(explainAwsErrors("preflight", main));

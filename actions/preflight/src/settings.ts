@@ -1,0 +1,175 @@
+// preflight's inputs turned into validated settings, before anything is read from AWS or GitHub: each
+// check's inputs are required only when the check is on, and the schedule lines are parsed here.
+import { resolve } from "node:path";
+import { type AwsSettings, awsSettingsFromInputs, resolveRegion } from "@shipline/core/aws/clients";
+import { parseRuleLevels } from "@shipline/core/migrations/lint";
+import type { MigrationQuestion } from "@shipline/core/preflight/migrations";
+import type { CheckId } from "@shipline/core/preflight/report";
+import {
+  checkTimeZone,
+  type DeployWindow,
+  type FreezePeriod,
+  parseFreeze,
+  parseWindow,
+  ScheduleError,
+} from "@shipline/core/preflight/window";
+import { inputError } from "@shipline/core/runtime/inputs";
+import type { Inputs } from "./inputs";
+
+export interface Settings {
+  token: string;
+  checks: Record<CheckId, boolean>;
+  staging: { environment: string; image: string; digest: string; minAgeMs: number } | undefined;
+  production: { environment: string; cluster: string | undefined; services: string[] };
+  migrations: Omit<MigrationQuestion, "runningSha">;
+  window: { zone: string; windows: DeployWindow[]; freezes: FreezePeriod[] };
+  override: { checks: CheckId[]; reason: string } | undefined;
+  tag: string | undefined;
+  sha: string;
+  failOnNoGo: boolean;
+  aws: AwsSettings | undefined;
+}
+
+function lines(text: string | undefined): string[] {
+  return (text ?? "")
+    .split(/\r?\n/)
+    .map((l) => l.trim())
+    .filter((l) => l !== "" && !l.startsWith("#"));
+}
+
+function schedule(inputs: Inputs): Settings["window"] {
+  try {
+    checkTimeZone(inputs.timeZone);
+  } catch (error) {
+    throw inputError(
+      "time-zone",
+      `${(error as Error).message}.`,
+      "Give a name such as Europe/Berlin, America/New_York or UTC.",
+    );
+  }
+  const windows: DeployWindow[] = [];
+  for (const line of inputs.deployWindows ?? []) {
+    try {
+      windows.push(parseWindow(line));
+    } catch (error) {
+      if (!(error instanceof ScheduleError)) throw error;
+      throw inputError(
+        "deploy-windows",
+        `${error.message}.`,
+        'Write one window per line, such as "Mon-Thu 09:00-16:00".',
+      );
+    }
+  }
+  const freezes: FreezePeriod[] = [];
+  // Commas separate periods too, so a one-line repository variable can hold several.
+  for (const line of lines(inputs.freezePeriods)
+    .flatMap((l) => l.split(/\s*,\s*/))
+    .filter(Boolean)) {
+    try {
+      freezes.push(parseFreeze(line));
+    } catch (error) {
+      if (!(error instanceof ScheduleError)) throw error;
+      throw inputError(
+        "freeze-periods",
+        `${error.message}.`,
+        'Write one period per line, such as "2026-12-21..2027-01-04 year-end".',
+      );
+    }
+  }
+  return { zone: inputs.timeZone, windows, freezes };
+}
+
+function ruleLevels(inputs: Inputs): ReturnType<typeof parseRuleLevels> {
+  try {
+    return parseRuleLevels(inputs.rules ?? {});
+  } catch (error) {
+    throw inputError("rules", `${(error as Error).message}.`, "Give the same `rules` as migrate gets.");
+  }
+}
+
+function tagOf(inputs: Inputs, env: NodeJS.ProcessEnv): string | undefined {
+  if (inputs.tag) return inputs.tag;
+  const ref = env.GITHUB_REF ?? "";
+  return ref.startsWith("refs/tags/") ? ref.slice("refs/tags/".length) : undefined;
+}
+
+export function settingsFrom(inputs: Inputs, env: NodeJS.ProcessEnv): Settings {
+  const checks: Record<CheckId, boolean> = {
+    staging: inputs.checkStaging,
+    "rollback-target": inputs.checkRollbackTarget,
+    migrations: inputs.checkMigrations,
+    window: inputs.checkWindow,
+    "release-notes": inputs.checkReleaseNotes,
+  };
+  if (checks.staging && !inputs.image)
+    throw inputError(
+      "image",
+      "the staging check needs the image production would run.",
+      "Pass build-push's `image` output (repo@sha256:...), or set `check-staging: false`.",
+    );
+  if (checks["rollback-target"] && (!inputs.cluster || !inputs.services?.length)) {
+    throw inputError(
+      inputs.cluster ? "services" : "cluster",
+      "the rollback-target check reads the production services.",
+      "Give `cluster` and `services`, or set `check-rollback-target: false`.",
+    );
+  }
+  const tag = tagOf(inputs, env);
+  if (checks["release-notes"] && !tag)
+    throw inputError(
+      "tag",
+      "the release-notes check needs the version tag, and this run is not for a tag.",
+      "Give `tag`, run on a tag push, or set `check-release-notes: false`.",
+    );
+  const reason = inputs.overrideReason?.trim() ?? "";
+  if (inputs.overrideWindow && reason.length < 10)
+    throw inputError(
+      "override-reason",
+      "an override of the release window needs a reason (10 characters or more).",
+      "Say why this release cannot wait, such as `override-reason: hotfix for INC-123, approved by the on-call lead`.",
+    );
+  if (!inputs.overrideWindow && reason)
+    throw inputError(
+      "override-reason",
+      "a reason is given, but nothing is overridden.",
+      "Set `override-window: true` with it, or remove `override-reason`.",
+    );
+  const sha = env.GITHUB_SHA ?? "";
+  const workspace = resolve(env.GITHUB_WORKSPACE ?? process.cwd());
+  const needsAws = checks["rollback-target"];
+  const aws = needsAws ? awsSettingsFromInputs(inputs) : undefined;
+  if (aws) resolveRegion(aws, env);
+  const digest = inputs.image ? inputs.image.slice(inputs.image.lastIndexOf("@") + 1) : "";
+  return {
+    token: inputs.githubToken,
+    checks,
+    staging: inputs.image
+      ? {
+          environment: inputs.stagingEnvironment,
+          image: inputs.image,
+          digest,
+          minAgeMs: inputs.minStagingAge,
+        }
+      : undefined,
+    production: {
+      environment: inputs.productionEnvironment,
+      cluster: inputs.cluster,
+      services: inputs.services ?? [],
+    },
+    migrations: {
+      workspace,
+      directory: resolve(workspace, inputs.workingDirectory),
+      layout: inputs.layout,
+      globs: inputs.migrationsGlob ?? [],
+      levels: ruleLevels(inputs),
+      allowDestructive: inputs.allowDestructive,
+      backup: inputs.backup,
+    },
+    window: schedule(inputs),
+    override: inputs.overrideWindow ? { checks: ["window"], reason } : undefined,
+    tag,
+    sha,
+    failOnNoGo: inputs.failOnNoGo,
+    aws,
+  };
+}
