@@ -221,6 +221,10 @@ function permissionsNeeded(step: Step): Record<string, string> {
       return given(step.with.environment) ? { deployments: "write" } : {};
     case "auto-rollback":
       return { deployments: "write", issues: "write" };
+    case "preflight":
+      return { deployments: "read", contents: "read" };
+    case "health-gate":
+      return given(step.with["deployment-id"]) ? { deployments: "write" } : {};
     case "release-notes":
       return String(step.with?.["dry-run"]) === "true"
         ? { contents: "read", "pull-requests": "read" }

@@ -67,6 +67,9 @@ export function callerInputs(world: World, release: ShopRelease): Record<string,
     "probe-interval": "1s",
     soak: "6s",
     "gate-timeout": "90s",
+    // The world has one cluster: staging cannot run beside production, so no staging deployment can
+    // prove the image; preflight's other checks (rollback target, migrations, window) run.
+    "preflight-skip": "staging",
   };
 }
 

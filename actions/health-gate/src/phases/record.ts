@@ -21,6 +21,7 @@ export function verdictRecorder(context: ActionContext, inputs: Inputs): Verdict
     throw inputError(
       "deployment-id",
       "recording the verdict on the GitHub deployment needs a token.",
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: a workflow expression, shown to the user as is.
       "Pass `github-token: ${{ github.token }}` (with `deployments: write`), or remove `deployment-id`.",
     );
   }

@@ -96,6 +96,13 @@ export function judgeStaging(
       [{ label: "gate verdict", value: `${verdict} at ${iso(gateOther.at)}` }],
     );
   }
+  const later = gatePass && proof.statuses.find((s) => s.at > gatePass.at && isBad(s));
+  if (later) {
+    return fail(
+      `Staging deployment #${proof.id} passed its gate at ${iso(gatePass.at)}, then ${later.mark?.kind === "rolled-back" ? "was rolled back" : `went ${later.state}`} at ${iso(later.at)}: ${later.description.replace(/^\[[^\]]*\] ?/, "")}`,
+      redeploy,
+    );
+  }
   if (latest?.state !== "success") {
     return fail(
       `Staging deployment #${proof.id}'s latest status is ${latest ? `${latest.state} (${latest.description})` : "missing"}, not success.`,
@@ -106,13 +113,6 @@ export function judgeStaging(
     return fail(
       `Staging deployment #${proof.id} has no health-gate verdict recorded: its success says the rollout finished, not that the gate passed.`,
       "Give health-gate the deployment's id (`deployment-id` from ecs-deploy) and a token in the staging workflow, and deploy again.",
-    );
-  }
-  const later = proof.statuses.find((s) => s.at > gatePass.at && isBad(s));
-  if (later) {
-    return fail(
-      `Staging deployment #${proof.id} passed its gate at ${iso(gatePass.at)}, then went ${later.mark?.kind === "rolled-back" ? "rolled back" : later.state} at ${iso(later.at)}: ${later.description.replace(/^\[[^\]]*\] ?/, "")}`,
-      redeploy,
     );
   }
   // A later deployment of the same digest that failed, or a rollback away from it.
