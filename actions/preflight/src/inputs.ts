@@ -26,7 +26,7 @@ export const inputSpec = {
     pattern: ENVIRONMENT,
     hint: ENVIRONMENT_HINT,
   }),
-  "min-staging-age": input.duration({ default: "30m", max: "30d" }),
+  "min-staging-age": input.duration({ default: "30m", max: "720h" }),
   ...optionalServicesInputSpec,
   "working-directory": input.path({ default: ".", mustExist: "directory" }),
   layout: input.choice(["auto", "prisma", "flyway", "golang-migrate", "alembic", "glob"], {
