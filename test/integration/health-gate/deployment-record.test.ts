@@ -45,11 +45,13 @@ async function gate(status: number, extra: Record<string, string> = {}) {
     inputs: {
       "base-url": url,
       "health-urls": "/health",
-      "probe-interval": "100ms",
+      // Long enough that a busy machine's delays do not turn a healthy probe into a timeout.
+      "probe-interval": "1s",
+      "probe-timeout": "1s",
       "success-threshold": "2",
       "failure-threshold": "2",
       soak: "0s",
-      timeout: "10s",
+      timeout: "20s",
       "github-token": TOKEN,
       "deployment-id": String(id),
       ...extra,
