@@ -134,6 +134,12 @@ export function settingsFrom(inputs: Inputs, env: NodeJS.ProcessEnv): Settings {
       "a reason is given, but nothing is overridden.",
       "Set `override-window: true` with it, or remove `override-reason`.",
     );
+  if (checks.migrations && inputs.layout === "glob" && !inputs.migrationsGlob?.length)
+    throw inputError(
+      "layout",
+      "the glob layout needs `migrations-glob`.",
+      "Give `migrations-glob` (as migrate gets it), or another layout.",
+    );
   const sha = env.GITHUB_SHA ?? "";
   const workspace = resolve(env.GITHUB_WORKSPACE ?? process.cwd());
   const needsAws = checks["rollback-target"];
@@ -159,7 +165,8 @@ export function settingsFrom(inputs: Inputs, env: NodeJS.ProcessEnv): Settings {
     migrations: {
       workspace,
       directory: resolve(workspace, inputs.workingDirectory),
-      layout: inputs.layout,
+      // As migrate reads them: patterns given with the auto layout are the glob layout.
+      layout: inputs.layout === "auto" && (inputs.migrationsGlob?.length ?? 0) > 0 ? "glob" : inputs.layout,
       globs: inputs.migrationsGlob ?? [],
       levels: ruleLevels(inputs),
       allowDestructive: inputs.allowDestructive,

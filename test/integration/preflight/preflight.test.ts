@@ -10,6 +10,7 @@ import {
   type RecordMark,
 } from "../../../packages/core/src/github/deployment-record";
 import { type FakeGitHub, startFakeGitHub } from "../../rig/fake-github";
+import { TestRepo } from "../../rig/git-repo";
 import { everythingPrinted, runAction } from "../../rig/harness";
 import { type Simulator, simulatorEnv, startSimulator } from "../../sim/index";
 import { arnOf, digestOf, lastSeq, MUTATING, world } from "../ecs-deploy/stack";
@@ -94,10 +95,21 @@ function provenStaging(fake: FakeGitHub, gateAgo: number): number {
   ]);
 }
 
-async function preflight(s: Simulator, fake: FakeGitHub, inputs: Record<string, string> = {}) {
+async function preflight(
+  s: Simulator,
+  fake: FakeGitHub,
+  inputs: Record<string, string> = {},
+  options: { workspace?: string; sha?: string } = {},
+) {
   return runAction("preflight", {
     timeoutMs: 60_000,
-    env: { ...simulatorEnv(s), GITHUB_API_URL: fake.url, GITHUB_REF: "refs/tags/v1.2.0" },
+    ...(options.workspace ? { workspace: options.workspace } : {}),
+    env: {
+      ...simulatorEnv(s),
+      GITHUB_API_URL: fake.url,
+      GITHUB_REF: "refs/tags/v1.2.0",
+      ...(options.sha ? { GITHUB_SHA: options.sha } : {}),
+    },
     inputs: {
       "github-token": TOKEN,
       image: RELEASE_IMAGE,
@@ -270,6 +282,66 @@ describe("preflight", () => {
     const found = await preflight(s, fake, { "check-release-notes": "true" });
     expect(found.outputs.verdict).toBe("go");
     expect(checkOf(found, "release-notes").summary).toContain("(draft)");
+  });
+
+  it("is no-go when a pending migration drops a column the code production runs still reads", async () => {
+    const { sim: s, github: fake } = await start();
+    provenStaging(fake, 60);
+    const repo = TestRepo.create("shipline-preflight-bundle-");
+    try {
+      repo.commit({
+        message: "v1.1.0",
+        files: {
+          "db/migrations/001_orders.sql": "CREATE TABLE orders (id bigint PRIMARY KEY, coupon text);\n",
+          "src/orders.ts": "export const select = 'SELECT id, coupon FROM orders';\n",
+        },
+      });
+      const running = repo.head();
+      repo.commit({
+        message: "v1.2.0",
+        files: {
+          "db/migrations/002_drop_coupon.sql":
+            "-- shipline-ignore: dropping-column coupons are gone\nALTER TABLE orders DROP COLUMN coupon;\n",
+        },
+      });
+      // What production runs: web:1, recorded by ecs-deploy for the v1.1.0 commit.
+      fake.state.deployments.push({
+        id: fake.state.nextId(),
+        ref: running,
+        environment: "production",
+        description: "ECS web in prod",
+        payload: deployPayload({
+          cluster: "prod",
+          services: ["web"],
+          taskDefinitionArn: arnOf("web:1"),
+          previousTaskDefinitionArn: {},
+          images: { app: "123456789012.dkr.ecr.eu-west-1.amazonaws.com/web:1" },
+        }),
+        statuses: [],
+      });
+      const run = await preflight(
+        s,
+        fake,
+        {
+          "check-migrations": "true",
+          "migrations-glob": "db/migrations/*.sql",
+          "allow-destructive": "true",
+          backup: "if-destructive",
+        },
+        { workspace: repo.dir, sha: repo.head() },
+      );
+      expect(run.outputs.verdict).toBe("no-go");
+      const migrations = checkOf(run, "migrations");
+      expect(migrations.summary).toContain(
+        "drops column orders.coupon, which the running version still uses (src/orders.ts:1)",
+      );
+      expect(migrations.evidence).toContainEqual({
+        label: "pending migrations",
+        value: "db/migrations/002_drop_coupon.sql",
+      });
+    } finally {
+      repo.remove();
+    }
   });
 
   it("refuses an override without a reason before reading anything", async () => {

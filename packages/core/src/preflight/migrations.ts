@@ -38,6 +38,10 @@ export interface UsedDrop {
 }
 
 export interface MigrationFacts {
+  /** Every migration file found (pending or not). */
+  found: number;
+  /** What the discovery could not read (an Alembic project without alembic installed). */
+  notes: string[];
   pending: MigrationReport[];
   usedDrops: UsedDrop[];
   /** Set when the running version's code could not be searched. */
@@ -146,6 +150,8 @@ export async function readMigrationFacts(
     }
   }
   return {
+    found: collection.migrations.length,
+    notes: collection.notes.map((n) => n.message),
     pending: pendingFiles.map((m) => m.report),
     usedDrops,
     ...(unsearchable ? { unsearchable } : {}),
@@ -172,6 +178,13 @@ export function judgeMigrations(question: MigrationQuestion, facts: MigrationFac
   ];
   const problems: string[] = [];
   const fixes: string[] = [];
+  // A project whose migrations cannot be read is not known to be safe.
+  for (const note of facts.notes) {
+    problems.push(note);
+    fixes.push(
+      "Make the migrations readable in this job (as migrate needs them), or set `check-migrations: false`.",
+    );
+  }
   const errors = pending.flatMap((p) =>
     p.findings.filter((f) => f.severity === "error").map((f) => ({ p, f })),
   );
