@@ -12,7 +12,7 @@ import {
 import { type FakeGitHub, startFakeGitHub } from "../../rig/fake-github";
 import { TestRepo } from "../../rig/git-repo";
 import { everythingPrinted, runAction } from "../../rig/harness";
-import { type Simulator, simulatorEnv, startSimulator } from "../../sim/index";
+import { type SimProfile, type Simulator, simulatorEnv, startSimulator } from "../../sim/index";
 import { arnOf, digestOf, lastSeq, MUTATING, world } from "../ecs-deploy/stack";
 
 const TOKEN = "ghs_preflightTestToken0123456789abcdefABCD";
@@ -35,10 +35,10 @@ afterEach(async () => {
   clock = NOW;
 });
 
-async function start(): Promise<{ sim: Simulator; github: FakeGitHub }> {
+async function start(profile: SimProfile = "aws"): Promise<{ sim: Simulator; github: FakeGitHub }> {
   const scenario = world({ manualClock: true });
   scenario.ecr = { repositories: [{ name: "web", images: [{ tags: ["1"], digest: digestOf("1") }] }] };
-  sim = await startSimulator({ scenario });
+  sim = await startSimulator({ profile, scenario });
   github = await startFakeGitHub({ now: () => clock });
   return { sim, github };
 }
@@ -264,6 +264,31 @@ describe("preflight", () => {
     expect(s.calls.filter((c) => c.seq > before && MUTATING.has(c.operation))).toEqual([]);
   });
 
+  it("finds the rollback target and its deleted image under the compat profile too (no service deployments API)", async () => {
+    const { sim: s, github: fake } = await start("compat");
+    provenStaging(fake, 60);
+    const found = await preflight(s, fake);
+    expect(checkOf(found, "rollback-target").status).toBe("pass");
+    s.ecr.expireImage("web", digestOf("1"));
+    const deleted = await preflight(s, fake);
+    // Without service revisions the digest that ran is unknown: the tag a rollback would pull is named.
+    expect(checkOf(deleted, "rollback-target").summary).toContain(
+      "runs web:1, which ECR no longer holds (tag 1 is gone)",
+    );
+  });
+
+  it("is no-go when the rollback target's tag now names another image than the one that ran", async () => {
+    const { sim: s, github: fake } = await start();
+    provenStaging(fake, 60);
+    // Someone pushed a new image as web:1: a rollback would pull that one, not what ran.
+    const moved = s.ecr.seedImage("web", { tags: ["1"] });
+    const run = await preflight(s, fake);
+    expect(run.outputs.verdict).toBe("no-go");
+    expect(checkOf(run, "rollback-target").summary).toContain(
+      `tag 1 now names ${moved}, not the ${digestOf("1")} that ran`,
+    );
+  });
+
   it("finds a draft release for the tag, and says when there is none", async () => {
     const { sim: s, github: fake } = await start();
     provenStaging(fake, 60);
@@ -358,7 +383,7 @@ describe("preflight", () => {
     provenStaging(fake, 60);
     const run = await preflight(s, fake);
     expect(checkOf(run, "rollback-target").evidence.find((e) => e.label === "web/app image")?.value).toBe(
-      `${digestOf("1")} in ECR`,
+      `${digestOf("1")} in ECR (tag 1)`,
     );
   });
 });

@@ -25,6 +25,9 @@ export interface TargetImage {
   image: string;
   repository: string | undefined;
   registryId: string | undefined;
+  /** The tag the task definition names, when it names one (a rollback pulls the tag). */
+  tag: string | undefined;
+  /** The digest the definition names, or else the one that ran (the service revision's). */
   digest: string | undefined;
   /** found: ECR holds the digest; missing: it does not (deleted); unchecked: not an ECR image, or no digest known. */
   state: "found" | "missing" | "unchecked";
@@ -45,23 +48,39 @@ function isNotFound(error: unknown, name: string): boolean {
   return error instanceof Error && error.name === name;
 }
 
-/** One DescribeImages per digest: the answer names the digest, or ECR says the image is not there. */
+/**
+ * One DescribeImages per image, by the reference a rollback would pull: the digest when the definition
+ * names one, else the tag. The answer must name what was asked (never trusted as an echo); a tag that
+ * now names another image than the one that ran is a rollback that would not restore what ran.
+ */
 async function lookUp(ecr: ECRClient, image: TargetImage): Promise<TargetImage> {
-  if (!image.repository || !image.digest) return { ...image, state: "unchecked", note: "no digest known" };
+  if (!image.repository) return { ...image, state: "unchecked", note: "not an image reference" };
+  const byTag = image.tag !== undefined && !imageParts(image.image).digest;
+  const id = byTag ? { imageTag: image.tag } : image.digest ? { imageDigest: image.digest } : undefined;
+  if (!id) return { ...image, state: "unchecked", note: "no digest or tag known" };
   try {
     const out = await ecr.send(
       new DescribeImagesCommand({
         repositoryName: image.repository,
         ...(image.registryId ? { registryId: image.registryId } : {}),
-        imageIds: [{ imageDigest: image.digest }],
+        imageIds: [id],
       }),
     );
-    const found = (out.imageDetails ?? []).some((d) => d.imageDigest === image.digest);
-    return found
-      ? { ...image, state: "found" }
-      : { ...image, state: "missing", note: "ECR answered without it" };
+    const detail = (out.imageDetails ?? []).find((d) =>
+      byTag ? (d.imageTags ?? []).includes(image.tag as string) : d.imageDigest === image.digest,
+    );
+    if (!detail) return { ...image, state: "missing", note: "ECR answered without it" };
+    if (byTag && image.digest && detail.imageDigest !== image.digest) {
+      return {
+        ...image,
+        state: "missing",
+        note: `tag ${image.tag} now names ${detail.imageDigest}, not the ${image.digest} that ran`,
+      };
+    }
+    return { ...image, digest: image.digest ?? detail.imageDigest, state: "found" };
   } catch (error) {
-    if (isNotFound(error, "ImageNotFoundException")) return { ...image, state: "missing" };
+    if (isNotFound(error, "ImageNotFoundException"))
+      return { ...image, state: "missing", ...(byTag ? { note: `tag ${image.tag} is gone` } : {}) };
     // An image from another registry (Docker Hub, GHCR) has no ECR repository to look in.
     if (isNotFound(error, "RepositoryNotFoundException") && !image.registryId)
       return { ...image, state: "unchecked", note: "not an ECR repository of this account" };
@@ -71,13 +90,15 @@ async function lookUp(ecr: ECRClient, image: TargetImage): Promise<TargetImage> 
   }
 }
 
-function imageParts(image: string): Pick<TargetImage, "repository" | "registryId" | "digest"> {
+function imageParts(image: string): Pick<TargetImage, "repository" | "registryId" | "digest" | "tag"> {
   try {
     const ref = parseImageReference(image);
     const registryId = ref.domain ? ECR_HOST.exec(ref.domain)?.[1] : undefined;
-    return { repository: ref.path, registryId, digest: ref.digest };
+    // A reference without tag or digest pulls `latest`.
+    const tag = ref.tag ?? (ref.digest ? undefined : "latest");
+    return { repository: ref.path, registryId, digest: ref.digest, tag };
   } catch {
-    return { repository: undefined, registryId: undefined, digest: undefined };
+    return { repository: undefined, registryId: undefined, digest: undefined, tag: undefined };
   }
 }
 
@@ -164,11 +185,11 @@ export function judgeRollbackTargets(read: ServiceTarget[] | { problem: string }
     for (const image of target.images) {
       evidence.push({
         label: `${target.service}/${image.container} image`,
-        value: `${image.digest ?? image.image} ${image.state === "found" ? "in ECR" : image.state === "missing" ? "MISSING from ECR" : `not checked (${image.note ?? ""})`}`,
+        value: `${image.digest ?? image.image} ${image.state === "found" ? "in ECR" : image.state === "missing" ? "MISSING from ECR" : `not checked (${image.note ?? ""})`}${image.state === "found" && image.tag && !imageParts(image.image).digest ? ` (tag ${image.tag})` : ""}`,
       });
       if (image.state === "missing") {
         problems.push(
-          `${target.service}'s rollback target ${target.taskDefinitionArn ? revisionLabel(target.taskDefinitionArn) : ""} runs ${image.repository}@${image.digest}, which ECR no longer holds${image.note ? ` (${image.note})` : ""}`,
+          `${target.service}'s rollback target ${target.taskDefinitionArn ? revisionLabel(target.taskDefinitionArn) : ""} runs ${image.digest ? `${image.repository}@${image.digest}` : `${image.repository}:${image.tag}`}, which ECR no longer holds${image.note ? ` (${image.note})` : ""}`,
         );
       }
     }
@@ -182,10 +203,11 @@ export function judgeRollbackTargets(read: ServiceTarget[] | { problem: string }
       "Restore the image (push it again by digest, or from a backup registry) or deploy a revision whose images exist, and exclude release images from the ECR lifecycle policy (for example keep tags matching v*).",
     );
   }
+  const unchecked = read.flatMap((t) => t.images).filter((i) => i.state === "unchecked").length;
   return check(
     "rollback-target",
     "pass",
-    `${read.map((t) => `${t.service} can return to ${revisionLabel(t.taskDefinitionArn ?? "")}`).join("; ")}, and its images are in ECR.`,
+    `${read.map((t) => `${t.service} can return to ${revisionLabel(t.taskDefinitionArn ?? "")}`).join("; ")}, and its images are in ECR${unchecked ? ` (${unchecked} not from this account's ECR, not checked)` : ""}.`,
     evidence,
   );
 }
