@@ -93,14 +93,18 @@ function tagOf(inputs: Inputs, env: NodeJS.ProcessEnv): string | undefined {
   return ref.startsWith("refs/tags/") ? ref.slice("refs/tags/".length) : undefined;
 }
 
-export function settingsFrom(inputs: Inputs, env: NodeJS.ProcessEnv): Settings {
-  const checks: Record<CheckId, boolean> = {
+function checksOf(inputs: Inputs): Record<CheckId, boolean> {
+  return {
     staging: inputs.checkStaging,
     "rollback-target": inputs.checkRollbackTarget,
     migrations: inputs.checkMigrations,
     window: inputs.checkWindow,
     "release-notes": inputs.checkReleaseNotes,
   };
+}
+
+/** Each check on needs its own inputs. */
+function requireCheckInputs(inputs: Inputs, checks: Record<CheckId, boolean>, tag: string | undefined): void {
   if (checks.staging && !inputs.image)
     throw inputError(
       "image",
@@ -114,13 +118,22 @@ export function settingsFrom(inputs: Inputs, env: NodeJS.ProcessEnv): Settings {
       "Give `cluster` and `services`, or set `check-rollback-target: false`.",
     );
   }
-  const tag = tagOf(inputs, env);
   if (checks["release-notes"] && !tag)
     throw inputError(
       "tag",
       "the release-notes check needs the version tag, and this run is not for a tag.",
       "Give `tag`, run on a tag push, or set `check-release-notes: false`.",
     );
+  if (checks.migrations && inputs.layout === "glob" && !inputs.migrationsGlob?.length)
+    throw inputError(
+      "layout",
+      "the glob layout needs `migrations-glob`.",
+      "Give `migrations-glob` (as migrate gets it), or another layout.",
+    );
+}
+
+/** An override names what it overrides and why; a reason alone overrides nothing. */
+function overrideOf(inputs: Inputs): Settings["override"] {
   const reason = inputs.overrideReason?.trim() ?? "";
   if (inputs.overrideWindow && reason.length < 10)
     throw inputError(
@@ -134,26 +147,40 @@ export function settingsFrom(inputs: Inputs, env: NodeJS.ProcessEnv): Settings {
       "a reason is given, but nothing is overridden.",
       "Set `override-window: true` with it, or remove `override-reason`.",
     );
-  if (checks.migrations && inputs.layout === "glob" && !inputs.migrationsGlob?.length)
-    throw inputError(
-      "layout",
-      "the glob layout needs `migrations-glob`.",
-      "Give `migrations-glob` (as migrate gets it), or another layout.",
-    );
-  const sha = env.GITHUB_SHA ?? "";
+  return inputs.overrideWindow ? { checks: ["window"], reason } : undefined;
+}
+
+function migrationsOf(inputs: Inputs, env: NodeJS.ProcessEnv): Settings["migrations"] {
   const workspace = resolve(env.GITHUB_WORKSPACE ?? process.cwd());
-  const needsAws = checks["rollback-target"];
-  const aws = needsAws ? awsSettingsFromInputs(inputs) : undefined;
+  const globs = inputs.migrationsGlob ?? [];
+  return {
+    workspace,
+    directory: resolve(workspace, inputs.workingDirectory),
+    // As migrate reads them: patterns given with the auto layout are the glob layout.
+    layout: inputs.layout === "auto" && globs.length > 0 ? "glob" : inputs.layout,
+    globs,
+    levels: ruleLevels(inputs),
+    allowDestructive: inputs.allowDestructive,
+    backup: inputs.backup,
+  };
+}
+
+export function settingsFrom(inputs: Inputs, env: NodeJS.ProcessEnv): Settings {
+  const checks = checksOf(inputs);
+  const tag = tagOf(inputs, env);
+  requireCheckInputs(inputs, checks, tag);
+  const override = overrideOf(inputs);
+  const aws = checks["rollback-target"] ? awsSettingsFromInputs(inputs) : undefined;
   if (aws) resolveRegion(aws, env);
-  const digest = inputs.image ? inputs.image.slice(inputs.image.lastIndexOf("@") + 1) : "";
+  const image = inputs.image;
   return {
     token: inputs.githubToken,
     checks,
-    staging: inputs.image
+    staging: image
       ? {
           environment: inputs.stagingEnvironment,
-          image: inputs.image,
-          digest,
+          image,
+          digest: image.slice(image.lastIndexOf("@") + 1),
           minAgeMs: inputs.minStagingAge,
         }
       : undefined,
@@ -162,20 +189,11 @@ export function settingsFrom(inputs: Inputs, env: NodeJS.ProcessEnv): Settings {
       cluster: inputs.cluster,
       services: inputs.services ?? [],
     },
-    migrations: {
-      workspace,
-      directory: resolve(workspace, inputs.workingDirectory),
-      // As migrate reads them: patterns given with the auto layout are the glob layout.
-      layout: inputs.layout === "auto" && (inputs.migrationsGlob?.length ?? 0) > 0 ? "glob" : inputs.layout,
-      globs: inputs.migrationsGlob ?? [],
-      levels: ruleLevels(inputs),
-      allowDestructive: inputs.allowDestructive,
-      backup: inputs.backup,
-    },
+    migrations: migrationsOf(inputs, env),
     window: schedule(inputs),
-    override: inputs.overrideWindow ? { checks: ["window"], reason } : undefined,
+    override,
     tag,
-    sha,
+    sha: env.GITHUB_SHA ?? "",
     failOnNoGo: inputs.failOnNoGo,
     aws,
   };
