@@ -2,7 +2,9 @@
 // workflow (.github/workflows/deploy.yml) runs for two releases of a shop's web service in the world
 // of test/world: the AWS simulator, a real PostgreSQL, a Docker engine and registry (when this machine
 // can run them), a fake GitHub, and one real process per running ECS task behind a loopback load
-// balancer. v1.0.0 goes out; v1.1.0 is bad: the health gate fails it in seconds, auto-rollback
+// balancer. Each tag's production job starts with preflight's checklist (rollback target, migrations,
+// release window; the world has one cluster, so no staging deploy can prove the image and that check
+// is turned off). v1.0.0 goes out; v1.1.0 is bad: the health gate fails it in seconds, auto-rollback
 // restores v1.0.0 and the gate passes again; then the release notes. After each gate that passes, the
 // watch keeps looking for 45 s (15 simulated minutes) and then marks the GitHub deployment verified. Prints a timeline and leaves
 // each step's summary as a file.

@@ -13,6 +13,7 @@ const EXPECTED_ACTIONS = [
   "ecs-deploy",
   "health-gate",
   "migrate",
+  "preflight",
   "release-notes",
   "run-task",
 ];

@@ -234,6 +234,8 @@ function permissionsNeeded(step: Step): Record<string, string> {
       return given(step.with.environment) ? { deployments: "write" } : {};
     case "auto-rollback":
       return { deployments: "write", issues: "write" };
+    case "preflight":
+      return { deployments: "read", contents: "read" };
     case "release-notes":
       return String(step.with?.["dry-run"]) === "true"
         ? { contents: "read", "pull-requests": "read" }
@@ -332,6 +334,8 @@ describe.each(reusable.map((w) => [w.file, w] as const))("%s", (_, workflow) => 
       // auto-rollback's task-definition is a rollback target, not the file that was deployed; its
       // cluster and services come in ecs-deploy's deploy record.
       rollback: ["task-definition", "cluster", "services"],
+      // Preflight falls back to the repository variable SHIPLINE_FREEZE when the input is empty.
+      preflight: ["freeze-periods"],
       // The restored version is not this commit; the smoke tests may need what only it has. It was
       // verified before, so the gate after the rollback does not watch (checked below).
       "gate-after-rollback": [
@@ -407,8 +411,22 @@ describe("the deploy workflow", () => {
     expect(build?.with?.source).toBe(`\${{ startsWith(github.ref, 'refs/tags/') && github.sha || '' }}`);
   });
 
+  it("runs preflight outside staging before anything changes, and records its override and the gate's verdict", () => {
+    const ids = steps.map((s) => s.id);
+    expect(ids.indexOf("preflight")).toBeLessThan(ids.indexOf("register"));
+    expect(step("preflight").if).toBe("inputs.preflight && inputs.environment != inputs.staging-environment");
+    expect(step("preflight").with?.image).toBe(`\${{ needs.build.outputs.image }}`);
+    expect(step("preflight").with?.["freeze-periods"]).toBe(
+      `\${{ inputs.freeze-periods || vars.SHIPLINE_FREEZE }}`,
+    );
+    expect(step("deploy").with?.["preflight-override"]).toBe(`\${{ steps.preflight.outputs.override }}`);
+    expect(step("deploy").with?.migrations).toBe(`\${{ steps.migrate.outputs.migrations }}`);
+    expect(step("gate").with?.["deployment-id"]).toBe(`\${{ steps.deploy.outputs.deployment-id }}`);
+  });
+
   it("migrates, deploys, gates, then rolls back only on a failed deploy or a fail verdict", () => {
     expect(steps.filter((s) => shiplineAction(s.uses)).map((s) => s.id)).toEqual([
+      "preflight",
       "register",
       "migrate",
       "deploy",

@@ -409,6 +409,7 @@ describe("IAM policy in the README", () => {
       "ecs-deploy",
       "health-gate",
       "migrate",
+      "preflight",
       "release-notes",
     ]);
     // Without PostgreSQL the stories above were skipped (which fails in CI): nothing to compare. With

@@ -313,7 +313,7 @@ export function installGraphQL(fake: FakeGitHub, options: GraphQLFakeOptions): G
   };
 }
 
-/** GitHub's get-release-by-tag endpoint only finds published releases; drafts are found by listing. */
+/** GitHub's get-release-by-tag endpoint only finds published releases (the fake now does so itself; kept for the callers that ask for it explicitly). */
 export function hideDraftsFromTagLookup(fake: FakeGitHub): void {
   const path = new RegExp(`^/repos/${fake.state.owner}/${fake.state.repo}/releases/tags/(.+)$`);
   fake.route("GET", path, ({ params, state }) => {

@@ -186,7 +186,15 @@ function notFound(documentation = "https://docs.github.com/rest"): RouteResult {
   return { status: 404, body: { message: "Not Found", documentation_url: documentation, status: "404" } };
 }
 
-export async function startFakeGitHub(options: { owner?: string; repo?: string } = {}): Promise<FakeGitHub> {
+export async function startFakeGitHub(
+  options: {
+    owner?: string;
+    repo?: string;
+    /** GitHub's clock: record times and the Date header (default the real one); tests move it. */
+    now?: () => number;
+  } = {},
+): Promise<FakeGitHub> {
+  const clock = options.now ?? (() => Date.now());
   let id = 1000;
   const state: FakeGitHubState = {
     owner: options.owner ?? "acme",
@@ -208,7 +216,7 @@ export async function startFakeGitHub(options: { owner?: string; repo?: string }
     routes.unshift({ method, path, handler });
   };
   const under = (suffix: string): RegExp => new RegExp(`^${repoPath.replace(/\//g, "\\/")}${suffix}$`);
-  const now = (): string => new Date().toISOString().replace(/\.\d{3}Z$/, "Z");
+  const now = (): string => new Date(clock()).toISOString().replace(/\.\d{3}Z$/, "Z");
   // The records as GitHub's REST API returns them (its OpenAPI description's schemas); the state
   // keeps only what the tests read and seed.
   const api = (): string => `https://api.github.com${repoPath}`;
@@ -406,13 +414,29 @@ export async function startFakeGitHub(options: { owner?: string; repo?: string }
     s.deployments.push(deployment);
     return { status: 201, body: deploymentJson(deployment) };
   });
+  // GitHub filters on sha, ref, task and environment, and lists newest first.
   route("GET", under("/deployments"), ({ query, state: s }) => {
     const env = query.get("environment");
+    const sha = query.get("sha");
+    const ref = query.get("ref");
+    const task = query.get("task");
     const items = s.deployments
-      .filter((d) => !env || d.environment === env)
-      .reverse()
-      .map(deploymentJson);
+      .map(deploymentJson)
+      .filter(
+        (d) =>
+          (!env || d.environment === env) &&
+          (!sha || d.sha === sha) &&
+          (!ref || d.ref === ref) &&
+          (!task || d.task === task),
+      )
+      .reverse();
     return page(items, query, `${fake.url}${repoPath}/deployments`);
+  });
+  route("GET", under("/deployments/(\\d+)/statuses"), ({ params, query, state: s }) => {
+    const deployment = s.deployments.find((d) => d.id === Number(params[1]));
+    if (!deployment) return notFound();
+    const items = [...deployment.statuses].reverse().map((st) => statusJson(deployment, st));
+    return page(items, query, `${fake.url}${repoPath}/deployments/${params[1]}/statuses`);
   });
   route("POST", under("/deployments/(\\d+)/statuses"), ({ params, body, state: s }) => {
     const deployment = s.deployments.find((d) => d.id === Number(params[1]));
@@ -428,8 +452,9 @@ export async function startFakeGitHub(options: { owner?: string; repo?: string }
     deployment.statuses.push(status);
     return { status: 201, body: statusJson(deployment, status) };
   });
+  // The by-tag lookup finds published releases only; drafts are listed by GET /releases.
   route("GET", under("/releases/tags/(.+)"), ({ params, state: s }) => {
-    const release = s.releases.find((r) => r.tag_name === decodeURIComponent(params[1] ?? ""));
+    const release = s.releases.find((r) => !r.draft && r.tag_name === decodeURIComponent(params[1] ?? ""));
     return release ? { status: 200, body: releaseJson(release) } : notFound();
   });
   route("GET", under("/releases"), ({ query, state: s }) =>
@@ -532,6 +557,7 @@ export async function startFakeGitHub(options: { owner?: string; repo?: string }
       calls.push({ method, path: url.pathname + url.search, status: result.status, body });
       res.statusCode = result.status;
       res.setHeader("content-type", "application/json; charset=utf-8");
+      res.setHeader("date", new Date(clock()).toUTCString());
       for (const [key, value] of Object.entries(result.headers ?? {})) res.setHeader(key, value);
       res.end(result.body === undefined ? "" : JSON.stringify(result.body));
       // After the answer is on its way, so the check's first compile of an operation does not delay it.

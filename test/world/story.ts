@@ -86,6 +86,9 @@ export function callerInputs(world: World, release: ShopRelease): Record<string,
     watch: WATCH,
     "watch-interval": "2s",
     "log-group": LOG_GROUP,
+    // The world has one cluster: staging cannot run beside production, so no staging deployment can
+    // prove the image; preflight's other checks (rollback target, migrations, window) run.
+    "preflight-skip": "staging",
   };
 }
 

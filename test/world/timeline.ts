@@ -47,11 +47,25 @@ export function stepResult(step: StepRecord): string {
       return `rolled back ${o["rolled-back"] === "true" ? "" : "NOT "}to ${revision(o["task-definition-arn"])} from ${revision(o["rolled-back-from"])} (${o.action ?? "?"})${o["incident-issue-url"] ? `, incident ${o["incident-issue-url"]}` : ""}`;
     case "release-notes":
       return `release ${o["release-url"] ?? ""}`;
+    case "preflight": {
+      const failed = json<string[]>(o["failed-checks"]) ?? [];
+      return `${o.verdict ?? "no verdict"}${failed.length ? ` (failed: ${failed.join(", ")})` : ""}`;
+    }
     default:
       return Object.entries(o)
         .map(([k, v]) => `${k}=${v}`)
         .join(" ");
   }
+}
+
+/** The runbook's checklist preflight judged: one line per check, ticked or not, with what it found. */
+export function preflightChecklist(step: StepRecord): string[] {
+  const report = json<{ checks?: { title: string; status: string; summary: string }[] }>(step.outputs.report);
+  const box: Record<string, string> = { pass: "[x]", overridden: "[x]", fail: "[ ]", off: "[-]" };
+  return (report?.checks ?? []).map(
+    (c) =>
+      `${box[c.status] ?? "[?]"} ${c.title}${c.status === "off" ? " (turned off)" : `: ${c.summary.slice(0, 160)}`}`,
+  );
 }
 
 export class Timeline {
@@ -109,6 +123,7 @@ export class Timeline {
           `${mark} ${step.name} (${step.action}, ${(step.durationMs / 1000).toFixed(1)}s): ${stepResult(step)}`,
           2,
         );
+        if (step.action === "preflight") for (const line of preflightChecklist(step)) this.line(line, 3);
         if (step.outcome === "failure") {
           const error = step.run?.errors[0]?.message.split("\n")[0];
           if (error) this.line(`  ${error.slice(0, 200)}`, 2);

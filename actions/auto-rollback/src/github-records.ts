@@ -10,6 +10,12 @@ import {
   setDeploymentStatus,
   upsertIssue,
 } from "@shipline/core/github/client";
+import {
+  type DeploymentPayload,
+  markedDescription,
+  parseDeploymentPayload,
+  rollbackPayload,
+} from "@shipline/core/github/deployment-record";
 
 interface ListedDeployment {
   id: number;
@@ -17,17 +23,9 @@ interface ListedDeployment {
   payload: unknown;
 }
 
-function payloadOf(deployment: ListedDeployment): Record<string, unknown> {
-  const raw = deployment.payload;
-  if (typeof raw === "string") {
-    try {
-      const parsed = JSON.parse(raw) as unknown;
-      return typeof parsed === "object" && parsed !== null ? (parsed as Record<string, unknown>) : {};
-    } catch {
-      return {};
-    }
-  }
-  return typeof raw === "object" && raw !== null ? (raw as Record<string, unknown>) : {};
+/** The record shipline keeps in the deployment's payload; an empty one for another tool's deployment. */
+function payloadOf(deployment: ListedDeployment): Partial<DeploymentPayload> {
+  return parseDeploymentPayload(deployment.payload) ?? {};
 }
 
 async function deploymentsOf(
@@ -80,7 +78,8 @@ export async function markDeployments(
       ...repo,
       deploymentId: deployment.id,
       state: "failure",
-      description: request.description,
+      // The mark tells a later reader (preflight) that this deployment was rolled back.
+      description: markedDescription({ kind: "rolled-back" }, request.description),
       logUrl,
     });
     marks.failed.push(deployment.id);
@@ -94,7 +93,7 @@ export async function markDeployments(
     ref,
     environment: request.environment,
     description: `Rollback to ${revisionLabel(request.target)}`,
-    payload: { shipline: "auto-rollback", taskDefinitionArn: request.target, rolledBackFrom: request.bad },
+    payload: { ...rollbackPayload(request.target, request.bad) },
   });
   await setDeploymentStatus(github, {
     ...repo,

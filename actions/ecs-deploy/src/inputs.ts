@@ -4,7 +4,9 @@ import { imageReferenceCheck } from "@shipline/core/docker/reference";
 import { servicesInputSpec } from "@shipline/core/ecs/services-input";
 import { strategyInputSpec } from "@shipline/core/ecs/strategy";
 import { LISTENER_RULE_ARN } from "@shipline/core/elb/listener-rule";
+import { parseOverride, type RecordedOverride } from "@shipline/core/github/deployment-record";
 import { GITHUB_TOKEN, GITHUB_TOKEN_HINT } from "@shipline/core/github/token";
+import { type MigrationRecord, parseMigrations } from "@shipline/core/release-notes/deployment";
 import { type InputSpec, type InputValues, input } from "@shipline/core/runtime/inputs";
 import { definitionInputSpec } from "./definition-inputs";
 
@@ -86,6 +88,15 @@ export const inputSpec = {
   }),
   // Shown to every reader of the repository on the deployment: a URL with credentials is refused.
   "environment-url": input.url({ credentials: "refuse" }),
+  // Recorded in the GitHub deployment, for preflight and the release notes to read later.
+  migrations: input.json<MigrationRecord[]>({
+    validate: parseMigrations,
+    hint: 'Pass the `migrations` output of migrate: [{"file": "...", "destructive": false}, ...].',
+  }),
+  "preflight-override": input.json<RecordedOverride>({
+    validate: parseOverride,
+    hint: 'Pass the `override` output of preflight: {"checks": ["window"], "reason": "...", ...}.',
+  }),
   ...awsInputSpec,
 } satisfies InputSpec;
 

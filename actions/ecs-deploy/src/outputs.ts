@@ -11,4 +11,5 @@ export const outputSpec = defineOutputs([
   "report",
   "codedeploy-deployment-id",
   "deploy-record",
+  "deployment-id",
 ]);

@@ -352,6 +352,7 @@ async function finishDeployment(
   await deployment.set(
     started ? "in_progress" : "success",
     `${label} ${started ? "rolling out" : "rolled out"} on ${services.join(", ")}`,
+    started ? undefined : { kind: "rolled-out" },
   );
 }
 
@@ -383,6 +384,7 @@ export async function publish(
     report,
     "codedeploy-deployment-id": report.codeDeploy?.deploymentId ?? "",
     "deploy-record": finished.mode === "deploy" ? deployRecord(finished.plan, finished.outcome) : "",
+    "deployment-id": finished.mode === "deploy" && finished.deployment ? String(finished.deployment.id) : "",
   });
   if (finished.mode === "preview") {
     context.summary.raw(finished.preview.markdown);

@@ -10,6 +10,7 @@ import { shortName } from "@shipline/core/ecs/services-input";
 import { stepJudgeSettingsFrom, strategyRequestFrom } from "@shipline/core/ecs/strategy";
 import { FAMILY_REVISION, TASK_DEFINITION_ARN } from "@shipline/core/ecs/task-definition";
 import { checkTrafficSteps, type TrafficStepsSettings } from "@shipline/core/ecs/weighted-steps";
+import type { RecordedMigration, RecordedOverride } from "@shipline/core/github/deployment-record";
 import { inputError } from "@shipline/core/runtime/inputs";
 import { definitionChanges, serviceSettingsFrom } from "./definition-inputs";
 import type { Inputs } from "./inputs";
@@ -22,6 +23,9 @@ export interface DeploymentSettings {
   token: string;
   environment: string;
   environmentUrl: string | undefined;
+  /** Recorded in the deployment's payload. */
+  migrations: RecordedMigration[] | undefined;
+  override: RecordedOverride | undefined;
 }
 
 export interface Settings {
@@ -86,11 +90,23 @@ function deploymentSettings(inputs: Inputs): DeploymentSettings | undefined {
       "Set `environment` too, or remove `environment-url`.",
     );
   }
+  for (const name of ["migrations", "preflightOverride"] as const) {
+    if (inputs[name] !== undefined && !inputs.environment) {
+      const input = name === "migrations" ? "migrations" : "preflight-override";
+      throw inputError(
+        input,
+        "it is recorded in the GitHub deployment, so it needs `environment`.",
+        `Set \`environment\` too, or remove \`${input}\`.`,
+      );
+    }
+  }
   if (!inputs.environment || !inputs.githubToken) return undefined;
   return {
     token: inputs.githubToken,
     environment: inputs.environment,
     environmentUrl: inputs.environmentUrl,
+    migrations: inputs.migrations,
+    override: inputs.preflightOverride,
   };
 }
 

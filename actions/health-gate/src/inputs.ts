@@ -119,6 +119,7 @@ export const inputSpec = {
     pattern: /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,3})?Z$/,
     hint: "Give a UTC time such as 2026-01-31T14:05:00Z (ecs-deploy's report has it as startedAt).",
   }),
+  // The verdict is recorded on the GitHub deployment ecs-deploy created, for preflight to read.
   "github-token": input.string({ secret: true, pattern: GITHUB_TOKEN, hint: GITHUB_TOKEN_HINT }),
   "deployment-id": input.integer({ min: 1 }),
   ...awsInputSpec,

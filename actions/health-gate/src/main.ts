@@ -8,6 +8,7 @@ import { inputSpec } from "./inputs";
 import { outputSpec } from "./outputs";
 import { recordFinalStatus, watchAfterGate, watchOnlyReport, withWatch } from "./phases/after-gate";
 import { describeChecks } from "./phases/describe";
+import { recordVerdict, verdictRecorder } from "./phases/record";
 import { watchDeployment } from "./phases/watch";
 import { publishReport } from "./report";
 import { settingsFrom } from "./settings";
@@ -22,6 +23,7 @@ export async function main(context: ActionContext): Promise<void> {
     env: context.env,
   });
   const outputs = context.outputs(outputSpec);
+  const recorder = verdictRecorder(context, inputs);
 
   await describeChecks(context, settings);
   const { watch } = settings;
@@ -38,5 +40,6 @@ export async function main(context: ActionContext): Promise<void> {
   if (!report) throw new Error("no report: neither the gate nor the watch ran");
   const conclusion = concludeGate(report, settings.onInconclusive);
   await publishReport(context, outputs, report, conclusion);
+  await recordVerdict(context, recorder, report);
   if (conclusion.failure) throw conclusion.failure;
 }

@@ -19,7 +19,7 @@ import { hideDraftsFromTagLookup, installGraphQL } from "../../rig/fake-github-g
 import { TestRepo } from "../../rig/git-repo";
 import { type ActionRun, ROOT, runAction } from "../../rig/harness";
 import { type Scenario, type Simulator, simulatorEnv, startSimulator } from "../../sim/index";
-import { workspace as ecsWorkspace, image, POLL_MS, world } from "../ecs-deploy/stack";
+import { digestOf, workspace as ecsWorkspace, image, POLL_MS, world } from "../ecs-deploy/stack";
 
 // ---- the bad-value classes ------------------------------------------------------------------------
 
@@ -165,6 +165,26 @@ const BASELINES: Record<string, Baseline> = {
     workspace: () => ecsWorkspace(),
     // health-gate changes nothing anywhere: what it does is probe.
     didSomething: (run) => run.exitCode === 0 && probes > 0,
+  },
+  // preflight changes nothing anywhere: what it does is read AWS and GitHub and say go.
+  preflight: {
+    scenario: {
+      ...world(),
+      ecr: { repositories: [{ name: "web", images: [{ tags: ["1"], digest: digestOf("1") }] }] },
+    },
+    inputs: () => ({
+      "github-token": "ghs_propertyTestToken0123456789",
+      cluster: "prod",
+      services: "web",
+      "check-staging": "false",
+      "check-migrations": "false",
+      "check-release-notes": "false",
+    }),
+    workspace: () => ecsWorkspace(),
+    didSomething: (run, w) =>
+      run.exitCode === 0 &&
+      run.outputs.verdict === "go" &&
+      w.sim.calls.some((c) => c.operation === "DescribeImages"),
   },
   "release-notes": {
     scenario: world(),

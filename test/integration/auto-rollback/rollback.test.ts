@@ -404,12 +404,12 @@ describe("auto-rollback reports on GitHub", () => {
     const [bad, restored] = github.state.deployments;
     expect(bad?.statuses.map((s) => s.state)).toEqual(["in_progress", "success", "failure"]);
     expect(bad?.statuses.at(-1)?.description).toBe(
-      "Rolled back to web:1 by auto-rollback: error rate (web-alb) 8.0 % > 5 % over 60 s",
+      "[shipline rolled-back] Rolled back to web:1 by auto-rollback: error rate (web-alb) 8.0 % > 5 % over 60 s",
     );
     expect(restored).toMatchObject({
       environment: "production",
       ref: bad?.ref,
-      payload: { shipline: "auto-rollback", taskDefinitionArn: arnOf("web:1") },
+      payload: { shipline: "auto-rollback", version: 1, taskDefinitionArn: arnOf("web:1") },
     });
     expect(restored?.statuses.map((s) => s.state)).toEqual(["success"]);
 

@@ -135,15 +135,56 @@ describe("ecs-deploy GitHub deployment records", () => {
         services: ["web"],
         taskDefinitionArn: arnOf("web:2"),
         previousTaskDefinitionArn: { web: arnOf("web:1") },
+        version: 1,
+        revision: "web:2",
+        containers: [{ name: "app", image: image("2"), digest: null }],
+        migrations: null,
+        override: null,
       },
     });
     expect(deployment?.statuses.map((s) => s.state)).toEqual(["in_progress", "success"]);
+    // The rollout's success is marked as such: it is not the health gate's verdict.
+    expect(deployment?.statuses[1]?.description).toMatch(/^\[shipline rolled-out\] web:2 rolled out on web$/);
+    expect(run.outputs["deployment-id"]).toBe(String(deployment?.id));
     expect(deployment?.statuses[1]).toMatchObject({
       environment_url: "https://staging.shop.example",
       log_url: "https://github.com/acme/shop/actions/runs/1001",
     });
     expect(JSON.parse(run.outputs.report ?? "{}").githubDeploymentId).toBe(deployment?.id);
     expect(everythingPrinted(run)).not.toContain(TOKEN);
+  });
+
+  it("records the migrations applied and a preflight override in the payload", async () => {
+    sim = await startSimulator({ scenario: world() });
+    github = await startFakeGitHub();
+    const override = { checks: ["window"], reason: "hotfix for INC-481", actor: "octocat", runUrl: null };
+    const run = await deploy(
+      sim,
+      {
+        containers: `app=${image("2")}`,
+        "github-token": TOKEN,
+        environment: "production",
+        migrations: JSON.stringify([{ file: "db/0002_add_sku.sql", destructive: false }]),
+        "preflight-override": JSON.stringify(override),
+      },
+      { env: { GITHUB_API_URL: github.url } },
+    );
+    expect(run.errors).toEqual([]);
+    expect(github.state.deployments[0]?.payload).toMatchObject({
+      migrations: [{ file: "db/0002_add_sku.sql", destructive: false }],
+      override,
+    });
+  });
+
+  it("refuses a preflight override without environment, before anything changes", async () => {
+    sim = await startSimulator({ scenario: world() });
+    const run = await deploy(sim, {
+      containers: `app=${image("2")}`,
+      "preflight-override": JSON.stringify({ checks: ["window"], reason: "hotfix for INC-481" }),
+    });
+    expect(run.exitCode).toBe(1);
+    expect(run.errors[0]?.message).toMatch(/preflight-override/);
+    expect(sim.calls).toEqual([]);
   });
 
   it("records failure when ECS rolls the deployment back", async () => {

@@ -12,17 +12,15 @@ import {
   runUrl,
   setDeploymentStatus,
 } from "@shipline/core/github/client";
+import {
+  type DeployPayload,
+  deployPayload,
+  markedDescription,
+  type RecordMark,
+} from "@shipline/core/github/deployment-record";
 import { errorMessage, UserError } from "@shipline/core/runtime/errors";
 import type { ActionContext } from "@shipline/core/runtime/run";
 import type { DeploymentSettings } from "../settings";
-
-export interface DeploymentPayload {
-  cluster: string;
-  services: string[];
-  taskDefinitionArn: string;
-  previousTaskDefinitionArn: Record<string, string>;
-  images?: Record<string, string>;
-}
 
 export class GitHubDeploymentRecord {
   constructor(
@@ -32,12 +30,12 @@ export class GitHubDeploymentRecord {
     private readonly environmentUrl: string | undefined,
   ) {}
 
-  async set(state: DeploymentState, description: string): Promise<void> {
+  async set(state: DeploymentState, description: string, mark?: RecordMark): Promise<void> {
     await setDeploymentStatus(this.github, {
       ...repoFromEnv(this.env),
       deploymentId: this.id,
       state,
-      description,
+      description: mark ? markedDescription(mark, description) : description,
       logUrl: runUrl(this.env),
       environmentUrl: state === "success" ? this.environmentUrl : undefined,
     });
@@ -48,16 +46,19 @@ function payloadOf(
   plan: DeployPlan,
   revision: DeployRevision,
   images: Record<string, string>,
-): DeploymentPayload {
+  settings: DeploymentSettings,
+): DeployPayload {
   const previous: Record<string, string> = {};
   for (const s of plan.services) if (s.rollbackTarget) previous[s.name] = s.rollbackTarget.taskDefinitionArn;
-  return {
+  return deployPayload({
     cluster: plan.cluster,
     services: plan.services.map((s) => s.name),
     taskDefinitionArn: revision.arn,
     previousTaskDefinitionArn: previous,
     images,
-  };
+    migrations: settings.migrations,
+    override: settings.override,
+  });
 }
 
 /** Records the deployment in_progress; nothing when no environment is given or no service changes. */
@@ -72,7 +73,7 @@ export async function record(
   const { environment } = settings;
   const github = createGitHubClient(settings.token, { logger: context.logger });
   const ref = context.env.GITHUB_SHA || context.env.GITHUB_REF || "HEAD";
-  const payload = payloadOf(plan, revision, images);
+  const payload = payloadOf(plan, revision, images, settings);
   let id: number;
   try {
     id = await createDeployment(github, {
@@ -80,7 +81,7 @@ export async function record(
       ref,
       environment,
       description: `ECS ${payload.services.join(", ")} in ${payload.cluster}`,
-      payload: { shipline: "ecs-deploy", ...payload },
+      payload: { ...payload },
     });
   } catch (error) {
     if (error instanceof UserError) throw error;

@@ -8,6 +8,7 @@ import { UserError } from "../runtime/errors";
 import type { Logger } from "../runtime/logger";
 import { type HookedClient, paceQueries } from "./query-pacing";
 
+export { runUrl } from "./run-url";
 export { GITHUB_TOKEN, GITHUB_TOKEN_HINT } from "./token";
 
 export type GitHubClient = ReturnType<typeof getOctokit>;
@@ -115,15 +116,6 @@ export function repoFromEnv(env: NodeJS.ProcessEnv = process.env): RepoRef {
     });
   }
   return { owner, repo };
-}
-
-/** Link to the current workflow run, for statuses and reports. */
-export function runUrl(env: NodeJS.ProcessEnv = process.env): string | undefined {
-  const server = env.GITHUB_SERVER_URL ?? "https://github.com";
-  if (!env.GITHUB_REPOSITORY || !env.GITHUB_RUN_ID) return undefined;
-  const attempt =
-    env.GITHUB_RUN_ATTEMPT && env.GITHUB_RUN_ATTEMPT !== "1" ? `/attempts/${env.GITHUB_RUN_ATTEMPT}` : "";
-  return `${server}/${env.GITHUB_REPOSITORY}/actions/runs/${env.GITHUB_RUN_ID}${attempt}`;
 }
 
 /** The hidden HTML comment that identifies a body written by shipline. */

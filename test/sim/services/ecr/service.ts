@@ -26,6 +26,7 @@ import {
   sha256Digest,
   syntheticManifest,
 } from "./image-store";
+import { expiredBy, type LifecycleRule, parseLifecyclePolicy } from "./lifecycle";
 import { type EcrScenarioScan, type ScanState, Scans, type ScanType } from "./scan";
 
 export type { EcrRegistryConfig } from "./image-store";
@@ -92,6 +93,13 @@ export interface EcrSurface {
   useRegistry(config: EcrRegistryConfig | undefined): void;
   /** The digest an image reference resolves to, if the repository holds it. */
   resolveImage(image: string): Promise<{ repository: string; digest: string } | undefined>;
+  /**
+   * Deletes an image by digest, as a lifecycle rule or a person in the console would (another actor's
+   * doing, not in the call log): every ECR call answers as for a digest that is not there.
+   */
+  expireImage(repository: string, digest: string): void;
+  /** The digests deleted so far (by expireImage or a lifecycle policy), per repository. */
+  expired(repository: string): string[];
 }
 
 // ---- repositories --------------------------------------------------------------------------------
@@ -156,6 +164,9 @@ export class EcrService implements SimService {
   readonly #scans: Scans;
   readonly #memory: MemoryImageStore;
   #store: ImageStore;
+  /** Digests deleted from a repository; the image store may still hold them, ECR answers without. */
+  readonly #expired = new Map<string, Set<string>>();
+  readonly #policies = new Map<string, { text: string; rules: LifecycleRule[]; evaluatedAt?: number }>();
 
   /** The state and controls tests and the demo use (`sim.ecr`). */
   readonly surface: EcrSurface;
@@ -186,6 +197,8 @@ export class EcrService implements SimService {
   }
 
   reset(): void {
+    this.#expired.clear();
+    this.#policies.clear();
     this.#repositories.clear();
     this.#scans.reset();
     this.#memory.clear();
@@ -271,7 +284,7 @@ export class EcrService implements SimService {
     const prefix = `${this.#store.host}/`;
     const repository = name.startsWith(prefix) ? name.slice(prefix.length) : name;
     if (!this.#repositories.has(repository)) return undefined;
-    const digest = await this.#store.resolve(repository, reference);
+    const digest = await this.#resolve(repository, reference);
     return digest ? { repository, digest } : undefined;
   }
 
@@ -301,16 +314,22 @@ export class EcrService implements SimService {
       },
       useRegistry: (config) => ecr.useRegistry(config),
       resolveImage: (image) => ecr.resolveImage(image),
+      expireImage: (repository, digest) => {
+        if (!ecr.#repositories.has(repository)) throw new Error(`no ECR repository ${repository}`);
+        if (!DIGEST.test(digest)) throw new Error(`${digest} is not a sha256 digest`);
+        ecr.#expire(repository, digest);
+      },
+      expired: (repository) => [...(ecr.#expired.get(repository) ?? [])].sort(),
     };
   }
 
   /** The tagged images of a repository, without the side effects of DescribeImages (scans, push time). */
   async #imageStates(repository: string): Promise<ImageState[]> {
     if (!this.#repositories.has(repository)) return [];
-    const tags = await this.#store.tags(repository);
+    const tags = await this.#tags(repository);
     const out: ImageState[] = [];
     for (const digest of [...new Set(tags.values())].sort()) {
-      const manifest = await this.#store.manifest(repository, digest, ALL_MANIFEST_TYPES);
+      const manifest = await this.#manifest(repository, digest, ALL_MANIFEST_TYPES);
       out.push(
         snapshotOf<ImageState>({
           imageDigest: digest,
@@ -352,6 +371,47 @@ export class EcrService implements SimService {
   };
 
   // ---- helpers -----------------------------------------------------------------------------------
+
+  #isExpired(repository: string, digest: string | undefined): boolean {
+    return digest !== undefined && (this.#expired.get(repository)?.has(digest) ?? false);
+  }
+
+  /** Applies the lifecycle policies that are due (at simulated now), before any answer. */
+  async #applyPolicies(): Promise<void> {
+    for (const [repository, policy] of this.#policies) {
+      const tags = await this.#tags(repository);
+      const digests = [...new Set(tags.values())];
+      const images = digests.map((digest) => ({
+        digest,
+        tags: [...tags].filter(([, d]) => d === digest).map(([t]) => t),
+        pushedAt: this.#observe(repository, digest),
+      }));
+      for (const digest of expiredBy(policy.rules, images, this.runtime.now()))
+        this.#expire(repository, digest);
+      policy.evaluatedAt = this.runtime.now();
+    }
+  }
+
+  #expire(repository: string, digest: string): void {
+    const set = this.#expired.get(repository) ?? new Set<string>();
+    set.add(digest);
+    this.#expired.set(repository, set);
+  }
+
+  async #resolve(repository: string, reference: string): Promise<string | undefined> {
+    const digest = await this.#store.resolve(repository, reference);
+    return this.#isExpired(repository, digest) ? undefined : digest;
+  }
+
+  async #tags(repository: string): Promise<Map<string, string>> {
+    const tags = await this.#store.tags(repository);
+    return new Map([...tags].filter(([, digest]) => !this.#isExpired(repository, digest)));
+  }
+
+  #manifest(...args: Parameters<ImageStore["manifest"]>): ReturnType<ImageStore["manifest"]> {
+    if (this.#isExpired(args[0], args[1])) return Promise.resolve(undefined);
+    return this.#store.manifest(...args);
+  }
 
   #registryId(input: Shape): string {
     const registryId = optionalString(input, "registryId");
@@ -406,7 +466,7 @@ export class EcrService implements SimService {
     return this.#scans.observe(repository, digest, this.#repositories.get(repository)?.scanOnPush ?? false);
   }
   async #imageDetail(repository: Repository, digest: string, tags: string[]): Promise<Shape> {
-    const manifest = await this.#store.manifest(repository.name, digest, ALL_MANIFEST_TYPES);
+    const manifest = await this.#manifest(repository.name, digest, ALL_MANIFEST_TYPES);
     let size: number | undefined;
     let artifactMediaType: string | undefined;
     if (manifest) {
@@ -465,10 +525,9 @@ export class EcrService implements SimService {
         failureReason: "Invalid request parameters: image tag should satisfy the regex '[a-zA-Z0-9-_.]+'",
       };
     }
-    const byTag =
-      id.imageTag !== undefined ? await this.#store.resolve(repository.name, id.imageTag) : undefined;
+    const byTag = id.imageTag !== undefined ? await this.#resolve(repository.name, id.imageTag) : undefined;
     const byDigest =
-      id.imageDigest !== undefined ? await this.#store.resolve(repository.name, id.imageDigest) : undefined;
+      id.imageDigest !== undefined ? await this.#resolve(repository.name, id.imageDigest) : undefined;
     if (id.imageTag !== undefined && id.imageDigest !== undefined) {
       if (!byTag || !byDigest)
         return { failureCode: "ImageNotFound", failureReason: "Requested image not found" };
@@ -568,10 +627,45 @@ export class EcrService implements SimService {
       };
     },
 
+    PutLifecyclePolicy: (input: Shape) => {
+      const repository = this.#repository(input);
+      const text = requireString(input, "lifecyclePolicyText");
+      if (text.length < 100 || text.length > 30_720) {
+        throw invalidParameter(
+          "Invalid parameter at 'LifecyclePolicyText' failed to satisfy constraint: 'Member must have length between 100 and 30720'",
+        );
+      }
+      this.#policies.set(repository.name, { text, rules: parseLifecyclePolicy(text) });
+      return {
+        registryId: this.runtime.accountId,
+        repositoryName: repository.name,
+        lifecyclePolicyText: text,
+      };
+    },
+
+    GetLifecyclePolicy: async (input: Shape) => {
+      const repository = this.#repository(input);
+      await this.#applyPolicies();
+      const policy = this.#policies.get(repository.name);
+      if (!policy) {
+        throw new SimError(
+          "LifecyclePolicyNotFoundException",
+          `Lifecycle policy does not exist for the repository with name '${repository.name}' in the registry with id '${this.runtime.accountId}'`,
+        );
+      }
+      return {
+        registryId: this.runtime.accountId,
+        repositoryName: repository.name,
+        lifecyclePolicyText: policy.text,
+        ...(policy.evaluatedAt !== undefined ? { lastEvaluatedAt: new Date(policy.evaluatedAt) } : {}),
+      };
+    },
+
     DescribeImages: async (input: Shape) => {
       const repository = this.#repository(input);
+      await this.#applyPolicies();
       const ids = objectList(input, "imageIds").map(toImageId);
-      const tags = await this.#store.tags(repository.name);
+      const tags = await this.#tags(repository.name);
       const tagsOf = (digest: string): string[] => [...tags].filter(([, d]) => d === digest).map(([t]) => t);
       if (ids.length > 0) {
         if (input.maxResults !== undefined)
@@ -615,6 +709,7 @@ export class EcrService implements SimService {
 
     BatchGetImage: async (input: Shape) => {
       const repository = this.#repository(input);
+      await this.#applyPolicies();
       const ids = objectList(input, "imageIds").map(toImageId);
       if (ids.length === 0) throw invalidParameter("imageIds must hold at least one image id.");
       const acceptedInput = (input.acceptedMediaTypes as string[] | undefined) ?? [];
@@ -627,7 +722,7 @@ export class EcrService implements SimService {
           failures.push({ imageId: id, ...resolved });
           continue;
         }
-        const manifest = await this.#store.manifest(repository.name, resolved.digest, accepted);
+        const manifest = await this.#manifest(repository.name, resolved.digest, accepted);
         if (!manifest) {
           failures.push({
             imageId: id,
@@ -688,7 +783,7 @@ export class EcrService implements SimService {
           `Invalid parameter at 'imageTag' failed to satisfy constraint: 'must satisfy regular expression '${TAG.source}''`,
         );
       }
-      const current = await this.#store.resolve(repository.name, tag ?? digest);
+      const current = await this.#resolve(repository.name, tag ?? digest);
       if (current === digest) {
         throw new SimError(
           "ImageAlreadyExistsException",
@@ -702,6 +797,8 @@ export class EcrService implements SimService {
         );
       }
       await this.#store.put(repository.name, tag ?? digest, bytes, mediaType);
+      // Pushing a deleted image again brings it back.
+      this.#expired.get(repository.name)?.delete(digest);
       this.#observe(repository.name, digest);
       return {
         image: {
@@ -737,7 +834,7 @@ export class EcrService implements SimService {
         );
       }
       this.#observe(repository.name, resolved.digest);
-      const tags = [...(await this.#store.tags(repository.name))]
+      const tags = [...(await this.#tags(repository.name))]
         .filter(([, d]) => d === resolved.digest)
         .map(([t]) => t);
       const scan = this.#scans.start(repository.name, resolved.digest, true, tags);
@@ -770,7 +867,7 @@ export class EcrService implements SimService {
           `Image scan does not exist for the image with '${describeId(id)}' in the repository with name '${repository.name}' in the registry with id '${this.runtime.accountId}'`,
         );
       }
-      const tags = [...(await this.#store.tags(repository.name))]
+      const tags = [...(await this.#tags(repository.name))]
         .filter(([, d]) => d === resolved.digest)
         .map(([t]) => t);
       this.#scans.refresh(scan, tags);
