@@ -55,7 +55,7 @@ describe.runIf(available("PostgreSQL", postgresAvailable(), "npm ci (embedded-po
       const status = world.github.state.deployments[0]?.statuses.at(-1);
       expect(status?.state).toBe("success");
       expect(status?.description).toMatch(
-        /^verified: watched 4\ds in 22 rounds, error rate max [\d.]+ %, p95 max [\d.]+ m?s, error lines max 0\/min \(before 0\/min\)$/,
+        /^\[shipline verified\] verified: watched 4\ds in 22 rounds, error rate max [\d.]+ %, p95 max [\d.]+ m?s, error lines max 0\/min \(before 0\/min\)$/,
       );
       expect(gate.run?.summary).toContain("watch: ✅ verified");
       expect(gate.run?.summary).toContain("xychart-beta");
@@ -96,7 +96,7 @@ describe.runIf(available("PostgreSQL", postgresAvailable(), "npm ci (embedded-po
       expect(world.github.state.issues[0]?.body).toContain("watch: error rate (metrics endpoint)");
       const statuses = world.github.state.deployments[1]?.statuses ?? [];
       expect(statuses.map((s) => s.state)).toEqual(["in_progress", "success", "failure", "failure"]);
-      expect(statuses[2]?.description).toMatch(/^Watch failed: after \d+s of 45s: /);
+      expect(statuses[2]?.description).toMatch(/^\[shipline gate:fail\] Watch failed: after \d+s of 45s: /);
       expect(statuses[3]?.description).toMatch(
         /^Rolled back to shop-web:2 by auto-rollback: the watch failed/,
       );

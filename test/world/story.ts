@@ -287,7 +287,11 @@ export function storyProblems(world: World, story: StoryResult): string[] {
   if (world.variant === "late-failure") {
     if (watchOf(second)?.verdict !== "fail") problems.push("v1.1.0: the watch did not fail it");
     const statuses = world.github.state.deployments[1]?.statuses ?? [];
-    if (!statuses.some((s) => s.state === "failure" && s.description?.startsWith("Watch failed")))
+    if (
+      !statuses.some(
+        (s) => s.state === "failure" && /^(\[shipline [^\]]+\] )?Watch failed/.test(s.description ?? ""),
+      )
+    )
       problems.push("v1.1.0: its GitHub deployment does not say the watch failed it");
     if (world.github.state.issues.length !== 1) problems.push("v1.1.0: no incident issue");
   }

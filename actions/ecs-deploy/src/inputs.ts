@@ -3,7 +3,7 @@ import { awsInputSpec } from "@shipline/core/aws/inputs";
 import { imageReferenceCheck } from "@shipline/core/docker/reference";
 import { servicesInputSpec } from "@shipline/core/ecs/services-input";
 import { strategyInputSpec } from "@shipline/core/ecs/strategy";
-import { LISTENER_RULE_ARN } from "@shipline/core/elb/listener-rule";
+import { LISTENER_RULE_ARN } from "@shipline/core/elb/arns";
 import { parseOverride, type RecordedOverride } from "@shipline/core/github/deployment-record";
 import { GITHUB_TOKEN, GITHUB_TOKEN_HINT } from "@shipline/core/github/token";
 import { type MigrationRecord, parseMigrations } from "@shipline/core/release-notes/deployment";

@@ -129,7 +129,7 @@ describe.concurrent("health-gate watch against the AWS simulator", () => {
     const statuses = fake.state.deployments.find((d) => d.id === deploymentId)?.statuses ?? [];
     expect(statuses.at(-1)?.state).toBe("success");
     expect(statuses.at(-1)?.description).toMatch(
-      /^verified: watched 3s in 6 rounds, error lines max 0\/min \(before 2\/min\), 1 alarm never in ALARM/,
+      /^\[shipline verified\] verified: watched 3s in 6 rounds, error lines max 0\/min \(before 2\/min\), 1 alarm never in ALARM/,
     );
     // The alarm is read by name, never listed whole: once before the gate, then once a round.
     const describes = sim.calls.filter((c) => c.operation === "DescribeAlarms");

@@ -1,7 +1,8 @@
 // The watch after the gate passed (or alone, with `skip-gate`): core's watch over the window, its
 // checks and verdict folded into the gate's report, and the GitHub deployment's final status, which
 // says verified with the figures, or why the watch failed.
-import { repoFromEnv, runUrl, setDeploymentStatus } from "@shipline/core/github/client";
+import { repoFromEnv } from "@shipline/core/github/client";
+import { recordDecision } from "@shipline/core/github/deployment-record";
 import type { HttpClient } from "@shipline/core/health/http";
 import type { HealthReport } from "@shipline/core/health/verdict";
 import { runWatch, type WatchedHealthReport, type WatchReport } from "@shipline/core/health/watch";
@@ -89,12 +90,14 @@ export async function recordFinalStatus(
       ? report.reason
       : `Watch failed: ${report.reason.replace(/^the watch failed /, "")}`;
   try {
-    await setDeploymentStatus(watch.deployment.github, {
+    // Marked as the deployment record's decisions are, so preflight reads a failed watch as a failed
+    // gate and a verified release as verified.
+    await recordDecision(watch.deployment.github, {
       ...repoFromEnv(context.env),
       deploymentId: watch.deployment.id,
-      state,
-      description,
-      logUrl: runUrl(context.env),
+      mark: report.verdict === "pass" ? { kind: "verified" } : { kind: "gate", verdict: "fail" },
+      text: description,
+      env: context.env,
     });
     context.logger.info(`GitHub deployment ${watch.deployment.id}: ${state} (${description.slice(0, 140)}).`);
   } catch (error) {

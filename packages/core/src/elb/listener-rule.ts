@@ -10,12 +10,12 @@ import {
   type Rule,
 } from "@aws-sdk/client-elastic-load-balancing-v2";
 import { UserError } from "../runtime/errors";
+import { LISTENER_RULE_ARN } from "./arns";
+
+export { LISTENER_RULE_ARN };
 
 /** The tag that hands a rule's weights to shipline; its value is `<cluster>/<service>`. */
 export const TRAFFIC_OWNER_TAG = "shipline:traffic-steps";
-
-export const LISTENER_RULE_ARN =
-  /^arn:aws[a-z-]*:elasticloadbalancing:[a-z0-9-]+:\d{12}:listener-rule\/app\/[^/\s]+\/[0-9a-f]+\/[0-9a-f]+\/[0-9a-f]+$/;
 
 /** Weights by target group ARN, as a forward action holds them. */
 export type ForwardWeights = Record<string, number>;
