@@ -495,9 +495,7 @@ describe("the deploy workflow", () => {
     );
     // The baseline of the error lines ends when the deploy began; the final status goes on its deployment.
     expect(gate.with?.["deployed-at"]).toBe(`\${{ fromJSON(steps.deploy.outputs.report).startedAt }}`);
-    expect(gate.with?.["deployment-id"]).toBe(
-      `\${{ fromJSON(steps.deploy.outputs.report).githubDeploymentId }}`,
-    );
+    expect(gate.with?.["deployment-id"]).toBe(`\${{ steps.deploy.outputs.deployment-id }}`);
     // A fail inside the window is the gate step's fail: the rollback condition names no other step.
     expect(step("rollback").if).toContain("steps.gate.outputs.verdict == 'fail'");
     const after = step("gate-after-rollback");

@@ -32,6 +32,9 @@ export async function main(context: ActionContext): Promise<void> {
   await watch?.readAlarms?.(context.clock.now(), context.signal);
   await watch?.logErrors?.measureBaseline(context.signal);
   let report = watch?.skipGate ? undefined : await watchDeployment(context, settings, http);
+  // The gate's verdict goes on the deployment when the gate ends, before any watch: the watch's own
+  // final status (verified, or a failed gate) then comes after it, as the latest.
+  if (report) await recordVerdict(context, recorder, report);
   if (watch && (report === undefined || report.verdict === "pass")) {
     const watched = await watchAfterGate(context, settings, watch, http);
     report = report ? withWatch(report, watched) : watchOnlyReport(settings, watched);
@@ -40,6 +43,5 @@ export async function main(context: ActionContext): Promise<void> {
   if (!report) throw new Error("no report: neither the gate nor the watch ran");
   const conclusion = concludeGate(report, settings.onInconclusive);
   await publishReport(context, outputs, report, conclusion);
-  await recordVerdict(context, recorder, report);
   if (conclusion.failure) throw conclusion.failure;
 }
