@@ -274,7 +274,10 @@ export function storyProblems(world: World, story: StoryResult): string[] {
   };
   if (watchOf(first)?.verdict !== "pass") problems.push("v1.0.0: the watch after the gate did not verify it");
   const firstStatus = world.github.state.deployments[0]?.statuses.at(-1);
-  if (firstStatus?.state !== "success" || !/^(\[shipline verified\] )?verified/.test(firstStatus.description ?? ""))
+  if (
+    firstStatus?.state !== "success" ||
+    !/^(\[shipline verified\] )?verified/.test(firstStatus.description ?? "")
+  )
     problems.push("v1.0.0: its GitHub deployment does not say verified");
   if (world.variant === "bad-release" || world.variant === "late-failure") {
     if (step(second, "deploy")?.outcome !== "success")
