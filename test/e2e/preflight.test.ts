@@ -142,6 +142,9 @@ async function releaseTag(
       "probe-timeout": "1s",
       "success-threshold": "2",
       soak: "0s",
+      // Production's default 30-minute watch after the gate is not what these tests are about (it has
+      // its own end-to-end test); off, the deploy ends with the gate.
+      watch: "0s",
       "gate-timeout": "30s",
       "release-notes": false,
       ...inputs,
