@@ -343,7 +343,6 @@ export interface FollowOptions {
   timeoutMs: number;
   /** Polls in a row whose calls may fail (beyond the SDK's own retries) before the wait gives up. */
   toleratedFailures?: number;
-  random?: () => number;
   /** Receives every new service event as it is seen too (still filled when the wait times out). */
   events?: ServiceEvent[];
   /** Told the rollout's service deployment once it is known (for a cancellation to stop it). */
@@ -445,7 +444,6 @@ export async function followRollout(
         // interval says (detection lag stays within one poll).
         jitter: 0,
         ...(options.signal ? { signal: options.signal } : {}),
-        ...(options.random ? { random: options.random } : {}),
       },
       async () => {
         polls++;

@@ -164,6 +164,7 @@ export async function run(main: ActionMain, deps: RunDeps = runnerDeps()): Promi
     // The state file is readable by later steps of the job: it gets what the log gets.
     set: (name, value) => deps.saveState(name, logger.secrets.redact(value)),
   };
+  const parsedInputs = new WeakMap<InputSpec, unknown>();
   const context: ActionContext = {
     logger,
     summary,
@@ -171,12 +172,18 @@ export async function run(main: ActionMain, deps: RunDeps = runnerDeps()): Promi
     signal: controller.signal,
     env,
     state,
-    inputs: (spec) =>
-      parseInputs(spec, {
+    // Parsed once per spec: afterInputs checks them before loading main, which asks again.
+    inputs: <S extends InputSpec>(spec: S): InputValues<S> => {
+      const known = parsedInputs.get(spec);
+      if (known) return known as InputValues<S>;
+      const values = parseInputs(spec, {
         source: runnerInputSource(env),
         secrets: logger.secrets,
         workspace: env.GITHUB_WORKSPACE || process.cwd(),
-      }),
+      });
+      parsedInputs.set(spec, values);
+      return values;
+    },
     outputs: (spec) => new Outputs(spec, deps.setOutput, logger.secrets),
     prepare: async () => {
       await deps.prepare?.();

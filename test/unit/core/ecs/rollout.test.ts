@@ -270,7 +270,6 @@ describe("followRollout", () => {
       logger,
       intervalMs: 5_000,
       timeoutMs: 60_000,
-      random: () => 0.5,
     });
     expect(result.outcome).toBe("succeeded");
     expect(result.polls).toBe(4);
@@ -308,7 +307,6 @@ describe("followRollout", () => {
         logger,
         intervalMs: 5_000,
         timeoutMs: 60_000,
-        random: () => 0.5,
         justStarted,
       });
       expect(result.outcome).toBe("succeeded");

@@ -6,6 +6,7 @@ import { RecordingLogger } from "../../../../packages/core/src/runtime/logger";
 import { defineOutputs } from "../../../../packages/core/src/runtime/outputs";
 import {
   type ActionMain,
+  afterInputs,
   bundleAction,
   type RunDeps,
   run,
@@ -47,6 +48,74 @@ function fakeDeps(env: NodeJS.ProcessEnv = {}) {
   };
   return { deps, logger, failures, failedAt, outputs, summaries, saved, cancel: () => cancel?.() };
 }
+
+describe("afterInputs", () => {
+  it("checks the inputs and the rules between them before loading main, and parses them once", async () => {
+    let checks = 0;
+    const spec = {
+      name: input.string({
+        required: true,
+        check: () => {
+          checks++;
+        },
+      }),
+    };
+    const fake = fakeDeps({ INPUT_NAME: "web" });
+    const order: string[] = [];
+    let seen: unknown;
+    await run(
+      afterInputs(
+        spec,
+        async () => {
+          order.push("load");
+          return {
+            main: async (ctx) => {
+              seen = ctx.inputs(spec).name;
+            },
+          };
+        },
+        (values) => {
+          order.push(`rules ${values.name}`);
+        },
+      ),
+      fake.deps,
+    );
+    expect(order).toEqual(["rules web", "load"]);
+    expect(seen).toBe("web");
+    expect(checks).toBe(1);
+    expect(fake.failures).toEqual([]);
+  });
+
+  it("never loads main when an input or a rule between inputs is wrong", async () => {
+    const spec = { name: input.string({ required: true }) };
+    for (const [env, rule] of [
+      [{}, () => undefined],
+      [
+        { INPUT_NAME: "web" },
+        () => {
+          throw new UserError("Input `name`: not with this one.");
+        },
+      ],
+    ] as const) {
+      const fake = fakeDeps(env);
+      let loaded = false;
+      await run(
+        afterInputs(
+          spec,
+          async () => {
+            loaded = true;
+            return { main: async () => undefined };
+          },
+          rule,
+        ),
+        fake.deps,
+      );
+      expect(loaded).toBe(false);
+      expect(fake.failures).toHaveLength(1);
+      expect(fake.failures[0]).toContain("`name`");
+    }
+  });
+});
 
 describe("run", () => {
   it("logs the action and shipline's version before anything else", async () => {
