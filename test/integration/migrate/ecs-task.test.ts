@@ -281,7 +281,8 @@ describe("migrate bundle: one-off ECS task", () => {
     expect(message).toContain("no exit code (the container did not run to completion)");
     expect(message).toContain("stopCode: TaskFailedToStart");
     expect(message).toContain("CannotPullContainerError: pull access denied");
-    expect(message).toMatch(/Fix: The task never ran: check the image exists and can be pulled/);
+    expect(message).toContain("Why: The task never ran: its image could not be pulled.");
+    expect(message).toMatch(/Fix: Check the image exists at that tag or digest/);
   });
 
   it("stops the task when the workflow is cancelled", async () => {

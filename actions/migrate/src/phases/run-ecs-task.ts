@@ -4,6 +4,7 @@ import { CloudWatchLogsClient } from "@aws-sdk/client-cloudwatch-logs";
 import { ECSClient } from "@aws-sdk/client-ecs";
 import { createAwsClient, resolveRegion, warnIfBeyondSessionLife } from "@shipline/core/aws/clients";
 import { awsUserError } from "@shipline/core/aws/errors";
+import { explainStoppedTask } from "@shipline/core/ecs/failure-explainer";
 import { describeTaskFailure, followTask, type TaskOutcome } from "@shipline/core/ecs/one-off-follow";
 import {
   awslogsStream,
@@ -185,20 +186,18 @@ async function startAndFollow(
   }
   const run = { kind: "ecs-task", task } as const;
   if (!task.succeeded) {
-    const failure = new UserError(`The migration task failed.\n${describeTaskFailure(task)}`, {
-      fix: taskFailureFix(task),
-    });
+    const why = explainStoppedTask(
+      task,
+      "The migration command failed: read its log lines above, fix the migration, and re-run.",
+    );
+    const failure = new UserError(
+      `The migration task failed.\n${describeTaskFailure(task)}\nWhy: ${why.cause}`,
+      {
+        fix: why.fix,
+      },
+    );
     return { ...started, run, failure };
   }
   context.logger.info(`Task ${taskArn} exited 0 after ${formatDuration(task.durationMs)}.`);
   return appliedByTool(started, run);
-}
-
-function taskFailureFix(outcome: TaskOutcome): string {
-  if (outcome.stopCode === "TaskFailedToStart") {
-    return "The task never ran: check the image exists and can be pulled (CannotPullContainerError), the subnets reach ECR and Secrets Manager (ResourceInitializationError), and the task role and execution role.";
-  }
-  if (outcome.container.exitCode === undefined)
-    return "Look at the stopped reason above; re-run once it is resolved.";
-  return "The migration command failed: read its log lines above, fix the migration, and re-run.";
 }

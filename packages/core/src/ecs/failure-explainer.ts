@@ -262,7 +262,7 @@ export function resourceInitializationFix(reason: string): string | undefined {
     if (/AccessDeniedException: Access to KMS/i.test(reason))
       return `Allow ${role} kms:Decrypt on the KMS key that encrypts ${secret} (a customer managed key needs it; aws/secretsmanager does not).`;
     if (reason.includes("AccessDeniedException"))
-      return `Allow ${role} secretsmanager:GetSecretValue on ${resource ?? secret} (and kms:Decrypt on the secret's KMS key if it is customer managed), then deploy again.`;
+      return `Allow ${role} secretsmanager:GetSecretValue on ${resource ?? secret} (and kms:Decrypt on the secret's KMS key if it is customer managed), then try again.`;
     if (reason.includes("ResourceNotFoundException"))
       return `The secret ${secret} does not exist in that account and region (or not the version asked for): create it, or correct the ARN in \`secrets\` or the task definition.`;
     const key = /did not contain json key (\S+)/.exec(reason)?.[1];
@@ -271,9 +271,9 @@ export function resourceInitializationFix(reason: string): string | undefined {
   }
   if (reason.includes("unable to retrieve secrets from ssm")) {
     if (reason.includes("AccessDeniedException") && resource)
-      return `Allow ${role} ssm:GetParameters on ${resource} (and kms:Decrypt on the key of a SecureString encrypted with a customer managed key), then deploy again.`;
+      return `Allow ${role} ssm:GetParameters on ${resource} (and kms:Decrypt on the key of a SecureString encrypted with a customer managed key), then try again.`;
     if (reason.includes("AccessDeniedException"))
-      return `Allow ${role} kms:Decrypt on the KMS key of the SecureString parameter, then deploy again.`;
+      return `Allow ${role} kms:Decrypt on the KMS key of the SecureString parameter, then try again.`;
     const missing = /invalid parameters: (.+)$/.exec(reason)?.[1];
     if (missing)
       return `The SSM parameter ${missing} does not exist in the task's region: create it, or correct its name or ARN in \`secrets\` or the task definition.`;
@@ -296,16 +296,20 @@ export function failureFix(evidence: FailureEvidence): string {
     const fix = resourceInitializationFix(task.stoppedReason ?? "");
     if (fix) return fix;
   }
-  if (tasks.some((t) => t.stopCode === "TaskFailedToStart")) {
-    return "The new tasks never started: check the image exists and can be pulled (CannotPullContainerError), that the subnets reach ECR, Secrets Manager and CloudWatch Logs (ResourceInitializationError), and the execution role.";
-  }
   if (tasks.some((t) => /health checks/i.test(t.stoppedReason ?? ""))) {
     return "The new tasks failed their health checks: read the log lines above, check the health check path and the grace period, then deploy a fixed image.";
   }
-  if (tasks.some((t) => t.containers.some((c) => c.exitCode !== undefined && c.exitCode !== 0))) {
-    return "The new containers exited: read their last log lines above, fix the cause, and deploy again.";
-  }
-  return "Read the service events above, fix the cause, and deploy again.";
+  const exited = (t: StoppedTaskEvidence): boolean =>
+    t.containers.some((c) => c.exitCode !== undefined && c.exitCode !== 0);
+  const task = tasks.find((t) => t.stopCode === "TaskFailedToStart") ?? tasks.find(exited);
+  if (!task) return "Read the service events above, fix the cause, and deploy again.";
+  // A stopped task of a service is explained as a one-off task's is (pull errors, memory, sidecars).
+  const container = task.containers.find((c) => c.exitCode !== undefined && c.exitCode !== 0) ??
+    task.containers[0] ?? { name: "", exitCode: undefined, reason: undefined };
+  return explainStoppedTask(
+    { stopCode: task.stopCode, stoppedReason: task.stoppedReason, container, containers: task.containers },
+    "The new containers exited: read their last log lines above, fix the cause, and deploy again.",
+  ).fix;
 }
 
 /** Gathers the evidence, logging it; never throws (a failure to explain must not hide the failure). */
@@ -374,16 +378,13 @@ export function explainStoppedTask(
         fix: "Check the image exists at that tag or digest, that the execution role may pull it (ecr:GetAuthorizationToken, ecr:BatchGetImage, ecr:GetDownloadUrlForLayer), and that the subnets reach ECR (a NAT gateway, a public IP, or VPC endpoints).",
       };
     }
-    if (/ResourceInitializationError/.test(reasons) && /secret|ssm|parameter/i.test(reasons)) {
+    // One explanation of what the execution role fetches before a task starts, for every caller.
+    const initFix = resourceInitializationFix(reasons);
+    if (initFix) {
       return {
-        cause: "The task never ran: ECS could not fetch the task definition's secrets for it.",
-        fix: "Check each secret or parameter exists, that the execution role may read it (secretsmanager:GetSecretValue, ssm:GetParameters, and kms:Decrypt for a customer key), and that the subnets reach Secrets Manager and SSM.",
-      };
-    }
-    if (/ResourceInitializationError/.test(reasons) && /log/i.test(reasons)) {
-      return {
-        cause: "The task never ran: its awslogs log group does not exist or cannot be written.",
-        fix: 'Create the log group named by awslogs-group, or set awslogs-create-group to "true" and allow the execution role logs:CreateLogGroup.',
+        cause:
+          "The task never ran: ECS could not fetch what its execution role reads for it before it starts.",
+        fix: initFix,
       };
     }
     if (/CannotStartContainerError/.test(reasons)) {

@@ -108,7 +108,7 @@ describe("collectFailureEvidence", () => {
     );
     expect(text).toContain("    │ FATAL: out of memory");
     expect(text).toContain("(no log lines in /ecs/web web/app/b)");
-    expect(failureFix(evidence)).toMatch(/never started/);
+    expect(failureFix(evidence)).toMatch(/Check the image exists at that tag or digest.*ecr:BatchGetImage/);
     expect(ecsMock.commandCalls(ListTasksCommand)[0]?.args[0].input).toMatchObject({
       serviceName: "web",
       desiredStatus: "STOPPED",
@@ -136,19 +136,28 @@ describe("explainStoppedTask", () => {
       "a secret the execution role cannot read",
       facts(
         "TaskFailedToStart",
-        "ResourceInitializationError: unable to pull secrets or registry auth: retrieve secret from ssm: AccessDeniedException",
+        "ResourceInitializationError: unable to pull secrets or registry auth: execution resource retrieval failed: unable to retrieve secret from asm: service call has been retried 1 time(s): failed to fetch secret arn:aws:secretsmanager:eu-west-1:123456789012:secret:shop/db-AbCdEf from secrets manager: AccessDeniedException: User: arn:aws:sts::123456789012:assumed-role/ecsTaskExecutionRole/abc is not authorized to perform: secretsmanager:GetSecretValue on resource: arn:aws:secretsmanager:eu-west-1:123456789012:secret:shop/db-AbCdEf because no identity-based policy allows the secretsmanager:GetSecretValue action status code: 400, request id: x",
       ),
-      /could not fetch the task definition's secrets/,
-      /secretsmanager:GetSecretValue, ssm:GetParameters/,
+      /could not fetch what its execution role reads/,
+      /Allow the execution role ecsTaskExecutionRole secretsmanager:GetSecretValue on arn:aws:secretsmanager:eu-west-1:123456789012:secret:shop\/db-AbCdEf/,
+    ],
+    [
+      "an environment file the execution role cannot read",
+      facts(
+        "TaskFailedToStart",
+        "ResourceInitializationError: failed to download env files: file download command: non empty error stream: service call has been retried 5 time(s): AccessDenied: Access Denied status code: 403, request id: x",
+      ),
+      /could not fetch what its execution role reads/,
+      /s3:GetObject on the environment files/,
     ],
     [
       "a missing log group",
       facts(
         "TaskFailedToStart",
-        "ResourceInitializationError: failed to validate logger args: The specified log group does not exist.",
+        "ResourceInitializationError: failed to validate logger args: create stream has been retried 1 times: failed to create Cloudwatch log stream: ResourceNotFoundException: The specified log group does not exist. status code: 400",
       ),
-      /awslogs log group does not exist/,
-      /awslogs-create-group/,
+      /could not fetch what its execution role reads/,
+      /awslogs log group does not exist.*awslogs-create-group/,
     ],
     [
       "a command that failed",
