@@ -289,6 +289,11 @@ export function resourceInitializationFix(reason: string): string | undefined {
   return "The task could not fetch what it needs before starting: check that its subnets reach ECR, Secrets Manager, SSM, S3 and CloudWatch Logs (a NAT gateway, a public IP or VPC endpoints) and what its execution role may read.";
 }
 
+/** A container that ran and exited with a non-zero code (not one that never got an exit code). */
+function exitedWithError(container: { exitCode?: number | undefined }): boolean {
+  return container.exitCode !== undefined && container.exitCode !== 0;
+}
+
 /** What to do next, from the evidence. */
 export function failureFix(evidence: FailureEvidence): string {
   const tasks = evidence.stoppedTasks;
@@ -299,12 +304,12 @@ export function failureFix(evidence: FailureEvidence): string {
   if (tasks.some((t) => /health checks/i.test(t.stoppedReason ?? ""))) {
     return "The new tasks failed their health checks: read the log lines above, check the health check path and the grace period, then deploy a fixed image.";
   }
-  const exited = (t: StoppedTaskEvidence): boolean =>
-    t.containers.some((c) => c.exitCode !== undefined && c.exitCode !== 0);
-  const task = tasks.find((t) => t.stopCode === "TaskFailedToStart") ?? tasks.find(exited);
+  const task =
+    tasks.find((t) => t.stopCode === "TaskFailedToStart") ??
+    tasks.find((t) => t.containers.some(exitedWithError));
   if (!task) return "Read the service events above, fix the cause, and deploy again.";
   // A stopped task of a service is explained as a one-off task's is (pull errors, memory, sidecars).
-  const container = task.containers.find((c) => c.exitCode !== undefined && c.exitCode !== 0) ??
+  const container = task.containers.find(exitedWithError) ??
     task.containers[0] ?? { name: "", exitCode: undefined, reason: undefined };
   return explainStoppedTask(
     { stopCode: task.stopCode, stoppedReason: task.stoppedReason, container, containers: task.containers },
@@ -423,9 +428,7 @@ export function explainStoppedTask(
     };
   }
   if (container.exitCode === 0 || container.exitCode === undefined || container.exitCode === SIGTERM_EXIT) {
-    const other = facts.containers.find(
-      (c) => c.name !== container.name && c.exitCode !== undefined && c.exitCode !== 0,
-    );
+    const other = facts.containers.find((c) => c.name !== container.name && exitedWithError(c));
     if (other) {
       return {
         cause: `Essential container "${other.name}" exited with code ${other.exitCode}, which stopped the task${container.exitCode === 0 ? "" : ` before "${container.name}" finished`}.`,
@@ -439,7 +442,7 @@ export function explainStoppedTask(
       fix: "Something stopped the task: read the stopped reason above, then run it again.",
     };
   }
-  if (container.exitCode !== undefined && container.exitCode !== 0) {
+  if (exitedWithError(container)) {
     return {
       cause: `Container "${container.name}" exited with code ${container.exitCode}.`,
       fix: commandFix,
