@@ -133,6 +133,37 @@ describe("ecs-deploy: CodeDeploy blue/green for a CODE_DEPLOY service", () => {
     for (const action of sim.iamActions()) expect(readme, action).toContain(`\`${action}\``);
   }, 120_000);
 
+  it("stops the deployment with auto-rollback at the first poll after the judging is denied its metrics, instead of waiting to wait-timeout", async () => {
+    sim = await startSimulator({
+      scenario: {
+        ...codeDeployWorld(),
+        faults: [{ service: "cloudwatch", operation: "GetMetricData", kind: "access-denied" }],
+      },
+    });
+    const run = await deploy(sim, { ...INPUTS, "codedeploy-judge": "10m", "wait-timeout": "30m" });
+    expect(run.exitCode).toBe(1);
+    expect(run.outputs.status).toBe("failed");
+    const id = run.outputs["codedeploy-deployment-id"] ?? "";
+    const denied = sim.calls.filter((c) => c.operation === "GetMetricData");
+    expect(denied).toHaveLength(1);
+    const stops = sim.calls.filter((c) => c.operation === "StopDeployment" && c.status < 400);
+    expect(stops.map((c) => c.input)).toEqual([{ deploymentId: id, autoRollbackEnabled: true }]);
+    // Stopped at the poll after the denial, not after ten minutes of judging or the wait timeout.
+    const polls = sim.calls.filter(
+      (c) => c.operation === "GetDeployment" && c.seq > (denied[0]?.seq ?? 0) && c.seq < (stops[0]?.seq ?? 0),
+    );
+    expect(polls.length).toBeLessThanOrEqual(1);
+    expect(sim.ecs.service("web", "prod").taskDefinition).toBe(arnOf("web:1"));
+    expect(run.errors[0]?.message).toMatch(/could not be judged: .*cloudwatch:GetMetricData/);
+    expect(run.errors[0]?.message).toContain("codedeploy-judge: 0s");
+    const report = JSON.parse(run.outputs.report ?? "{}") as { codeDeploy: Shape };
+    expect(report.codeDeploy).toMatchObject({
+      verdict: "inconclusive",
+      stopped: true,
+      rollbackStatus: "Succeeded",
+    });
+  }, 120_000);
+
   it("refuses an unknown deployment group before changing anything", async () => {
     sim = await startSimulator({ scenario: codeDeployWorld() });
     const before = lastSeq(sim);

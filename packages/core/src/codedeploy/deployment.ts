@@ -368,7 +368,7 @@ function judge(
       signal: controller.signal,
     },
   );
-  return { report, stop: () => controller.abort() };
+  return { report, controller, stop: () => controller.abort() };
 }
 
 export interface FollowSettings {
@@ -419,7 +419,13 @@ export async function runCodeDeploy(
   };
   const targetIds: string[] = [];
   let judging: ReturnType<typeof judge>;
+  let judgingBegun = false;
   let verdict: HealthReport | undefined;
+  // Why the judging ended without a verdict (a denied metrics read, credentials gone). The caller
+  // asked for a judged deployment and the original task set still stands by, so the deployment is
+  // stopped with auto-rollback at the next poll rather than left to finish unjudged (fail closed,
+  // as the health gate stops at a denied call).
+  let judgingFailed: string | undefined;
   let last = "";
   const stop = async (why: string): Promise<void> => {
     if (report.stopped) return;
@@ -447,23 +453,35 @@ export async function runCodeDeploy(
         if (line !== last) logger.progress(line);
         last = line;
         if (
-          !judging &&
+          !judgingBegun &&
           settings.judgeMs > 0 &&
           (set?.trafficWeight ?? 0) > 0 &&
           report.greenTargetGroup &&
           !report.stopped
         ) {
+          judgingBegun = true;
           judging = judge(deps, plan, settings, report.greenTargetGroup, follow.pollIntervalMs);
-          judging?.report.then(
-            (r) => {
-              verdict = r;
-            },
-            () => undefined,
-          );
-          logger.info(
-            `The replacement task set takes production traffic: judging ${report.greenTargetGroup}.`,
-          );
+          if (judging) {
+            const controller = judging.controller;
+            judging.report.then(
+              (r) => {
+                verdict = r;
+              },
+              (error: unknown) => {
+                // Our own stop (the deployment ended, or the run was cancelled) is no failure.
+                if (controller.signal.aborted) return;
+                judgingFailed = errorMessage(error);
+              },
+            );
+            logger.info(
+              `The replacement task set takes production traffic: judging ${report.greenTargetGroup}.`,
+            );
+          } else {
+            judgingFailed = `target group ${report.greenTargetGroup} is not one of the deployment group's target groups`;
+          }
         }
+        if (judgingFailed && !TERMINAL.has(report.status))
+          await stop(`the replacement task set could not be judged: ${judgingFailed}`);
         if (verdict?.verdict === "fail" && !TERMINAL.has(report.status)) await stop(verdict.reason);
         const rollbackId = seen.info.rollbackInfo?.rollbackDeploymentId;
         if (rollbackId) {
@@ -475,7 +493,10 @@ export async function runCodeDeploy(
           return report.rollbackStatus && TERMINAL.has(report.rollbackStatus) ? done(true) : pending;
         }
         // A finished deployment still waits for the judging that began before its end.
-        if (TERMINAL.has(report.status) && (!judging || verdict || report.status !== "Succeeded"))
+        if (
+          TERMINAL.has(report.status) &&
+          (!judging || verdict || judgingFailed || report.status !== "Succeeded")
+        )
           return done(true);
         return pending;
       },
@@ -500,6 +521,9 @@ export async function runCodeDeploy(
     report.judgement = verdict;
     report.verdict = verdict.verdict;
     report.verdictReason = verdict.reason;
+  } else if (judgingFailed) {
+    report.verdict = "inconclusive";
+    report.verdictReason = `it could not be judged: ${judgingFailed}`;
   }
   return report;
 }

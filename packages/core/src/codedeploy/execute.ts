@@ -17,6 +17,13 @@ export function codeDeployOutcome(
   report: CodeDeployReport,
 ): Pick<DeployOutcome["services"][number], "status" | "reason"> & { fix?: string } {
   const id = report.deploymentId;
+  if (report.stopped && report.verdict === "inconclusive") {
+    return {
+      status: "failed",
+      reason: `The replacement task set took ${report.exposurePercent} % of production traffic, but ${report.verdictReason}; CodeDeploy deployment ${id} was stopped with auto-rollback (${report.rollbackDeploymentId ?? "no rollback deployment"} ${report.rollbackStatus ?? "pending"}).`,
+      fix: "Give the deploy role what the judging reads (the IAM action named above), or set `codedeploy-judge: 0s` to deploy unjudged; then deploy again.",
+    };
+  }
   if (report.stopped) {
     return {
       status: "failed",
