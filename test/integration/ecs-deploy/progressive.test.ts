@@ -268,6 +268,37 @@ describe("ecs-deploy: blue/green test traffic", () => {
   });
 });
 
+describe("ecs-deploy: blue/green behind a Network Load Balancer", () => {
+  it("deploys, judging on the test-listener probes alone, with one warning that an NLB has no HTTP metrics", async () => {
+    const scenario = world({ strategy: "BLUE_GREEN", desiredCount: 2, manualClock: true, metrics: busy });
+    const elbv2 = scenario.elbv2 as { loadBalancers: { arn?: string }[] };
+    (elbv2.loadBalancers[0] as { arn?: string }).arn =
+      "arn:aws:elasticloadbalancing:eu-west-1:123456789012:loadbalancer/net/web-nlb/50dc6c495c0c9188";
+    sim = await startPollClocked(scenario, POLL_SIM_MS);
+    let probed = 0;
+    server = createServer((_req, res) => {
+      probed++;
+      res.writeHead(200).end("ok");
+    });
+    await new Promise<void>((resolve) => server?.listen(0, "127.0.0.1", resolve));
+    const port = (server.address() as AddressInfo).port;
+    const run = await deploy(sim, {
+      containers: `app=${image("2")}`,
+      "test-url": `http://127.0.0.1:${port}/health`,
+    });
+    expect(run.errors).toEqual([]);
+    expect(run.exitCode).toBe(0);
+    expect(probed).toBeGreaterThan(0);
+    expect(sim.calls.filter((c) => c.operation === "UpdateService")).toHaveLength(1);
+    expect(sim.calls.some((c) => c.operation === "GetMetricData")).toBe(false);
+    const warnings = run.annotations.filter(
+      (a) => a.level === "warning" && a.message.includes("not an Application Load Balancer"),
+    );
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]?.message).toMatch(/judged on probes and alarms only/);
+  });
+});
+
 describe("ecs-deploy: configuring a strategy", () => {
   it("moves a rolling service to canary and back with one input", async () => {
     sim = await startSimulator({

@@ -19,7 +19,11 @@ import {
   type ElasticLoadBalancingV2Client,
 } from "@aws-sdk/client-elastic-load-balancing-v2";
 import { notAnAwsAnswer } from "../aws/errors";
-import { albMetricsSource, loadBalancerDimension, targetGroupDimension } from "../health/cloudwatch";
+import {
+  albMetricsSource,
+  applicationLoadBalancerDimension,
+  targetGroupDimension,
+} from "../health/cloudwatch";
 import { runHealthGate } from "../health/gate";
 import type { HttpClient } from "../health/http";
 import { elbTargetHealthReader } from "../health/target-health";
@@ -325,11 +329,18 @@ function judge(
 ) {
   const group = plan.targetGroups[groupName];
   if (!group) return undefined;
-  const metricSources = group.loadBalancerArn
+  const loadBalancer = group.loadBalancerArn
+    ? applicationLoadBalancerDimension(group.loadBalancerArn)
+    : undefined;
+  if (group.loadBalancerArn && !loadBalancer)
+    deps.logger.warning(
+      `${groupName} is behind ${group.loadBalancerArn}, which is not an Application Load Balancer and publishes no HTTP error rate or latency: it is judged on its target health only.`,
+    );
+  const metricSources = loadBalancer
     ? [
         albMetricsSource(
           {
-            loadBalancer: loadBalancerDimension(group.loadBalancerArn),
+            loadBalancer,
             targetGroup: targetGroupDimension(group.arn),
             errorRateThreshold: settings.errorRateThreshold,
             latencyP95ThresholdSeconds: settings.latencyP95ThresholdSeconds,

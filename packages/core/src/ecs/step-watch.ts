@@ -16,7 +16,7 @@ import {
   DescribeTargetHealthCommand,
   type ElasticLoadBalancingV2Client,
 } from "@aws-sdk/client-elastic-load-balancing-v2";
-import { loadBalancerDimension, targetGroupDimension } from "../health/cloudwatch";
+import { applicationLoadBalancerDimension, targetGroupDimension } from "../health/cloudwatch";
 import { type HttpClient, HttpRequestError } from "../health/http";
 import type { Clock } from "../runtime/clock";
 import { errorMessage } from "../runtime/errors";
@@ -152,12 +152,17 @@ export class StepWatch {
       );
       return undefined;
     }
+    const dimension = lbArn ? applicationLoadBalancerDimension(lbArn) : undefined;
     if (!lbArn) {
       deps.logger.warning(
         `${name}: target group ${groups.stable} has no load balancer; the steps are judged on probes and alarms only.`,
       );
+    } else if (!dimension) {
+      deps.logger.warning(
+        `${name}: target group ${groups.stable} is behind ${lbArn}, which is not an Application Load Balancer and publishes no HTTP error rate or latency; the steps are judged on probes and alarms only.`,
+      );
     }
-    return new StepWatch(deps, settings, strategy, groups, lbArn ? loadBalancerDimension(lbArn) : "");
+    return new StepWatch(deps, settings, strategy, groups, dimension ?? "");
   }
 
   #gap(kind: string, error: unknown): void {

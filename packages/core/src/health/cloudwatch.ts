@@ -38,6 +38,15 @@ export function loadBalancerDimension(value: string): string {
   );
 }
 
+/**
+ * The LoadBalancer dimension of a load balancer ARN when it is an Application Load Balancer, else
+ * undefined: a Network or Gateway Load Balancer publishes no HTTP error counts or response times,
+ * so there is nothing in AWS/ApplicationELB to judge for it.
+ */
+export function applicationLoadBalancerDimension(arn: string): string | undefined {
+  return /:loadbalancer\/app\//.test(arn) ? loadBalancerDimension(arn) : undefined;
+}
+
 /** The TargetGroup dimension of a target group ARN: "targetgroup/<name>/<id>". */
 export function targetGroupDimension(arn: string): string {
   const match = /:(targetgroup\/[^/]+\/[^/]+)$/.exec(arn.trim());

@@ -421,7 +421,12 @@ export class Elbv2Service implements SimService {
       Scheme: "internet-facing",
       VpcId: "vpc-0a1b2c3d4e5f60718",
       State: { Code: "active" },
-      Type: "application",
+      // The ARN says the kind: loadbalancer/app/…, loadbalancer/net/…, loadbalancer/gwy/….
+      Type: /:loadbalancer\/net\//.test(lb.arn)
+        ? "network"
+        : /:loadbalancer\/gwy\//.test(lb.arn)
+          ? "gateway"
+          : "application",
       IpAddressType: "ipv4",
     };
   }

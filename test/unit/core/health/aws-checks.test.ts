@@ -9,6 +9,7 @@ import { mockClient } from "aws-sdk-client-mock";
 import { beforeEach, describe, expect, it } from "vitest";
 import {
   albMetricsSource,
+  applicationLoadBalancerDimension,
   loadBalancerDimension,
   targetGroupDimension,
 } from "../../../../packages/core/src/health/cloudwatch";
@@ -33,6 +34,12 @@ describe("dimensions", () => {
     expect(loadBalancerDimension("app/shop/50dc6c495c0c9188")).toBe("app/shop/50dc6c495c0c9188");
     expect(() => loadBalancerDimension("shop")).toThrow(/neither an Application Load Balancer ARN/);
     expect(() => loadBalancerDimension(LB_ARN.replace("/app/", "/net/"))).toThrow();
+  });
+
+  it("has an ALB dimension only for an Application Load Balancer, without throwing for the others", () => {
+    expect(applicationLoadBalancerDimension(LB_ARN)).toBe("app/shop/50dc6c495c0c9188");
+    expect(applicationLoadBalancerDimension(LB_ARN.replace("/app/", "/net/"))).toBeUndefined();
+    expect(applicationLoadBalancerDimension(LB_ARN.replace("/app/", "/gwy/"))).toBeUndefined();
   });
 
   it("derives the TargetGroup dimension from the ARN", () => {
