@@ -1,19 +1,13 @@
 // ecs-deploy: read the services and the task definition and decide (or, for a pull request, only show
 // the plan), register only a definition AWS does not already hold, record the GitHub deployment,
 // update the services and follow the rollouts to their end, prune old revisions, and report once.
-import { CloudWatchClient } from "@aws-sdk/client-cloudwatch";
-import { CloudWatchLogsClient } from "@aws-sdk/client-cloudwatch-logs";
-import { ECSClient } from "@aws-sdk/client-ecs";
-import { ElasticLoadBalancingV2Client } from "@aws-sdk/client-elastic-load-balancing-v2";
-import { createAwsClient, warnIfBeyondSessionLife } from "@shipline/core/aws/clients";
-import { type DeployDeps, executeDeploy, plannedImages } from "@shipline/core/ecs/deploy-execute";
+import { executeDeploy, plannedImages } from "@shipline/core/ecs/deploy-execute";
 import { changesServices } from "@shipline/core/ecs/deploy-plan";
-import { ServiceDeploymentsApi } from "@shipline/core/ecs/service-deployments";
 import { checkStrategy } from "@shipline/core/ecs/strategy";
-import { createHttpClient } from "@shipline/core/health/http";
 import type { ActionContext } from "@shipline/core/runtime/run";
 import { inputSpec } from "./inputs";
 import { codeDeployDeps, deployThroughCodeDeploy, readCodeDeploy } from "./phases/codedeploy";
+import { connect } from "./phases/connection";
 import { preview } from "./phases/preview";
 import { prune } from "./phases/prune";
 import { read } from "./phases/read";
@@ -21,25 +15,7 @@ import { record } from "./phases/record";
 import { register, registerOnly } from "./phases/register";
 import { readTraffic, shiftTraffic, trafficDeps } from "./phases/traffic";
 import { publish } from "./report";
-import { type Settings, settingsFrom } from "./settings";
-
-function connect(context: ActionContext, settings: Settings): DeployDeps {
-  const { logger } = context;
-  if (settings.mode === "deploy" && settings.follow.wait)
-    warnIfBeyondSessionLife(settings.follow.waitTimeoutMs, "wait-timeout", logger);
-  const ecs = createAwsClient(ECSClient, settings.aws, { logger });
-  const logs = createAwsClient(CloudWatchLogsClient, settings.aws, { logger });
-  const api = new ServiceDeploymentsApi(ecs, logger);
-  const deps: DeployDeps = { ecs, logs, api, logger, clock: context.clock, signal: context.signal };
-  if (!settings.follow.judge) return deps;
-  // The step judge reads load balancer metrics and alarms, the target groups, and probes test traffic.
-  return {
-    ...deps,
-    cloudwatch: createAwsClient(CloudWatchClient, settings.aws, { logger }),
-    elbv2: createAwsClient(ElasticLoadBalancingV2Client, settings.aws, { logger }),
-    http: createHttpClient(),
-  };
-}
+import { settingsFrom } from "./settings";
 
 export async function main(context: ActionContext): Promise<void> {
   const startedAt = context.clock.now();
@@ -57,7 +33,7 @@ export async function main(context: ActionContext): Promise<void> {
   // ECS would refuse a strategy the services cannot take: refused now, before anything is registered.
   checkStrategy(plan.services, settings.follow.strategy);
   const changes = changesServices(plan);
-  const steps = settings.traffic && changes ? trafficDeps(aws, settings) : undefined;
+  const steps = settings.traffic && changes ? trafficDeps(aws) : undefined;
   const traffic = steps && settings.traffic ? await readTraffic(steps, plan, settings.traffic) : undefined;
   const cd = settings.codeDeploy && changes ? await codeDeployDeps(aws, settings) : undefined;
   const group = cd ? await readCodeDeploy(cd, plan, settings) : undefined;

@@ -168,6 +168,12 @@ export function trafficSettings(inputs: Inputs): TrafficStepsSettings | undefine
       "`register-only` updates no service, so there is no traffic to shift.",
       "Remove `traffic-rule` from the register-only step.",
     );
+  if (inputs.strategy && inputs.strategy !== "rolling")
+    throw inputError(
+      "strategy",
+      `the ${inputs.strategy} strategy has ECS shift the traffic, and traffic steps have shipline shift it: one rule cannot take both.`,
+      fix("Remove `strategy` (or set it to `rolling`)"),
+    );
   const steps = inputs.trafficSteps.map(Number);
   const wrong = checkTrafficSteps(steps);
   if (wrong)

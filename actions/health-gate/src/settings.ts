@@ -414,5 +414,5 @@ function checkSoakForMetrics(sources: readonly MetricSource[], timing: GateSetti
 
 function targetHealthReader(aws: AwsSettings, deps: SettingsDeps): TargetHealthReader {
   const elbv2 = createAwsClient(ElasticLoadBalancingV2Client, aws, { env: deps.env, logger: deps.logger });
-  return elbTargetHealthReader(elbv2, deps.clock);
+  return elbTargetHealthReader(elbv2, deps.clock, "target-group-arns");
 }

@@ -268,6 +268,20 @@ describe("ecs-deploy: blue/green test traffic", () => {
   });
 });
 
+describe("ecs-deploy: a canary started without waiting", () => {
+  it("reads nothing for a step judge that would never run (wait: false returns after UpdateService)", async () => {
+    sim = await startPollClocked(
+      world({ strategy: "CANARY", desiredCount: 2, manualClock: true, metrics: busy }),
+      POLL_SIM_MS,
+    );
+    const run = await deploy(sim, { containers: `app=${image("2")}`, wait: "false" });
+    expect(run.errors).toEqual([]);
+    expect(sim.calls.filter((c) => c.operation === "UpdateService")).toHaveLength(1);
+    const judging = ["DescribeTargetGroups", "DescribeTargetHealth", "GetMetricData", "DescribeAlarms"];
+    expect(sim.calls.filter((c) => judging.includes(c.operation)).map((c) => c.operation)).toEqual([]);
+  });
+});
+
 describe("ecs-deploy: blue/green behind a Network Load Balancer", () => {
   it("deploys, judging on the test-listener probes alone, with one warning that an NLB has no HTTP metrics", async () => {
     const scenario = world({ strategy: "BLUE_GREEN", desiredCount: 2, manualClock: true, metrics: busy });

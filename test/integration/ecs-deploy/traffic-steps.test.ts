@@ -9,7 +9,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { ROOT } from "../../rig/harness";
 import type { Override, Scenario, Shape, SimProfile, Simulator } from "../../sim/index";
 import { startSimulator } from "../../sim/index";
-import { arnOf, deploy, image, lastSeq, MUTATING, NETWORK, TG, world } from "./stack";
+import { arnOf, deploy, image, lastSeq, MUTATING, NETWORK, ROLE, TG, TG_GREEN, world } from "./stack";
 
 const LB = "arn:aws:elasticloadbalancing:eu-west-1:123456789012:loadbalancer/app/web-alb/50dc6c495c0c9188";
 const RULE =
@@ -194,6 +194,49 @@ describe("ecs-deploy: a listener rule shipline does not own", () => {
     expect(changed).toEqual([]);
     expect(forwardOf(sim)).toEqual(FOUND);
   }, 60_000);
+
+  it("refuses a canary that deploys with ECS's own canary strategy, before changing anything", async () => {
+    const scenario = trafficWorld();
+    const canary = (scenario.ecs as { services: Shape[] }).services.find(
+      (svc) => svc.serviceName === "web-canary",
+    ) as Shape;
+    (canary.deploymentConfiguration as Shape).strategy = "CANARY";
+    // ECS's canary needs its own pair of target groups and rule: web-green and the production rule.
+    (canary.loadBalancers as Shape[])[0] = {
+      ...((canary.loadBalancers as Shape[])[0] as Shape),
+      advancedConfiguration: {
+        alternateTargetGroupArn: TG_GREEN,
+        productionListenerRule: RULE,
+        roleArn: ROLE,
+      },
+    };
+    const elbv2 = scenario.elbv2 as { targetGroups: Shape[]; loadBalancers: Shape[] };
+    elbv2.targetGroups.push(group("web-green", TG_GREEN));
+    ((elbv2.loadBalancers[0] as Shape).targetGroups as string[]).push("web-green");
+    sim = await startSimulator({ scenario });
+    const before = lastSeq(sim);
+    const run = await deploy(sim, STEP_INPUTS);
+    expect(run.exitCode).toBe(1);
+    expect(run.errors[0]?.message).toMatch(/web-canary deploys with ECS's CANARY strategy/);
+    const changed = sim.calls.filter(
+      (c) => c.seq > before && (MUTATING.has(c.operation) || c.operation === "ModifyRule"),
+    );
+    expect(changed).toEqual([]);
+  }, 60_000);
+
+  it("sends the step's deployment alarms to the service, not to the canary", async () => {
+    sim = await startSimulator({ scenario: trafficWorld() });
+    const run = await deploy(sim, { ...STEP_INPUTS, "deployment-alarms": "web-5xx" });
+    expect(run.errors).toEqual([]);
+    const updates = sim.calls.filter((c) => c.operation === "UpdateService" && c.status < 400);
+    const canary = updates.filter((c) => c.input.service === "web-canary");
+    const service = updates.filter((c) => c.input.service === "web");
+    expect(canary.length).toBeGreaterThan(0);
+    for (const c of canary) expect(c.input.deploymentConfiguration).toBeUndefined();
+    expect(service[0]?.input.deploymentConfiguration).toMatchObject({
+      alarms: { alarmNames: ["web-5xx"], enable: true },
+    });
+  }, 120_000);
 
   it("refuses a rule tagged for another service", async () => {
     sim = await startSimulator({ scenario: trafficWorld({ "shipline:traffic-steps": "prod/api" }) });

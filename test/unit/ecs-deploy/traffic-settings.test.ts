@@ -54,6 +54,7 @@ describe("ecs-deploy traffic-step settings", () => {
     [{ ...STEPS, services: "web,api" }, "services", /one service/],
     [{ ...STEPS, "canary-service": "web" }, "canary-service", /the service being deployed/],
     [{ ...STEPS, wait: "false" }, "wait", /judged while the step waits/],
+    [{ ...STEPS, strategy: "canary" }, "strategy", /one rule cannot take both/],
     [{ ...STEPS, "traffic-steps": "5,1,100" }, "traffic-steps", /does not come after/],
     [{ ...STEPS, "traffic-steps": "1,5,50" }, "traffic-steps", /last step must be 100/],
     [{ ...STEPS, "traffic-steps": "0,100" }, "traffic-steps", /whole percentage from 1 to 100/],

@@ -1,32 +1,26 @@
 // CodeDeploy blue/green for a CODE_DEPLOY service (`codedeploy-application`): the application and
 // deployment group read and checked with the plan, before anything changes; then the deployment, in
 // place of UpdateService. The CodeDeploy client is loaded only for this mode.
-import { CloudWatchClient } from "@aws-sdk/client-cloudwatch";
-import { ElasticLoadBalancingV2Client } from "@aws-sdk/client-elastic-load-balancing-v2";
 import { createAwsClient } from "@shipline/core/aws/clients";
-import { ServerClock } from "@shipline/core/aws/server-clock";
 import {
   type CodeDeployDeps,
   type CodeDeployPlan,
   planCodeDeploy,
 } from "@shipline/core/codedeploy/deployment";
 import { executeCodeDeploy } from "@shipline/core/codedeploy/execute";
-import type { DeployDeps, DeployOutcome, DeployRevision } from "@shipline/core/ecs/deploy-execute";
+import type { DeployOutcome, DeployRevision } from "@shipline/core/ecs/deploy-execute";
 import type { DeployPlan, ServicePlan } from "@shipline/core/ecs/deploy-plan";
-import { createHttpClient } from "@shipline/core/health/http";
 import type { Settings } from "../settings";
+import { type Connection, judgingClients } from "./connection";
 
-export async function codeDeployDeps(deps: DeployDeps, settings: Settings): Promise<CodeDeployDeps> {
+export async function codeDeployDeps(deps: Connection, settings: Settings): Promise<CodeDeployDeps> {
   const { CodeDeployClient } = await import("@aws-sdk/client-codedeploy");
   const { logger } = deps;
-  const awsClock = new ServerClock(deps.clock);
+  const judging = judgingClients(deps);
   return {
-    codedeploy: awsClock.follow(createAwsClient(CodeDeployClient, settings.aws, { logger })),
-    elb: awsClock.follow(createAwsClient(ElasticLoadBalancingV2Client, settings.aws, { logger })),
-    cloudwatch: awsClock.follow(createAwsClient(CloudWatchClient, settings.aws, { logger })),
-    http: createHttpClient(),
+    ...judging,
+    codedeploy: judging.awsClock.follow(createAwsClient(CodeDeployClient, settings.aws, { logger })),
     clock: deps.clock,
-    awsClock,
     logger,
     signal: deps.signal,
   };

@@ -1,10 +1,6 @@
 // Shipline-driven traffic steps (`traffic-rule`): the rule and the canary service read and checked
 // with the plan, before anything changes; then the steps, in place of the plain rollout.
-import { CloudWatchClient } from "@aws-sdk/client-cloudwatch";
-import { ElasticLoadBalancingV2Client } from "@aws-sdk/client-elastic-load-balancing-v2";
-import { createAwsClient } from "@shipline/core/aws/clients";
-import { ServerClock } from "@shipline/core/aws/server-clock";
-import type { DeployDeps, DeployOutcome, DeployRevision } from "@shipline/core/ecs/deploy-execute";
+import type { DeployOutcome, DeployRevision } from "@shipline/core/ecs/deploy-execute";
 import type { DeployPlan } from "@shipline/core/ecs/deploy-plan";
 import {
   executeTrafficSteps,
@@ -14,20 +10,12 @@ import {
   type TrafficStepsSettings,
 } from "@shipline/core/ecs/weighted-steps";
 import { describeWeights } from "@shipline/core/elb/listener-rule";
-import { createHttpClient } from "@shipline/core/health/http";
 import type { Settings } from "../settings";
+import { type Connection, judgingClients } from "./connection";
 
-/** The clients traffic steps need beside ECS's, made only when they are asked for. */
-export function trafficDeps(deps: DeployDeps, settings: Settings): TrafficStepsDeps {
-  const { logger } = deps;
-  const awsClock = new ServerClock(deps.clock);
-  return {
-    ...deps,
-    elb: awsClock.follow(createAwsClient(ElasticLoadBalancingV2Client, settings.aws, { logger })),
-    cloudwatch: awsClock.follow(createAwsClient(CloudWatchClient, settings.aws, { logger })),
-    http: createHttpClient(),
-    awsClock,
-  };
+/** Traffic steps work with the step's own judging clients. */
+export function trafficDeps(deps: Connection): TrafficStepsDeps {
+  return { ...deps, ...judgingClients(deps) };
 }
 
 export async function readTraffic(

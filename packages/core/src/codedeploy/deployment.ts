@@ -19,14 +19,9 @@ import {
   type ElasticLoadBalancingV2Client,
 } from "@aws-sdk/client-elastic-load-balancing-v2";
 import { notAnAwsAnswer } from "../aws/errors";
-import {
-  albMetricsSource,
-  applicationLoadBalancerDimension,
-  targetGroupDimension,
-} from "../health/cloudwatch";
-import { runHealthGate } from "../health/gate";
+import { applicationLoadBalancerDimension } from "../health/cloudwatch";
 import type { HttpClient } from "../health/http";
-import { elbTargetHealthReader } from "../health/target-health";
+import { judgeTargetGroup } from "../health/target-group-judge";
 import type { HealthReport } from "../health/verdict";
 import type { Clock } from "../runtime/clock";
 import { CancelledError, errorMessage, UserError } from "../runtime/errors";
@@ -336,46 +331,24 @@ function judge(
     deps.logger.warning(
       `${groupName} is behind ${group.loadBalancerArn}, which is not an Application Load Balancer and publishes no HTTP error rate or latency: it is judged on its target health only.`,
     );
-  const metricSources = loadBalancer
-    ? [
-        albMetricsSource(
-          {
-            loadBalancer,
-            targetGroup: targetGroupDimension(group.arn),
-            errorRateThreshold: settings.errorRateThreshold,
-            latencyP95ThresholdSeconds: settings.latencyP95ThresholdSeconds,
-          },
-          { cloudwatch: deps.cloudwatch },
-        ),
-      ]
-    : [];
   const controller = new AbortController();
   deps.signal?.addEventListener("abort", () => controller.abort(), { once: true });
-  const report = runHealthGate(
+  const report = judgeTargetGroup(
     {
-      settings: {
-        warmUpMs: 0,
-        probeIntervalMs: intervalMs,
-        probeTimeoutMs: Math.min(2_000, intervalMs),
-        successThreshold: 1,
-        failureThreshold: 3,
-        soakMs: settings.judgeMs,
-        timeoutMs: settings.judgeMs + Math.max(60_000, 10 * intervalMs),
-        errorRateThreshold: settings.errorRateThreshold,
-        latencyP95ThresholdSeconds: settings.latencyP95ThresholdSeconds,
-        minRequests: settings.minRequests,
-      },
-      probes: [],
-      smokeTests: [],
-      smokeSecrets: {},
-      targetGroupArns: [group.arn],
-      metricSources,
+      targetGroupArn: group.arn,
+      loadBalancer,
+      judgeMs: settings.judgeMs,
+      intervalMs,
+      errorRateThreshold: settings.errorRateThreshold,
+      latencyP95ThresholdSeconds: settings.latencyP95ThresholdSeconds,
+      minRequests: settings.minRequests,
     },
     {
       http: deps.http,
+      elb: deps.elb,
+      cloudwatch: deps.cloudwatch,
       clock: deps.awsClock,
       logger: deps.logger,
-      readTargetHealth: elbTargetHealthReader(deps.elb, deps.awsClock),
       signal: controller.signal,
     },
   );

@@ -1,7 +1,7 @@
 // A deploy of a CODE_DEPLOY service as the deploy's outcome: CodeDeploy's deployment (created or
 // resumed, followed and judged) told as the service's result, with the deployment in the report.
 import type { DeployOutcome, DeployRevision } from "../ecs/deploy-execute";
-import { changesServices, type DeployPlan, type ServicePlan } from "../ecs/deploy-plan";
+import type { DeployPlan, ServicePlan } from "../ecs/deploy-plan";
 import { containerImages } from "../ecs/task-definition";
 import {
   type CodeDeployDeps,
@@ -50,6 +50,7 @@ export function codeDeployOutcome(
   };
 }
 
+/** Deploys a plan that changes the service (the caller reads CodeDeploy only for one). */
 export async function executeCodeDeploy(
   deps: CodeDeployDeps,
   plan: DeployPlan,
@@ -60,22 +61,6 @@ export async function executeCodeDeploy(
 ): Promise<DeployOutcome> {
   const service = plan.services[0] as ServicePlan;
   const images = containerImages(plan.reuse ? plan.reuse.definition : plan.rendered);
-  if (!changesServices(plan)) {
-    return {
-      status: "unchanged",
-      taskDefinitionArn: revision.arn,
-      images,
-      services: [
-        {
-          name: service.name,
-          action: service.action.kind,
-          status: "unchanged",
-          reason: service.action.why,
-          serviceDeploymentArn: undefined,
-        },
-      ],
-    };
-  }
   const report = await deps.logger.group(
     `Deploy through CodeDeploy (${settings.application} / ${settings.deploymentGroup})`,
     () => runCodeDeploy(deps, codeDeploy, settings, revision.arn, follow),

@@ -269,7 +269,7 @@ async function startRollout(
   cluster: string,
   plan: ServicePlan,
   taskDefinitionArn: string,
-  options: Pick<DeployOptions, "strategy" | "judge">,
+  options: Pick<DeployOptions, "strategy" | "judge" | "wait">,
 ): Promise<StartedRollout> {
   const { ecs, clock, logger } = deps;
   const { service } = plan;
@@ -351,12 +351,13 @@ function strategyFields(update: ReturnType<typeof strategyUpdate>): Partial<Upda
 /** The step judge of a native strategy, set up before the update (it reads which target group serves). */
 async function prepareSteps(
   deps: DeployDeps,
-  options: Pick<DeployOptions, "judge">,
+  options: Pick<DeployOptions, "judge" | "wait">,
   service: Service,
   strategy: string | undefined,
 ): Promise<StepWatch | undefined> {
   const target = (strategy as ReturnType<typeof serviceStrategy> | undefined) ?? serviceStrategy(service);
-  if (!options.judge || target === "ROLLING") return undefined;
+  // Steps are judged while the step follows the deployment; `wait: false` returns before the first.
+  if (!options.judge || !options.wait || target === "ROLLING") return undefined;
   const { cloudwatch, elbv2, http } = deps;
   if (!cloudwatch || !elbv2 || !http)
     throw new Error("the step judge needs CloudWatch, ELBv2 and HTTP clients");

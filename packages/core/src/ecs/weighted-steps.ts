@@ -16,10 +16,8 @@ import {
   readOwnedRule,
   setRuleActions,
 } from "../elb/listener-rule";
-import { albMetricsSource, targetGroupDimension } from "../health/cloudwatch";
-import { runHealthGate } from "../health/gate";
 import type { HttpClient } from "../health/http";
-import { elbTargetHealthReader } from "../health/target-health";
+import { judgeTargetGroup } from "../health/target-group-judge";
 import type { Clock } from "../runtime/clock";
 import { CancelledError, errorMessage, UserError } from "../runtime/errors";
 import { formatDuration } from "../runtime/format";
@@ -34,9 +32,8 @@ import {
 import { type DeployPlan, decideServiceAction, type ServicePlan } from "./deploy-plan";
 import { eventIds } from "./rollout";
 import { describeServices } from "./service-snapshot";
+import { serviceStrategy } from "./strategy";
 import type { TrafficStepRecord, TrafficStepsReport } from "./weighted-steps-report";
-
-export const DEFAULT_TRAFFIC_STEPS = [1, 5, 50, 100] as const;
 
 export interface TrafficStepsSettings {
   ruleArn: string;
@@ -163,31 +160,22 @@ export async function planTrafficSteps(
       "Give a canary service with the ECS deployment controller.",
     );
   }
+  // ECS's own traffic shifting and shipline's on one rule would fight: both services stay rolling.
+  for (const [service, input] of [
+    [primary.service, "services"],
+    [canary, "canary-service"],
+  ] as const) {
+    const strategy = serviceStrategy(service);
+    if (strategy !== "ROLLING")
+      throw refuse(
+        input,
+        `${service.serviceName} deploys with ECS's ${strategy} strategy, which shifts traffic itself; traffic steps need rolling services.`,
+        "Use the native strategy's own steps (`strategy`, without `traffic-rule`), or set the service back to `strategy: rolling`.",
+      );
+  }
   const pair = pairTargetGroups(rule, primary.service, canary);
   const path = /:listener-rule\/(app\/[^/]+\/[^/]+)\//.exec(settings.ruleArn)?.[1] ?? "";
   return { rule, ...pair, canary, loadBalancer: path };
-}
-
-function gateFor(plan: TrafficPlan, settings: TrafficStepsSettings, options: DeployOptions) {
-  return {
-    settings: {
-      warmUpMs: 0,
-      probeIntervalMs: options.pollIntervalMs,
-      probeTimeoutMs: Math.min(2_000, options.pollIntervalMs),
-      successThreshold: 1,
-      failureThreshold: 3,
-      soakMs: settings.pauseMs,
-      timeoutMs: settings.pauseMs + Math.max(60_000, 10 * options.pollIntervalMs),
-      errorRateThreshold: settings.errorRateThreshold,
-      latencyP95ThresholdSeconds: settings.latencyP95ThresholdSeconds,
-      minRequests: settings.minRequests,
-    },
-    probes: [],
-    smokeTests: [],
-    smokeSecrets: {},
-    targetGroupArns: [plan.canaryTargetGroup],
-    loadBalancer: plan.loadBalancer,
-  };
 }
 
 /** One step: the weights set and checked, then the canary's target group judged for the pause. */
@@ -206,27 +194,22 @@ async function runStep(
   logger.info(
     `${percent} % to ${settings.canaryService} (${describeWeights(weights)}); judging for ${formatDuration(settings.pauseMs)}.`,
   );
-  const gate = gateFor(plan, settings, options);
-  const report = await runHealthGate(
+  const report = await judgeTargetGroup(
     {
-      ...gate,
-      metricSources: [
-        albMetricsSource(
-          {
-            loadBalancer: gate.loadBalancer,
-            targetGroup: targetGroupDimension(plan.canaryTargetGroup),
-            errorRateThreshold: settings.errorRateThreshold,
-            latencyP95ThresholdSeconds: settings.latencyP95ThresholdSeconds,
-          },
-          { cloudwatch: deps.cloudwatch },
-        ),
-      ],
+      targetGroupArn: plan.canaryTargetGroup,
+      loadBalancer: plan.loadBalancer,
+      judgeMs: settings.pauseMs,
+      intervalMs: options.pollIntervalMs,
+      errorRateThreshold: settings.errorRateThreshold,
+      latencyP95ThresholdSeconds: settings.latencyP95ThresholdSeconds,
+      minRequests: settings.minRequests,
     },
     {
       http: deps.http,
+      elb: deps.elb,
+      cloudwatch: deps.cloudwatch,
       clock,
       logger,
-      readTargetHealth: elbTargetHealthReader(deps.elb, clock),
       ...(deps.signal ? { signal: deps.signal } : {}),
     },
   );
@@ -328,7 +311,13 @@ export async function executeTrafficSteps(
     canaryAfter: "left as it was",
   };
   const canaryPlan = { ...plan, services: [canaryPlanOf(plan, traffic, revision.arn)] };
-  const canary = await executeDeploy(deps, canaryPlan, revision, options);
+  // The canary keeps its own deployment configuration: the step's strategy settings and step judge
+  // are the service's, not the canary's (whose steps are judged here, by the weights).
+  const canary = await executeDeploy(deps, canaryPlan, revision, {
+    ...options,
+    strategy: undefined,
+    judge: undefined,
+  });
   if (canary.status !== "succeeded" && canary.status !== "unchanged") {
     report.canaryAfter = await restoreCanary(deps, plan.cluster, traffic);
     return { ...canary, trafficSteps: report };

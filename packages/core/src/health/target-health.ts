@@ -64,11 +64,17 @@ export function targetGroupName(arn: string): string {
 
 export type TargetHealthReader = (targetGroupArn: string, signal?: AbortSignal) => Promise<TargetHealthRound>;
 
-/** Reads target health through ELBv2; a missing target group or missing permission is the user's to fix. */
+/**
+ * Reads target health through ELBv2; a missing target group or missing permission is the user's to
+ * fix. `input` names the input the target groups came from, when they came from one (health-gate's
+ * `target-group-arns`); groups read off a service or a deployment group name none.
+ */
 export function elbTargetHealthReader(
   client: ElasticLoadBalancingV2Client,
   clock: { now(): number },
+  input?: string,
 ): TargetHealthReader {
+  const named = input ? { input } : {};
   return async (targetGroupArn, signal) => {
     const at = clock.now();
     try {
@@ -91,7 +97,7 @@ export function elbTargetHealthReader(
       if (signal?.aborted) throw error;
       if (name === "TargetGroupNotFoundException" || name === "ValidationError") {
         throw new UserError(`Target group ${targetGroupArn} was not found: ${(error as Error).message}`, {
-          input: "target-group-arns",
+          ...named,
           fix: "Check the ARN and that the region (`aws-region`) is the target group's.",
         });
       }
@@ -99,7 +105,6 @@ export function elbTargetHealthReader(
         throw new UserError(
           `Not allowed to read the health of ${targetGroupArn}: ${(error as Error).message}`,
           {
-            input: "target-group-arns",
             fix: "Allow elasticloadbalancing:DescribeTargetHealth to the role the job assumes.",
           },
         );

@@ -197,6 +197,21 @@ describe("elbTargetHealthReader", () => {
     await expect(read(TG_ARN)).rejects.toThrow(/Target group .* was not found/);
   });
 
+  it("names the input the target groups came from only when the caller gave one", async () => {
+    elbv2
+      .on(DescribeTargetHealthCommand)
+      .rejects(
+        new TargetGroupNotFoundException({ message: "One or more target groups not found", $metadata: {} }),
+      );
+    const client = new ElasticLoadBalancingV2Client(region);
+    const fromInput = await elbTargetHealthReader(client, clock, "target-group-arns")(TG_ARN).catch((e) => e);
+    expect((fromInput as UserError).input).toBe("target-group-arns");
+    // Read off a service or a deployment group: no input of the step holds the ARN.
+    const fromService = await elbTargetHealthReader(client, clock)(TG_ARN).catch((e) => e);
+    expect(fromService).toBeInstanceOf(UserError);
+    expect((fromService as UserError).input).toBeUndefined();
+  });
+
   it("reports other failures as an unknown round", async () => {
     elbv2.on(DescribeTargetHealthCommand).rejects(new Error("Rate exceeded"));
     const round = await elbTargetHealthReader(new ElasticLoadBalancingV2Client(region), clock)(TG_ARN);
