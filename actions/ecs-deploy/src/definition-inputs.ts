@@ -2,6 +2,7 @@
 // a step may set, and how they become the deploy request's changes. Kept apart from the rest of the
 // inputs so that each kind of change is parsed and checked in one place.
 import type { ServiceConnectConfiguration } from "@aws-sdk/client-ecs";
+import { ROLE_ARN } from "@shipline/core/ecs/arns";
 import { parseVolumeConfigurations } from "@shipline/core/ecs/ebs-volume";
 import { cpuUnits, memoryMiB } from "@shipline/core/ecs/fargate-sizes";
 import {
@@ -11,6 +12,7 @@ import {
 } from "@shipline/core/ecs/secret-reference";
 import type { ServiceSettings } from "@shipline/core/ecs/service-update";
 import type { ContainerChanges, RenderChanges, TaskChanges } from "@shipline/core/ecs/task-definition";
+import { CommandLineError, splitCommandLine } from "@shipline/core/migrations/command-line";
 import { InvalidValue, input, inputError } from "@shipline/core/runtime/inputs";
 
 // ECS's enums, written out: this module is part of the input spec, which the entry file loads before
@@ -41,7 +43,6 @@ export const CPU_ARCHITECTURES = ["ARM64", "X86_64"];
 
 const CONTAINER = "[a-zA-Z0-9_-]{1,255}";
 const VARIABLE = "[A-Za-z_][A-Za-z0-9_]{0,254}";
-const ROLE_ARN = /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/;
 const ROLE_HINT = "Give an IAM role ARN: arn:aws:iam::<account>:role/<name>.";
 
 function checked(check: (value: string) => unknown): (value: string) => void {
@@ -55,7 +56,10 @@ function checked(check: (value: string) => unknown): (value: string) => void {
   };
 }
 
-/** `["node","server.js"]` (a JSON list of strings) or words separated by spaces. */
+/**
+ * `["node","server.js"]` (a JSON list of strings), or words split as a shell splits them (quotes and
+ * backslashes) without running one.
+ */
 export function parseCommand(value: string): string[] {
   if (value.startsWith("[")) {
     let parsed: unknown;
@@ -74,7 +78,16 @@ export function parseCommand(value: string): string[] {
       );
     return parsed as string[];
   }
-  const words = value.split(/\s+/).filter(Boolean);
+  let words: string[];
+  try {
+    words = splitCommandLine(value);
+  } catch (error) {
+    if (!(error instanceof CommandLineError)) throw error;
+    throw new InvalidValue(
+      error.message,
+      'Close the quote, or quote the character or escape it with \\; or write a JSON list of strings, e.g. ["node","server.js"].',
+    );
+  }
   if (words.length === 0)
     throw new InvalidValue("it is empty.", 'Write the command, e.g. app=["node","server.js"].');
   return words;

@@ -356,6 +356,19 @@ describe("run-task bundle", () => {
     expect(s.callsTo("RunTask", "ecs")).toEqual([]);
   });
 
+  it("refuses, before starting anything, a task definition that is being deleted, naming the input", async () => {
+    const s = await start();
+    s.ecs.deleteTaskDefinition("shop:2");
+    const result = await runTask(s, { command: "npm run backfill" });
+    expect(result.exitCode).toBe(1);
+    expect(result.errors).toHaveLength(1);
+    expect(result.errors[0]?.message).toMatch(
+      /Task definition shop:2 is DELETE_IN_PROGRESS \(being deleted\): ECS starts no new task of it\.\nFix: Give `task-definition` an ACTIVE revision/,
+    );
+    expect(s.callsTo("RunTask", "ecs")).toEqual([]);
+    expect(oneOffTasks(s)).toEqual([]);
+  });
+
   it("refuses a credential in the environment overrides without printing its value", async () => {
     const s = await start();
     const value = "postgres://backfill:s3cr3t-pa55@db.internal:5432/shop";

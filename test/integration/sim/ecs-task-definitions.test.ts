@@ -2,6 +2,7 @@
 import {
   ClientException,
   CreateClusterCommand,
+  DeleteTaskDefinitionsCommand,
   DeregisterTaskDefinitionCommand,
   DescribeClustersCommand,
   DescribeTaskDefinitionCommand,
@@ -9,6 +10,7 @@ import {
   ListTaskDefinitionsCommand,
   paginateListTaskDefinitions,
   RegisterTaskDefinitionCommand,
+  RunTaskCommand,
   UpdateServiceCommand,
 } from "@aws-sdk/client-ecs";
 import { afterEach, describe, expect, it } from "vitest";
@@ -99,6 +101,27 @@ describe("task definitions", () => {
       );
     }
     expect(sim.calls.filter((c) => c.status === 200)).toHaveLength(0);
+  });
+
+  it("deletes only deregistered revisions, which stay describable as DELETE_IN_PROGRESS", async () => {
+    sim = await startSimulator({ scenario: webScenario() });
+    const { ecs } = simulatorClients(sim);
+    await ecs.send(new RegisterTaskDefinitionCommand(webTaskDefinition(`${IMAGE}:2`) as never));
+    const active = await ecs.send(new DeleteTaskDefinitionsCommand({ taskDefinitions: ["web:2"] }));
+    expect(active.taskDefinitions).toEqual([]);
+    expect(active.failures).toMatchObject([{ arn: expect.stringMatching(/task-definition\/web:2$/) }]);
+    await ecs.send(new DeregisterTaskDefinitionCommand({ taskDefinition: "web:2" }));
+    const deleted = await ecs.send(new DeleteTaskDefinitionsCommand({ taskDefinitions: ["web:2"] }));
+    expect(deleted.taskDefinitions?.map((t) => t.status)).toEqual(["DELETE_IN_PROGRESS"]);
+    expect(
+      (await ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: "web:2" }))).taskDefinition?.status,
+    ).toBe("DELETE_IN_PROGRESS");
+    await expect(ecs.send(new RunTaskCommand({ taskDefinition: "web:2" }))).rejects.toMatchObject({
+      name: "ClientException",
+    });
+    await expect(
+      ecs.send(new DeleteTaskDefinitionsCommand({ taskDefinitions: ["web"] })),
+    ).rejects.toBeInstanceOf(ClientException);
   });
 
   it("deregisters a revision to INACTIVE, which can no longer be deployed", async () => {

@@ -172,6 +172,30 @@ describe("ecs-deploy settings: task-definition and service changes", () => {
     expect(rendersChanges(request.changes)).toBe(true);
   });
 
+  it("splits a command given as words the way a shell would, quotes and all, but runs no shell", () => {
+    const { request } = settings({
+      cluster: "prod",
+      services: "web",
+      command: `web=sh -c "echo 'ready' && exec node server.js"\nworker=node  worker.js  --queue=orders\\ eu`,
+      "entry-point": "web=/sbin/tini --",
+    });
+    expect(request.changes.containers?.web?.command).toEqual([
+      "sh",
+      "-c",
+      "echo 'ready' && exec node server.js",
+    ]);
+    expect(request.changes.containers?.web?.entryPoint).toEqual(["/sbin/tini", "--"]);
+    expect(request.changes.containers?.worker?.command).toEqual(["node", "worker.js", "--queue=orders eu"]);
+  });
+
+  it.each([
+    ['web=sh -c "echo ready', /`command`.*double quote is not closed/],
+    ["web=node server.js > /tmp/log", /`command`.*needs a shell/],
+    ["web=  ", /`command`.*it is empty/],
+  ])("refuses the command %s, naming the input", (command, message) => {
+    expect(() => settings({ cluster: "prod", services: "web", command })).toThrow(message);
+  });
+
   it("asks only for the service settings given", () => {
     const { request } = settings({
       cluster: "prod",

@@ -152,7 +152,6 @@ async function followToTheEnd(
         actor: "shipline migrate",
         timeoutFix:
           "Find out what the migration waited on (a lock held by another session is common), or raise `timeout`.",
-        onLine: (line) => logger.info(`│ ${logger.secrets.redact(line.message)}`),
       }),
   );
 }

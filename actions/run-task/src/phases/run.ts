@@ -1,7 +1,7 @@
 // Starts the task (or finds the one this step already started) and follows it until it stops, its
 // log lines shown as they arrive.
 import { awsUserError } from "@shipline/core/aws/errors";
-import { followTasks, type TaskOutcome, TaskWaitTimeout, taskIdOf } from "@shipline/core/ecs/one-off-follow";
+import { followTasks, type TaskOutcome, TaskWaitTimeout } from "@shipline/core/ecs/one-off-follow";
 import { awslogsStream, type StartedTasks, startOneOffTasks } from "@shipline/core/ecs/one-off-task";
 import { CancelledError, isAbortError, UserError } from "@shipline/core/runtime/errors";
 import type { ActionContext } from "@shipline/core/runtime/run";
@@ -83,10 +83,6 @@ export async function followToTheEnd(
           tailLines: settings.logTailLines,
           actor: "shipline run-task",
           timeoutFix: "Find out what the task waited on in its log, or raise `timeout` if it needs longer.",
-          onLine: (line, taskArn) =>
-            logger.info(
-              `│ ${several ? `[${taskIdOf(taskArn).slice(0, 8)}] ` : ""}${logger.secrets.redact(line.message)}`,
-            ),
         });
         return { started, outcomes, interrupted: undefined };
       } catch (error) {

@@ -3,6 +3,7 @@
 // the task definition marks configuredAtLaunch, with a role, and a size, IOPS and throughput the
 // volume type allows.
 import type { ServiceVolumeConfiguration, TaskDefinition } from "@aws-sdk/client-ecs";
+import { ROLE_ARN } from "./arns";
 import type { TaskDefinitionInput } from "./task-definition";
 
 interface VolumeTypeLimits {
@@ -23,7 +24,6 @@ export const EBS_VOLUME_TYPES: Readonly<Record<string, VolumeTypeLimits>> = {
   standard: { size: [1, 1024] },
 };
 
-const ROLE_ARN = /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/;
 const SNAPSHOT = /^snap-[0-9a-f]{8,17}$/;
 const FILESYSTEMS = ["ext3", "ext4", "xfs", "ntfs"];
 

@@ -1,23 +1,25 @@
 // Task cpu and memory as ECS takes them (CPU units and MiB as strings; "1 vCPU" and "2 GB" are also
 // accepted by the API), and the combinations Fargate runs.
 
-/** Fargate's cpu units and the memory (MiB) each allows: from, to, in steps of. */
-const FARGATE_MEMORY: ReadonlyMap<number, { from: number; to: number; step: number; also?: number[] }> =
-  new Map([
-    [256, { from: 512, to: 2048, step: 1024, also: [512, 1024, 2048] }],
-    [512, { from: 1024, to: 4096, step: 1024 }],
-    [1024, { from: 2048, to: 8192, step: 1024 }],
-    [2048, { from: 4096, to: 16384, step: 1024 }],
-    [4096, { from: 8192, to: 30720, step: 1024 }],
-    [8192, { from: 16384, to: 61440, step: 4096 }],
-    [16384, { from: 32768, to: 122880, step: 8192 }],
-  ]);
+/** The memory (MiB) one cpu size allows: the values themselves, or from, to, in steps of. */
+type MemoryChoice = { values: readonly number[] } | { from: number; to: number; step: number };
+
+/** Fargate's cpu units and the memory each allows. */
+const FARGATE_MEMORY: ReadonlyMap<number, MemoryChoice> = new Map<number, MemoryChoice>([
+  [256, { values: [512, 1024, 2048] }],
+  [512, { from: 1024, to: 4096, step: 1024 }],
+  [1024, { from: 2048, to: 8192, step: 1024 }],
+  [2048, { from: 4096, to: 16384, step: 1024 }],
+  [4096, { from: 8192, to: 30720, step: 1024 }],
+  [8192, { from: 16384, to: 61440, step: 4096 }],
+  [16384, { from: 32768, to: 122880, step: 8192 }],
+]);
 
 /** The memory values (MiB) Fargate allows with the given cpu, or undefined for a cpu it does not run. */
 export function fargateMemoryFor(cpu: number): number[] | undefined {
   const range = FARGATE_MEMORY.get(cpu);
   if (!range) return undefined;
-  if (range.also) return range.also;
+  if ("values" in range) return [...range.values];
   const out: number[] = [];
   for (let m = range.from; m <= range.to; m += range.step) out.push(m);
   return out;
@@ -52,9 +54,10 @@ export function fargateSizeProblem(cpu: string | undefined, memory: string | und
     return `cpu ${units} is not a Fargate size; Fargate runs ${[...FARGATE_MEMORY.keys()].join(", ")} CPU units.`;
   if (!allowed.includes(mib)) {
     const range = FARGATE_MEMORY.get(units);
-    const shown = range?.also
-      ? allowed.join(", ")
-      : `${range?.from} to ${range?.to} in steps of ${range?.step}`;
+    const shown =
+      !range || "values" in range
+        ? allowed.join(", ")
+        : `${range.from} to ${range.to} in steps of ${range.step}`;
     return `memory ${mib} MiB does not go with cpu ${units} on Fargate, which allows ${shown} MiB with it.`;
   }
   return undefined;

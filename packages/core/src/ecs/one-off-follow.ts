@@ -30,8 +30,6 @@ export interface TaskOutcome {
   logStream: LogStreamRef | undefined;
   /** The last lines of the container's log (empty when it has no awslogs stream). */
   logTail: LogLine[];
-  /** How many log lines were shown while following. */
-  linesShown: number;
   durationMs: number;
   succeeded: boolean;
 }
@@ -57,11 +55,10 @@ export interface FollowOptions {
   actor: string;
   /** What to do when the tasks outlive the timeout. */
   timeoutFix: string;
-  /** A progress line at least this often while nothing changes (default 60 s). */
-  heartbeatMs?: number;
-  /** Each log line as it arrives (default: logger.info, prefixed by the task id when there are several). */
-  onLine?: (line: LogLine, taskArn: string) => void;
 }
+
+/** A progress line at least this often while nothing changes. */
+const HEARTBEAT_MS = 60_000;
 
 /** The tasks outlived the timeout and were stopped; `outcomes` holds what was last seen of them. */
 export class TaskWaitTimeout extends UserError {
@@ -121,10 +118,12 @@ export async function followTasks(
   const started = clock.now();
   const several = options.tasks.length > 1;
   const followed = options.tasks.map((t) => new Followed(t, logs, Math.max(options.tailLines, 50)));
-  const emit =
-    options.onLine ??
-    ((line: LogLine, taskArn: string) =>
-      logger.info(several ? `[${taskIdOf(taskArn).slice(0, 8)}] ${line.message}` : line.message));
+  // Each line marked as the task's output, tagged with its task when there are several, and redacted:
+  // a task may print what it was given.
+  const emit = (line: LogLine, taskArn: string): void =>
+    logger.info(
+      `│ ${several ? `[${taskIdOf(taskArn).slice(0, 8)}] ` : ""}${logger.secrets.redact(line.message)}`,
+    );
   // A log that cannot be read (a role without logs:GetLogEvents, throttling) does not fail the task,
   // but the user is told once why no output shows, rather than left with a silent step.
   let logWarned = false;
@@ -151,7 +150,6 @@ export async function followTasks(
     for (const one of followed) await drain(one);
   };
 
-  const heartbeatMs = options.heartbeatMs ?? 60_000;
   let lastProgressAt = clock.now();
   const outcomes = (): TaskOutcome[] =>
     followed.map((one) => ({
@@ -163,7 +161,6 @@ export async function followTasks(
       containers: (one.task?.containers ?? []).map((c) => containerOf(one.task, c.name ?? "")),
       logStream: one.ref.logStream,
       logTail: one.follower?.recent(options.tailLines) ?? [],
-      linesShown: one.linesShown,
       durationMs: clock.now() - started,
       succeeded: one.task ? judge(one.task, options.container) : false,
     }));
@@ -201,7 +198,7 @@ export async function followTasks(
           }
         }
         // What changed, on every poll; everything still open, now and then, when nothing did.
-        const quiet = changed.length === 0 && clock.now() - lastProgressAt >= heartbeatMs;
+        const quiet = changed.length === 0 && clock.now() - lastProgressAt >= HEARTBEAT_MS;
         for (const one of quiet ? open : changed) {
           logger.progress(
             `Task ${taskIdOf(one.ref.taskArn)}: ${one.lastSeen}, ${formatDuration(elapsedMs)}${quiet ? `, ${one.linesShown} log lines so far` : ""}`,
@@ -259,14 +256,10 @@ export async function followTasks(
 export async function followTask(
   ecs: ECSClient,
   logs: CloudWatchLogsClient | undefined,
-  options: Omit<FollowOptions, "tasks" | "onLine"> & FollowedTask & { onLine?: (line: LogLine) => void },
+  options: Omit<FollowOptions, "tasks"> & FollowedTask,
 ): Promise<TaskOutcome> {
-  const { taskArn, logStream, onLine, ...rest } = options;
-  const [outcome] = await followTasks(ecs, logs, {
-    ...rest,
-    tasks: [{ taskArn, logStream }],
-    ...(onLine ? { onLine: (line: LogLine) => onLine(line) } : {}),
-  });
+  const { taskArn, logStream, ...rest } = options;
+  const [outcome] = await followTasks(ecs, logs, { ...rest, tasks: [{ taskArn, logStream }] });
   return outcome as TaskOutcome;
 }
 

@@ -133,6 +133,12 @@ export interface TaskContainer {
   logs: { group: string; streamPrefix: string | undefined } | undefined;
 }
 
+/** What a task definition status other than ACTIVE means, for the refusal. */
+const STATUS_MEANING: Readonly<Record<string, string>> = {
+  INACTIVE: " (deregistered)",
+  DELETE_IN_PROGRESS: " (being deleted)",
+};
+
 /**
  * Resolves the container to follow (the named one; else the only one, or the only essential one)
  * and its awslogs settings. `purpose` finishes the question asked when it cannot tell, e.g. "runs
@@ -157,14 +163,13 @@ export async function taskContainer(
     }
     throw error;
   }
-  if (out.taskDefinition?.status === "INACTIVE") {
-    throw new UserError(
-      `Task definition ${taskDefinition} is deregistered (INACTIVE); ECS runs no new tasks of it.`,
-      {
-        input: "task-definition",
-        fix: "Give an ACTIVE revision, such as the one ecs-deploy registered (its task-definition-arn output).",
-      },
-    );
+  const status = out.taskDefinition?.status;
+  if (status !== "ACTIVE") {
+    const state = status ? `${status}${STATUS_MEANING[status] ?? ""}` : "not ACTIVE (ECS gave no status)";
+    throw new UserError(`Task definition ${taskDefinition} is ${state}: ECS starts no new task of it.`, {
+      input: "task-definition",
+      fix: "Give `task-definition` an ACTIVE revision, such as the one ecs-deploy registered (its task-definition-arn output).",
+    });
   }
   const definitions = out.taskDefinition?.containerDefinitions ?? [];
   const names = definitions.map((d) => d.name ?? "");
@@ -221,12 +226,15 @@ export function clientTokenFor(parts: readonly string[]): string {
 }
 
 /**
- * The startedBy of the tasks one token starts (at most 36 characters): how a re-run finds them with
- * ListTasks, also on endpoints that ignore the token.
+ * The startedBy of the tasks one token starts (36 characters, as ECS allows): how a re-run finds them
+ * with ListTasks, also on endpoints that ignore the token.
  */
 export function startedByFor(clientToken: string): string {
   return `shipline-${clientToken.slice(0, 27)}`;
 }
+
+/** What ECS takes as startedBy: up to 36 letters, digits, hyphens, slashes and underscores. */
+const STARTED_BY = /^[A-Za-z0-9_/-]{1,36}$/;
 
 /** What a step asks to change in the containers, before it is checked against the task definition. */
 export interface OverrideRequest {
@@ -279,18 +287,29 @@ export interface OneOffTaskRequest {
   count: number;
   tags: Tag[];
   clientToken: string;
-  /** What the tasks are tagged with as started by (see startedByFor). */
+  /**
+   * What the tasks are tagged with as started by, and found by on a re-run (see startedByFor). Never
+   * cut: a value cut for RunTask but looked for whole would never find its tasks.
+   */
   startedBy: string;
 }
 
-/** The RunTask request: only what was asked, so ECS and the cluster's defaults decide the rest. */
-export function runTaskInput(request: OneOffTaskRequest): RunTaskCommandInput {
+/**
+ * The RunTask request: only what was asked, so ECS and the cluster's defaults decide the rest. A
+ * startedBy ECS would refuse is refused here, before anything is asked of ECS.
+ */
+export function runTaskInput(request: OneOffTaskRequest): RunTaskCommandInput & { startedBy: string } {
   const { placement } = request;
+  if (!STARTED_BY.test(request.startedBy)) {
+    throw new Error(
+      `startedBy ${JSON.stringify(request.startedBy)} is not one ECS takes (up to 36 letters, digits, hyphens, slashes and underscores); make it with startedByFor.`,
+    );
+  }
   return {
     cluster: request.cluster,
     taskDefinition: request.taskDefinitionArn,
     count: request.count,
-    startedBy: request.startedBy.slice(0, 36),
+    startedBy: request.startedBy,
     clientToken: request.clientToken,
     ...(request.containerOverrides.length > 0
       ? { overrides: { containerOverrides: request.containerOverrides } }
@@ -366,7 +385,9 @@ export async function startOneOffTasks(
   request: OneOffTaskRequest,
   logger: Logger,
 ): Promise<StartedTasks> {
-  const existing = await tasksStartedBy(ecs, request.cluster, request.startedBy);
+  // One request, checked once: the tasks are looked for by the startedBy RunTask tags them with.
+  const input = runTaskInput(request);
+  const existing = await tasksStartedBy(ecs, request.cluster, input.startedBy);
   if (existing.length > 0) {
     const arns = existing.map((t) => t.taskArn ?? "");
     const other = existing.find((t) => t.taskDefinitionArn !== request.taskDefinitionArn);
@@ -376,14 +397,14 @@ export async function startOneOffTasks(
       throw conflictError(request, arns, "container overrides");
     }
     logger.info(
-      `This step already started ${arns.length === 1 ? "task" : `${arns.length} tasks`} ${arns.join(", ")} (startedBy ${request.startedBy}): following ${arns.length === 1 ? "it" : "them"} instead of starting another.`,
+      `This step already started ${arns.length === 1 ? "task" : `${arns.length} tasks`} ${arns.join(", ")} (startedBy ${input.startedBy}): following ${arns.length === 1 ? "it" : "them"} instead of starting another.`,
     );
     return { tasks: existing, resumed: true };
   }
 
   let out: RunTaskCommandOutput;
   try {
-    out = await ecs.send(new RunTaskCommand(runTaskInput(request)));
+    out = await ecs.send(new RunTaskCommand(input));
   } catch (error) {
     if (error instanceof Error && error.name === "ConflictException") {
       const ids = (error as Error & { resourceIds?: string[] }).resourceIds ?? [];

@@ -117,13 +117,6 @@ function secretsManagerReference(valueFrom: string): SecretReference {
   };
 }
 
-/** The IAM permissions the execution role needs to read the secret (KMS only with a customer key). */
-export function permissionsFor(reference: SecretReference): string {
-  return reference.kind === "secretsmanager"
-    ? `secretsmanager:GetSecretValue on ${reference.secretArn}*`
-    : `ssm:GetParameters on ${reference.arn ?? `arn:aws:ssm:<region>:<account>:parameter/${reference.parameterName.replace(/^\//, "")}`}`;
-}
-
 const S3_OBJECT_ARN = new RegExp(`^arn:(${PARTITION}):s3:::([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])/(.+)$`);
 
 /** Checks an environment file's location: an S3 object ARN of a `.env` file. */

@@ -51,8 +51,7 @@ async function updateTookEffect(
   const newDeployment =
     request.taskDefinition !== undefined ||
     request.forceNewDeployment === true ||
-    request.volumeConfigurations !== undefined ||
-    request.serviceConnectConfiguration !== undefined;
+    settingsStartDeployment(request);
   if (newDeployment && (!primary?.id || primary.id === primaryDeployment(before)?.id)) return undefined;
   if (request.taskDefinition !== undefined && primary?.taskDefinition !== request.taskDefinition)
     return undefined;
@@ -78,15 +77,6 @@ const DEPLOYING_SETTINGS: readonly ServiceSettingName[] = [
   "volumeConfigurations",
   "serviceConnectConfiguration",
 ];
-
-/** The input each setting comes from. */
-export const SERVICE_SETTING_INPUTS: Record<ServiceSettingName, string> = {
-  enableExecuteCommand: "enable-execute-command",
-  propagateTags: "propagate-tags",
-  enableECSManagedTags: "enable-ecs-managed-tags",
-  volumeConfigurations: "volume-configurations",
-  serviceConnectConfiguration: "service-connect-configuration",
-};
 
 /** Whether every member given in `asked` has the same value in `current` (members left out keep theirs). */
 function covers(current: unknown, asked: unknown): boolean {
@@ -134,7 +124,9 @@ export function changedSettings(service: Service, asked: ServiceSettings | undef
 }
 
 /** Whether ECS starts a deployment of its own for these settings (a new EBS or Service Connect configuration). */
-export function settingsStartDeployment(settings: ServiceSettings | undefined): boolean {
+export function settingsStartDeployment(
+  settings: { readonly [name in ServiceSettingName]?: unknown } | undefined,
+): boolean {
   return DEPLOYING_SETTINGS.some((name) => settings?.[name] !== undefined);
 }
 

@@ -10,6 +10,7 @@ import type {
   Service,
 } from "@aws-sdk/client-ecs";
 import { type InputSpec, type InputValues, input, inputError } from "../runtime/inputs";
+import { ROLE_ARN } from "./arns";
 import type { StepWatchSettings } from "./step-judge";
 
 export type StrategyName = "rolling" | "blue-green" | "canary" | "linear";
@@ -37,7 +38,6 @@ const TARGET_GROUP_ARN =
   /^arn:aws[a-z-]*:elasticloadbalancing:[a-z0-9-]+:\d{12}:targetgroup\/[A-Za-z0-9-]{1,32}\/[0-9a-f]{1,16}$/;
 const LISTENER_RULE_ARN =
   /^arn:aws[a-z-]*:elasticloadbalancing:[a-z0-9-]+:\d{12}:listener(-rule)?\/(app|net)\/[A-Za-z0-9-]{1,32}\/[0-9a-f]{1,16}\/[0-9a-f]{1,16}(\/[0-9a-f]{1,16})?$/;
-const ROLE_ARN = /^arn:aws[a-z-]*:iam::\d{12}:role\/[A-Za-z0-9+=,.@_/-]{1,512}$/;
 const LAMBDA_ARN =
   /^arn:aws[a-z-]*:lambda:[a-z0-9-]+:\d{12}:function:[A-Za-z0-9_-]{1,64}(:[A-Za-z0-9_$-]{1,128})?$/;
 const ALARM_NAME = /^[^\s$`'"\\;|&<>(){}][^$`'"\\;|&<>(){}]{0,254}$/;

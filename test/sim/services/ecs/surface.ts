@@ -213,6 +213,15 @@ export class EcsSurface {
     }
   }
 
+  /**
+   * Deregisters and deletes a revision as another actor would: it stays describable as
+   * DELETE_IN_PROGRESS, and no new task or deployment may use it. Not an API call, so not in the call log.
+   */
+  deleteTaskDefinition(ref: string): void {
+    this.deregisterTaskDefinition(ref);
+    this.ecs.taskDefinitions.find(ref).status = "DELETE_IN_PROGRESS";
+  }
+
   /** Plugs in (or removes) the task runtime that runs something real per task; the previous one is closed. */
   async setTaskRuntime(runtime: TaskRuntime | undefined): Promise<void> {
     const previous = this.ecs.core.taskRuntime;

@@ -170,6 +170,8 @@ export class TaskApi {
       const startedBy = optionalString(input, "startedBy");
       if (startedBy && startedBy.length > 36)
         throw invalidParameter("startedBy must be at most 36 characters.");
+      if (startedBy && !/^[A-Za-z0-9_/-]+$/.test(startedBy))
+        throw invalidParameter("startedBy may hold only letters, numbers, hyphens, slashes and underscores.");
       const clientToken = optionalString(input, "clientToken");
       if (clientToken && clientToken.length > 64)
         throw invalidParameter("clientToken must be at most 64 characters.");

@@ -1,4 +1,5 @@
-// ECS task definitions: revisions per family, the read-only fields AWS adds, deregistration, listing.
+// ECS task definitions: revisions per family, the read-only fields AWS adds, deregistration and
+// deletion, listing.
 import {
   clientException,
   invalidParameter,
@@ -190,8 +191,9 @@ export class TaskDefinitions {
   }
 
   /**
-   * Finds a task definition by family (latest ACTIVE revision), family:revision or ARN. Raises
-   * ClientException as AWS does when it does not exist.
+   * Finds a task definition by family (latest ACTIVE revision), family:revision or ARN, INACTIVE and
+   * DELETE_IN_PROGRESS revisions too (AWS still describes them). Raises ClientException as AWS does
+   * when it does not exist.
    */
   find(ref: string): TaskDefinitionRecord {
     const name = ref.startsWith("arn:") ? (ref.split(":task-definition/")[1] ?? "") : ref;
@@ -204,8 +206,7 @@ export class TaskDefinitions {
       const revision = Number(revisionText);
       record = Number.isInteger(revision) ? revisions[revision - 1] : undefined;
     }
-    if (!record || record.status === "DELETE_IN_PROGRESS")
-      throw clientException("Unable to describe task definition.");
+    if (!record) throw clientException("Unable to describe task definition.");
     return record;
   }
 
@@ -241,6 +242,29 @@ export class TaskDefinitions {
         record.deregisteredAt = this.core.now();
       }
       return { taskDefinition: taskDefinitionShape(record) };
+    },
+    // A deleted revision stays DELETE_IN_PROGRESS: AWS removes it only once nothing uses it, at a
+    // time of its own, and the simulator never does.
+    DeleteTaskDefinitions: (input: Shape) => {
+      const refs = stringList(input, "taskDefinitions");
+      if (refs.length === 0 || refs.length > 10)
+        throw invalidParameter("taskDefinitions must name between 1 and 10 task definitions.");
+      const taskDefinitions: Shape[] = [];
+      const failures: Shape[] = [];
+      for (const ref of refs) {
+        const name = ref.startsWith("arn:") ? nameFromArn(ref) : ref;
+        if (!name.includes(":")) {
+          throw clientException("Revision must be specified: provide family:revision or the full ARN.");
+        }
+        const record = this.find(ref);
+        if (record.status === "ACTIVE") {
+          failures.push({ arn: record.arn, reason: "The task definition is ACTIVE: deregister it first." });
+          continue;
+        }
+        record.status = "DELETE_IN_PROGRESS";
+        taskDefinitions.push(taskDefinitionShape(record));
+      }
+      return { taskDefinitions, failures };
     },
     ListTaskDefinitions: (input: Shape) => {
       const family = optionalString(input, "familyPrefix");

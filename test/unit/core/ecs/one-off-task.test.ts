@@ -159,6 +159,7 @@ describe("taskContainer", () => {
     ecsMock.on(DescribeTaskDefinitionCommand).resolves({
       taskDefinition: {
         taskDefinitionArn: "arn:aws:ecs:eu-west-1:123456789012:task-definition/shop:7",
+        status: "ACTIVE",
         containerDefinitions: containers.map((c) => ({
           name: c.name,
           ...(c.essential !== undefined ? { essential: c.essential } : {}),
@@ -192,13 +193,17 @@ describe("taskContainer", () => {
     });
   });
 
-  it("refuses a deregistered revision: ECS starts no task of it", async () => {
+  it.each([
+    ["a deregistered revision", "INACTIVE" as const],
+    ["a revision being deleted", "DELETE_IN_PROGRESS" as const],
+  ])("refuses %s (%s), naming the input: ECS starts no task of it", async (_, status) => {
     ecsMock.on(DescribeTaskDefinitionCommand).resolves({
-      taskDefinition: { status: "INACTIVE", containerDefinitions: [{ name: "app" }] },
+      taskDefinition: { status, containerDefinitions: [{ name: "app" }] },
     });
-    await expect(taskContainer(ecs, "shop:3", undefined)).rejects.toThrow(
-      /shop:3 is deregistered \(INACTIVE\)/,
-    );
+    const error = await taskContainer(ecs, "shop:3", undefined).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(UserError);
+    expect((error as UserError).message).toContain(`shop:3 is ${status}`);
+    expect((error as UserError).input).toBe("task-definition");
   });
 
   it("asks which container when there are several, and names the ones there are", async () => {
@@ -374,6 +379,29 @@ describe("startOneOffTasks", () => {
     });
   });
 
+  it("looks for the tasks of an earlier run by the very startedBy RunTask tags them with", async () => {
+    ecsMock.on(ListTasksCommand).resolves({ taskArns: [] });
+    ecsMock.on(RunTaskCommand).resolves({ tasks: [started()] });
+    await startOneOffTasks(ecs, request(), new RecordingLogger());
+    const tagged = ecsMock.commandCalls(RunTaskCommand)[0]?.args[0].input.startedBy;
+    const looked = ecsMock.commandCalls(ListTasksCommand).map((c) => c.args[0].input.startedBy);
+    expect(looked).toEqual([tagged, tagged]);
+  });
+
+  it.each([
+    ["longer than the 36 characters ECS keeps", `shipline-${"a".repeat(40)}`],
+    ["with a character ECS refuses", "shipline:backfill"],
+  ])("refuses a startedBy %s before asking ECS anything", async (_, startedBy) => {
+    // A startedBy cut to fit when the task starts, but looked for uncut, would never find its task.
+    ecsMock.on(ListTasksCommand).resolves({ taskArns: [] });
+    ecsMock.on(RunTaskCommand).resolves({ tasks: [started({ startedBy: startedBy.slice(0, 36) })] });
+    await expect(startOneOffTasks(ecs, request({ startedBy }), new RecordingLogger())).rejects.toThrow(
+      /startedBy .* is not one ECS takes/,
+    );
+    expect(ecsMock.commandCalls(ListTasksCommand)).toEqual([]);
+    expect(ecsMock.commandCalls(RunTaskCommand)).toEqual([]);
+  });
+
   it("sends no overrides at all when none are asked for", () => {
     expect(runTaskInput(request({ containerOverrides: [] }))).not.toHaveProperty("overrides");
   });
@@ -467,7 +495,7 @@ describe("followTask", () => {
     expect(outcome.succeeded).toBe(true);
     expect(ecsMock.commandCalls(DescribeTasksCommand)).toHaveLength(1);
     expect(logger.text("info")).toContain(
-      "applying 2 migrations\napplied 20240101_init\napplied 20240201_role",
+      "│ applying 2 migrations\n│ applied 20240101_init\n│ applied 20240201_role",
     );
   });
 
@@ -600,6 +628,35 @@ describe("followTasks", () => {
     ]);
     // A stopped task is not asked about again.
     expect(ecsMock.commandCalls(DescribeTasksCommand)[2]?.args[0].input.tasks).toEqual([SECOND]);
+  });
+
+  it("shows each log line marked as the task's, tagged by task when there are several", async () => {
+    const lines = fakeStream();
+    lines.push("shard starting");
+    ecsMock.on(DescribeTasksCommand).callsFake((input: { tasks: string[] }) => ({
+      tasks: input.tasks.map((arn) => ({ ...task("STOPPED", {}, { exitCode: 0 }), taskArn: arn })),
+    }));
+    const logger = new RecordingLogger();
+    const stream = { group: "/ecs/shop", stream: "backfill/app/x" };
+    await followTasks(ecs, logs, {
+      cluster: "prod",
+      tasks: [
+        { taskArn: TASK, logStream: stream },
+        { taskArn: SECOND, logStream: stream },
+      ],
+      container: "app",
+      clock: new SimulatedClock(),
+      logger,
+      timeoutMs: 600_000,
+      intervalMs: 5_000,
+      tailLines: 3,
+      actor: "shipline run-task",
+      timeoutFix: "Raise `timeout`.",
+    });
+    expect(logger.lines.filter((l) => l.level === "info").map((l) => l.message)).toEqual([
+      "│ [01234567] shard starting",
+      "│ [fedcba98] shard starting",
+    ]);
   });
 
   it("says now and then that a long quiet task still runs, with how many lines it wrote", async () => {

@@ -123,6 +123,7 @@ describe("fargateSizeProblem", () => {
   });
   it.each([
     ["256", "4096", /does not go with cpu 256/],
+    ["256", "1536", /allows 512, 1024, 2048 MiB with it/],
     ["512", "512", /1024 to 4096 in steps of 1024/],
     ["8192", "18432", /in steps of 4096/],
     ["300", "1024", /not a Fargate size/],
