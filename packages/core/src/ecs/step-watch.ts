@@ -4,19 +4,15 @@
 // and judged (step-judge.ts); a fail stops the service deployment with ROLLBACK at that same poll.
 // Windows of metrics are taken in AWS's time (the service deployment's own timestamps), never the
 // runner's clock.
-import {
-  type CloudWatchClient,
-  DescribeAlarmsCommand,
-  GetMetricDataCommand,
-  type MetricDataQuery,
-} from "@aws-sdk/client-cloudwatch";
+import type { CloudWatchClient } from "@aws-sdk/client-cloudwatch";
 import type { ECSClient, Service, ServiceDeployment } from "@aws-sdk/client-ecs";
 import {
   DescribeTargetGroupsCommand,
   DescribeTargetHealthCommand,
   type ElasticLoadBalancingV2Client,
 } from "@aws-sdk/client-elastic-load-balancing-v2";
-import { applicationLoadBalancerDimension, targetGroupDimension } from "../health/cloudwatch";
+import { describeNamedAlarms } from "../health/alarms";
+import { applicationLoadBalancerDimension, readAlbFigures, targetGroupDimension } from "../health/cloudwatch";
 import { type HttpClient, HttpRequestError } from "../health/http";
 import type { Clock } from "../runtime/clock";
 import { errorMessage } from "../runtime/errors";
@@ -178,43 +174,18 @@ export class StepWatch {
     endAws: number,
   ): Promise<TargetGroupFigures | undefined> {
     if (!this.#loadBalancer) return undefined;
-    const dimensions = [
-      { Name: "LoadBalancer", Value: this.#loadBalancer },
-      { Name: "TargetGroup", Value: targetGroupDimension(targetGroup) },
-    ];
-    const query = (id: string, metric: string, stat: string): MetricDataQuery => ({
-      Id: id,
-      MetricStat: {
-        Metric: { Namespace: "AWS/ApplicationELB", MetricName: metric, Dimensions: dimensions },
-        Period: PERIOD_SECONDS,
-        Stat: stat,
-      },
-      ReturnData: true,
-    });
-    const periodMs = PERIOD_SECONDS * 1000;
-    const start = Math.floor(startAws / periodMs) * periodMs;
-    const end = Math.max(start + periodMs, Math.ceil(endAws / periodMs) * periodMs);
     try {
-      const out = await this.deps.cloudwatch.send(
-        new GetMetricDataCommand({
-          MetricDataQueries: [
-            query("requests", "RequestCount", "Sum"),
-            query("errors", "HTTPCode_Target_5XX_Count", "Sum"),
-            query("p95", "TargetResponseTime", "p95"),
-          ],
-          StartTime: new Date(start),
-          EndTime: new Date(end),
-          ScanBy: "TimestampAscending",
-        }),
+      const figures = await readAlbFigures(
+        this.deps.cloudwatch,
+        {
+          loadBalancer: this.#loadBalancer,
+          targetGroup: targetGroupDimension(targetGroup),
+          periodSeconds: PERIOD_SECONDS,
+        },
+        { startMs: startAws, endMs: endAws },
+        this.deps.signal,
       );
-      const values = (id: string) => out.MetricDataResults?.find((r) => r.Id === id)?.Values ?? [];
-      const sum = (id: string) => values(id).reduce((a, b) => a + b, 0);
-      const p95 = values("p95");
-      return {
-        requests: sum("requests"),
-        errors: sum("errors"),
-        p95Seconds: p95.length > 0 ? Math.max(...p95) : undefined,
-      };
+      return { requests: figures.requests, errors: figures.errors, p95Seconds: figures.p95Seconds };
     } catch (error) {
       if (this.deps.signal?.aborted) throw error;
       // Optional evidence: any failure (a denied call included) is said once; the rest still judges.
@@ -254,18 +225,15 @@ export class StepWatch {
   async #firingAlarms(): Promise<string[] | undefined> {
     if (this.settings.alarms.length === 0) return undefined;
     try {
-      const out = await this.deps.cloudwatch.send(
-        new DescribeAlarmsCommand({
-          AlarmNames: [...this.settings.alarms],
-          AlarmTypes: ["MetricAlarm", "CompositeAlarm"],
-        }),
+      const found = await describeNamedAlarms(
+        this.deps.cloudwatch,
+        this.settings.alarms,
+        ["MetricAlarm", "CompositeAlarm"],
+        this.deps.signal,
       );
-      const alarms = [...(out.MetricAlarms ?? []), ...(out.CompositeAlarms ?? [])];
-      const missing = this.settings.alarms.filter((n) => !alarms.some((a) => a.AlarmName === n));
+      const missing = this.settings.alarms.filter((n) => !found.has(n));
       if (missing.length > 0) this.#gap("DescribeAlarms", new Error(`no alarm named ${missing.join(", ")}`));
-      return alarms
-        .filter((a) => a.StateValue === "ALARM")
-        .flatMap((a) => (a.AlarmName ? [a.AlarmName] : []));
+      return [...found.values()].filter((a) => a.state === "ALARM").map((a) => a.name);
     } catch (error) {
       if (this.deps.signal?.aborted) throw error;
       this.#gap("DescribeAlarms", error);

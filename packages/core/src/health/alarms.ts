@@ -1,6 +1,12 @@
 // CloudWatch alarms the caller names, read with DescribeAlarms: an alarm in ALARM is a failure of the
 // deployment (the alarm's own evaluation periods already debounce it); OK and INSUFFICIENT_DATA are not.
-import { type CloudWatchClient, DescribeAlarmsCommand, type MetricAlarm } from "@aws-sdk/client-cloudwatch";
+import {
+  type AlarmType,
+  type CloudWatchClient,
+  type CompositeAlarm,
+  DescribeAlarmsCommand,
+  type MetricAlarm,
+} from "@aws-sdk/client-cloudwatch";
 import { isPermanentAwsFailure } from "../aws/errors";
 import { errorMessage, UserError } from "../runtime/errors";
 
@@ -24,7 +30,7 @@ export type AlarmReader = (at: number, signal?: AbortSignal) => Promise<AlarmRou
 /** DescribeAlarms takes at most 100 names per call. */
 const NAMES_PER_CALL = 100;
 
-function readingOf(alarm: MetricAlarm): AlarmReading | undefined {
+function readingOf(alarm: MetricAlarm | CompositeAlarm): AlarmReading | undefined {
   if (!alarm.AlarmName) return undefined;
   const state = alarm.StateValue;
   if (state !== "OK" && state !== "ALARM" && state !== "INSUFFICIENT_DATA") return undefined;
@@ -37,34 +43,53 @@ function readingOf(alarm: MetricAlarm): AlarmReading | undefined {
 }
 
 /**
- * Reads the named alarms, every page of every batch. Each answer is matched to a name that was asked
- * (never to its position), and a name CloudWatch does not know is the caller's mistake: it is refused
- * at the first read, before the watch relies on an alarm that cannot fire.
+ * The named alarms CloudWatch knows, every page of every batch of 100 names. Each answer is matched
+ * to a name that was asked (never to its position); a name absent from the map is unknown to
+ * CloudWatch. A failed call throws as the SDK threw it.
+ */
+export async function describeNamedAlarms(
+  cloudwatch: CloudWatchClient,
+  names: readonly string[],
+  types: readonly AlarmType[],
+  signal?: AbortSignal,
+): Promise<Map<string, AlarmReading>> {
+  const found = new Map<string, AlarmReading>();
+  for (let i = 0; i < names.length; i += NAMES_PER_CALL) {
+    const batch = names.slice(i, i + NAMES_PER_CALL);
+    let nextToken: string | undefined;
+    do {
+      const output = await cloudwatch.send(
+        new DescribeAlarmsCommand({
+          AlarmNames: batch,
+          AlarmTypes: [...types],
+          MaxRecords: 100,
+          ...(nextToken ? { NextToken: nextToken } : {}),
+        }),
+        signal ? { abortSignal: signal } : {},
+      );
+      const answered = [
+        ...(types.includes("MetricAlarm") ? (output.MetricAlarms ?? []) : []),
+        ...(types.includes("CompositeAlarm") ? (output.CompositeAlarms ?? []) : []),
+      ];
+      for (const alarm of answered) {
+        const reading = readingOf(alarm);
+        if (reading && batch.includes(reading.name)) found.set(reading.name, reading);
+      }
+      nextToken = output.NextToken;
+    } while (nextToken);
+  }
+  return found;
+}
+
+/**
+ * Reads the named metric alarms. A name CloudWatch does not know is the caller's mistake: it is
+ * refused at the first read, before the watch relies on an alarm that cannot fire.
  */
 export function cloudWatchAlarmReader(cloudwatch: CloudWatchClient, names: readonly string[]): AlarmReader {
   return async (at, signal) => {
-    const found = new Map<string, AlarmReading>();
+    let found: Map<string, AlarmReading>;
     try {
-      for (let i = 0; i < names.length; i += NAMES_PER_CALL) {
-        const batch = names.slice(i, i + NAMES_PER_CALL);
-        let nextToken: string | undefined;
-        do {
-          const output = await cloudwatch.send(
-            new DescribeAlarmsCommand({
-              AlarmNames: batch,
-              AlarmTypes: ["MetricAlarm"],
-              MaxRecords: 100,
-              ...(nextToken ? { NextToken: nextToken } : {}),
-            }),
-            signal ? { abortSignal: signal } : {},
-          );
-          for (const alarm of output.MetricAlarms ?? []) {
-            const reading = readingOf(alarm);
-            if (reading && batch.includes(reading.name)) found.set(reading.name, reading);
-          }
-          nextToken = output.NextToken;
-        } while (nextToken);
-      }
+      found = await describeNamedAlarms(cloudwatch, names, ["MetricAlarm"], signal);
     } catch (error) {
       if (signal?.aborted || isPermanentAwsFailure(error)) throw error;
       return { at, alarms: [], error: `DescribeAlarms failed: ${errorMessage(error)}` };

@@ -9,7 +9,7 @@ import {
 } from "@aws-sdk/client-cloudwatch";
 import { isPermanentAwsFailure } from "../aws/errors";
 import { errorMessage } from "../runtime/errors";
-import type { MetricDefinition, MetricReading, MetricSource, MetricWindow } from "./metrics";
+import type { MetricDefinition, MetricReading, MetricSource } from "./metrics";
 
 export interface AlbMetricsConfig {
   /** The LoadBalancer dimension: "app/<name>/<id>". */
@@ -78,15 +78,47 @@ function sum(result: MetricDataResult | undefined): number {
   return (result?.Values ?? []).reduce((total, value) => total + value, 0);
 }
 
-export function albMetricsSource(
-  config: AlbMetricsConfig,
-  deps: { cloudwatch: CloudWatchClient },
-): MetricSource {
-  const definitions = albMetricDefinitions(config);
-  const [errorRate, latency] = definitions as [MetricDefinition, MetricDefinition];
-  const period = config.periodSeconds ?? 60;
-  const dimensions: Dimension[] = [{ Name: "LoadBalancer", Value: config.loadBalancer }];
-  if (config.targetGroup) dimensions.push({ Name: "TargetGroup", Value: config.targetGroup });
+/** A target group's (or a load balancer's) traffic over whole periods covering a window. */
+export interface AlbFigures {
+  requests: number;
+  /** 5xx answered by targets; CloudWatch publishes no datapoint for a minute without one. */
+  errors: number;
+  /** The highest per-period p95 response time, when any period had one. */
+  p95Seconds: number | undefined;
+  /** Periods with a p95 datapoint. */
+  p95Periods: number;
+  /** CloudWatch said some of it is partial. */
+  partial: boolean;
+}
+
+export interface AlbScope {
+  /** The LoadBalancer dimension, "app/<name>/<id>". */
+  loadBalancer: string;
+  /** The TargetGroup dimension, "targetgroup/<name>/<id>"; without it, the whole load balancer. */
+  targetGroup?: string | undefined;
+  periodSeconds?: number | undefined;
+}
+
+/** CloudWatch answered a query of the read with Forbidden or InternalError: no figures to judge. */
+export class MetricDataRefused extends Error {
+  override readonly name = "MetricDataRefused";
+}
+
+/**
+ * Reads RequestCount, HTTPCode_Target_5XX_Count and the p95 of TargetResponseTime from
+ * AWS/ApplicationELB, every page, over whole periods covering [startMs, endMs) (CloudWatch aligns ALB
+ * datapoints to the minute). Results are matched by the Id asked for, never by position. A query
+ * CloudWatch refused throws MetricDataRefused; a failed call throws as the SDK threw it.
+ */
+export async function readAlbFigures(
+  cloudwatch: CloudWatchClient,
+  scope: AlbScope,
+  window: { startMs: number; endMs: number },
+  signal?: AbortSignal,
+): Promise<AlbFigures> {
+  const period = scope.periodSeconds ?? 60;
+  const dimensions: Dimension[] = [{ Name: "LoadBalancer", Value: scope.loadBalancer }];
+  if (scope.targetGroup) dimensions.push({ Name: "TargetGroup", Value: scope.targetGroup });
   const query = (id: string, metric: string, stat: string): MetricDataQuery => ({
     Id: id,
     MetricStat: {
@@ -101,41 +133,67 @@ export function albMetricsSource(
     query("errors", "HTTPCode_Target_5XX_Count", "Sum"),
     query("p95", "TargetResponseTime", "p95"),
   ];
-
-  async function fetchAll(
-    window: MetricWindow,
-    signal?: AbortSignal,
-  ): Promise<Map<string, MetricDataResult>> {
-    const periodMs = period * 1000;
-    // Whole periods covering the window: CloudWatch aligns ALB datapoints to the minute.
-    const start = Math.floor(window.startMs / periodMs) * periodMs;
-    const end = Math.max(start + periodMs, Math.ceil(window.endMs / periodMs) * periodMs);
-    const results = new Map<string, MetricDataResult>();
-    let nextToken: string | undefined;
-    do {
-      const output = await deps.cloudwatch.send(
-        new GetMetricDataCommand({
-          MetricDataQueries: queries,
-          StartTime: new Date(start),
-          EndTime: new Date(end),
-          ScanBy: "TimestampAscending",
-          ...(nextToken ? { NextToken: nextToken } : {}),
-        }),
-        signal ? { abortSignal: signal } : {},
-      );
-      for (const result of output.MetricDataResults ?? []) {
-        if (!result.Id) continue;
-        const seen = results.get(result.Id);
-        if (seen) {
-          seen.Values = [...(seen.Values ?? []), ...(result.Values ?? [])];
-          seen.Timestamps = [...(seen.Timestamps ?? []), ...(result.Timestamps ?? [])];
-          if (result.StatusCode && result.StatusCode !== "Complete") seen.StatusCode = result.StatusCode;
-        } else results.set(result.Id, { ...result });
-      }
-      nextToken = output.NextToken;
-    } while (nextToken);
-    return results;
+  const periodMs = period * 1000;
+  const start = Math.floor(window.startMs / periodMs) * periodMs;
+  const end = Math.max(start + periodMs, Math.ceil(window.endMs / periodMs) * periodMs);
+  const results = new Map<string, MetricDataResult>();
+  let nextToken: string | undefined;
+  do {
+    const output = await cloudwatch.send(
+      new GetMetricDataCommand({
+        MetricDataQueries: queries,
+        StartTime: new Date(start),
+        EndTime: new Date(end),
+        ScanBy: "TimestampAscending",
+        ...(nextToken ? { NextToken: nextToken } : {}),
+      }),
+      signal ? { abortSignal: signal } : {},
+    );
+    for (const result of output.MetricDataResults ?? []) {
+      if (!result.Id || !queries.some((q) => q.Id === result.Id)) continue;
+      const seen = results.get(result.Id);
+      if (seen) {
+        seen.Values = [...(seen.Values ?? []), ...(result.Values ?? [])];
+        seen.Timestamps = [...(seen.Timestamps ?? []), ...(result.Timestamps ?? [])];
+        if (result.StatusCode && result.StatusCode !== "Complete") seen.StatusCode = result.StatusCode;
+      } else results.set(result.Id, { ...result });
+    }
+    nextToken = output.NextToken;
+  } while (nextToken);
+  const refused = [...results.values()].find(
+    (r) => r.StatusCode === "Forbidden" || r.StatusCode === "InternalError",
+  );
+  if (refused) {
+    const messages = (refused.Messages ?? [])
+      .map((m) => m.Value)
+      .filter(Boolean)
+      .join("; ");
+    throw new MetricDataRefused(
+      `GetMetricData answered ${refused.StatusCode} for ${refused.Id}${messages ? `: ${messages}` : ""}`,
+    );
   }
+  const p95 = results.get("p95")?.Values ?? [];
+  return {
+    requests: sum(results.get("requests")),
+    errors: sum(results.get("errors")),
+    p95Seconds: p95.length > 0 ? Math.max(...p95) : undefined,
+    p95Periods: p95.length,
+    partial: [...results.values()].some((r) => r.StatusCode === "PartialData"),
+  };
+}
+
+export function albMetricsSource(
+  config: AlbMetricsConfig,
+  deps: { cloudwatch: CloudWatchClient },
+): MetricSource {
+  const definitions = albMetricDefinitions(config);
+  const [errorRate, latency] = definitions as [MetricDefinition, MetricDefinition];
+  const period = config.periodSeconds ?? 60;
+  const scope = { loadBalancer: config.loadBalancer, targetGroup: config.targetGroup, periodSeconds: period };
+  const unread = (message: string): MetricReading[] => [
+    { check: errorRate.name, value: null, requests: null, error: message },
+    { check: latency.name, value: null, requests: null, error: message },
+  ];
 
   return {
     definitions,
@@ -143,9 +201,9 @@ export function albMetricsSource(
       // CloudWatch has nothing to take a baseline of: the window is given by time alone.
     },
     async read(window, signal) {
-      let results: Map<string, MetricDataResult>;
+      let figures: AlbFigures;
       try {
-        results = await fetchAll(window, signal);
+        figures = await readAlbFigures(deps.cloudwatch, scope, window, signal);
       } catch (error) {
         if (
           error instanceof Error &&
@@ -154,34 +212,13 @@ export function albMetricsSource(
         ) {
           throw error;
         }
+        if (error instanceof MetricDataRefused) return unread(error.message);
         // A denied call or dead credentials will not heal during the soak: say so now (the run
         // wrapper names the IAM action) rather than end inconclusive minutes later.
         if (isPermanentAwsFailure(error)) throw error;
-        const message = `GetMetricData failed: ${errorMessage(error)}`;
-        return [
-          { check: errorRate.name, value: null, requests: null, error: message },
-          { check: latency.name, value: null, requests: null, error: message },
-        ];
+        return unread(`GetMetricData failed: ${errorMessage(error)}`);
       }
-      const refused = [...results.values()].find(
-        (r) => r.StatusCode === "Forbidden" || r.StatusCode === "InternalError",
-      );
-      if (refused) {
-        const messages = (refused.Messages ?? [])
-          .map((m) => m.Value)
-          .filter(Boolean)
-          .join("; ");
-        const message = `GetMetricData answered ${refused.StatusCode} for ${refused.Id}${messages ? `: ${messages}` : ""}`;
-        return [
-          { check: errorRate.name, value: null, requests: null, error: message },
-          { check: latency.name, value: null, requests: null, error: message },
-        ];
-      }
-      const requests = sum(results.get("requests"));
-      // CloudWatch publishes no 5XX datapoint for a minute without one: absent means zero.
-      const errors = sum(results.get("errors"));
-      const p95Values = results.get("p95")?.Values ?? [];
-      const partial = [...results.values()].some((r) => r.StatusCode === "PartialData");
+      const { requests, errors, p95Seconds, p95Periods, partial } = figures;
       const note = partial ? "; CloudWatch returned partial data" : "";
       const readings: MetricReading[] = [
         {
@@ -192,9 +229,9 @@ export function albMetricsSource(
         },
         {
           check: latency.name,
-          value: p95Values.length > 0 ? Math.max(...p95Values) : null,
+          value: p95Seconds ?? null,
           requests,
-          detail: `${p95Values.length} period(s) of ${period} s${note}`,
+          detail: `${p95Periods} period(s) of ${period} s${note}`,
         },
       ];
       return readings;

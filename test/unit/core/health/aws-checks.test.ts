@@ -1,5 +1,5 @@
 // CloudWatch ALB metrics and ELBv2 target health, against SDK-level mocks.
-import { CloudWatchClient, GetMetricDataCommand } from "@aws-sdk/client-cloudwatch";
+import { CloudWatchClient, DescribeAlarmsCommand, GetMetricDataCommand } from "@aws-sdk/client-cloudwatch";
 import {
   DescribeTargetHealthCommand,
   ElasticLoadBalancingV2Client,
@@ -7,10 +7,13 @@ import {
 } from "@aws-sdk/client-elastic-load-balancing-v2";
 import { mockClient } from "aws-sdk-client-mock";
 import { beforeEach, describe, expect, it } from "vitest";
+import { describeNamedAlarms } from "../../../../packages/core/src/health/alarms";
 import {
   albMetricsSource,
   applicationLoadBalancerDimension,
   loadBalancerDimension,
+  MetricDataRefused,
+  readAlbFigures,
   targetGroupDimension,
 } from "../../../../packages/core/src/health/cloudwatch";
 import {
@@ -147,6 +150,76 @@ describe("albMetricsSource", () => {
       await expect(source.read({ startMs: start, endMs: start + 60_000 })).rejects.toMatchObject({ name });
     },
   );
+});
+
+describe("readAlbFigures (shared by the health gate and the step judge)", () => {
+  const cloudwatch = mockClient(CloudWatchClient);
+  beforeEach(() => cloudwatch.reset());
+  const scope = {
+    loadBalancer: "app/shop/50dc6c495c0c9188",
+    targetGroup: "targetgroup/web/0123456789abcdef",
+  };
+  const window = { startMs: Date.UTC(2026, 0, 1, 10, 0, 0), endMs: Date.UTC(2026, 0, 1, 10, 3, 0) };
+
+  it("sums every page by the Id asked for, and ignores a result for a query it never sent", async () => {
+    cloudwatch
+      .on(GetMetricDataCommand)
+      .resolvesOnce({
+        MetricDataResults: [
+          { Id: "requests", Values: [100], StatusCode: "PartialData" },
+          { Id: "p95", Values: [0.4], StatusCode: "PartialData" },
+          { Id: "someone-elses", Values: [1e6], StatusCode: "Complete" },
+        ],
+        NextToken: "page-2",
+      })
+      .resolvesOnce({
+        MetricDataResults: [
+          { Id: "requests", Values: [50], StatusCode: "Complete" },
+          { Id: "errors", Values: [3], StatusCode: "Complete" },
+          { Id: "p95", Values: [0.9], StatusCode: "Complete" },
+        ],
+      });
+    const figures = await readAlbFigures(new CloudWatchClient(region), scope, window);
+    expect(figures).toEqual({ requests: 150, errors: 3, p95Seconds: 0.9, p95Periods: 2, partial: true });
+    expect(cloudwatch.commandCalls(GetMetricDataCommand)[1]?.args[0].input.NextToken).toBe("page-2");
+  });
+
+  it("throws MetricDataRefused for a Forbidden query instead of counting nothing as zero", async () => {
+    cloudwatch.on(GetMetricDataCommand).resolves({
+      MetricDataResults: [
+        { Id: "requests", StatusCode: "Forbidden", Messages: [{ Code: "Forbidden", Value: "denied" }] },
+      ],
+    });
+    await expect(readAlbFigures(new CloudWatchClient(region), scope, window)).rejects.toBeInstanceOf(
+      MetricDataRefused,
+    );
+  });
+});
+
+describe("describeNamedAlarms", () => {
+  const cloudwatch = mockClient(CloudWatchClient);
+  beforeEach(() => cloudwatch.reset());
+
+  it("reads metric and composite alarms over every page, keeping only the names asked for", async () => {
+    const alarm = (name: string, state: string) => ({ AlarmName: name, StateValue: state as "OK" });
+    cloudwatch
+      .on(DescribeAlarmsCommand)
+      .resolvesOnce({
+        MetricAlarms: [alarm("web-5xx", "ALARM"), alarm("not-asked", "ALARM")],
+        NextToken: "t",
+      })
+      .resolvesOnce({ CompositeAlarms: [alarm("web-slo", "OK")] });
+    const found = await describeNamedAlarms(
+      new CloudWatchClient(region),
+      ["web-5xx", "web-slo", "web-gone"],
+      ["MetricAlarm", "CompositeAlarm"],
+    );
+    expect([...found.keys()].sort()).toEqual(["web-5xx", "web-slo"]);
+    expect(found.get("web-5xx")?.state).toBe("ALARM");
+    const calls = cloudwatch.commandCalls(DescribeAlarmsCommand).map((c) => c.args[0].input);
+    expect(calls[0]?.AlarmTypes).toEqual(["MetricAlarm", "CompositeAlarm"]);
+    expect(calls[1]?.NextToken).toBe("t");
+  });
 });
 
 describe("elbTargetHealthReader", () => {
