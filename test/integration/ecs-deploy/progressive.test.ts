@@ -190,8 +190,16 @@ describe("ecs-deploy: deployment alarms", () => {
     expect(update?.input.deploymentConfiguration).toMatchObject({
       alarms: { alarmNames: ["web-checkout-errors"], enable: true, rollback: true },
     });
-    expect(sim.calls.some((c) => c.operation === "DescribeAlarms")).toBe(true);
-    expect(run.errors[0]?.message).toMatch(/ROLLBACK_IN_PROGRESS|alarm/);
+    // The judge read the alarm at the canary step it judged (OK then), asking for it by name.
+    const reads = sim.calls.filter((c) => c.operation === "DescribeAlarms");
+    expect(reads.length).toBeGreaterThan(0);
+    for (const r of reads) expect(r.input.AlarmNames).toEqual(["web-checkout-errors"]);
+    // ECS rolled back on the alarm (not on its circuit breaker, not on a stop by shipline), and the
+    // step says so.
+    expect(sim.calls.some((c) => c.operation === "StopServiceDeployment")).toBe(false);
+    expect(run.errors[0]?.message).toMatch(/ROLLBACK_IN_PROGRESS/);
+    expect(run.errors[0]?.message).toMatch(/a CloudWatch alarm went into ALARM/);
+    expect(run.errors[0]?.message).not.toMatch(/circuit breaker/);
     expect(greenShares(sim).at(-1)?.percent).toBe(0);
   });
 });

@@ -49,8 +49,13 @@ export class Rollbacks {
     deployment.rolloutStateReason = `${detector}: ${cause.what}.`;
     deployment.updatedAt = now;
     this.core.event(service, `(deployment ${deployment.id}) deployment failed: ${cause.what}.`);
+    const detectorName =
+      cause.by === "alarm"
+        ? "a CloudWatch alarm went into ALARM"
+        : "the circuit breaker threshold was exceeded";
+    const rolledBack = `Service deployment rolled back because ${detectorName}.`;
     if (this.rollouts.shifter?.manages(serviceDeployment) && deployment === serviceDeployment.deployment) {
-      this.rollouts.shifter.failed(serviceDeployment, cause.what, rollback);
+      this.rollouts.shifter.failed(serviceDeployment, cause.what, rollback, rolledBack);
       return;
     }
     if (deployment === serviceDeployment.rollbackDeployment) {
@@ -62,14 +67,10 @@ export class Rollbacks {
       return;
     }
     const target = service.lastCompleted;
-    const detectorName =
-      cause.by === "alarm"
-        ? "a CloudWatch alarm went into ALARM"
-        : "the circuit breaker threshold was exceeded";
     if (rollback && target && target !== deployment) {
       this.rollback(serviceDeployment, target.revision, {
         status: "ROLLBACK_IN_PROGRESS",
-        reason: `Service deployment rolled back because ${detectorName}.`,
+        reason: rolledBack,
         rolloutReason: `${detector}: rolling back to deploymentId ${target.id}.`,
         rollbackTo: target,
       });

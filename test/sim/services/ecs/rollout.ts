@@ -27,7 +27,13 @@ export interface TrafficShifter {
   manages(serviceDeployment: ServiceDeploymentRecord): boolean;
   begin(serviceDeployment: ServiceDeploymentRecord): void;
   reconcile(service: ServiceRecord, serviceDeployment: ServiceDeploymentRecord): void;
-  failed(serviceDeployment: ServiceDeploymentRecord, what: string, rollback: boolean): void;
+  /** `rolledBack` is the service deployment's status reason when it rolls back (by which detector). */
+  failed(
+    serviceDeployment: ServiceDeploymentRecord,
+    what: string,
+    rollback: boolean,
+    rolledBack: string,
+  ): void;
   stop(serviceDeployment: ServiceDeploymentRecord, stopType: "ABORT" | "ROLLBACK"): void;
 }
 

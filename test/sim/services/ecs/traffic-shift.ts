@@ -178,13 +178,14 @@ export class TrafficShift implements TrafficShifter {
     }
   }
 
-  failed(serviceDeployment: ServiceDeploymentRecord, what: string, rollback: boolean): void {
+  failed(
+    serviceDeployment: ServiceDeploymentRecord,
+    what: string,
+    rollback: boolean,
+    rolledBack: string,
+  ): void {
     if (rollback) {
-      this.#rollBack(
-        serviceDeployment,
-        "ROLLBACK_IN_PROGRESS",
-        "Service deployment rolled back because the circuit breaker threshold was exceeded.",
-      );
+      this.#rollBack(serviceDeployment, "ROLLBACK_IN_PROGRESS", rolledBack);
       return;
     }
     if (serviceDeployment.stageTimer !== undefined)
