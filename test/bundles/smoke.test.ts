@@ -1,6 +1,6 @@
 // Every committed bundle, run as the runner runs it with no inputs, fails cleanly with one error
 // annotation that says what is missing, under the actions' runtime (Node 24) and this machine's node.
-import { copyFileSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -34,8 +34,8 @@ describe.each(listActions())("%s bundle", (name) => {
   });
 
   // Inputs are checked before the rest of the bundle is loaded: index.js alone, without the chunks
-  // beside it, still reports them, and it carries none of the heavy modules (the AWS SDK, Octokit,
-  // the HTTP client @actions/core brings), which would be evaluated before the first input is read.
+  // beside it, still reports them, and it carries none of the heavy modules (the AWS SDK, Octokit, an
+  // HTTP client such as undici), which would be evaluated before the first input is read.
   it("reports the missing inputs from index.js alone, without loading a chunk", async () => {
     const entry = readFileSync(bundlePath(name), "utf8");
     expect(entry).not.toMatch(/aws-sdk-js|octokit|undici/);
@@ -52,6 +52,19 @@ describe.each(listActions())("%s bundle", (name) => {
       if (required.length === 0) expect(message).toMatch(/Input `/);
     } finally {
       rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  // One HTTP stack per bundle: the SDK's node:https handler and Node's own fetch. undici came with
+  // @actions/core and @actions/github; nothing in a bundle may bring it (or another client) back.
+  it("bundles no HTTP client of its own in any chunk", () => {
+    const dir = dirname(bundlePath(name));
+    const chunks = readdirSync(dir).filter((file) => file.endsWith(".js"));
+    expect(chunks).toContain("index.js");
+    for (const chunk of chunks) {
+      expect(readFileSync(join(dir, chunk), "utf8"), chunk).not.toMatch(
+        /undici|@actions\/http-client|node-fetch/,
+      );
     }
   });
 
