@@ -7,6 +7,7 @@ import { CancelledError, describeUserError, errorMessage, isUserError } from "./
 import { type InputSpec, type InputValues, parseInputs, runnerInputSource } from "./inputs";
 import { type Annotation, createRunnerLogger, type Logger } from "./logger";
 import { type OutputSpec, Outputs } from "./outputs";
+import { useProxies } from "./proxy";
 import { SummaryBuilder } from "./summary";
 import { SHIPLINE_VERSION } from "./version";
 import { WorkflowCommands } from "./workflow-commands";
@@ -44,6 +45,8 @@ export interface RunDeps {
   saveState(name: string, value: string): void;
   /** Subscribes to cancellation; returns an unsubscribe function. */
   onCancel(handler: () => void): () => void;
+  /** Sends the step's HTTP requests through the proxies the environment sets (proxy.ts). */
+  useProxies?(logger: Logger): void;
   /** The action's name for the first log line; the runner's deps take it from the bundle's folder. */
   action?: string | undefined;
 }
@@ -83,6 +86,7 @@ export function runnerDeps(env: NodeJS.ProcessEnv = process.env): RunDeps {
     writeSummary: (markdown) => commands.appendSummary(markdown),
     saveState: (name, value) => commands.saveState(name, value),
     action: bundleAction(process.argv[1]),
+    useProxies: (logger) => useProxies(env, logger),
     onCancel: (handler) => {
       let signals = 0;
       const listener = (): void => {
@@ -128,6 +132,7 @@ export async function run(main: ActionMain, deps: RunDeps = runnerDeps()): Promi
   logger.secrets.addEnvironment(Object.entries(env));
   // The first line of the step's log, so a log pasted into an issue says what ran.
   logger.info(versionLine(deps.action, env));
+  deps.useProxies?.(logger);
   const summary = new SummaryBuilder();
   const controller = new AbortController();
   const stopListening = deps.onCancel(() => {
