@@ -1,8 +1,9 @@
 // Every committed bundle, run as the runner runs it with no inputs, fails cleanly with one error
 // annotation that says what is missing, under the actions' runtime (Node 24) and this machine's node.
-import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
+import { pathToFileURL } from "node:url";
 import { describe, expect, it } from "vitest";
 import { SHIPLINE_VERSION } from "../../packages/core/src/runtime/version";
 import { bundlePath, listActions, readActionYaml } from "../repo/layout";
@@ -43,13 +44,28 @@ describe.each(listActions())("%s bundle", (name) => {
     try {
       copyFileSync(bundlePath(name), join(dir, "index.js"));
       copyFileSync(join(dirname(bundlePath(name)), "package.json"), join(dir, "package.json"));
-      const run = await runAction(name, { entry: join(dir, "index.js"), env: { AWS_REGION: undefined } });
+      // Which of Node's own modules the process loaded, written at exit by a preloaded hook.
+      const loaded = join(dir, "loaded.json");
+      const hook = join(dir, "hook.mjs");
+      writeFileSync(
+        hook,
+        `import { writeFileSync } from "node:fs";\nprocess.on("exit", () => writeFileSync(${JSON.stringify(loaded)}, JSON.stringify(process.moduleLoadList)));\n`,
+      );
+      const run = await runAction(name, {
+        entry: join(dir, "index.js"),
+        env: { AWS_REGION: undefined, NODE_OPTIONS: `--import=${pathToFileURL(hook).href}` },
+      });
       expect(run.exitCode).toBe(1);
       expect(run.errors).toHaveLength(1);
       expect(run.stderr).not.toMatch(/Cannot find module|ERR_MODULE_NOT_FOUND/);
       const message = run.errors[0]?.message ?? "";
       for (const input of required) expect(message).toContain(`\`${input}\``);
       if (required.length === 0) expect(message).toMatch(/Input `/);
+      // Nor does it load Node's HTTP, TLS or crypto modules (3 MiB each) before an input error:
+      // they come with the chunks, or on first use (a proxy, an output's delimiter).
+      const modules = JSON.parse(readFileSync(loaded, "utf8")) as string[];
+      expect(modules.length).toBeGreaterThan(0);
+      expect(modules.filter((m) => /^NativeModule (http|https|tls|crypto)$/.test(m))).toEqual([]);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

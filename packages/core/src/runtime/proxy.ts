@@ -10,7 +10,6 @@
 // one that is not a URL is left out with a warning instead of failing the step; and the loopback
 // names are added to NO_PROXY, as the toolkit's client did for GitHub calls and Go does for all: a
 // proxy cannot reach the runner's own localhost (a LocalStack endpoint, a service container).
-import * as http from "node:http";
 import type { AgentOptions } from "node:https";
 import type { Logger } from "./logger";
 
@@ -93,18 +92,24 @@ export function proxySettings(env: NodeJS.ProcessEnv = process.env): ProxySettin
 
 type SetGlobalProxy = (env: ProxyEnvironment) => unknown;
 
-/** Node's http.setGlobalProxyFromEnv (24.14 and later), which @types/node 20 does not know. */
-const nodeSetGlobalProxy = (http as { setGlobalProxyFromEnv?: SetGlobalProxy }).setGlobalProxyFromEnv;
+/**
+ * Node's http.setGlobalProxyFromEnv (24.14 and later), which @types/node 20 does not know. node:http
+ * is loaded only where a proxy is set: at the start of every step it would cost 3 MiB.
+ */
+function nodeSetGlobalProxy(): SetGlobalProxy | undefined {
+  const http = process.getBuiltinModule("node:http") as { setGlobalProxyFromEnv?: SetGlobalProxy };
+  return http.setGlobalProxyFromEnv?.bind(http);
+}
 
 /** Agent options (for the SDK's handler) that send requests through the proxies, if any are set. */
 export function proxyAgentOptions(
   env: NodeJS.ProcessEnv = process.env,
-  setGlobalProxy: SetGlobalProxy | undefined = nodeSetGlobalProxy,
+  setGlobalProxy: () => SetGlobalProxy | undefined = nodeSetGlobalProxy,
 ): AgentOptions | undefined {
   const proxy = proxySettings(env).env;
   // Where fetch cannot go through the proxies, neither does the SDK: one rule for the whole step,
   // which useProxies states in the log.
-  if (!proxy || !setGlobalProxy) return undefined;
+  if (!proxy || !setGlobalProxy()) return undefined;
   const options: AgentOptions & { proxyEnv: ProxyEnvironment } = { proxyEnv: proxy };
   return options;
 }
@@ -116,12 +121,13 @@ export function proxyAgentOptions(
 export function useProxies(
   env: NodeJS.ProcessEnv,
   logger: Pick<Logger, "warning" | "debug">,
-  setGlobalProxy: SetGlobalProxy | undefined = nodeSetGlobalProxy,
+  supported: () => SetGlobalProxy | undefined = nodeSetGlobalProxy,
 ): void {
   const settings = proxySettings(env);
   for (const problem of settings.problems) logger.warning(problem);
   const proxy = settings.env;
   if (!proxy) return;
+  const setGlobalProxy = supported();
   const through = [
     proxy.HTTPS_PROXY ? `https:// requests through ${proxy.HTTPS_PROXY}` : "",
     proxy.HTTP_PROXY ? `http:// requests through ${proxy.HTTP_PROXY}` : "",

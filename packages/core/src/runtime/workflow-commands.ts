@@ -5,7 +5,6 @@
 // load (undici, for OIDC tokens shipline never asks it for): about 100 ms and 25 MiB, and a second
 // HTTP stack in every bundle beside the one the AWS SDK and Octokit use. A unit test holds every
 // line and file entry here byte for byte to what @actions/core writes for the same call.
-import { randomUUID } from "node:crypto";
 import { appendFileSync, promises as fs } from "node:fs";
 import { EOL } from "node:os";
 import type { Annotation } from "./annotation";
@@ -66,7 +65,12 @@ export type FileCommand = "OUTPUT" | "STATE";
  * value early (a value that names a delimiter of its own could otherwise set other outputs). A random
  * UUID practically never occurs in them; a new one is drawn if it does.
  */
-export function fileCommandDelimiter(name: string, value: string, draw: () => string = randomUUID): string {
+export function fileCommandDelimiter(
+  name: string,
+  value: string,
+  // Web Crypto's, loaded on first use: node:crypto at start would cost every step 3 MiB.
+  draw: () => string = () => globalThis.crypto.randomUUID(),
+): string {
   for (;;) {
     const delimiter = `shipline_${draw()}`;
     if (!name.includes(delimiter) && !value.includes(delimiter)) return delimiter;

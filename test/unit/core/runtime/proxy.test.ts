@@ -85,7 +85,7 @@ describe("useProxies", () => {
     useProxies(
       { HTTPS_PROXY: "http://ops:s3cret-proxy-pw@proxy.corp:3128", NO_PROXY: ".internal" },
       logger,
-      (env) => given.push(env),
+      () => (env) => given.push(env),
     );
     expect(given).toEqual([
       {
@@ -102,23 +102,23 @@ describe("useProxies", () => {
   it("does nothing where no proxy is set", () => {
     const logger = new RecordingLogger();
     const given: unknown[] = [];
-    useProxies({ NO_PROXY: "x" }, logger, (env) => given.push(env));
+    useProxies({ NO_PROXY: "x" }, logger, () => (env) => given.push(env));
     expect(given).toEqual([]);
     expect(logger.lines).toEqual([]);
   });
 
   it("warns, and sends nothing through a proxy, on a Node without built-in proxy support", () => {
     const logger = new RecordingLogger();
-    useProxies({ HTTPS_PROXY: "http://proxy.corp:3128" }, logger, undefined);
+    useProxies({ HTTPS_PROXY: "http://proxy.corp:3128" }, logger, () => undefined);
     expect(logger.text("warning")).toMatch(
       /^A proxy is set \(https:\/\/ requests through http:\/\/proxy\.corp:3128\), but Node [\d.]+ has no built-in proxy support \(24\.14 and later have\): every request goes direct\.$/,
     );
-    expect(proxyAgentOptions({ HTTPS_PROXY: "http://proxy.corp:3128" }, undefined)).toBeUndefined();
+    expect(proxyAgentOptions({ HTTPS_PROXY: "http://proxy.corp:3128" }, () => undefined)).toBeUndefined();
   });
 
   it("warns instead of failing the step when Node refuses the settings", () => {
     const logger = new RecordingLogger();
-    useProxies({ HTTP_PROXY: "http://proxy.corp:3128" }, logger, () => {
+    useProxies({ HTTP_PROXY: "http://proxy.corp:3128" }, logger, () => () => {
       throw new TypeError("Invalid proxy URL");
     });
     expect(logger.text("warning")).toBe(
@@ -128,7 +128,7 @@ describe("useProxies", () => {
 });
 
 describe("proxyAgentOptions", () => {
-  const supported = () => undefined;
+  const supported = () => () => undefined;
 
   it("gives the SDK's handler agents the same settings fetch gets", () => {
     expect(
