@@ -1,8 +1,9 @@
 // Every committed bundle, run as the runner runs it with no inputs, fails cleanly with one error
 // annotation that says what is missing, under the actions' runtime (Node 24) and this machine's node.
-import { copyFileSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
+import { pathToFileURL } from "node:url";
 import { describe, expect, it } from "vitest";
 import { SHIPLINE_VERSION } from "../../packages/core/src/runtime/version";
 import { bundlePath, listActions, readActionYaml } from "../repo/layout";
@@ -34,8 +35,8 @@ describe.each(listActions())("%s bundle", (name) => {
   });
 
   // Inputs are checked before the rest of the bundle is loaded: index.js alone, without the chunks
-  // beside it, still reports them, and it carries none of the heavy modules (the AWS SDK, Octokit,
-  // the HTTP client @actions/core brings), which would be evaluated before the first input is read.
+  // beside it, still reports them, and it carries none of the heavy modules (the AWS SDK, Octokit, an
+  // HTTP client such as undici), which would be evaluated before the first input is read.
   it("reports the missing inputs from index.js alone, without loading a chunk", async () => {
     const entry = readFileSync(bundlePath(name), "utf8");
     expect(entry).not.toMatch(/aws-sdk-js|octokit|undici/);
@@ -43,15 +44,43 @@ describe.each(listActions())("%s bundle", (name) => {
     try {
       copyFileSync(bundlePath(name), join(dir, "index.js"));
       copyFileSync(join(dirname(bundlePath(name)), "package.json"), join(dir, "package.json"));
-      const run = await runAction(name, { entry: join(dir, "index.js"), env: { AWS_REGION: undefined } });
+      // Which of Node's own modules the process loaded, written at exit by a preloaded hook.
+      const loaded = join(dir, "loaded.json");
+      const hook = join(dir, "hook.mjs");
+      writeFileSync(
+        hook,
+        `import { writeFileSync } from "node:fs";\nprocess.on("exit", () => writeFileSync(${JSON.stringify(loaded)}, JSON.stringify(process.moduleLoadList)));\n`,
+      );
+      const run = await runAction(name, {
+        entry: join(dir, "index.js"),
+        env: { AWS_REGION: undefined, NODE_OPTIONS: `--import=${pathToFileURL(hook).href}` },
+      });
       expect(run.exitCode).toBe(1);
       expect(run.errors).toHaveLength(1);
       expect(run.stderr).not.toMatch(/Cannot find module|ERR_MODULE_NOT_FOUND/);
       const message = run.errors[0]?.message ?? "";
       for (const input of required) expect(message).toContain(`\`${input}\``);
       if (required.length === 0) expect(message).toMatch(/Input `/);
+      // Nor does it load Node's HTTP, TLS or crypto modules (3 MiB each) before an input error:
+      // they come with the chunks, or on first use (a proxy, an output's delimiter).
+      const modules = JSON.parse(readFileSync(loaded, "utf8")) as string[];
+      expect(modules.length).toBeGreaterThan(0);
+      expect(modules.filter((m) => /^NativeModule (http|https|tls|crypto)$/.test(m))).toEqual([]);
     } finally {
       rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  // One HTTP stack per bundle: the SDK's node:https handler and Node's own fetch. undici came with
+  // @actions/core and @actions/github; nothing in a bundle may bring it (or another client) back.
+  it("bundles no HTTP client of its own in any chunk", () => {
+    const dir = dirname(bundlePath(name));
+    const chunks = readdirSync(dir).filter((file) => file.endsWith(".js"));
+    expect(chunks).toContain("index.js");
+    for (const chunk of chunks) {
+      expect(readFileSync(join(dir, chunk), "utf8"), chunk).not.toMatch(
+        /undici|@actions\/http-client|node-fetch/,
+      );
     }
   });
 

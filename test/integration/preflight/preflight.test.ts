@@ -3,7 +3,10 @@
 // the fake GitHub with core's writers (the payload ecs-deploy stores, the statuses health-gate and
 // auto-rollback add), and every decision of the issue's "done when" is asserted on the run's outputs,
 // its summary and the calls it made.
-import { afterEach, describe, expect, it } from "vitest";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, describe, expect, it, type TestContext } from "vitest";
 import {
   deployPayload,
   markedDescription,
@@ -12,6 +15,7 @@ import {
 import { type FakeGitHub, startFakeGitHub } from "../../rig/fake-github";
 import { TestRepo } from "../../rig/git-repo";
 import { everythingPrinted, runAction } from "../../rig/harness";
+import { loopbackResolver, startProxy, startTlsFront, testCertificate } from "../../rig/proxy";
 import { type SimProfile, type Simulator, simulatorEnv, startSimulator } from "../../sim/index";
 import { arnOf, digestOf, lastSeq, MUTATING, world } from "../ecs-deploy/stack";
 
@@ -99,7 +103,7 @@ async function preflight(
   s: Simulator,
   fake: FakeGitHub,
   inputs: Record<string, string> = {},
-  options: { workspace?: string; sha?: string } = {},
+  options: { workspace?: string; sha?: string; env?: Record<string, string> } = {},
 ) {
   return runAction("preflight", {
     timeoutMs: 60_000,
@@ -109,6 +113,7 @@ async function preflight(
       GITHUB_API_URL: fake.url,
       GITHUB_REF: "refs/tags/v1.2.0",
       ...(options.sha ? { GITHUB_SHA: options.sha } : {}),
+      ...options.env,
     },
     inputs: {
       "github-token": TOKEN,
@@ -386,4 +391,69 @@ describe("preflight", () => {
       `${digestOf("1")} in ECR (tag 1)`,
     );
   });
+});
+
+// A runner whose way out is a proxy: GitHub and AWS are made-up names (api.github.test,
+// ecs.aws.test) served over HTTPS by TLS fronts before the fakes, and the proxy tunnels any name to
+// loopback. So a run that reached them with no NO_PROXY went through the proxy, and one with a
+// NO_PROXY entry for them went direct (a resolver preloaded into the bundle's process sends the .test
+// names to loopback).
+describe("preflight behind a proxy", () => {
+  async function behindProxy(t: TestContext) {
+    const { sim: s, github: fake } = await start();
+    provenStaging(fake, 40);
+    const certificate = testCertificate(["api.github.test", "ecs.aws.test"]);
+    const dir = mkdtempSync(join(tmpdir(), "shipline-proxy-"));
+    const proxy = await startProxy();
+    const githubFront = await startTlsFront(certificate, Number(new URL(fake.url).port));
+    const awsFront = await startTlsFront(certificate, Number(new URL(s.endpoint).port));
+    t.onTestFinished(async () => {
+      await Promise.all([proxy.close(), githubFront.close(), awsFront.close()]);
+      certificate.remove();
+      rmSync(dir, { recursive: true, force: true });
+    });
+    const github = `api.github.test:${githubFront.port}`;
+    const aws = `ecs.aws.test:${awsFront.port}`;
+    const env = {
+      GITHUB_API_URL: `https://${github}`,
+      AWS_ENDPOINT_URL: `https://${aws}`,
+      HTTPS_PROXY: proxy.url,
+      NODE_EXTRA_CA_CERTS: certificate.certFile,
+    };
+    return { s, fake, proxy, github, aws, env, resolver: loopbackResolver(dir) };
+  }
+
+  function expectGo(run: Awaited<ReturnType<typeof preflight>>): void {
+    expect(run.errors, run.stdout + run.stderr).toEqual([]);
+    expect(run.exitCode).toBe(0);
+    expect(run.outputs.verdict).toBe("go");
+  }
+
+  it("sends the GitHub and the AWS calls through HTTPS_PROXY", async (t) => {
+    const { s, fake, proxy, github, aws, env } = await behindProxy(t);
+    const run = await preflight(s, fake, {}, { env });
+    expectGo(run);
+    expect(fake.calls.length).toBeGreaterThan(0);
+    expect(s.calls.length).toBeGreaterThan(0);
+    // Tunnels to the two names and nothing else (keep-alive lets a tunnel carry several requests).
+    expect(new Set(proxy.seen)).toEqual(new Set([`CONNECT ${github}`, `CONNECT ${aws}`]));
+  });
+
+  // GitHub's host by name; AWS's by its domain, which fetch and Node's agents read differently unless
+  // shipline writes NO_PROXY for both (proxy.ts): the SDK goes through the agents.
+  it.for([
+    ["GitHub", "api.github.test"],
+    ["AWS", "aws.test"],
+  ] as const)(
+    "goes direct to %s when NO_PROXY names %s, and through the proxy for the other",
+    async ([service, entry], t) => {
+      const { s, fake, proxy, github, aws, env, resolver } = await behindProxy(t);
+      const run = await preflight(s, fake, {}, { env: { ...env, NO_PROXY: entry, NODE_OPTIONS: resolver } });
+      expectGo(run);
+      const proxied = service === "GitHub" ? aws : github;
+      expect(new Set(proxy.seen)).toEqual(new Set([`CONNECT ${proxied}`]));
+      expect(fake.calls.length).toBeGreaterThan(0);
+      expect(s.calls.length).toBeGreaterThan(0);
+    },
+  );
 });

@@ -1,8 +1,10 @@
 // One factory for every AWS SDK v3 client: region, endpoint override (LocalStack, the test
-// simulator), retry mode and attempts, request timeouts and the shipline user agent.
+// simulator), retry mode and attempts, request timeouts, the proxies of the environment (through
+// Node's own proxy support, as fetch: runtime/proxy.ts) and the shipline user agent.
 import { NodeHttpHandler } from "@smithy/node-http-handler";
 import { UserError } from "../runtime/errors";
 import type { Logger } from "../runtime/logger";
+import { proxyAgentOptions } from "../runtime/proxy";
 import { SHIPLINE_VERSION } from "../runtime/version";
 import type { AwsSettings } from "./inputs";
 
@@ -49,6 +51,7 @@ export function awsClientConfig(
   settings: AwsSettings,
   env: NodeJS.ProcessEnv = process.env,
 ): AwsClientConfig {
+  const agent = proxyAgentOptions(env);
   const config: AwsClientConfig = {
     region: resolveRegion(settings, env),
     maxAttempts: settings.maxAttempts ?? attemptsFromEnv(env) ?? DEFAULT_MAX_ATTEMPTS,
@@ -57,6 +60,8 @@ export function awsClientConfig(
     requestHandler: new NodeHttpHandler({
       connectionTimeout: 5_000,
       requestTimeout: settings.requestTimeoutMs ?? 30_000,
+      // Options, not agents: the handler builds them with its own keep-alive and socket limit.
+      ...(agent ? { httpAgent: agent, httpsAgent: agent } : {}),
     }),
   };
   if (settings.endpoint) config.endpoint = settings.endpoint;

@@ -1,17 +1,44 @@
 // The GitHub side of the suite: one Octokit with retry and throttling, and the writes several actions
 // share (PR comments and issues upserted by a hidden marker, deployments and their statuses).
-import { getOctokit } from "@actions/github";
+// The client is @octokit/core with the plugins the code calls (rest methods, paginate, retries,
+// rate-limit waits) on the runtime's own fetch. @actions/github's getOctokit is the same Octokit
+// with a bundled undici besides, for its proxy support, which the run wrapper now takes from Node
+// itself (runtime/proxy.ts): one HTTP stack per bundle.
+import { Octokit } from "@octokit/core";
+import { paginateRest } from "@octokit/plugin-paginate-rest";
+import { restEndpointMethods } from "@octokit/plugin-rest-endpoint-methods";
 import { retry } from "@octokit/plugin-retry";
 import { throttling } from "@octokit/plugin-throttling";
 import { type Clock, systemClock } from "../runtime/clock";
 import { UserError } from "../runtime/errors";
 import type { Logger } from "../runtime/logger";
+import { SHIPLINE_VERSION } from "../runtime/version";
 import { type HookedClient, paceQueries } from "./query-pacing";
 
 export { runUrl } from "./run-url";
 export { GITHUB_TOKEN, GITHUB_TOKEN_HINT } from "./token";
 
-export type GitHubClient = ReturnType<typeof getOctokit>;
+/** Writes and REST reads: rate limits waited out, writes spaced as GitHub asks. */
+const ThrottledOctokit = Octokit.plugin(restEndpointMethods, paginateRest, retry, throttling);
+/** GraphQL queries, paced by the rate-limit headers instead (query-pacing.ts). */
+const QueryOctokit = Octokit.plugin(retry);
+
+export type GitHubClient = InstanceType<typeof ThrottledOctokit>;
+
+/** Where the API is: GITHUB_API_URL (GitHub Enterprise Server, the test fake), else github.com's. */
+export function githubApiUrl(env: NodeJS.ProcessEnv = process.env): string {
+  return env.GITHUB_API_URL || "https://api.github.com";
+}
+
+/**
+ * `shipline/<version>`, and the job's orchestration id when the runner gives one (as the runner's own
+ * toolkit does), so GitHub can tell which job a request came from. Octokit appends its own part.
+ */
+export function githubUserAgent(env: NodeJS.ProcessEnv = process.env): string {
+  const id = env.ACTIONS_ORCHESTRATION_ID?.trim();
+  const base = `shipline/${SHIPLINE_VERSION}`;
+  return id ? `${base} actions_orchestration_id/${id.replace(/[^A-Za-z0-9_.-]/g, "_")}` : base;
+}
 
 export interface GitHubClientOptions {
   logger: Logger;
@@ -46,7 +73,12 @@ export function createGitHubClient(token: string, options: GitHubClientOptions):
   const { logger } = options;
   logger.secrets.add(token);
   const rateLimitRetries = options.rateLimitRetries ?? 2;
-  const baseUrl = options.baseUrl ?? process.env.GITHUB_API_URL;
+  const common = {
+    auth: token,
+    baseUrl: options.baseUrl ?? githubApiUrl(),
+    userAgent: githubUserAgent(),
+    retry: { retries: options.retries ?? 3 },
+  };
   // Both kinds of rate limit are waited out (the plugin sleeps retryAfter) a bounded number of times.
   const waitOut =
     (kind: string) =>
@@ -54,27 +86,17 @@ export function createGitHubClient(token: string, options: GitHubClientOptions):
       logger.warning(`GitHub ${kind} hit on ${request.method} ${request.url}; waiting ${retryAfter}s.`);
       return retryCount < rateLimitRetries;
     };
-  const client = getOctokit(
-    token,
-    {
-      ...(baseUrl ? { baseUrl } : {}),
-      retry: { retries: options.retries ?? 3 },
-      throttle: { onRateLimit: waitOut("rate limit"), onSecondaryRateLimit: waitOut("secondary rate limit") },
-    },
-    retry,
-    throttling,
-  );
+  const client = new ThrottledOctokit({
+    ...common,
+    throttle: { onRateLimit: waitOut("rate limit"), onSecondaryRateLimit: waitOut("secondary rate limit") },
+  });
   // Every request's parameters (the body GitHub stores and shows: a release's notes, a comment, a
   // deployment's payload and description) go through the log's masking, whichever code built them.
   client.hook.before("request", (request) => redactRequest(request as Record<string, unknown>, logger));
   // The throttling plugin spaces every GraphQL request a second apart, as it does writes. Queries are
   // reads for GitHub's limits: they go through a client of their own, paced by the rate-limit headers
   // (query-pacing.ts explains why); mutations keep the write spacing above.
-  const queries = getOctokit(
-    token,
-    { ...(baseUrl ? { baseUrl } : {}), retry: { retries: options.retries ?? 3 } },
-    retry,
-  );
+  const queries = new QueryOctokit(common);
   queries.hook.before("request", (request) => redactRequest(request as Record<string, unknown>, logger));
   paceQueries(queries as unknown as HookedClient, {
     logger,

@@ -7,6 +7,7 @@ import { CancelledError, describeUserError, errorMessage, isUserError } from "./
 import { type InputSpec, type InputValues, parseInputs, runnerInputSource } from "./inputs";
 import { type Annotation, createRunnerLogger, type Logger } from "./logger";
 import { type OutputSpec, Outputs } from "./outputs";
+import { useProxies } from "./proxy";
 import { SummaryBuilder } from "./summary";
 import { SHIPLINE_VERSION } from "./version";
 import { WorkflowCommands } from "./workflow-commands";
@@ -28,8 +29,6 @@ export interface ActionContext {
   /** Parses and validates every input of the spec; call it before anything else. */
   inputs<S extends InputSpec>(spec: S): InputValues<S>;
   outputs<N extends string>(spec: OutputSpec<N>): Outputs<N>;
-  /** Loads what outputs and state are written with; afterInputs calls it once the inputs are valid. */
-  prepare(): Promise<void>;
 }
 
 export type ActionMain = (context: ActionContext) => Promise<void>;
@@ -46,8 +45,8 @@ export interface RunDeps {
   saveState(name: string, value: string): void;
   /** Subscribes to cancellation; returns an unsubscribe function. */
   onCancel(handler: () => void): () => void;
-  /** Loads what setOutput and saveState write with; called once the inputs are valid. */
-  prepare?(): Promise<void>;
+  /** Sends the step's HTTP requests through the proxies the environment sets (proxy.ts). */
+  useProxies?(logger: Logger): void;
   /** The action's name for the first log line; the runner's deps take it from the bundle's folder. */
   action?: string | undefined;
 }
@@ -71,24 +70,9 @@ export function versionLine(action: string | undefined, env: NodeJS.ProcessEnv):
   return `shipline ${action ?? "action"} ${SHIPLINE_VERSION}${from}`;
 }
 
-type ActionsCore = typeof import("@actions/core");
-let actionsCore: ActionsCore | undefined;
-
-/** @actions/core, for the file commands (outputs, state, the summary); loaded on first need. */
-async function loadActionsCore(): Promise<ActionsCore> {
-  actionsCore ??= await import("@actions/core");
-  return actionsCore;
-}
-
-function loadedActionsCore(): ActionsCore {
-  if (!actionsCore)
-    throw new Error("An output or state was written before the action's inputs were checked.");
-  return actionsCore;
-}
-
-export function runnerDeps(): RunDeps {
-  const env = process.env;
-  const commands = new WorkflowCommands();
+/** The runner's side of a step: its environment, stdout and the files the environment names. */
+export function runnerDeps(env: NodeJS.ProcessEnv = process.env): RunDeps {
+  const commands = new WorkflowCommands(undefined, env);
   return {
     logger: createRunnerLogger(systemClock, commands),
     clock: systemClock,
@@ -98,16 +82,11 @@ export function runnerDeps(): RunDeps {
       process.exitCode = 1;
       commands.annotate("error", message, at);
     },
-    setOutput: (name, value) => loadedActionsCore().setOutput(name, value),
-    writeSummary: async (markdown) => {
-      if (!env.GITHUB_STEP_SUMMARY) return;
-      await (await loadActionsCore()).summary.addRaw(markdown).write();
-    },
-    saveState: (name, value) => loadedActionsCore().saveState(name, value),
-    prepare: async () => {
-      await loadActionsCore();
-    },
+    setOutput: (name, value) => commands.setOutput(name, value),
+    writeSummary: (markdown) => commands.appendSummary(markdown),
+    saveState: (name, value) => commands.saveState(name, value),
     action: bundleAction(process.argv[1]),
+    useProxies: (logger) => useProxies(env, logger),
     onCancel: (handler) => {
       let signals = 0;
       const listener = (): void => {
@@ -140,7 +119,7 @@ export function afterInputs<S extends InputSpec>(
   return async (context) => {
     const inputs = context.inputs(spec);
     check?.(inputs);
-    const [{ main }] = await Promise.all([load(), context.prepare()]);
+    const { main } = await load();
     await main(context);
   };
 }
@@ -153,6 +132,7 @@ export async function run(main: ActionMain, deps: RunDeps = runnerDeps()): Promi
   logger.secrets.addEnvironment(Object.entries(env));
   // The first line of the step's log, so a log pasted into an issue says what ran.
   logger.info(versionLine(deps.action, env));
+  deps.useProxies?.(logger);
   const summary = new SummaryBuilder();
   const controller = new AbortController();
   const stopListening = deps.onCancel(() => {
@@ -185,9 +165,6 @@ export async function run(main: ActionMain, deps: RunDeps = runnerDeps()): Promi
       return values;
     },
     outputs: (spec) => new Outputs(spec, deps.setOutput, logger.secrets),
-    prepare: async () => {
-      await deps.prepare?.();
-    },
   };
 
   let failure: string | undefined;

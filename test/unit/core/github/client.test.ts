@@ -1,7 +1,10 @@
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { createServer, type IncomingHttpHeaders } from "node:http";
+import type { AddressInfo } from "node:net";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import {
   createDeployment,
   createGitHubClient,
+  githubApiUrl,
   marker,
   runUrl,
   setDeploymentStatus,
@@ -9,6 +12,7 @@ import {
   upsertIssue,
 } from "../../../../packages/core/src/github/client";
 import { RecordingLogger } from "../../../../packages/core/src/runtime/logger";
+import { SHIPLINE_VERSION } from "../../../../packages/core/src/runtime/version";
 import { type FakeGitHub, startFakeGitHub } from "../../../rig/fake-github";
 
 let fake: FakeGitHub;
@@ -29,6 +33,43 @@ describe("GitHub client", () => {
   it("registers the token as a secret", () => {
     client();
     expect(logger.masked).toContain("ghs_faketoken123");
+  });
+
+  it("sends the token, and a user agent naming shipline and the job's orchestration id", async () => {
+    const seen: IncomingHttpHeaders[] = [];
+    const server = createServer((req, res) => {
+      seen.push(req.headers);
+      res.setHeader("content-type", "application/json");
+      res.end(JSON.stringify({ id: 1 }));
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    vi.stubEnv("ACTIONS_ORCHESTRATION_ID", "run 42/job:7");
+    try {
+      const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+      const github = createGitHubClient("ghs_faketoken123", { logger, baseUrl });
+      await github.rest.repos.get(repo);
+      await github.graphql("query { viewer { login } }");
+    } finally {
+      vi.unstubAllEnvs();
+      server.close();
+    }
+    expect(seen).toHaveLength(2);
+    for (const headers of seen) {
+      expect(headers.authorization).toBe("token ghs_faketoken123");
+      expect(headers["user-agent"]).toMatch(
+        new RegExp(
+          `^shipline/${SHIPLINE_VERSION.replace(/\./g, "\\.")} actions_orchestration_id/run_42_job_7 octokit-core\\.js/`,
+        ),
+      );
+    }
+  });
+
+  it("talks to GITHUB_API_URL, else to api.github.com", () => {
+    expect(githubApiUrl({ GITHUB_API_URL: "https://ghe.example.com/api/v3" })).toBe(
+      "https://ghe.example.com/api/v3",
+    );
+    expect(githubApiUrl({ GITHUB_API_URL: "" })).toBe("https://api.github.com");
+    expect(githubApiUrl({})).toBe("https://api.github.com");
   });
 
   it("retries a 502 and succeeds", async () => {

@@ -1,4 +1,7 @@
-import { describe, expect, it } from "vitest";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it, vi } from "vitest";
 import { SimulatedClock } from "../../../../packages/core/src/runtime/clock";
 import { CancelledError, UserError } from "../../../../packages/core/src/runtime/errors";
 import { input } from "../../../../packages/core/src/runtime/inputs";
@@ -10,9 +13,11 @@ import {
   bundleAction,
   type RunDeps,
   run,
+  runnerDeps,
   versionLine,
 } from "../../../../packages/core/src/runtime/run";
 import { SHIPLINE_VERSION } from "../../../../packages/core/src/runtime/version";
+import { parseFileCommands, parseWorkflowCommands } from "../../../rig/workflow-commands";
 
 function fakeDeps(env: NodeJS.ProcessEnv = {}) {
   const logger = new RecordingLogger();
@@ -305,5 +310,60 @@ describe("run keeps the job's credentials out of everything it writes", () => {
     expect(fake.failures[0]).toMatch(
       /^Input `working-directory`: "..\/..\/etc" is outside the workspace \(it resolves to \/etc\)/,
     );
+  });
+});
+
+describe("the runner's deps", () => {
+  it("mask the job's secrets in the log and write only redacted outputs, state and summary to the runner's files", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "runner-deps-"));
+    const file = (name: string): string => {
+      const path = join(dir, name);
+      writeFileSync(path, "");
+      return path;
+    };
+    const env = {
+      GITHUB_OUTPUT: file("output"),
+      GITHUB_STATE: file("state"),
+      GITHUB_STEP_SUMMARY: file("summary"),
+      DEPLOY_TOKEN: "tok-runnerDeps-0123456789",
+      "INPUT_DATABASE-URL": "postgres://app:pw-runnerDeps-42@db:5432/shop",
+    };
+    const stdout: string[] = [];
+    vi.spyOn(process.stdout, "write").mockImplementation((chunk: string | Uint8Array) => {
+      stdout.push(String(chunk));
+      return true;
+    });
+    try {
+      await run(async (ctx) => {
+        ctx.logger.info("deploying with tok-runnerDeps-0123456789");
+        ctx
+          .outputs(defineOutputs(["report", "url"]))
+          .setAll({ report: { token: "tok-runnerDeps-0123456789" }, url: env["INPUT_DATABASE-URL"] });
+        ctx.state.set("token", "first line\ntok-runnerDeps-0123456789");
+        ctx.summary.paragraph("token tok-runnerDeps-0123456789, password pw-runnerDeps-42");
+      }, runnerDeps(env));
+    } finally {
+      vi.restoreAllMocks();
+    }
+    const log = parseWorkflowCommands(stdout.join(""));
+    const files = ["output", "state", "summary"].map((name) => readFileSync(join(dir, name), "utf8"));
+    rmSync(dir, { recursive: true, force: true });
+    // The runner is told to mask them (::add-mask::), and nothing else on stdout carries them.
+    expect(log.masks).toEqual(expect.arrayContaining(["tok-runnerDeps-0123456789", "pw-runnerDeps-42"]));
+    const unmasked = stdout
+      .join("")
+      .split("\n")
+      .filter((line) => !line.startsWith("::add-mask::"));
+    expect(unmasked.join("\n")).not.toMatch(/tok-runnerDeps|pw-runnerDeps/);
+    expect(log.visible).toContain("deploying with ***");
+    const [output, state, summary] = files as [string, string, string];
+    for (const text of files) expect(text).not.toMatch(/tok-runnerDeps|pw-runnerDeps/);
+    expect(parseFileCommands(output)).toEqual({
+      report: '{"token":"***"}',
+      // A connection string is a credential whole (see secrets.ts), not only its password.
+      url: "***",
+    });
+    expect(parseFileCommands(state)).toEqual({ token: "first line\n***" });
+    expect(summary).toBe("token ***, password ***\n");
   });
 });
