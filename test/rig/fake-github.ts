@@ -450,6 +450,17 @@ export async function startFakeGitHub(
       created_at: now(),
     };
     deployment.statuses.push(status);
+    // auto_inactive (true unless sent false): a success marks the earlier deployments of the same
+    // environment whose latest status is success inactive, unless the environment is a production
+    // one (production_environment, true by default only for an environment named "production").
+    if (status.state === "success" && body.auto_inactive !== false) {
+      const production = (d: Deployment) => d.production_environment ?? d.environment === "production";
+      for (const earlier of s.deployments) {
+        if (earlier.id >= deployment.id || earlier.environment !== deployment.environment) continue;
+        if (production(earlier) || earlier.statuses.at(-1)?.state !== "success") continue;
+        earlier.statuses.push({ id: s.nextId(), state: "inactive", description: "", created_at: now() });
+      }
+    }
     return { status: 201, body: statusJson(deployment, status) };
   });
   // The by-tag lookup finds published releases only; drafts are listed by GET /releases.

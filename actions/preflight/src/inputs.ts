@@ -40,6 +40,8 @@ export const inputSpec = {
   "allow-destructive": input.boolean({ default: "false" }),
   backup: input.choice(["never", "always", "if-destructive"], { default: "never" }),
   "deploy-windows": input.list({
+    // One window per line: a window lists its days with commas ("Mon,Wed 10:00-12:00").
+    separator: "newline",
     freeText: true,
     itemPattern: /^[A-Za-z,-]+ \d\d:\d\d-\d\d:\d\d$/,
     itemHint: 'Write one window per line, weekdays and hours, such as "Mon-Thu 09:00-16:00".',

@@ -43,6 +43,8 @@ function shop(releaseCode: string): { running: string } {
 
 async function judge(running: string | undefined, overrides: Partial<MigrationQuestion> = {}) {
   const dir = repo?.dir ?? "";
+  // git runs where preflight runs it: in the migrations directory.
+  const gitDir = overrides.directory ?? dir;
   const question: MigrationQuestion = {
     workspace: dir,
     directory: dir,
@@ -57,7 +59,7 @@ async function judge(running: string | undefined, overrides: Partial<MigrationQu
   const facts = await readMigrationFacts(
     {
       parser: await loadSqlParser(),
-      git: gitIn(dir),
+      git: gitIn(gitDir),
       run: (command, args, cwd) => execCommand(command, args, { cwd, echo: false }),
     },
     question,
@@ -80,6 +82,16 @@ describe("the migrations check", () => {
       "drops column products.legacy_sku, which the running version still uses (src/products.ts:1)",
     );
     expect(judged.fix).toMatch(/^Expand and contract/);
+  });
+
+  it("searches the whole repository when the migrations directory is a subdirectory (db/)", async () => {
+    const { running } = shop('export const columns = ["id"];\n');
+    const dir = repo?.dir ?? "";
+    const { judged } = await judge(running, { directory: `${dir}/db`, globs: ["migrations/*.sql"] });
+    expect(judged.status).toBe("fail");
+    // The running code is found; the migration that created the column is not taken for a use.
+    expect(judged.summary).toContain("which the running version still uses (src/products.ts:1)");
+    expect(judged.summary).not.toContain("001_products.sql");
   });
 
   it("passes the contract step: production already runs code that no longer names the column", async () => {

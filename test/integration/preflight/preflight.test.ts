@@ -255,6 +255,19 @@ describe("preflight", () => {
     );
   });
 
+  it("takes windows whose days are listed with commas, one window per line", async () => {
+    const { sim: s, github: fake } = await start();
+    provenStaging(fake, 60);
+    const run = await preflight(s, fake, {
+      "deploy-windows": "Tue,Thu 09:00-16:00\nSat-Sun 10:00-12:00",
+      "time-zone": "America/New_York",
+    });
+    expect(run.outputs.verdict).toBe("no-go");
+    expect(checkOf(run, "window").summary).toContain(
+      "Mon 2026-12-07 05:00 America/New_York is outside the deploy windows (Tue,Thu 09:00-16:00; Sat,Sun 10:00-12:00)",
+    );
+  });
+
   it("is no-go naming the digest when the rollback target's image was deleted from ECR", async () => {
     const { sim: s, github: fake } = await start();
     provenStaging(fake, 60);

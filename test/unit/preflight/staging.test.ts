@@ -55,6 +55,16 @@ describe("staging proved the digest", () => {
     expect(judgeStaging(question, [deployment(1, DIGEST, 50, passed(45))]).status).toBe("pass");
   });
 
+  it("passes an image a newer merge replaced after it served long enough, past GitHub's inactive status", () => {
+    // GitHub's auto_inactive: the newer deployment's success marked this one inactive, unmarked.
+    const judged = judgeStaging(question, [
+      deployment(2, OTHER, 10, passed(9)),
+      deployment(1, DIGEST, 100, [...passed(90), [10, "inactive", ""]]),
+    ]);
+    expect(judged.summary).not.toContain("inactive");
+    expect(judged.status).toBe("pass");
+  });
+
   it("fails a success that carries no gate verdict: the rollout finished, the gate never said", () => {
     const judged = judgeStaging(question, [
       deployment(1, DIGEST, 50, [[45, "success", "[shipline rolled-out] web:1"]]),

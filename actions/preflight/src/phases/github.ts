@@ -3,6 +3,7 @@
 import type { GitHubClient, RepoRef } from "@shipline/core/github/client";
 import {
   type GitHubTime,
+  outcomeStatus,
   type RecordedDeployment,
   recordedDeployments,
   statusesOf,
@@ -49,7 +50,7 @@ export async function productionCommit(
   if (running) return { sha: running.sha, deployment: running };
   for (const d of deployments.slice(0, 5)) {
     d.statuses = await statusesOf(github, repo, d.id, time);
-    if (d.statuses[0]?.state === "success") return { sha: d.sha, deployment: d };
+    if (outcomeStatus(d.statuses)?.state === "success") return { sha: d.sha, deployment: d };
   }
   return undefined;
 }

@@ -302,6 +302,16 @@ export interface RecordedStatus {
   logUrl: string | undefined;
 }
 
+/**
+ * The status that says how a deployment ended, from its statuses newest first: GitHub's own
+ * `inactive` (added to earlier deployments of a non-production environment when a newer one
+ * succeeds, `auto_inactive`) says only that another deployment replaced it, so it is passed over.
+ * An inactive that shipline wrote itself carries a mark, and counts.
+ */
+export function outcomeStatus(statuses: readonly RecordedStatus[]): RecordedStatus | undefined {
+  return statuses.find((s) => s.state !== "inactive" || s.mark !== undefined);
+}
+
 export interface RecordedDeployment {
   id: number;
   sha: string;

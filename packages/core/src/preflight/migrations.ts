@@ -3,6 +3,7 @@
 // `allow-destructive` and a backup, and a drop of a column or table that the running version's code
 // still names is refused: that code keeps running while the new version rolls out (and is what a
 // rollback returns to). The runbook's rule: never drop a column in the same release as the code change.
+import { realpathSync } from "node:fs";
 import { relative, resolve } from "node:path";
 import type { Node } from "libpg-query";
 import type { CommandRunner } from "../migrations/alembic";
@@ -87,15 +88,34 @@ function dropsIn(parser: SqlParser, migration: MigrationFile): Drop[] {
   return drops;
 }
 
-/** `git grep` of a whole word at a commit, outside the migrations (which name what they drop). */
+/**
+ * `git grep` of a whole word at a commit, over the whole repository (whatever directory git runs
+ * in), outside the migration directories (which name what they drop). Paths are the repository's.
+ */
 async function usesOf(
   git: Git,
   sha: string,
   name: string,
   migrationDirs: readonly string[],
 ): Promise<string[]> {
-  const excludes = migrationDirs.map((d) => `:(exclude)${d}`);
-  const found = await git(["grep", "-n", "-w", "-I", "-F", "-e", name, sha, "--", ".", ...excludes]);
+  const top = await git(["rev-parse", "--show-toplevel"]);
+  if (top.exitCode !== 0) throw new Error(`git rev-parse failed: ${top.stderr.trim()}`);
+  const root = top.stdout.trim();
+  const excludes = migrationDirs.map((d) => `:(top,exclude)${relative(root, realpathSync(d)) || "."}`);
+  const found = await git([
+    "grep",
+    "-n",
+    "-w",
+    "-I",
+    "-F",
+    "--full-name",
+    "-e",
+    name,
+    sha,
+    "--",
+    ":(top)",
+    ...excludes,
+  ]);
   // git grep exits 1 when nothing matches.
   if (found.exitCode === 1) return [];
   if (found.exitCode !== 0) throw new Error(`git grep failed: ${found.stderr.trim()}`);
@@ -132,13 +152,7 @@ export async function readMigrationFacts(
   });
   const pendingFiles = collection.migrations.filter((m) => m.inScope);
   const usedDrops: UsedDrop[] = [];
-  const dirs = [
-    ...new Set(
-      pendingFiles.map(
-        (m) => relative(question.workspace, resolve(question.workspace, m.migration.file, "..")) || ".",
-      ),
-    ),
-  ];
+  const dirs = [...new Set(pendingFiles.map((m) => resolve(question.workspace, m.migration.file, "..")))];
   for (const { migration } of pendingFiles) {
     for (const drop of dropsIn(deps.parser, migration)) {
       if (!question.runningSha || unsearchable) {

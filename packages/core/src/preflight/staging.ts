@@ -3,7 +3,7 @@
 // success, a health-gate pass recorded on it, no later failure or rollback of that digest, and served
 // for at least the minimum age since the gate passed.
 
-import type { RecordedDeployment, RecordedStatus } from "../github/deployment-record";
+import { outcomeStatus, type RecordedDeployment, type RecordedStatus } from "../github/deployment-record";
 import { formatDuration } from "../runtime/format";
 import { check, type Evidence, type PreflightCheck } from "./report";
 
@@ -81,7 +81,7 @@ export function judgeStaging(
     );
   }
   const evidence = [...baseEvidence, ...deploymentEvidence(proof, environment)];
-  const latest = proof.statuses[0];
+  const latest = outcomeStatus(proof.statuses);
   const gatePass = proof.statuses.find((s) => s.mark?.kind === "gate" && s.mark.verdict === "pass");
   const gateOther = proof.statuses.find((s) => s.mark?.kind === "gate" && s.mark.verdict !== "pass");
   const fail = (summary: string, fix: string, more: Evidence[] = []): PreflightCheck =>
