@@ -2,7 +2,9 @@
 // copies) and the actions they call: inputs and outputs that exist, required values given, pinned
 // third-party actions, least permissions, one deploy per environment at a time, and the script that
 // finds shipline's own commit.
-import { readFileSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { ROOT } from "../repo/layout";
@@ -404,6 +406,30 @@ describe("the deploy workflow", () => {
   const deploy = byFile(".github/workflows/deploy.yml");
   const steps = deploy.jobs.deploy ? stepsOf(deploy.jobs.deploy) : [];
   const step = (id: string) => steps.find((s) => s.id === id) as Step;
+
+  it("gives the release notes' rollback step the services on one line, however the caller listed them", () => {
+    const notes = deploy.jobs["release-notes"] ? stepsOf(deploy.jobs["release-notes"]) : [];
+    const joinStep = notes.find((s) => s.id === "services");
+    const run = (services: string): string => {
+      const dir = mkdtempSync(join(tmpdir(), "shipline-services-"));
+      const out = join(dir, "output");
+      writeFileSync(out, "");
+      execFileSync("bash", ["-eo", "pipefail", "-c", joinStep?.run ?? "exit 1"], {
+        env: { PATH: process.env.PATH ?? "", SERVICES: services, GITHUB_OUTPUT: out },
+      });
+      const written = readFileSync(out, "utf8");
+      rmSync(dir, { recursive: true, force: true });
+      return written;
+    };
+    expect(run("web\n  worker \n\napi")).toBe("list=web,worker,api\n");
+    expect(run("web, worker")).toBe("list=web,worker\n");
+    expect(notes.find((s) => s.id === "notes")?.with?.["rollback-with"]).toContain(
+      `services=\${{ steps.services.outputs.list }}`,
+    );
+    expect(notes.find((s) => s.id === "notes")?.with?.["rollback-with"]).not.toContain(
+      "previous-task-definition-arn",
+    );
+  });
 
   it("builds on branches and promotes the verified image on tags", () => {
     const build = deploy.jobs.build && stepsOf(deploy.jobs.build).find((s) => s.id === "image");

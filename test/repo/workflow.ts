@@ -596,6 +596,12 @@ export function expressionsIn(value: unknown, key = ""): string[] {
 
 /** The outputs a step's action can set, or undefined when they cannot be known statically. */
 export function stepOutputs(step: Step): Set<string> | undefined {
+  // A shell step's outputs are the names it appends to $GITHUB_OUTPUT (`echo "name=…" >> …`).
+  if (step.run !== undefined) {
+    return new Set(
+      [...step.run.matchAll(/echo "([\w-]+)=[^"\n]*" >> "\$GITHUB_OUTPUT"/g)].map((m) => m[1] ?? ""),
+    );
+  }
   const shipline = shiplineAction(step.uses);
   if (shipline) return new Set(Object.keys(actionYaml(shipline).outputs ?? {}));
   const third = thirdPartyAction(step.uses);

@@ -138,9 +138,9 @@ export async function releaseNotesCheck(deps: CheckDeps): Promise<PreflightCheck
     return check(
       "release-notes",
       "fail",
-      `No release (draft or published) for ${settings.tag}.`,
+      `No release for ${settings.tag} that this token can see (a draft is listed only to a token with \`contents: write\`, a published release to any).`,
       [],
-      "Write the release notes first (shipline release-notes with `draft: true`), then run preflight again.",
+      "Write the release notes first (shipline release-notes; a draft needs a token with `contents: write` to be seen, as in a job without AWS credentials), or publish them, then run preflight again.",
     );
   }
   return check(

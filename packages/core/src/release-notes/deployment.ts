@@ -117,7 +117,11 @@ export function rollbackStep(facts: DeploymentFacts, previousTaskDefinitionArn: 
     "- name: Roll back",
     `  uses: ${facts.rollbackAction}`,
     "  with:",
-    ...Object.entries(facts.rollbackWith).map(([key, value]) => `    ${key}: ${yamlScalar(value)}`),
+    // The revision to go back to is this release's, whatever rollback-with says: a key twice is
+    // YAML GitHub refuses.
+    ...Object.entries(facts.rollbackWith)
+      .filter(([key]) => key !== "previous-task-definition-arn")
+      .map(([key, value]) => `    ${key}: ${yamlScalar(value)}`),
     `    previous-task-definition-arn: ${previousTaskDefinitionArn}`,
   ];
   return lines.join("\n");

@@ -153,6 +153,20 @@ describe("deployment section", () => {
     expect(text).toContain("<details><summary>Health-gate report</summary>");
   });
 
+  it("names previous-task-definition-arn once in the rollback step, even when rollback-with gives it", () => {
+    const arn = "arn:aws:ecs:eu-west-1:123456789012:task-definition/web:7";
+    const text = deploymentBlock({
+      ...noDeployment,
+      previousTaskDefinitionArn: arn,
+      rollbackWith: { cluster: "prod", services: "web,worker", "previous-task-definition-arn": "stale" },
+    }).join("\n");
+    expect(text.match(/previous-task-definition-arn:/g)).toHaveLength(1);
+    expect(text).toContain(
+      `    cluster: prod\n    services: "web,worker"\n    previous-task-definition-arn: ${arn}`,
+    );
+    expect(text).not.toContain("stale");
+  });
+
   it("gives a rollback step with the placeholder owner when the action's repository is unknown", () => {
     const text = deploymentBlock({
       ...noDeployment,
