@@ -11,37 +11,18 @@ import {
   upsertIssue,
 } from "@shipline/core/github/client";
 import {
-  type DeploymentPayload,
   markedDescription,
-  parseDeploymentPayload,
+  recordedDeployments,
   rollbackPayload,
 } from "@shipline/core/github/deployment-record";
-
-interface ListedDeployment {
-  id: number;
-  ref: string;
-  payload: unknown;
-}
-
-/** The record shipline keeps in the deployment's payload; an empty one for another tool's deployment. */
-function payloadOf(deployment: ListedDeployment): Partial<DeploymentPayload> {
-  return parseDeploymentPayload(deployment.payload) ?? {};
-}
-
-async function deploymentsOf(
-  github: GitHubClient,
-  repo: RepoRef,
-  environment: string,
-): Promise<ListedDeployment[]> {
-  const { data } = await github.rest.repos.listDeployments({ ...repo, environment, per_page: 50 });
-  return data as unknown as ListedDeployment[];
-}
 
 export interface DeploymentMarks {
   /** Deployments set to failure (the bad ones). */
   failed: number[];
   /** The deployment recorded for the restored revision, if one was. */
   restored: number | undefined;
+  /** Why the restored revision was not recorded, when it was restored but not recorded. */
+  unrecorded?: string;
 }
 
 /**
@@ -62,16 +43,21 @@ export async function markDeployments(
     restored: boolean;
   },
 ): Promise<DeploymentMarks> {
-  const listed = await deploymentsOf(github, repo, request.environment);
+  // The environment's shipline records, every page GitHub has up to the newest 300, each checked to
+  // be of this environment (core's reader).
+  const listed = await recordedDeployments(github, repo, {
+    environment: request.environment,
+    limit: 300,
+    env: request.env,
+  });
   const logUrl = runUrl(request.env);
   const marks: DeploymentMarks = { failed: [], restored: undefined };
   const newest = listed[0];
-  const newestPayload = newest ? payloadOf(newest) : {};
   const alreadyRestored =
-    newestPayload.shipline === "auto-rollback" && newestPayload.taskDefinitionArn === request.target;
+    newest?.payload.shipline === "auto-rollback" && newest.payload.taskDefinitionArn === request.target;
   for (const bad of request.bad) {
     const deployment = listed.find(
-      (d) => payloadOf(d).taskDefinitionArn === bad && payloadOf(d).shipline !== "auto-rollback",
+      (d) => d.payload.taskDefinitionArn === bad && d.payload.shipline !== "auto-rollback",
     );
     if (!deployment || alreadyRestored) continue;
     await setDeploymentStatus(github, {
@@ -85,9 +71,14 @@ export async function markDeployments(
     marks.failed.push(deployment.id);
   }
   if (alreadyRestored || !request.restored) return marks;
-  const previous = listed.find((d) => payloadOf(d).taskDefinitionArn === request.target);
-  const ref = previous?.ref ?? request.env.GITHUB_SHA;
-  if (!ref) return marks;
+  // The record says which commit production runs (preflight reads it for the pending migrations):
+  // only the target's own deployment knows it. This run's commit is the bad one's, never a guess.
+  const previous = listed.find((d) => d.payload.taskDefinitionArn === request.target);
+  if (!previous) {
+    marks.unrecorded = `no deployment of ${revisionLabel(request.target)} is recorded in ${request.environment}, so its commit is unknown`;
+    return marks;
+  }
+  const ref = previous.ref;
   const id = await createDeployment(github, {
     ...repo,
     ref,

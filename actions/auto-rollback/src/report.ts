@@ -266,7 +266,7 @@ async function markOnGitHub(
         description: `Rolled back to ${revisionLabel(target)} by auto-rollback${reason ? `: ${reason}` : ""}`,
       });
       logger.info(
-        `Deployments marked failed: ${marks.failed.join(", ") || "none found for the bad revision"}; restored revision recorded: ${marks.restored ?? "no (already recorded, or not verified)"}.`,
+        `Deployments marked failed: ${marks.failed.join(", ") || "none found for the bad revision"}; restored revision recorded: ${marks.restored ?? (marks.unrecorded ? `no, ${marks.unrecorded}` : "no (already recorded, or not verified)")}.`,
       );
       return { value: { failed: marks.failed, restored: marks.restored ?? null } };
     } catch (error) {

@@ -1,6 +1,7 @@
 // auto-rollback through the committed bundles (ecs-deploy first, then auto-rollback with its outputs)
 // against the AWS simulator on a scaled clock, and the GitHub fake for statuses and incident issues.
 import { afterEach, describe, expect, it } from "vitest";
+import { deployPayload } from "../../../packages/core/src/github/deployment-record";
 import { type FakeGitHub, startFakeGitHub } from "../../rig/fake-github";
 import { everythingPrinted } from "../../rig/harness";
 import { type Simulator, startSimulator } from "../../sim/index";
@@ -382,13 +383,29 @@ describe("auto-rollback reports on GitHub", () => {
   it("marks the bad deployment failed, records the restored one, and upserts one incident issue across runs", async () => {
     sim = await startSimulator({ scenario: world() });
     github = await startFakeGitHub();
+    // web:1 was deployed from an earlier commit, and recorded; web:2 is this run's (GITHUB_SHA).
+    const GOOD_SHA = "a".repeat(40);
+    github.state.deployments.push({
+      id: github.state.nextId(),
+      ref: GOOD_SHA,
+      environment: "production",
+      description: "web:1",
+      payload: deployPayload({
+        cluster: "prod",
+        services: ["web"],
+        taskDefinitionArn: arnOf("web:1"),
+        previousTaskDefinitionArn: {},
+        images: { app: image("1") },
+      }),
+      statuses: [{ id: github.state.nextId(), state: "success", description: "[shipline rolled-out] web:1" }],
+    });
     const env = { GITHUB_API_URL: github.url };
     const deployed = await deploy(
       sim,
       { containers: `app=${image("2")}`, "github-token": TOKEN, environment: "production" },
       { env },
     );
-    expect(github.state.deployments).toHaveLength(1);
+    expect(github.state.deployments).toHaveLength(2);
     const inputs = {
       "previous-task-definition-arn": deployed.outputs["previous-task-definition-arn"],
       "task-definition-arn": deployed.outputs["task-definition-arn"],
@@ -401,14 +418,15 @@ describe("auto-rollback reports on GitHub", () => {
     };
     const run = await rollback(sim, inputs, { env });
     expect(run.errors).toEqual([]);
-    const [bad, restored] = github.state.deployments;
+    const [, bad, restored] = github.state.deployments;
     expect(bad?.statuses.map((s) => s.state)).toEqual(["in_progress", "success", "failure"]);
     expect(bad?.statuses.at(-1)?.description).toBe(
       "[shipline rolled-back] Rolled back to web:1 by auto-rollback: error rate (web-alb) 8.0 % > 5 % over 60 s",
     );
+    // The restored revision is recorded with the commit it was deployed from, not this run's.
     expect(restored).toMatchObject({
       environment: "production",
-      ref: bad?.ref,
+      ref: GOOD_SHA,
       payload: { shipline: "auto-rollback", version: 1, taskDefinitionArn: arnOf("web:1") },
     });
     expect(restored?.statuses.map((s) => s.state)).toEqual(["success"]);
@@ -425,9 +443,41 @@ describe("auto-rollback reports on GitHub", () => {
     const again = await rollback(sim, inputs, { env });
     expect(again.errors).toEqual([]);
     expect(github.state.issues).toHaveLength(1);
-    expect(github.state.deployments).toHaveLength(2);
+    expect(github.state.deployments).toHaveLength(3);
     expect(everythingPrinted(run)).not.toContain(TOKEN);
     expect(everythingPrinted(again)).not.toContain(TOKEN);
+  });
+});
+
+describe("auto-rollback recording a target GitHub never saw deployed", () => {
+  it("marks the bad deployment failed and records no restored deployment under this run's commit", async () => {
+    sim = await startSimulator({ scenario: world() });
+    github = await startFakeGitHub();
+    const env = { GITHUB_API_URL: github.url };
+    const deployed = await deploy(
+      sim,
+      { containers: `app=${image("2")}`, "github-token": TOKEN, environment: "production" },
+      { env },
+    );
+    const run = await rollback(
+      sim,
+      {
+        "previous-task-definition-arn": deployed.outputs["previous-task-definition-arn"],
+        "task-definition-arn": deployed.outputs["task-definition-arn"],
+        verdict: "fail",
+        "github-token": TOKEN,
+        environment: "production",
+      },
+      { env },
+    );
+    expect(run.errors).toEqual([]);
+    expect(running(sim).taskDefinition).toBe(arnOf("web:1"));
+    // Only the bad deployment: its commit is not web:1's, so it is not written down as web:1's.
+    expect(github.state.deployments).toHaveLength(1);
+    expect(github.state.deployments[0]?.statuses.at(-1)?.state).toBe("failure");
+    expect(run.stdout).toContain(
+      "no deployment of web:1 is recorded in production, so its commit is unknown",
+    );
   });
 });
 
