@@ -153,8 +153,9 @@ describe.runIf(available("PostgreSQL", postgresAvailable(), "npm ci (embedded-po
     it("records staging deployments and the incident on GitHub, and no release", () => {
       const { state } = world.github;
       expect(state.releases).toEqual([]);
+      // The restored deployment's success made GitHub mark the first one inactive (auto_inactive).
       expect(state.deployments.map((d) => [d.environment, d.statuses.at(-1)?.state])).toEqual([
-        ["staging", "success"],
+        ["staging", "inactive"],
         ["staging", "failure"],
         ["staging", "success"],
       ]);
