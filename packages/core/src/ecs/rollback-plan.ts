@@ -174,8 +174,12 @@ async function planService(
   });
   const knownEventIds = eventIds(service);
   // A named bad revision the service no longer runs, replaced by another than the target: the newer
-  // revision is left alone (its target is not even checked, since nothing will be deployed).
-  const newer = given && bad ? supersededBy(service, bad, target.taskDefinitionArn) : undefined;
+  // revision is left alone (its target is not even checked, since nothing will be deployed). A target
+  // that is the bad revision itself is refused below, as a contradiction in the inputs.
+  const newer =
+    given && bad && revisionLabel(target.taskDefinitionArn) !== revisionLabel(bad)
+      ? supersededBy(service, bad, target.taskDefinitionArn)
+      : undefined;
   if (bad && newer) {
     const why = `${revisionLabel(bad)} was already superseded by ${revisionLabel(newer)}, which the service runs now; nothing was rolled back or changed`;
     const action: RollbackAction = { kind: "superseded", why, runs: newer };

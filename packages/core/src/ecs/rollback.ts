@@ -159,7 +159,9 @@ export async function chooseTarget(
  */
 export function supersededBy(service: Service, bad: string, target: string): string | undefined {
   const runs = runningRevision(service);
-  return runs && runs !== bad && runs !== target ? runs : undefined;
+  // By family:revision: a target given as `task-definition` may not be resolved to its ARN yet.
+  const label = runs ? revisionLabel(runs) : undefined;
+  return runs && label !== revisionLabel(bad) && label !== revisionLabel(target) ? runs : undefined;
 }
 
 /** Decides how to get the service to the target. `sourceTaskDefinitions` are those the current deployment started from. */

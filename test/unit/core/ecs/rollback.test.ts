@@ -142,6 +142,8 @@ describe("supersededBy", () => {
     expect(supersededBy(service(2, true), TD(2), TD(1))).toBeUndefined();
     expect(supersededBy(service(2, false), TD(2), TD(1))).toBeUndefined();
     expect(supersededBy(service(1, true), TD(2), TD(1))).toBeUndefined();
+    // A target given as family:revision (`task-definition`) before it is resolved to its ARN.
+    expect(supersededBy(service(1, true), TD(2), "web:1")).toBeUndefined();
   });
 });
 
