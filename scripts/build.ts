@@ -4,7 +4,7 @@
 import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import ncc from "@vercel/ncc";
-import { transform } from "esbuild";
+import { build, transform } from "esbuild";
 import { listActions, ROOT } from "../test/repo/layout";
 
 /** A chunk ncc splits off at a dynamic import: `<id>.index.js`. */
@@ -44,6 +44,25 @@ async function buildAction(name: string): Promise<void> {
     for (const entry of JSON.parse(readFileSync(assetList, "utf8")) as (string | [string, string])[]) {
       const [file, copy] = typeof entry === "string" ? [entry, basename(entry)] : entry;
       copyFileSync(join(ROOT, file), join(outDir, copy));
+    }
+  }
+  // Modules a workflow's github-script step loads from the checked-out shipline (`require`), listed in
+  // actions/<name>/bundle-scripts.json as [core module, file name]: CommonJS, readable, no dependency
+  // but Node's.
+  const scriptList = join(ROOT, "actions", name, "bundle-scripts.json");
+  if (existsSync(scriptList)) {
+    for (const [entry, file] of JSON.parse(readFileSync(scriptList, "utf8")) as [string, string][]) {
+      const result = await build({
+        entryPoints: [join(ROOT, entry)],
+        bundle: true,
+        write: false,
+        format: "cjs",
+        platform: "node",
+        target: "node20",
+        legalComments: "none",
+        banner: { js: `// Bundled from ${entry} by scripts/build.ts; do not edit.` },
+      });
+      writeFileSync(join(outDir, file), result.outputFiles[0]?.contents ?? "");
     }
   }
   const kib = Math.round(Buffer.byteLength(code) / 1024);

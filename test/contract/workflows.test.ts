@@ -3,10 +3,13 @@
 // third-party actions, least permissions, one deploy per environment at a time, and the script that
 // finds shipline's own commit.
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { createGitHubClient } from "../../packages/core/src/github/client";
+import { deployPayload, markedDescription } from "../../packages/core/src/github/deployment-record";
+import { RecordingLogger } from "../../packages/core/src/runtime/logger";
 import { ROOT } from "../repo/layout";
 import {
   actionYaml,
@@ -26,6 +29,7 @@ import {
   usesLines,
   type Workflow,
 } from "../repo/workflow";
+import { type FakeGitHub, startFakeGitHub } from "../rig/fake-github";
 import { runGitHubScript } from "../world/runner/stand-ins";
 
 const repository = repositoryWorkflows();
@@ -565,6 +569,121 @@ describe("the watch workflow", () => {
     const example = byFile("examples/workflows/watch-production.yml");
     expect(example.on).toMatchObject({ schedule: [{ cron: "*/15 * * * *" }] });
     expect(callJob(example, "watch").uses).toBe("<owner>/shipline/.github/workflows/watch.yml@v1");
+  });
+});
+
+// The "Find the deployment to check" step run as actions/github-script runs it, with the shipline
+// checkout at .shipline (this repository: its committed dist bundle is what the step loads).
+describe("the watch's choice of the deployment to check", () => {
+  const watch = byFile(".github/workflows/watch.yml");
+  const steps = watch.jobs.check ? stepsOf(watch.jobs.check) : [];
+  const find = steps.find((s) => s.id === "find");
+  const NOW = Date.parse("2026-03-02T12:00:00Z");
+  const at = (minutesAgo: number) =>
+    new Date(NOW - minutesAgo * 60_000).toISOString().replace(/\.\d{3}Z$/, "Z");
+  const TD = (n: number) => `arn:aws:ecs:eu-west-1:123456789012:task-definition/web:${n}`;
+  let workspace = "";
+  let github: FakeGitHub | undefined;
+  beforeAll(() => {
+    workspace = mkdtempSync(join(tmpdir(), "shipline-watch-"));
+    symlinkSync(ROOT, join(workspace, ".shipline"));
+  });
+  afterAll(() => rmSync(workspace, { recursive: true, force: true }));
+  afterEach(async () => {
+    await github?.close();
+    github = undefined;
+  });
+
+  /** One ecs-deploy deployment of production created `age` minutes ago, with [mark text, minutes ago] statuses. */
+  async function run(
+    age: number,
+    statuses: [string, string, number][],
+    env: Record<string, string> = {},
+  ): Promise<Awaited<ReturnType<typeof runGitHubScript>>> {
+    github = await startFakeGitHub({ now: () => NOW });
+    github.state.deployments.push({
+      id: 41,
+      ref: "v1.2.0",
+      environment: "production",
+      description: "",
+      payload: deployPayload({
+        cluster: "prod",
+        services: ["web"],
+        taskDefinitionArn: TD(2),
+        previousTaskDefinitionArn: { web: TD(1) },
+        images: { app: "shop:2" },
+      }),
+      created_at: at(age),
+      statuses: statuses.map(([state, description, ago], i) => ({
+        id: 42 + i,
+        state,
+        description,
+        created_at: at(ago),
+      })),
+    });
+    const defaults = Object.fromEntries(
+      Object.entries(watch.workflowCall?.inputs ?? {}).map(([k, v]) => [k, String(v.default ?? "")]),
+    );
+    return runGitHubScript(String(find?.with?.script), {
+      env: {
+        SHIPLINE_ENVIRONMENT: "production",
+        SHIPLINE_MAX_AGE: defaults["max-age"] ?? "",
+        SHIPLINE_SKIP_YOUNGER_THAN: defaults["skip-younger-than"] ?? "",
+        ...env,
+      },
+      github: createGitHubClient("ghs_fakeTokenForTheWatchContract123", {
+        logger: new RecordingLogger(),
+        baseUrl: github.url,
+        retries: 0,
+      }),
+      context: { repo: { owner: "acme", repo: "shop" } },
+      workspace,
+    });
+  }
+
+  const PASS = markedDescription({ kind: "gate", verdict: "pass" }, "Health gate passed");
+  const VERIFIED = markedDescription({ kind: "verified" }, "verified: watched 30m in 30 rounds");
+  const INCONCLUSIVE = markedDescription({ kind: "gate", verdict: "inconclusive" }, "too few requests");
+
+  it("checks shipline's code out before it runs it, and the rest only when a deployment is due", () => {
+    const ids = steps.map((s) => s.id ?? s.name);
+    expect(ids.indexOf("Check out shipline's actions")).toBeLessThan(ids.indexOf("find"));
+    expect(steps.find((s) => s.name === "Check out shipline's actions")?.if).toBeUndefined();
+    expect(steps.find((s) => s.name === "AWS credentials")?.if).toBe(
+      "steps.find.outputs.deployment-id != ''",
+    );
+  });
+
+  it("checks a deployment its deploy job's watch verified, and hands the rollback its record", async () => {
+    const result = await run(40, [
+      ["success", PASS, 33],
+      ["success", VERIFIED, 2],
+    ]);
+    expect(result.failed).toBeUndefined();
+    expect(result.outputs["deployment-id"]).toBe("41");
+    expect(JSON.parse(result.outputs["deploy-record"] ?? "{}")).toMatchObject({
+      cluster: "prod",
+      taskDefinitionArn: TD(2),
+      services: [{ name: "web", previousTaskDefinitionArn: TD(1) }],
+    });
+  });
+
+  it("leaves a deployment whose gate passed less than skip-younger-than ago to its deploy job's watch", async () => {
+    // Created long before the gate passed: the age that counts is the gate's.
+    const result = await run(50, [["success", PASS, 20]]);
+    expect(result.outputs).toEqual({});
+    expect(result.log.join("\n")).toMatch(/gate pass 20 min ago, younger than skip-younger-than/);
+  });
+
+  it("checks a deployment whose gate was inconclusive (state error), once its verdict is old enough", async () => {
+    const result = await run(120, [["error", INCONCLUSIVE, 60]]);
+    expect(result.outputs["deployment-id"]).toBe("41");
+  });
+
+  it("fails naming the input when a duration cannot be read", async () => {
+    const result = await run(40, [["success", VERIFIED, 2]], { SHIPLINE_SKIP_YOUNGER_THAN: "soon" });
+    expect(result.outputs).toEqual({});
+    expect(result.failed).toBe('skip-younger-than: "soon" is not a duration such as 30m or 24h');
   });
 });
 

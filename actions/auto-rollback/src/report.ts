@@ -75,6 +75,10 @@ export function timelineOf(results: readonly ServiceRollbackResult[], evidence: 
   for (const r of results) {
     const name = r.plan.name;
     const to = revisionLabel(r.plan.target.taskDefinitionArn);
+    if (r.action === "superseded") {
+      entries.push({ at: null, service: name, what: `not rolled back: ${r.plan.action.why}` });
+      continue;
+    }
     if (r.action === "none") {
       entries.push({ at: iso(r.verifiedAt), service: name, what: `already on ${to}; verified` });
       continue;
@@ -146,10 +150,22 @@ function evidenceSection(builder: SummaryBuilder, evidence: Evidence): void {
   }
 }
 
+/** Every service was left as it is: the bad revision was already superseded everywhere. */
+function nothingToDo(services: readonly { action: string }[]): boolean {
+  return services.length > 0 && services.every((s) => s.action === "superseded");
+}
+
+function titleOf(report: RollbackReport): string {
+  if (nothingToDo(report.services)) return "⏭️ Nothing rolled back, the bad revision was already superseded";
+  if (report.rolledBack || report.services.every((s) => s.rolledBack || s.action === "superseded"))
+    return "✅ Rolled back and verified";
+  return "❌ Rollback not verified";
+}
+
 export function writeSummary(summary: SummaryBuilder, report: RollbackReport): void {
-  const title = report.rolledBack ? "✅ Rolled back and verified" : "❌ Rollback not verified";
+  const title = titleOf(report);
   summary.heading(
-    `${title}: ${report.services.map((s) => `${s.name} ${s.from ? revisionLabel(s.from) : "?"} → ${revisionLabel(s.to)}`).join(", ")}`,
+    `${title}: ${report.services.map((s) => `${s.name} ${s.from ? revisionLabel(s.from) : "?"} ${s.action === "superseded" ? "left as it is" : `→ ${revisionLabel(s.to)}`}`).join(", ")}`,
     2,
   );
   summary.table(
@@ -160,7 +176,7 @@ export function writeSummary(summary: SummaryBuilder, report: RollbackReport): v
       revisionLabel(s.to),
       s.targetSource,
       s.why,
-      `${s.rolledBack ? "✅" : "❌"} ${s.reason}`,
+      `${s.rolledBack ? "✅" : s.action === "superseded" ? "⏭️" : "❌"} ${s.reason}`,
     ]),
   );
   summary.heading("Timeline", 3);
@@ -341,7 +357,8 @@ async function recordOnGitHub(
 export function rollbackFailure(outcome: RollbackOutcome, problems: readonly string[]): unknown {
   // Neither a UserError nor an AWS failure the user can act on: a bug, raised once the rest is reported.
   if (outcome.unexpected !== undefined) return outcome.unexpected;
-  const failed = outcome.services.filter((r) => !r.rolledBack);
+  // A superseded service was left as it is on purpose: not a failed rollback.
+  const failed = outcome.services.filter((r) => !r.rolledBack && r.action !== "superseded");
   if (failed.length > 0) {
     const retry =
       outcome.awsFixes.length > 0
@@ -371,13 +388,18 @@ export async function publish(
 ): Promise<void> {
   // A cancelled rollback is still in ECS's hands: nothing is reported as done.
   if (outcome.cancelled) throw new CancelledError(outcome.cancelled);
-  const recorded = await recordOnGitHub(
-    context,
-    settings.github,
-    settings,
-    plan,
-    reportOf(plan, outcome, settings.evidence),
-  );
+  const unrecorded = reportOf(plan, outcome, settings.evidence);
+  // Nothing was changed anywhere: no deployment to mark or record, and no rollback to open an
+  // incident about. The warnings already say why; the step succeeds.
+  const skipGitHub = nothingToDo(unrecorded.services);
+  if (skipGitHub && settings.github) {
+    context.logger.info(
+      "Nothing was rolled back, so no GitHub deployment status, deployment or incident issue is written.",
+    );
+  }
+  const recorded = skipGitHub
+    ? { report: unrecorded, problems: [] }
+    : await recordOnGitHub(context, settings.github, settings, plan, unrecorded);
   const report = {
     ...recorded.report,
     durationSeconds: Math.round((context.clock.now() - startedAt) / 100) / 10,
@@ -387,7 +409,9 @@ export async function publish(
     perServiceOutput(names, Object.fromEntries(outcome.services.map((r) => [r.plan.name, value(r)])));
   context.outputs(outputSpec).setAll({
     "rolled-back": report.rolledBack ? "true" : "false",
-    "task-definition-arn": perService((r) => r.plan.target.taskDefinitionArn),
+    "task-definition-arn": perService((r) =>
+      r.action === "superseded" ? undefined : r.plan.target.taskDefinitionArn,
+    ),
     "rolled-back-from": perService((r) => r.plan.bad),
     "service-deployment-arn": perService((r) => r.serviceDeploymentArn),
     action: perService((r) => r.action),

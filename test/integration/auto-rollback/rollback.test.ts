@@ -481,6 +481,63 @@ describe("auto-rollback recording a target GitHub never saw deployed", () => {
   });
 });
 
+describe("auto-rollback of a revision a newer deploy already replaced", () => {
+  it("changes nothing when the service runs neither the bad revision nor the target, and says why", async () => {
+    sim = await startSimulator({ scenario: world() });
+    github = await startFakeGitHub();
+    const env = { GITHUB_API_URL: github.url };
+    // N (web:2) is deployed; the scheduled watch builds its record. Before its rollback job gets the
+    // deploy concurrency group, N+1 (web:3) is deployed and healthy.
+    const bad = await deploy(sim, { containers: `app=${image("2")}` });
+    const record = bad.outputs["deploy-record"];
+    expect(JSON.parse(record ?? "{}").taskDefinitionArn).toBe(arnOf("web:2"));
+    const newer = await deploy(sim, { containers: `app=${image("3")}` });
+    expect(newer.outputs).toMatchObject({ status: "succeeded", "task-definition-arn": arnOf("web:3") });
+    const before = lastSeq(sim);
+
+    const run = await rollback(
+      sim,
+      {
+        cluster: undefined,
+        services: undefined,
+        "deploy-record": record,
+        verdict: "fail",
+        "health-report": JSON.stringify(HEALTH_REPORT),
+        "github-token": TOKEN,
+        environment: "production",
+        "incident-issue": "true",
+      },
+      { env },
+    );
+    expect(run.errors).toEqual([]);
+    expect(run.exitCode).toBe(0);
+    expect(mutations(sim, before)).toEqual([]);
+    expect(running(sim)).toEqual({
+      taskDefinition: arnOf("web:3"),
+      deployments: 1,
+      rolloutState: "COMPLETED",
+    });
+    expect(run.outputs).toMatchObject({
+      "rolled-back": "false",
+      "rolled-back-from": arnOf("web:2"),
+      "task-definition-arn": "",
+      action: "superseded",
+    });
+    const said =
+      "web: web:2 was already superseded by web:3, which the service runs now; nothing was rolled back or changed";
+    expect(run.stdout).toContain(said);
+    expect(run.annotations.some((a) => a.level === "warning" && a.message.includes(said))).toBe(true);
+    expect(run.summary).toContain("Nothing rolled back");
+    // Nothing was restored, so nothing is recorded: no deployment, no status, no incident.
+    expect(github.state.deployments).toEqual([]);
+    expect(github.state.issues).toEqual([]);
+    expect(JSON.parse(run.outputs.report ?? "{}").services[0]).toMatchObject({
+      action: "superseded",
+      rolledBack: false,
+    });
+  });
+});
+
 describe("auto-rollback without the service deployments API", () => {
   it("rolls back with UpdateService and follows rolloutState", async () => {
     sim = await startSimulator({

@@ -4,7 +4,8 @@
 // Node.js major asked for on PATH), configure-aws-credentials (credentials for the AWS simulator in
 // the job's environment) and actions/github-script (the workflow's own script, run with the part of
 // `core` it uses).
-import { dirname } from "node:path";
+import { createRequire } from "node:module";
+import { dirname, resolve } from "node:path";
 import { findNode24 } from "../../rig/node";
 
 /** What a github-script step did: its outputs, its failure message, and what it logged. */
@@ -21,6 +22,12 @@ export interface ScriptOptions {
   env?: Record<string, string>;
   /** core.getIDToken: the job's OIDC token; by default there is none, as without `id-token: write`. */
   idToken?(audience: string): Promise<string>;
+  /** The script's `github`: an Octokit (for a script that calls the API). */
+  github?: unknown;
+  /** The script's `context` (for a script that reads it, e.g. context.repo). */
+  context?: unknown;
+  /** The job's workspace: `require("./x")` loads x relative to it, as github-script's require does. */
+  workspace?: string;
 }
 
 /** Runs a github-script step's script as actions/github-script would, with the `core` it uses. */
@@ -52,7 +59,17 @@ export async function runGitHubScript(script: string, options: ScriptOptions = {
   const AsyncFunction = Object.getPrototypeOf(async () => undefined).constructor as new (
     ...args: string[]
   ) => (...values: unknown[]) => Promise<void>;
-  await new AsyncFunction("core", "process", script)(core, scriptProcess);
+  // github-script's require: a relative path is resolved against the workspace (the step's cwd).
+  const workspace = options.workspace ?? process.cwd();
+  const load = createRequire(resolve(workspace, "noop.js"));
+  const scriptRequire = (id: string) => load(id.startsWith(".") ? resolve(workspace, id) : id);
+  await new AsyncFunction("core", "process", "github", "context", "require", script)(
+    core,
+    scriptProcess,
+    options.github,
+    options.context,
+    scriptRequire,
+  );
   return result;
 }
 

@@ -44,7 +44,7 @@ export interface ServiceRollbackResult {
 export interface RollbackOutcome {
   /** One per service, in the plan's order. */
   services: ServiceRollbackResult[];
-  /** Every service runs its target with every task healthy. */
+  /** Every service runs its target with every task healthy (a superseded service does not). */
   rolledBack: boolean;
   /** The workflow was cancelled while the rollback was followed: why the step stopped. */
   cancelled?: string;
@@ -159,6 +159,12 @@ async function restore(
   reader: BatchedReader<Service>,
 ): Promise<ServiceRollbackResult> {
   const { logger, clock, signal } = deps;
+  if (plan.action.kind === "superseded") {
+    // Left as it is: not a rollback that failed, and nothing to verify.
+    const reason = `${plan.name}: ${plan.action.why}.`;
+    logger.warning(reason);
+    return notRestored(plan, reason);
+  }
   const startedAt = new Date(clock.now());
   const { watch, action } = await startRestore(deps, cluster, plan);
   const deadline = clock.now() + options.waitTimeoutMs;

@@ -8,6 +8,7 @@ import {
   inferBadRevision,
   type RollbackAction,
   recentDeployments,
+  supersededBy,
   type TargetChoice,
 } from "./rollback";
 import { eventIds } from "./rollout";
@@ -112,7 +113,11 @@ export function badBesidesTarget(
   return other?.taskDefinition ? { bad: other.taskDefinition, startedAt: other.createdAt } : undefined;
 }
 
-/** The bad revision of one service: given, the target of the bad service deployment, or inferred. */
+/**
+ * The bad revision of one service: given, the target of the bad service deployment, or inferred.
+ * `given` when it was named (the deploy record, task-definition-arn or service-deployment-arn) rather
+ * than read off what the service runs now.
+ */
 async function badRevisionOf(
   deps: RollbackPlanDeps,
   request: RollbackRequest,
@@ -126,19 +131,22 @@ async function badRevisionOf(
 ) {
   const { api } = deps;
   const { givenBad, current, explicitTarget } = known;
-  if (givenBad) return { bad: givenBad, startedAt: await startOf(service, request.cluster, api, givenBad) };
+  if (givenBad) {
+    return { bad: givenBad, startedAt: await startOf(service, request.cluster, api, givenBad), given: true };
+  }
   const badDeploymentArn = request.badServiceDeployment[key];
   if (explicitTarget && !badDeploymentArn) {
-    return badBesidesTarget(service, explicitTarget) ?? { bad: undefined, startedAt: undefined };
+    const besides = badBesidesTarget(service, explicitTarget);
+    return { bad: besides?.bad, startedAt: besides?.startedAt, given: false };
   }
   if (badDeploymentArn) {
     const deployment =
       badDeploymentArn === current?.serviceDeploymentArn ? current : await api.describe(badDeploymentArn);
     const revision = await api.revision(deployment?.targetServiceRevision?.arn ?? "");
-    return { bad: revision?.taskDefinition, startedAt: deployment?.createdAt };
+    return { bad: revision?.taskDefinition, startedAt: deployment?.createdAt, given: true };
   }
   const inferred = await inferBadRevision(service, request.cluster, api);
-  return { bad: inferred.taskDefinitionArn, startedAt: inferred.startedAt };
+  return { bad: inferred.taskDefinitionArn, startedAt: inferred.startedAt, given: false };
 }
 
 async function planService(
@@ -157,13 +165,26 @@ async function planService(
     .map((r) => r.taskDefinition)
     .filter((t): t is string => typeof t === "string");
   const known = { givenBad: context.givenBad, current, explicitTarget: context.explicitTarget };
-  const { bad, startedAt } = await badRevisionOf(deps, request, service, key, known);
+  const { bad, startedAt, given } = await badRevisionOf(deps, request, service, key, known);
   const target = await chooseTarget(service, request.cluster, api, {
     explicit: request.explicitTarget,
     recorded: request.recorded[key],
     recordedInput: request.recordedInput,
     bad,
   });
+  const knownEventIds = eventIds(service);
+  // A named bad revision the service no longer runs, replaced by another than the target: the newer
+  // revision is left alone (its target is not even checked, since nothing will be deployed). A target
+  // that is the bad revision itself is refused below, as a contradiction in the inputs.
+  const newer =
+    given && bad && revisionLabel(target.taskDefinitionArn) !== revisionLabel(bad)
+      ? supersededBy(service, bad, target.taskDefinitionArn)
+      : undefined;
+  if (bad && newer) {
+    const why = `${revisionLabel(bad)} was already superseded by ${revisionLabel(newer)}, which the service runs now; nothing was rolled back or changed`;
+    const action: RollbackAction = { kind: "superseded", why, runs: newer };
+    return { name, service, bad, badStartedAt: startedAt, target, action, knownEventIds };
+  }
   const input = targetInput(request, target.source);
   target.taskDefinitionArn = await deployableTarget(context.cache, target.taskDefinitionArn, input);
   const action = decideRollback(service, current, sources, target.taskDefinitionArn);
@@ -176,7 +197,7 @@ async function planService(
       },
     );
   }
-  return { name, service, bad, badStartedAt: startedAt, target, action, knownEventIds: eventIds(service) };
+  return { name, service, bad, badStartedAt: startedAt, target, action, knownEventIds };
 }
 
 /** Reads the services and decides, per service, changing nothing. */

@@ -39,7 +39,12 @@ export type RollbackAction =
   /** The bad deployment is still rolling forward from the target: StopServiceDeployment ROLLBACK. */
   | { kind: "stop"; why: string; serviceDeploymentArn: string }
   /** UpdateService to the target. */
-  | { kind: "update"; why: string };
+  | { kind: "update"; why: string }
+  /**
+   * The service runs neither the bad revision nor the target: a newer deploy (or a person) already
+   * replaced the bad one. Nothing is changed: rolling back would undo that newer revision.
+   */
+  | { kind: "superseded"; why: string; runs: string };
 
 /** ECS is rolling a service deployment back (its own decision or a StopServiceDeployment). */
 const ROLLING_BACK = ["ROLLBACK_REQUESTED", "ROLLBACK_IN_PROGRESS"];
@@ -48,8 +53,6 @@ export interface BadRevision {
   taskDefinitionArn: string | undefined;
   /** When its deployment was created, when known. */
   startedAt: Date | undefined;
-  /** The service already left it, or is leaving it (a deployment back to an older revision). */
-  alreadyLeft: boolean;
 }
 
 /**
@@ -66,7 +69,7 @@ export async function inferBadRevision(
 ): Promise<BadRevision> {
   const [current, previous] = (await recentDeployments(service, cluster, api, 5)) ?? [];
   if (!current) {
-    return { taskDefinitionArn: service.taskDefinition, startedAt: undefined, alreadyLeft: false };
+    return { taskDefinitionArn: service.taskDefinition, startedAt: undefined };
   }
   const currentTd = current.taskDefinition;
   const previousTd = previous?.taskDefinition;
@@ -78,12 +81,11 @@ export async function inferBadRevision(
     familyOf(currentTd) === familyOf(previousTd) &&
     revisionOf(previousTd) > revisionOf(currentTd)
   ) {
-    return { taskDefinitionArn: previousTd, startedAt: previous?.deployment.createdAt, alreadyLeft: true };
+    return { taskDefinitionArn: previousTd, startedAt: previous?.deployment.createdAt };
   }
   return {
     taskDefinitionArn: currentTd ?? service.taskDefinition,
     startedAt: current.deployment.createdAt,
-    alreadyLeft: false,
   };
 }
 
@@ -148,6 +150,18 @@ export async function chooseTarget(
     );
   }
   return { taskDefinitionArn: discovered.taskDefinitionArn, source: "discovered", discovered };
+}
+
+/**
+ * The revision that replaced the bad one, when the service's PRIMARY deployment runs neither the bad
+ * revision nor the target: a deploy made after the bad one (the scheduled watch's rollback waits for
+ * a deploy in progress, which may be the next release), or a person's. Undefined otherwise.
+ */
+export function supersededBy(service: Service, bad: string, target: string): string | undefined {
+  const runs = runningRevision(service);
+  // By family:revision: a target given as `task-definition` may not be resolved to its ARN yet.
+  const label = runs ? revisionLabel(runs) : undefined;
+  return runs && label !== revisionLabel(bad) && label !== revisionLabel(target) ? runs : undefined;
 }
 
 /** Decides how to get the service to the target. `sourceTaskDefinitions` are those the current deployment started from. */

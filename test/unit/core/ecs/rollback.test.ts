@@ -15,6 +15,7 @@ import {
   decideRollback,
   inferBadRevision,
   stopWithRollback,
+  supersededBy,
 } from "../../../../packages/core/src/ecs/rollback";
 import { badBesidesTarget } from "../../../../packages/core/src/ecs/rollback-plan";
 import { ServiceDeploymentsApi } from "../../../../packages/core/src/ecs/service-deployments";
@@ -130,6 +131,22 @@ describe("badBesidesTarget", () => {
   });
 });
 
+describe("supersededBy", () => {
+  it("names the revision the PRIMARY deployment runs when it is neither the bad one nor the target", () => {
+    // N = web:2 was bad, its target web:1; web:3 was deployed since (settled, or still rolling out).
+    expect(supersededBy(service(3, true), TD(2), TD(1))).toBe(TD(3));
+    expect(supersededBy(service(3, false), TD(2), TD(1))).toBe(TD(3));
+  });
+
+  it("is nothing while the service runs the bad revision or the target", () => {
+    expect(supersededBy(service(2, true), TD(2), TD(1))).toBeUndefined();
+    expect(supersededBy(service(2, false), TD(2), TD(1))).toBeUndefined();
+    expect(supersededBy(service(1, true), TD(2), TD(1))).toBeUndefined();
+    // A target given as family:revision (`task-definition`) before it is resolved to its ARN.
+    expect(supersededBy(service(1, true), TD(2), "web:1")).toBeUndefined();
+  });
+});
+
 describe("inferBadRevision", () => {
   function history(entries: { n: number; status: ServiceDeployment["status"] }[]) {
     ecsMock.on(ListServiceDeploymentsCommand).resolves({
@@ -153,7 +170,6 @@ describe("inferBadRevision", () => {
     ]);
     expect(await inferBadRevision(service(2, true), "prod", api())).toMatchObject({
       taskDefinitionArn: TD(3),
-      alreadyLeft: false,
     });
   });
 
@@ -165,7 +181,6 @@ describe("inferBadRevision", () => {
     ]);
     expect(await inferBadRevision(service(1, true), "prod", api())).toMatchObject({
       taskDefinitionArn: TD(2),
-      alreadyLeft: true,
     });
   });
 
@@ -177,7 +192,6 @@ describe("inferBadRevision", () => {
     ]);
     expect(await inferBadRevision(service(1, false), "prod", api())).toMatchObject({
       taskDefinitionArn: TD(2),
-      alreadyLeft: true,
     });
   });
 
@@ -188,7 +202,6 @@ describe("inferBadRevision", () => {
     ]);
     expect(await inferBadRevision(service(3, false), "prod", api())).toMatchObject({
       taskDefinitionArn: TD(3),
-      alreadyLeft: false,
     });
   });
 
