@@ -140,7 +140,14 @@ describe("ecs-deploy: CodeDeploy blue/green for a CODE_DEPLOY service", () => {
         faults: [{ service: "cloudwatch", operation: "GetMetricData", kind: "access-denied" }],
       },
     });
-    const run = await deploy(sim, { ...INPUTS, "codedeploy-judge": "10m", "wait-timeout": "30m" });
+    // One attempt per call: the simulated clock runs 120 times faster than the runner's, so once it
+    // is five minutes ahead the SDK takes every error answer for clock skew and retries it.
+    const run = await deploy(sim, {
+      ...INPUTS,
+      "codedeploy-judge": "10m",
+      "wait-timeout": "30m",
+      "aws-max-attempts": "1",
+    });
     expect(run.exitCode).toBe(1);
     expect(run.outputs.status).toBe("failed");
     const id = run.outputs["codedeploy-deployment-id"] ?? "";
