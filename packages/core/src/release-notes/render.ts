@@ -214,8 +214,11 @@ export function deploymentBlock(facts: DeploymentFacts): string[] {
       "",
     );
   } else {
-    const previousDigest = facts.previous?.digest;
-    const from = facts.previous ? ` (recorded by the ${escapeText(facts.previous.tag)} release)` : "";
+    // The previous release's digest belongs to the revision it recorded: said only beside that one.
+    const sameRevision = facts.previous?.taskDefinitionArn === previousArn;
+    const previousDigest = sameRevision ? facts.previous?.digest : undefined;
+    const from =
+      facts.previous && sameRevision ? ` (recorded by the ${escapeText(facts.previous.tag)} release)` : "";
     lines.push(
       `The previous release ran task definition \`${taskDefinitionRevision(previousArn)}\`` +
         (previousDigest ? ` with image digest \`${previousDigest}\`${from}.` : "."),

@@ -153,6 +153,20 @@ describe("deployment section", () => {
     expect(text).toContain("<details><summary>Health-gate report</summary>");
   });
 
+  it("says the previous release's digest only beside the revision that release recorded", () => {
+    const arn = (n: number) => `arn:aws:ecs:eu-west-1:123456789012:task-definition/web:${n}`;
+    const digest = `sha256:${"c".repeat(64)}`;
+    const previous = { tag: "v1.4.0", digest, taskDefinitionArn: arn(6) };
+    const same = deploymentBlock({ ...noDeployment, previousTaskDefinitionArn: arn(6), previous }).join("\n");
+    expect(same).toContain(`\`web:6\` with image digest \`${digest}\` (recorded by the v1.4.0 release).`);
+    // A hotfix deployed web:7 after v1.4.0: its digest is not v1.4.0's.
+    const other = deploymentBlock({ ...noDeployment, previousTaskDefinitionArn: arn(7), previous }).join(
+      "\n",
+    );
+    expect(other).toContain("The previous release ran task definition `web:7`.");
+    expect(other).not.toContain(digest);
+  });
+
   it("names previous-task-definition-arn once in the rollback step, even when rollback-with gives it", () => {
     const arn = "arn:aws:ecs:eu-west-1:123456789012:task-definition/web:7";
     const text = deploymentBlock({
