@@ -88,6 +88,8 @@ function actionsOf(statements: Statement[]): string[] {
 interface Role {
   id: string;
   input: string;
+  /** The reusable workflow whose job takes the role, when not deploy.yml or pr-checks.yml. */
+  workflow: string | undefined;
   environment: string | undefined;
   trust: Statement[];
   actions: string[];
@@ -96,11 +98,16 @@ interface Role {
 const roles: Role[] = Object.entries(template.Resources)
   .filter(([, r]) => r.Type === "AWS::IAM::Role")
   .map(([id, r]) => {
-    const meta = (r.Metadata?.Shipline ?? {}) as { WorkflowInput?: string; Environment?: string };
+    const meta = (r.Metadata?.Shipline ?? {}) as {
+      WorkflowInput?: string;
+      Workflow?: string;
+      Environment?: string;
+    };
     const policies = (r.Properties.Policies ?? []) as { PolicyDocument: unknown }[];
     return {
       id,
       input: meta.WorkflowInput ?? "",
+      workflow: meta.Workflow,
       environment: meta.Environment,
       trust: statementsOf(r.Properties.AssumeRolePolicyDocument),
       actions: actionsOf(policies.flatMap((p) => statementsOf(p.PolicyDocument))),
@@ -130,15 +137,20 @@ function callsOf(step: Step): string[] {
 }
 
 /** Each job that assumes an AWS role, with the workflow inputs that name its role. */
-/**
- * The scheduled watch (watch.yml) is not in the template yet: its check job's read-only role is listed
- * in the README ("The first 24 hours"), and its rollback job takes the production deploy role.
- */
-const NOT_IN_TEMPLATE = new Set([".github/workflows/watch.yml"]);
+const WATCH = ".github/workflows/watch.yml";
+
+/** The job that takes a role: by the workflow input it is for, in the workflow the role names. */
+function jobOf<J extends { workflow: Workflow; inputs: string[] }>(jobs: J[], role: Role): J | undefined {
+  return jobs.find(
+    (j) =>
+      j.inputs[0] === role.input &&
+      (role.workflow ? j.workflow.file === role.workflow : j.workflow.file !== WATCH),
+  );
+}
 
 function assumingJobs(): { workflow: Workflow; id: string; job: StepsJob; inputs: string[] }[] {
   return repositoryWorkflows()
-    .filter((w) => w.workflowCall && !NOT_IN_TEMPLATE.has(w.file))
+    .filter((w) => w.workflowCall)
     .flatMap((workflow) =>
       Object.entries(workflow.jobs).flatMap(([id, job]) => {
         if (job.kind !== "steps") return [];
@@ -148,6 +160,9 @@ function assumingJobs(): { workflow: Workflow; id: string; job: StepsJob; inputs
         if (!credentials) return [];
         const expression = String(credentials.with["role-to-assume"] ?? "");
         const inputs = [...expression.matchAll(/inputs\.([\w-]+)/g)].map((m) => m[1] ?? "");
+        // The watch's rollback job takes the production deploy role (bound to the environment),
+        // held against it below.
+        if (workflow.file === WATCH && id === "rollback") return [];
         return [{ workflow, id, job, inputs }];
       }),
     );
@@ -171,16 +186,30 @@ describe(TEMPLATE_FILE, () => {
       ".github/workflows/deploy.yml build",
       ".github/workflows/deploy.yml deploy",
       ".github/workflows/pr-checks.yml deploy-plan",
+      ".github/workflows/watch.yml check",
     ]);
-    const inputs = jobs.map((j) => j.inputs[0]);
-    for (const role of roles) expect(inputs, role.id).toContain(role.input);
-    for (const input of inputs) expect(roles.map((r) => r.input)).toContain(input);
+    for (const role of roles) expect(jobOf(jobs, role), role.id).toBeDefined();
+    for (const job of jobs)
+      expect(
+        roles.some((r) => jobOf([job], r)),
+        job.id,
+      ).toBe(true);
+  });
+
+  it("lets the watch's rollback job, bound to production, do everything with the production deploy role", () => {
+    const watch = repositoryWorkflows().find((w) => w.file === WATCH);
+    const rollback = watch?.jobs.rollback;
+    if (rollback?.kind !== "steps") throw new Error("watch.yml has no rollback job");
+    expect(rollback.environment).toBeDefined();
+    const production = roles.find((r) => r.input === "role-to-assume" && r.environment === "production");
+    const needed = [...new Set(rollback.steps.flatMap(callsOf))];
+    expect(needed.filter((a) => !production?.actions.includes(a) && !(a in LEFT_OUT))).toEqual([]);
   });
 
   it.each(roles.map((r) => [r.id, r] as const))(
     "%s allows every call its job's steps make, and no more",
     (_, role) => {
-      const job = jobs.find((j) => j.inputs[0] === role.input);
+      const job = jobOf(jobs, role);
       if (!job) throw new Error(`no job assumes ${role.input}`);
       const needed = new Set(job.job.steps.flatMap(callsOf));
       const missing = [...needed].filter((a) => !role.actions.includes(a) && !(a in LEFT_OUT));
@@ -191,7 +220,7 @@ describe(TEMPLATE_FILE, () => {
   );
 
   it.each(roles.map((r) => [r.id, r] as const))("%s trusts only the tokens its job carries", (_, role) => {
-    const job = jobs.find((j) => j.inputs[0] === role.input);
+    const job = jobOf(jobs, role);
     if (!job) throw new Error(`no job assumes ${role.input}`);
     expect(role.trust).toHaveLength(1);
     const [statement] = role.trust;
@@ -203,6 +232,9 @@ describe(TEMPLATE_FILE, () => {
       // A job bound to an environment: GitHub puts the environment in the token's subject.
       expect(role.environment).toBeDefined();
       expect(subjects(role)).toEqual([`${repo}:environment:${role.environment}`]);
+    } else if (job.workflow.file === WATCH) {
+      // A schedule runs on the default branch only.
+      expect(subjects(role)).toEqual([`${repo}:ref:refs/heads/main`]);
     } else if (job.workflow.on.workflow_call && job.workflow.file.endsWith("pr-checks.yml")) {
       expect(subjects(role)).toEqual([`${repo}:pull_request`]);
     } else {
@@ -213,7 +245,7 @@ describe(TEMPLATE_FILE, () => {
   it("has one deploy role per environment of the example callers", () => {
     expect(
       roles
-        .filter((r) => r.input === "role-to-assume")
+        .filter((r) => r.input === "role-to-assume" && r.workflow === undefined)
         .map((r) => r.environment)
         .sort(),
     ).toEqual(["production", "staging"]);
