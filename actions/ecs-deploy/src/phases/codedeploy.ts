@@ -16,10 +16,13 @@ import { type Connection, judgingClients } from "./connection";
 export async function codeDeployDeps(deps: Connection, settings: Settings): Promise<CodeDeployDeps> {
   const { CodeDeployClient } = await import("@aws-sdk/client-codedeploy");
   const { logger } = deps;
-  const judging = judgingClients(deps);
+  const { elbv2, cloudwatch, http, awsClock } = judgingClients(deps);
   return {
-    ...judging,
-    codedeploy: judging.awsClock.follow(createAwsClient(CodeDeployClient, settings.aws, { logger })),
+    elb: elbv2,
+    cloudwatch,
+    http,
+    awsClock,
+    codedeploy: awsClock.follow(createAwsClient(CodeDeployClient, settings.aws, { logger })),
     clock: deps.clock,
     logger,
     signal: deps.signal,

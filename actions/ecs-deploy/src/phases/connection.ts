@@ -46,12 +46,12 @@ export function connect(context: ActionContext, settings: Settings): Connection 
 
 /** The judging clients, which `connect` made for any step that judges. */
 export function judgingClients(deps: Connection): {
-  elb: ElasticLoadBalancingV2Client;
+  elbv2: ElasticLoadBalancingV2Client;
   cloudwatch: CloudWatchClient;
   http: HttpClient;
   awsClock: ServerClock;
 } {
   const { elbv2, cloudwatch, http, awsClock } = deps;
   if (!elbv2 || !cloudwatch || !http) throw new Error("the judging clients were not made for this step");
-  return { elb: elbv2, cloudwatch, http, awsClock };
+  return { elbv2, cloudwatch, http, awsClock };
 }

@@ -352,7 +352,7 @@ function judge(
       signal: controller.signal,
     },
   );
-  return { report, controller, stop: () => controller.abort() };
+  return { report, controller };
 }
 
 export interface FollowSettings {
@@ -446,7 +446,7 @@ export async function runCodeDeploy(
           judgingBegun = true;
           judging = judge(deps, plan, settings, report.greenTargetGroup, follow.pollIntervalMs);
           if (judging) {
-            const controller = judging.controller;
+            const { controller } = judging;
             judging.report.then(
               (r) => {
                 verdict = r;
@@ -486,7 +486,7 @@ export async function runCodeDeploy(
       },
     );
   } catch (error) {
-    judging?.stop();
+    judging?.controller.abort();
     if (error instanceof PollTimeoutError) {
       report.error = `CodeDeploy deployment ${id} did not finish within wait-timeout; CodeDeploy carries on with it.`;
       return report;
@@ -500,7 +500,7 @@ export async function runCodeDeploy(
     }
     throw error;
   }
-  if (judging && !verdict) judging.stop();
+  if (judging && !verdict) judging.controller.abort();
   if (verdict) {
     report.judgement = verdict;
     report.verdict = verdict.verdict;

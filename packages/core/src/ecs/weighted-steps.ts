@@ -48,7 +48,7 @@ export interface TrafficStepsSettings {
 }
 
 export interface TrafficStepsDeps extends DeployDeps {
-  elb: ElasticLoadBalancingV2Client;
+  elbv2: ElasticLoadBalancingV2Client;
   cloudwatch: CloudWatchClient;
   http: HttpClient;
   /**
@@ -142,12 +142,12 @@ export function pairTargetGroups(
 
 /** Reads the rule and the canary service and checks they fit together. Changes nothing. */
 export async function planTrafficSteps(
-  deps: Pick<TrafficStepsDeps, "ecs" | "elb">,
+  deps: Pick<TrafficStepsDeps, "ecs" | "elbv2">,
   plan: DeployPlan,
   settings: TrafficStepsSettings,
 ): Promise<TrafficPlan> {
   const primary = plan.services[0] as ServicePlan;
-  const rule = await readOwnedRule(deps.elb, settings.ruleArn, `${plan.cluster}/${primary.name}`);
+  const rule = await readOwnedRule(deps.elbv2, settings.ruleArn, `${plan.cluster}/${primary.name}`);
   const [canary] = await describeServices(deps.ecs, plan.cluster, [settings.canaryService], {
     cluster: "cluster",
     services: "canary-service",
@@ -189,7 +189,7 @@ async function runStep(
   const { logger } = deps;
   const clock = deps.awsClock;
   const weights = stepWeights(plan, percent);
-  await setRuleActions(deps.elb, plan.rule.arn, actionsWithWeights(plan.rule, weights), deps.signal);
+  await setRuleActions(deps.elbv2, plan.rule.arn, actionsWithWeights(plan.rule, weights), deps.signal);
   const startedAt = new Date(clock.now()).toISOString();
   logger.info(
     `${percent} % to ${settings.canaryService} (${describeWeights(weights)}); judging for ${formatDuration(settings.pauseMs)}.`,
@@ -206,7 +206,7 @@ async function runStep(
     },
     {
       http: deps.http,
-      elb: deps.elb,
+      elb: deps.elbv2,
       cloudwatch: deps.cloudwatch,
       clock,
       logger,
@@ -221,7 +221,7 @@ async function runStep(
 /** Puts the rule back as found; never throws (a failure is reported, with what to do by hand). */
 async function restoreRule(deps: TrafficStepsDeps, plan: TrafficPlan): Promise<boolean> {
   try {
-    await setRuleActions(deps.elb, plan.rule.arn, plan.rule.foundActions);
+    await setRuleActions(deps.elbv2, plan.rule.arn, plan.rule.foundActions);
     deps.logger.info(`Put the rule back as found: ${describeWeights(plan.rule.found)}.`);
     return true;
   } catch (error) {

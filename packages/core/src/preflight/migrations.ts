@@ -89,19 +89,18 @@ function dropsIn(parser: SqlParser, migration: MigrationFile): Drop[] {
 }
 
 /**
- * `git grep` of a whole word at a commit, over the whole repository (whatever directory git runs
- * in), outside the migration directories (which name what they drop). Paths are the repository's.
+ * The pathspecs that leave the migration directories out of a search of the whole repository
+ * (whatever directory git runs in): the migrations name what they drop.
  */
-async function usesOf(
-  git: Git,
-  sha: string,
-  name: string,
-  migrationDirs: readonly string[],
-): Promise<string[]> {
+async function outsideMigrations(git: Git, migrationDirs: readonly string[]): Promise<string[]> {
   const top = await git(["rev-parse", "--show-toplevel"]);
   if (top.exitCode !== 0) throw new Error(`git rev-parse failed: ${top.stderr.trim()}`);
   const root = top.stdout.trim();
-  const excludes = migrationDirs.map((d) => `:(top,exclude)${relative(root, realpathSync(d)) || "."}`);
+  return [":(top)", ...migrationDirs.map((d) => `:(top,exclude)${relative(root, realpathSync(d)) || "."}`)];
+}
+
+/** `git grep` of a whole word at a commit over `pathspecs`; paths are the repository's. */
+async function usesOf(git: Git, sha: string, name: string, pathspecs: readonly string[]): Promise<string[]> {
   const found = await git([
     "grep",
     "-n",
@@ -113,8 +112,7 @@ async function usesOf(
     name,
     sha,
     "--",
-    ":(top)",
-    ...excludes,
+    ...pathspecs,
   ]);
   // git grep exits 1 when nothing matches.
   if (found.exitCode === 1) return [];
@@ -153,13 +151,16 @@ export async function readMigrationFacts(
   const pendingFiles = collection.migrations.filter((m) => m.inScope);
   const usedDrops: UsedDrop[] = [];
   const dirs = [...new Set(pendingFiles.map((m) => resolve(question.workspace, m.migration.file, "..")))];
+  let pathspecs: string[] | undefined;
   for (const { migration } of pendingFiles) {
     for (const drop of dropsIn(deps.parser, migration)) {
       if (!question.runningSha || unsearchable) {
         usedDrops.push({ ...drop, usedAt: [] });
         continue;
       }
-      const usedAt = await usesOf(deps.git, question.runningSha, drop.name, dirs);
+      // Worked out at the first drop, once for all of them.
+      pathspecs ??= await outsideMigrations(deps.git, dirs);
+      const usedAt = await usesOf(deps.git, question.runningSha, drop.name, pathspecs);
       if (usedAt.length > 0) usedDrops.push({ ...drop, usedAt });
     }
   }

@@ -168,7 +168,8 @@ describe("readAlbFigures (shared by the health gate and the step judge)", () => 
         MetricDataResults: [
           { Id: "requests", Values: [100], StatusCode: "PartialData" },
           { Id: "p95", Values: [0.4], StatusCode: "PartialData" },
-          { Id: "someone-elses", Values: [1e6], StatusCode: "Complete" },
+          // Not asked for, so neither its figure nor its refusal is this read's.
+          { Id: "someone-elses", Values: [1e6], StatusCode: "Forbidden" },
         ],
         NextToken: "page-2",
       })
