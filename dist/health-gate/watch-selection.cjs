@@ -22,7 +22,6 @@ var __toCommonJS = (mod) => __copyProps(__defProp({}, "__esModule", { value: tru
 var watch_selection_exports = {};
 __export(watch_selection_exports, {
   decideWatch: () => decideWatch,
-  deployRecordOfPayload: () => deployRecordOfPayload,
   parseWatchDuration: () => parseWatchDuration,
   selectDeploymentToCheck: () => selectDeploymentToCheck
 });
@@ -566,6 +565,17 @@ function parseDeployRecord(value) {
   };
 }
 
+// packages/core/src/runtime/format.ts
+function formatDuration(ms) {
+  if (ms < 1e3) return `${ms}ms`;
+  let rest = Math.round(ms / 1e3);
+  const h = Math.floor(rest / 3600);
+  rest -= h * 3600;
+  const m = Math.floor(rest / 60);
+  const s = rest - m * 60;
+  return `${h ? `${h}h` : ""}${m ? `${m}m` : ""}${s || !h && !m ? `${s}s` : ""}`;
+}
+
 // packages/core/src/github/deployment-record.ts
 var DEPLOYMENT_RECORD_VERSION = 1;
 var DIGEST = /^sha256:[0-9a-f]{64}$/;
@@ -731,17 +741,17 @@ async function statusesOf(github, repo, deploymentId, time) {
 }
 
 // packages/core/src/github/watch-selection.ts
-var UNITS = { s: 1e3, m: 6e4, h: 36e5, d: 864e5 };
 function parseWatchDuration(input2, text) {
-  const match = /^(\d+)(s|m|h|d)$/.exec(String(text ?? "").trim());
-  if (!match) throw new Error(`${input2}: "${text ?? ""}" is not a duration such as 30m or 24h`);
-  return Number(match[1]) * UNITS[match[2]];
+  try {
+    return parseDurationMs(String(text ?? "").trim());
+  } catch (error) {
+    if (error instanceof InvalidValue) throw new Error(`${input2}: ${error.message} ${error.fix}`);
+    throw error;
+  }
 }
-function minutes(ms) {
-  return `${Math.max(0, Math.round(ms / 6e4))} min`;
-}
+var ago = (ms) => `${formatDuration(Math.max(0, ms))} ago`;
 function latestDecision(statuses) {
-  return [...statuses].sort((a, b) => b.at - a.at).find((s) => s.mark !== void 0);
+  return statuses.find((s) => s.mark !== void 0);
 }
 function decideWatch(newest, now, window, environment) {
   if (!newest)
@@ -756,7 +766,10 @@ function decideWatch(newest, now, window, environment) {
   const what = `Deployment ${id} of ${environment} (${payload.revision})`;
   const age = now - newest.createdAt;
   if (age > window.maxAgeMs) {
-    return { due: false, reason: `${what} is ${minutes(age)} old, older than max-age: nothing to check.` };
+    return {
+      due: false,
+      reason: `${what} is ${formatDuration(Math.max(0, age))} old, older than max-age: nothing to check.`
+    };
   }
   const decision = latestDecision(newest.statuses);
   const mark = decision?.mark;
@@ -768,7 +781,7 @@ function decideWatch(newest, now, window, environment) {
       due: true,
       deploymentId: id,
       payload,
-      reason: `${what}: its deploy job's watch verified it ${minutes(now - decision.at)} ago; checking it.`
+      reason: `${what}: its deploy job's watch verified it ${ago(now - decision.at)}; checking it.`
     };
   }
   if (mark.kind === "rolled-back" || mark.kind === "gate" && mark.verdict === "fail") {
@@ -782,14 +795,14 @@ function decideWatch(newest, now, window, environment) {
   if (since < window.settleMs) {
     return {
       due: false,
-      reason: `${what}: ${verdict} ${minutes(since)} ago, younger than skip-younger-than: its deploy job may still be watching it.`
+      reason: `${what}: ${verdict} ${ago(since)}, younger than skip-younger-than: its deploy job may still be watching it.`
     };
   }
   return {
     due: true,
     deploymentId: id,
     payload,
-    reason: `${what}: ${verdict} ${minutes(since)} ago and no watch verified it; checking it.`
+    reason: `${what}: ${verdict} ${ago(since)} and no watch verified it; checking it.`
   };
 }
 function deployRecordOfPayload(payload, deploymentId) {
@@ -826,7 +839,7 @@ async function selectDeploymentToCheck(github, repo, options) {
     ...options.env ? { env: options.env } : {}
   });
   if (newest) newest.statuses = await statusesOf(github, repo, newest.id, time);
-  const now = time.latest ?? (options.now ?? Date.now)();
+  const now = time.latest ?? Date.now();
   const selection = decideWatch(newest, now, window, options.environment);
   if (!selection.due) return selection;
   return { ...selection, record: deployRecordOfPayload(selection.payload, selection.deploymentId) };
@@ -834,7 +847,6 @@ async function selectDeploymentToCheck(github, repo, options) {
 // Annotate the CommonJS export names for ESM import in node:
 0 && (module.exports = {
   decideWatch,
-  deployRecordOfPayload,
   parseWatchDuration,
   selectDeploymentToCheck
 });

@@ -51,7 +51,7 @@ export function awsClientConfig(
   settings: AwsSettings,
   env: NodeJS.ProcessEnv = process.env,
 ): AwsClientConfig {
-  const agent = proxyAgentOptions(env);
+  const agent = proxyAgentOptions();
   const config: AwsClientConfig = {
     region: resolveRegion(settings, env),
     maxAttempts: settings.maxAttempts ?? attemptsFromEnv(env) ?? DEFAULT_MAX_ATTEMPTS,

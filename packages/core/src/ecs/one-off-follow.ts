@@ -118,12 +118,10 @@ export async function followTasks(
   const started = clock.now();
   const several = options.tasks.length > 1;
   const followed = options.tasks.map((t) => new Followed(t, logs, Math.max(options.tailLines, 50)));
-  // Each line marked as the task's output, tagged with its task when there are several, and redacted:
-  // a task may print what it was given.
+  // Each line marked as the task's output and tagged with its task when there are several. A task may
+  // print what it was given: the logger redacts every line it writes, as the summary and outputs do.
   const emit = (line: LogLine, taskArn: string): void =>
-    logger.info(
-      `│ ${several ? `[${taskIdOf(taskArn).slice(0, 8)}] ` : ""}${logger.secrets.redact(line.message)}`,
-    );
+    logger.info(`│ ${several ? `[${taskIdOf(taskArn).slice(0, 8)}] ` : ""}${line.message}`);
   // A log that cannot be read (a role without logs:GetLogEvents, throttling) does not fail the task,
   // but the user is told once why no output shows, rather than left with a silent step.
   let logWarned = false;

@@ -132,21 +132,21 @@ async function badRevisionOf(
   const { api } = deps;
   const { givenBad, current, explicitTarget } = known;
   if (givenBad) {
-    return { bad: givenBad, startedAt: await startOf(service, request.cluster, api, givenBad), given: true };
+    return { bad: givenBad, startedAt: await startOf(service, request.cluster, api, givenBad) };
   }
   const badDeploymentArn = request.badServiceDeployment[key];
   if (explicitTarget && !badDeploymentArn) {
     const besides = badBesidesTarget(service, explicitTarget);
-    return { bad: besides?.bad, startedAt: besides?.startedAt, given: false };
+    return { bad: besides?.bad, startedAt: besides?.startedAt };
   }
   if (badDeploymentArn) {
     const deployment =
       badDeploymentArn === current?.serviceDeploymentArn ? current : await api.describe(badDeploymentArn);
     const revision = await api.revision(deployment?.targetServiceRevision?.arn ?? "");
-    return { bad: revision?.taskDefinition, startedAt: deployment?.createdAt, given: true };
+    return { bad: revision?.taskDefinition, startedAt: deployment?.createdAt };
   }
   const inferred = await inferBadRevision(service, request.cluster, api);
-  return { bad: inferred.taskDefinitionArn, startedAt: inferred.startedAt, given: false };
+  return { bad: inferred.taskDefinitionArn, startedAt: inferred.startedAt };
 }
 
 async function planService(
@@ -165,7 +165,9 @@ async function planService(
     .map((r) => r.taskDefinition)
     .filter((t): t is string => typeof t === "string");
   const known = { givenBad: context.givenBad, current, explicitTarget: context.explicitTarget };
-  const { bad, startedAt, given } = await badRevisionOf(deps, request, service, key, known);
+  const { bad, startedAt } = await badRevisionOf(deps, request, service, key, known);
+  // Named by the caller (a record, task-definition-arn, service-deployment-arn), not inferred.
+  const given = Boolean(context.givenBad || request.badServiceDeployment[key]);
   const target = await chooseTarget(service, request.cluster, api, {
     explicit: request.explicitTarget,
     recorded: request.recorded[key],

@@ -34,7 +34,7 @@ export function githubApiUrl(env: NodeJS.ProcessEnv = process.env): string {
  * `shipline/<version>`, and the job's orchestration id when the runner gives one (as the runner's own
  * toolkit does), so GitHub can tell which job a request came from. Octokit appends its own part.
  */
-export function githubUserAgent(env: NodeJS.ProcessEnv = process.env): string {
+function githubUserAgent(env: NodeJS.ProcessEnv = process.env): string {
   const id = env.ACTIONS_ORCHESTRATION_ID?.trim();
   const base = `shipline/${SHIPLINE_VERSION}`;
   return id ? `${base} actions_orchestration_id/${id.replace(/[^A-Za-z0-9_.-]/g, "_")}` : base;

@@ -11,6 +11,8 @@
 
 import type { DeployRecord } from "../ecs/deploy-record";
 import { parseDeployRecord } from "../ecs/deploy-record";
+import { formatDuration } from "../runtime/format";
+import { InvalidValue, parseDurationMs } from "../runtime/inputs";
 import type { GitHubClient, RepoRef } from "./client";
 import {
   type DeployPayload,
@@ -32,22 +34,21 @@ export type WatchSelection =
   | { due: true; deploymentId: number; payload: DeployPayload; reason: string }
   | { due: false; reason: string };
 
-const UNITS: Record<string, number> = { s: 1e3, m: 6e4, h: 36e5, d: 864e5 };
-
-/** A duration such as 30m or 24h, in milliseconds; the error names the input. */
+/** A duration input (30m, 24h, 1h30m) in milliseconds, read as every duration input is; the error names it. */
 export function parseWatchDuration(input: string, text: string | undefined): number {
-  const match = /^(\d+)(s|m|h|d)$/.exec(String(text ?? "").trim());
-  if (!match) throw new Error(`${input}: "${text ?? ""}" is not a duration such as 30m or 24h`);
-  return Number(match[1]) * (UNITS[match[2] as string] as number);
+  try {
+    return parseDurationMs(String(text ?? "").trim());
+  } catch (error) {
+    if (error instanceof InvalidValue) throw new Error(`${input}: ${error.message} ${error.fix}`);
+    throw error;
+  }
 }
 
-function minutes(ms: number): string {
-  return `${Math.max(0, Math.round(ms / 60_000))} min`;
-}
+const ago = (ms: number): string => `${formatDuration(Math.max(0, ms))} ago`;
 
-/** The newest status that carries a mark: the latest decision about the deployment. */
+/** The newest status that carries a mark (statusesOf reads them newest first): the latest decision. */
 function latestDecision(statuses: readonly RecordedStatus[]): RecordedStatus | undefined {
-  return [...statuses].sort((a, b) => b.at - a.at).find((s) => s.mark !== undefined);
+  return statuses.find((s) => s.mark !== undefined);
 }
 
 /**
@@ -72,7 +73,10 @@ export function decideWatch(
   const what = `Deployment ${id} of ${environment} (${payload.revision})`;
   const age = now - newest.createdAt;
   if (age > window.maxAgeMs) {
-    return { due: false, reason: `${what} is ${minutes(age)} old, older than max-age: nothing to check.` };
+    return {
+      due: false,
+      reason: `${what} is ${formatDuration(Math.max(0, age))} old, older than max-age: nothing to check.`,
+    };
   }
   const decision = latestDecision(newest.statuses);
   const mark = decision?.mark;
@@ -84,7 +88,7 @@ export function decideWatch(
       due: true,
       deploymentId: id,
       payload,
-      reason: `${what}: its deploy job's watch verified it ${minutes(now - decision.at)} ago; checking it.`,
+      reason: `${what}: its deploy job's watch verified it ${ago(now - decision.at)}; checking it.`,
     };
   }
   if (mark.kind === "rolled-back" || (mark.kind === "gate" && mark.verdict === "fail")) {
@@ -99,19 +103,19 @@ export function decideWatch(
   if (since < window.settleMs) {
     return {
       due: false,
-      reason: `${what}: ${verdict} ${minutes(since)} ago, younger than skip-younger-than: its deploy job may still be watching it.`,
+      reason: `${what}: ${verdict} ${ago(since)}, younger than skip-younger-than: its deploy job may still be watching it.`,
     };
   }
   return {
     due: true,
     deploymentId: id,
     payload,
-    reason: `${what}: ${verdict} ${minutes(since)} ago and no watch verified it; checking it.`,
+    reason: `${what}: ${verdict} ${ago(since)} and no watch verified it; checking it.`,
   };
 }
 
 /** The deploy record auto-rollback needs, from the payload ecs-deploy stored; checked as the input is. */
-export function deployRecordOfPayload(payload: DeployPayload, deploymentId: number): DeployRecord {
+function deployRecordOfPayload(payload: DeployPayload, deploymentId: number): DeployRecord {
   try {
     return parseDeployRecord({
       version: 1,
@@ -145,7 +149,6 @@ export async function selectDeploymentToCheck(
     maxAge: string | undefined;
     skipYoungerThan: string | undefined;
     env?: NodeJS.ProcessEnv;
-    now?: () => number;
   },
 ): Promise<WatchSelection & { record?: DeployRecord }> {
   const window = {
@@ -161,7 +164,7 @@ export async function selectDeploymentToCheck(
     ...(options.env ? { env: options.env } : {}),
   });
   if (newest) newest.statuses = await statusesOf(github, repo, newest.id, time);
-  const now = time.latest ?? (options.now ?? Date.now)();
+  const now = time.latest ?? Date.now();
   const selection = decideWatch(newest, now, window, options.environment);
   if (!selection.due) return selection;
   return { ...selection, record: deployRecordOfPayload(selection.payload, selection.deploymentId) };

@@ -20,7 +20,7 @@ export interface ProxyEnvironment {
   NO_PROXY: string;
 }
 
-export interface ProxySettings {
+interface ProxySettings {
   /** What Node is given; undefined when no proxy is set (requests go direct, as without this). */
   env: ProxyEnvironment | undefined;
   /** Variables that are set but cannot be used, said without their values (they may hold a password). */
@@ -101,16 +101,17 @@ function nodeSetGlobalProxy(): SetGlobalProxy | undefined {
   return http.setGlobalProxyFromEnv?.bind(http);
 }
 
-/** Agent options (for the SDK's handler) that send requests through the proxies, if any are set. */
-export function proxyAgentOptions(
-  env: NodeJS.ProcessEnv = process.env,
-  setGlobalProxy: () => SetGlobalProxy | undefined = nodeSetGlobalProxy,
-): AgentOptions | undefined {
-  const proxy = proxySettings(env).env;
-  // Where fetch cannot go through the proxies, neither does the SDK: one rule for the whole step,
-  // which useProxies states in the log.
-  if (!proxy || !setGlobalProxy()) return undefined;
-  const options: AgentOptions & { proxyEnv: ProxyEnvironment } = { proxyEnv: proxy };
+/**
+ * What useProxies handed Node for fetch in this step, or undefined: the SDK's agents get exactly
+ * that, so AWS and GitHub calls never part ways (a Node without proxy support, or settings it
+ * refused, send both direct).
+ */
+let applied: ProxyEnvironment | undefined;
+
+/** Agent options (for the SDK's handler): the proxies fetch goes through, if any. */
+export function proxyAgentOptions(): AgentOptions | undefined {
+  if (!applied) return undefined;
+  const options: AgentOptions & { proxyEnv: ProxyEnvironment } = { proxyEnv: applied };
   return options;
 }
 
@@ -123,6 +124,7 @@ export function useProxies(
   logger: Pick<Logger, "warning" | "debug">,
   supported: () => SetGlobalProxy | undefined = nodeSetGlobalProxy,
 ): void {
+  applied = undefined;
   const settings = proxySettings(env);
   for (const problem of settings.problems) logger.warning(problem);
   const proxy = settings.env;
@@ -146,6 +148,7 @@ export function useProxies(
     logger.warning(`The proxy settings were refused (${String(error)}): fetch requests go direct.`);
     return;
   }
+  applied = proxy;
   // The logger redacts a password in a proxy URL (the job's environment is registered at start).
   logger.debug(`Proxies: ${through}; direct to ${proxy.NO_PROXY}.`);
 }

@@ -58,7 +58,7 @@ const stdout: Write = (text) => {
 };
 
 /** The files of the key-value file commands: the step's outputs, and the state its post step reads. */
-export type FileCommand = "OUTPUT" | "STATE";
+type FileCommand = "OUTPUT" | "STATE";
 
 /**
  * A heredoc delimiter that occurs in neither the name nor the value, so the runner cannot end the

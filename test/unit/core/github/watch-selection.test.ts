@@ -32,7 +32,7 @@ const payload = (n: number) =>
     images: { app: "123456789012.dkr.ecr.eu-west-1.amazonaws.com/shop:2" },
   });
 
-/** A deployment created `age` ago, with marked statuses given as [mark, minutes ago] (any order). */
+/** A deployment created `age` ago, with marked statuses given as [mark, minutes ago], read newest first. */
 function deployment(age: number, marks: [RecordMark, number][], n = 2): RecordedDeployment {
   return {
     id: 7,
@@ -42,13 +42,16 @@ function deployment(age: number, marks: [RecordMark, number][], n = 2): Recorded
     createdAt: NOW - age * MIN,
     url: "https://github.com/acme/shop/deployments/production",
     payload: payload(n),
-    statuses: marks.map(([mark, ago]) => ({
-      state: "success",
-      description: markedDescription(mark, "text"),
-      mark,
-      at: NOW - ago * MIN,
-      logUrl: undefined,
-    })),
+    // As statusesOf gives them: newest first.
+    statuses: marks
+      .map(([mark, ago]) => ({
+        state: "success",
+        description: markedDescription(mark, "text"),
+        mark,
+        at: NOW - ago * MIN,
+        logUrl: undefined,
+      }))
+      .sort((a, b) => b.at - a.at),
   };
 }
 
@@ -65,7 +68,7 @@ describe("decideWatch", () => {
       ]),
     );
     expect(found).toMatchObject({ due: true, deploymentId: 7 });
-    expect(found.reason).toContain("its deploy job's watch verified it 2 min ago");
+    expect(found.reason).toContain("its deploy job's watch verified it 2m ago");
   });
 
   it("measures the wait from the gate's verdict, not from the deployment's creation", () => {
@@ -77,7 +80,7 @@ describe("decideWatch", () => {
       ]),
     );
     expect(young).toMatchObject({ due: false });
-    expect(young.reason).toMatch(/gate pass 20 min ago, younger than skip-younger-than/);
+    expect(young.reason).toMatch(/gate pass 20m ago, younger than skip-younger-than/);
     // Without a watch (or a deploy job that ended before its watch did): after skip-younger-than.
     expect(decide(deployment(60, [[PASS, 50]]))).toMatchObject({ due: true });
   });
@@ -113,11 +116,12 @@ describe("decideWatch", () => {
 });
 
 describe("parseWatchDuration", () => {
-  it("reads s, m, h and d, and names the input it refuses", () => {
+  it("reads durations as every duration input does, and names the input it refuses", () => {
     expect(parseWatchDuration("max-age", "24h")).toBe(24 * 60 * MIN);
     expect(parseWatchDuration("skip-younger-than", " 45m ")).toBe(45 * MIN);
+    expect(parseWatchDuration("max-age", "1h30m")).toBe(90 * MIN);
     expect(() => parseWatchDuration("skip-younger-than", "half an hour")).toThrow(
-      'skip-younger-than: "half an hour" is not a duration such as 30m or 24h',
+      /^skip-younger-than: "half an hour" is not a duration\. Write a number with a unit/,
     );
   });
 });

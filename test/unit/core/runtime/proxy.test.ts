@@ -113,7 +113,7 @@ describe("useProxies", () => {
     expect(logger.text("warning")).toMatch(
       /^A proxy is set \(https:\/\/ requests through http:\/\/proxy\.corp:3128\), but Node [\d.]+ has no built-in proxy support \(24\.14 and later have\): every request goes direct\.$/,
     );
-    expect(proxyAgentOptions({ HTTPS_PROXY: "http://proxy.corp:3128" }, () => undefined)).toBeUndefined();
+    expect(proxyAgentOptions()).toBeUndefined();
   });
 
   it("warns instead of failing the step when Node refuses the settings", () => {
@@ -124,16 +124,21 @@ describe("useProxies", () => {
     expect(logger.text("warning")).toBe(
       "The proxy settings were refused (TypeError: Invalid proxy URL): fetch requests go direct.",
     );
+    // Nor does the SDK go through them: one route for every request of the step.
+    expect(proxyAgentOptions()).toBeUndefined();
   });
 });
 
 describe("proxyAgentOptions", () => {
-  const supported = () => () => undefined;
+  const accepted = () => () => undefined;
 
-  it("gives the SDK's handler agents the same settings fetch gets", () => {
-    expect(
-      proxyAgentOptions({ HTTPS_PROXY: "proxy.corp:3128", NO_PROXY: "s3.amazonaws.com" }, supported),
-    ).toEqual({
+  it("gives the SDK's handler agents the settings fetch was given", () => {
+    useProxies(
+      { HTTPS_PROXY: "proxy.corp:3128", NO_PROXY: "s3.amazonaws.com" },
+      new RecordingLogger(),
+      accepted,
+    );
+    expect(proxyAgentOptions()).toEqual({
       proxyEnv: {
         HTTPS_PROXY: "http://proxy.corp:3128",
         NO_PROXY: `s3.amazonaws.com,.s3.amazonaws.com,${LOOPBACK}`,
@@ -142,6 +147,7 @@ describe("proxyAgentOptions", () => {
   });
 
   it("leaves the SDK's own agents alone where no proxy is set", () => {
-    expect(proxyAgentOptions({}, supported)).toBeUndefined();
+    useProxies({}, new RecordingLogger(), accepted);
+    expect(proxyAgentOptions()).toBeUndefined();
   });
 });
